@@ -1,0 +1,64 @@
+/**
+ * The real HostFacts: reads resolv.conf, /etc/passwd (then NSS through
+ * `getent`), and interface data from the kernel.
+ */
+import type { Runner } from "../iptables/runner.ts";
+import type { HostFacts, UserEntry } from "./facts.ts";
+import { parseNameservers, parsePasswd } from "./parse.ts";
+
+/** IFF_LOOPBACK from <linux/if.h>. */
+const IFF_LOOPBACK = 0x8;
+
+export class SystemFacts implements HostFacts {
+  constructor(
+    private readonly runner: Runner,
+    private readonly passwdPath = "/etc/passwd",
+  ) {}
+
+  async nameservers(resolvConfPath: string): Promise<string[]> {
+    return parseNameservers(await Deno.readTextFile(resolvConfPath));
+  }
+
+  async lookupUser(nameOrUid: string): Promise<UserEntry | undefined> {
+    let entries: UserEntry[] = [];
+    try {
+      entries = parsePasswd(await Deno.readTextFile(this.passwdPath));
+    } catch {
+      // No readable /etc/passwd: NSS below may still know the user.
+    }
+    // kumactl looks a value up as a UID first, then as a name.
+    const asUid = /^\d+$/.test(nameOrUid) ? Number(nameOrUid) : undefined;
+    const local = entries.find((e) => e.uid === asUid) ?? entries.find((e) => e.name === nameOrUid);
+    if (local) return local;
+    // kumactl is built without cgo, so it never sees LDAP/SSSD users; getent asks NSS.
+    try {
+      const r = await this.runner.run("getent", ["passwd", nameOrUid]);
+      if (r.code === 0) return parsePasswd(r.stdout)[0];
+    } catch {
+      // getent missing: only /etc/passwd counts.
+    }
+    return undefined;
+  }
+
+  async loopbackInterface(): Promise<string> {
+    // kumactl takes the first interface with the loopback flag; sysfs has the flags.
+    try {
+      const names: string[] = [];
+      for await (const e of Deno.readDir("/sys/class/net")) names.push(e.name);
+      for (const name of names.sort()) {
+        const flags = Number((await Deno.readTextFile(`/sys/class/net/${name}/flags`)).trim());
+        if (flags & IFF_LOOPBACK) return name;
+      }
+    } catch {
+      // No sysfs (unusual containers): fall through to the conventional name.
+    }
+    return "lo";
+  }
+
+  hasIPv6(): Promise<boolean> {
+    // Like kumactl's HasLocalIPv6: any IPv6 address that is not loopback; link-local counts.
+    return Promise.resolve(
+      Deno.networkInterfaces().some((i) => i.family === "IPv6" && i.address !== "::1"),
+    );
+  }
+}
