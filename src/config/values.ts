@@ -1,0 +1,375 @@
+/**
+ * Pure parsers for the value formats of kumactl's transparent-proxy config
+ * (pkg/transparentproxy/config/utils.go). The schema uses them to validate,
+ * and the rule builders use them to get structured views (port ranges,
+ * UID ranges, CIDRs) out of the normalised strings kept in `Config`.
+ *
+ * Every parser throws a {@link ValueError} on bad input; callers add the
+ * setting path and the source.
+ *
+ * @module
+ */
+
+/** A value that does not have the expected format. */
+export class ValueError extends Error {
+  /** The offending text, as given. */
+  readonly value: string;
+  /** What is wrong, as a predicate: "is not a port". */
+  readonly reason: string;
+  /** What would have been accepted: "1-65535". */
+  readonly expected: string;
+
+  /**
+   * @example
+   * ```ts
+   * const e = new ValueError("0", "is not a port", "1-65535");
+   * if (e.expected !== "1-65535") throw new Error();
+   * ```
+   */
+  constructor(value: string, reason: string, expected: string) {
+    super(`${JSON.stringify(value)} ${reason} (expected ${expected})`);
+    this.name = "ValueError";
+    this.value = value;
+    this.reason = reason;
+    this.expected = expected;
+  }
+}
+
+/** An inclusive range; `from === to` for a single value. */
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+/** One parsed `[proto:][ports:]uids` entry. */
+export interface UidExclusion {
+  protocols: ("tcp" | "udp")[];
+  ports: PortRange[];
+  uids: PortRange;
+}
+
+/** An IP address or CIDR, with its family. */
+export interface IpNet {
+  /** As typed, trimmed. */
+  text: string;
+  family: 4 | 6;
+}
+
+/** One parsed `iface:CIDR` vnet entry. */
+export interface VnetNetwork {
+  iface: string;
+  cidr: IpNet;
+}
+
+const PORT_EXPECTED = "1-65535";
+const DECIMAL = /^[0-9]+$/;
+/** Highest UID Linux accepts: (uid_t)-1 is reserved as "no user". */
+const MAX_UID = 4294967294;
+
+/**
+ * Parses one port: decimal 1-65535 (kumactl rejects 0 too).
+ *
+ * @example
+ * ```ts
+ * import { parsePort } from "./values.ts";
+ * if (parsePort(" 8080 ") !== 8080) throw new Error();
+ * ```
+ */
+export function parsePort(text: string | number): number {
+  const raw = String(text).trim();
+  if (typeof text === "number" ? !Number.isInteger(text) : !DECIMAL.test(raw)) {
+    throw new ValueError(raw, "is not a port", PORT_EXPECTED);
+  }
+  const port = Number(raw);
+  if (port < 1 || port > 65535) throw new ValueError(raw, "is not a port", PORT_EXPECTED);
+  return port;
+}
+
+/**
+ * Parses a comma-separated port list; "" is the empty list.
+ *
+ * @example
+ * ```ts
+ * import { parsePortList } from "./values.ts";
+ * if (parsePortList("80, 443").join() !== "80,443") throw new Error();
+ * ```
+ */
+export function parsePortList(text: string): number[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((p) => parsePort(p));
+}
+
+/**
+ * Parses an excludePortsForUIDs entry: `uids`, `ports:uids` or
+ * `proto:ports:uids`. An empty or `*` protocol means tcp and udp, an empty or
+ * `*` port part means 1-65535. UIDs must be one value or one `a-b` range,
+ * because kumactl emits a single `--uid-owner` match per rule.
+ *
+ * @example
+ * ```ts
+ * import { parseUidExclusion } from "./values.ts";
+ * const e = parseUidExclusion("tcp:80,8000-8080:1000-1010");
+ * if (e.ports.length !== 2 || e.uids.to !== 1010) throw new Error();
+ * ```
+ */
+export function parseUidExclusion(text: string): UidExclusion {
+  const raw = text.trim();
+  const parts = raw.split(":");
+  if (parts.length > 3) {
+    throw new ValueError(raw, "is not a UID exclusion", "[protocol:][ports:]uids");
+  }
+  const [proto, ports, uids] = parts.length === 3
+    ? parts
+    : parts.length === 2
+    ? ["", parts[0], parts[1]]
+    : ["", "", parts[0]];
+  return {
+    protocols: parseProtocols(proto, raw),
+    ports: parsePortRanges(ports),
+    uids: parseUidRange(uids),
+  };
+}
+
+function parseProtocols(text: string, whole: string): ("tcp" | "udp")[] {
+  const t = text.trim().toLowerCase();
+  if (t === "" || t === "*") return ["tcp", "udp"];
+  const out: ("tcp" | "udp")[] = [];
+  for (const p of t.split(",").map((s) => s.trim())) {
+    if (p !== "tcp" && p !== "udp") {
+      throw new ValueError(whole, `has an unknown protocol "${p}"`, "tcp, udp, tcp,udp or *");
+    }
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+function parsePortRanges(text: string): PortRange[] {
+  const t = text.trim();
+  if (t === "" || t === "*") return [{ from: 1, to: 65535 }];
+  return t.split(",").map((item) => {
+    const [a, b, ...rest] = item.split("-");
+    if (rest.length > 0) throw new ValueError(item.trim(), "is not a port range", "port or a-b");
+    const from = parsePort(a);
+    const to = b === undefined ? from : parsePort(b);
+    if (from > to) throw new ValueError(item.trim(), "is a reversed port range", "a-b with a <= b");
+    return { from, to };
+  });
+}
+
+function parseUidRange(text: string): PortRange {
+  const t = text.trim();
+  const expected = "a UID or a UID range a-b";
+  const [a, b, ...rest] = t.split("-");
+  if (rest.length > 0) throw new ValueError(t, "is not a UID range", expected);
+  const one = (s: string) => {
+    const v = s.trim();
+    if (!DECIMAL.test(v) || Number(v) > MAX_UID) {
+      throw new ValueError(t, "is not a UID or UID range", expected);
+    }
+    return Number(v);
+  };
+  const from = one(a);
+  const to = b === undefined ? from : one(b);
+  if (from > to) throw new ValueError(t, "is a reversed UID range", "a-b with a <= b");
+  return { from, to };
+}
+
+function isIPv4(text: string): boolean {
+  const parts = text.split(".");
+  // Leading zeros are rejected like Go's net.ParseIP (since Go 1.17), because
+  // some tools read them as octal.
+  return parts.length === 4 &&
+    parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+function isIPv6(text: string): boolean {
+  let s = text;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) stands for two 16-bit groups.
+  if (s.includes(".")) {
+    const lastColon = s.lastIndexOf(":");
+    if (lastColon < 0 || !isIPv4(s.slice(lastColon + 1))) return false;
+    s = s.slice(0, lastColon + 1) + "0:0";
+  }
+  const halves = s.split("::");
+  if (halves.length > 2) return false;
+  const hex = /^[0-9a-fA-F]{1,4}$/;
+  const count = (h: string) => (h === "" ? [] : h.split(":"));
+  const head = count(halves[0]);
+  const tail = halves.length === 2 ? count(halves[1]) : [];
+  if (![...head, ...tail].every((g) => hex.test(g))) return false;
+  const n = head.length + tail.length;
+  return halves.length === 2 ? n < 8 : n === 8;
+}
+
+/**
+ * Parses a strict IPv4/IPv6 address or CIDR (no zones, no leading zeros).
+ *
+ * @example
+ * ```ts
+ * import { parseIpOrCidr } from "./values.ts";
+ * if (parseIpOrCidr("fd00::/8").family !== 6) throw new Error();
+ * ```
+ */
+export function parseIpOrCidr(text: string): IpNet {
+  const t = text.trim();
+  const expected = "an IPv4 or IPv6 address or CIDR";
+  const slash = t.indexOf("/");
+  const addr = slash < 0 ? t : t.slice(0, slash);
+  const family = isIPv4(addr) ? 4 : isIPv6(addr) ? 6 : undefined;
+  if (family === undefined) throw new ValueError(t, "is not an IP address or CIDR", expected);
+  if (slash >= 0) {
+    const prefix = t.slice(slash + 1);
+    const max = family === 4 ? 32 : 128;
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(prefix) || Number(prefix) > max) {
+      throw new ValueError(t, "has an invalid prefix length", `/0 to /${max}`);
+    }
+  }
+  return { text: t, family };
+}
+
+/**
+ * Splits a comma list of IPs/CIDRs and validates each; "" is the empty list.
+ *
+ * @example
+ * ```ts
+ * import { splitIpList } from "./values.ts";
+ * if (splitIpList("10.0.0.1, ::1").length !== 2) throw new Error();
+ * ```
+ */
+export function splitIpList(text: string): IpNet[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map(parseIpOrCidr);
+}
+
+/**
+ * Parses a vnet `iface:CIDR` entry, split at the first `:` so that IPv6
+ * CIDRs work. The interface may end in `+` (an iptables wildcard).
+ *
+ * @example
+ * ```ts
+ * import { parseVnet } from "./values.ts";
+ * const v = parseVnet("br+:fd00::/64");
+ * if (v.iface !== "br+" || v.cidr.family !== 6) throw new Error();
+ * ```
+ */
+export function parseVnet(text: string): VnetNetwork {
+  const t = text.trim();
+  const expected = "iface:CIDR, like docker0:172.17.0.0/16";
+  const colon = t.indexOf(":");
+  if (colon < 0) throw new ValueError(t, "is not a vnet network", expected);
+  const iface = t.slice(0, colon);
+  // Linux interface names are at most 15 bytes (IFNAMSIZ - 1) and cannot
+  // contain '/' or whitespace; '+' is only meaningful to iptables at the end.
+  if (!/^[^\s/:+]{1,15}\+?$/.test(iface) && iface !== "+") {
+    throw new ValueError(t, "has an invalid interface name", expected);
+  }
+  const cidrText = t.slice(colon + 1);
+  if (!cidrText.includes("/")) throw new ValueError(t, "has no CIDR prefix", expected);
+  let cidr: IpNet;
+  try {
+    cidr = parseIpOrCidr(cidrText);
+  } catch (e) {
+    if (e instanceof ValueError) throw new ValueError(t, e.reason, expected);
+    throw e;
+  }
+  return { iface, cidr };
+}
+
+const UNIT_NS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  "µs": 1e3, // U+00B5 micro sign, as Go prints it
+  "μs": 1e3, // U+03BC Greek mu, which Go also accepts
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
+
+/**
+ * Parses a Go duration ("2s", "500ms", "1m30s", "1.5h") into milliseconds.
+ * A number, or a string of digits, is nanoseconds: that is how kumactl's
+ * JSON/YAML and its `--sleep-between-retries` read it. A JSON-quoted value
+ * (`"2s"` with the quotes) is unquoted first, for kumactl flag compatibility.
+ *
+ * @example
+ * ```ts
+ * import { parseDurationMs } from "./values.ts";
+ * if (parseDurationMs("1m30s") !== 90_000) throw new Error();
+ * if (parseDurationMs(2_000_000_000) !== 2000) throw new Error();
+ * ```
+ */
+export function parseDurationMs(text: string | number): number {
+  const expected = 'a duration like "2s", "500ms" or "1m30s"';
+  if (typeof text === "number") {
+    if (!Number.isInteger(text) || text < 0) {
+      throw new ValueError(String(text), "is not a duration in nanoseconds", expected);
+    }
+    return text / 1e6;
+  }
+  let t = text.trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1).trim();
+  if (DECIMAL.test(t)) return Number(t) / 1e6;
+  const re = /([0-9]*\.?[0-9]*)([a-zµμ]+)/gy;
+  let ns = 0;
+  let m: RegExpExecArray | null;
+  let pos = 0;
+  while ((m = re.exec(t)) !== null) {
+    const [, num, unit] = m;
+    if (num === "" || num === "." || !(unit in UNIT_NS)) break;
+    ns += Number(num) * UNIT_NS[unit];
+    pos = re.lastIndex;
+  }
+  if (t === "" || pos !== t.length) throw new ValueError(t, "is not a duration", expected);
+  return ns / 1e6;
+}
+
+/**
+ * Formats milliseconds the way Go's `time.Duration.String()` does:
+ * "2s", "1m30s", "1h0m0s", "500ms", "0s".
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./values.ts";
+ * if (formatDuration(90_000) !== "1m30s") throw new Error();
+ * ```
+ */
+export function formatDuration(ms: number): string {
+  const ns = Math.round(ms * 1e6);
+  if (ns === 0) return "0s";
+  const frac = (value: number, unit: number) => {
+    const whole = Math.floor(value / unit);
+    const rest = value - whole * unit;
+    if (rest === 0) return String(whole);
+    const digits = String(unit).length - 1;
+    return `${whole}.${String(rest).padStart(digits, "0").replace(/0+$/, "")}`;
+  };
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${frac(ns, 1e3)}µs`;
+  if (ns < 1e9) return `${frac(ns, 1e6)}ms`;
+  const h = Math.floor(ns / 3600e9);
+  const m = Math.floor((ns - h * 3600e9) / 60e9);
+  const s = frac(ns - h * 3600e9 - m * 60e9, 1e9);
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+const TRUE = ["1", "t", "T", "TRUE", "true", "True"];
+const FALSE = ["0", "f", "F", "FALSE", "false", "False"];
+
+/**
+ * Parses a boolean as Go's `strconv.ParseBool` does.
+ *
+ * @example
+ * ```ts
+ * import { parseBool } from "./values.ts";
+ * if (parseBool("T") !== true || parseBool("0") !== false) throw new Error();
+ * ```
+ */
+export function parseBool(text: string): boolean {
+  const t = text.trim();
+  if (TRUE.includes(t)) return true;
+  if (FALSE.includes(t)) return false;
+  throw new ValueError(t, "is not a boolean", "true or false");
+}
