@@ -1,0 +1,50 @@
+/**
+ * Lockout guards: warnings before rules are applied that could cut the
+ * operator off or break traffic. Pure: the caller gathers the facts.
+ */
+import type { Config } from "../config/types.ts";
+
+export interface GuardFacts {
+  listeningPorts: Set<number>;
+  firewalldRunning: boolean;
+}
+
+const SSH_PORT = 22;
+
+function inboundSkipsPort(config: Config, port: number): boolean {
+  const inbound = config.redirect.inbound;
+  if (!inbound.enabled) return true;
+  if (inbound.includePorts.length > 0) return !inbound.includePorts.includes(port);
+  return inbound.excludePorts.includes(port);
+}
+
+export function lockoutWarnings(config: Config, facts: GuardFacts): string[] {
+  const warnings: string[] = [];
+  const { inbound, outbound } = config.redirect;
+  if (facts.listeningPorts.has(SSH_PORT) && !inboundSkipsPort(config, SSH_PORT)) {
+    warnings.push(
+      `something listens on port ${SSH_PORT} (SSH?) and inbound traffic to it will be redirected ` +
+        `to port ${inbound.port}: if kuma-dp does not serve it, SSH sessions will fail. ` +
+        `Add --exclude-inbound-ports ${SSH_PORT} to keep SSH reachable`,
+    );
+  }
+  const idle = [
+    inbound.enabled ? inbound.port : undefined,
+    outbound.enabled ? outbound.port : undefined,
+  ].filter((p): p is number => p !== undefined && !facts.listeningPorts.has(p));
+  if (idle.length > 0) {
+    warnings.push(
+      `nothing listens on the redirect port${idle.length > 1 ? "s" : ""} ${
+        idle.join(" and ")
+      } yet: ` +
+        `redirected connections will be refused until kuma-dp runs (start kuma-dp first)`,
+    );
+  }
+  if (facts.firewalldRunning && !config.storeFirewalld) {
+    warnings.push(
+      "firewalld is running: it flushes iptables at every reload and restart, which removes these rules. " +
+        "Use --store-firewalld to let firewalld own and restore them",
+    );
+  }
+  return warnings;
+}
