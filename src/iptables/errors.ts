@@ -1,0 +1,162 @@
+/**
+ * Typed errors of the iptables layer. An {@linkcode ExecError} keeps the
+ * evidence of a failed command (command line, exit code, iptables' own
+ * stderr) and translates stderr into a `kind` that callers can act on
+ * without matching wording themselves.
+ */
+
+/** What went wrong, as far as iptables' stderr tells. */
+export type ExecErrorKind =
+  | "lock_held"
+  | "bad_rule"
+  | "missing_module"
+  | "permission"
+  | "not_found"
+  | "unknown";
+
+/** Patterns in the order they are tried: the first match wins. */
+const KIND_PATTERNS: ReadonlyArray<readonly [ExecErrorKind, RegExp]> = [
+  ["permission", /Permission denied \(you must be root\)|you must be root/i],
+  ["lock_held", /Another app is currently holding the xtables lock/i],
+  [
+    "missing_module",
+    /Couldn't load (?:match|target)|No chain\/target\/match by that name|Table does not exist/i,
+  ],
+  ["not_found", /No such file or directory|command not found|exec of .* failed/i],
+  [
+    "bad_rule",
+    /line \d+ failed|Error occurred at line|Bad rule|Bad argument|unknown option|does not exist|invalid|Device or resource busy/i,
+  ],
+];
+
+/**
+ * Classifies iptables stderr. "Couldn't load target `X':No such file or
+ * directory" is a missing module, not a missing executable, hence the order.
+ */
+export function classifyStderr(stderr: string): ExecErrorKind {
+  for (const [kind, pattern] of KIND_PATTERNS) {
+    if (pattern.test(stderr)) return kind;
+  }
+  return "unknown";
+}
+
+/**
+ * Finds the 1-based input line that iptables-restore blames. Legacy says
+ * "iptables-restore: line 7 failed"; both backends also say
+ * "Error occurred at line: 7".
+ */
+export function failedLine(stderr: string): number | undefined {
+  const m = /\bline:? (\d+)/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Fields of an {@linkcode ExecError}. */
+export interface ExecErrorInit {
+  command: string[];
+  code: number;
+  stderr: string;
+  /** The restore input, used to quote the failing line. */
+  input?: string;
+  /** Overrides the kind derived from stderr (e.g. `not_found` when the command could not start). */
+  kind?: ExecErrorKind;
+}
+
+/**
+ * A command that exited non-zero or could not start.
+ *
+ * @example
+ * ```ts
+ * import { ExecError } from "./errors.ts";
+ * const e = new ExecError({
+ *   command: ["iptables-restore", "--noflush"],
+ *   code: 1,
+ *   stderr: "iptables-restore: line 2 failed\n",
+ *   input: "*nat\n-A OUTPUT -j NOPE\nCOMMIT\n",
+ * });
+ * if (e.kind !== "bad_rule" || e.rule !== "-A OUTPUT -j NOPE") throw new Error();
+ * ```
+ */
+export class ExecError extends Error {
+  readonly command: string[];
+  readonly code: number;
+  readonly stderr: string;
+  readonly kind: ExecErrorKind;
+  /** 1-based line of the restore input named by stderr. */
+  readonly line?: number;
+  /** The text of that line. */
+  readonly rule?: string;
+
+  constructor(init: ExecErrorInit) {
+    const kind = init.kind ?? classifyStderr(init.stderr);
+    const line = init.input === undefined ? undefined : failedLine(init.stderr);
+    const rule = line === undefined ? undefined : init.input?.split("\n")[line - 1];
+    const detail = init.stderr.trim().split("\n").filter((l) =>
+      l.trim() !== "" && !/^Try `/.test(l)
+    )
+      .join("; ");
+    super(
+      `Command "${init.command.join(" ")}" failed (${kind}, exit ${init.code})` +
+        (rule === undefined ? "" : ` at line ${line}: ${rule}`) +
+        (detail ? `: ${detail}` : ""),
+    );
+    this.name = "ExecError";
+    this.command = init.command;
+    this.code = init.code;
+    this.stderr = init.stderr;
+    this.kind = kind;
+    this.line = line;
+    this.rule = rule;
+  }
+}
+
+/** Codes of {@linkcode ExecutablesError}. */
+export type ExecutablesErrorCode = "not_found" | "mixed_types" | "minimum_requirements";
+
+/**
+ * No usable iptables executables, or a backend that lacks what the rules need.
+ *
+ * @example
+ * ```ts
+ * import { ExecutablesError } from "./errors.ts";
+ * const e = new ExecutablesError("mixed_types", "Executables are of mixed types: nft and legacy");
+ * if (e.code !== "mixed_types") throw new Error();
+ * ```
+ */
+export class ExecutablesError extends Error {
+  constructor(
+    readonly code: ExecutablesErrorCode,
+    message: string,
+    readonly details: string[] = [],
+  ) {
+    super(message);
+    this.name = "ExecutablesError";
+  }
+}
+
+/** Codes of {@linkcode UnsafeStateError}. */
+export type UnsafeStateCode = "missing_comments" | "foreign_jump";
+
+/**
+ * The live rules hold KUMA_MESH chains we cannot remove safely: they carry
+ * none of our comments (kumactl < 2.9 or `comments.disabled`), or a rule we
+ * do not own jumps to them.
+ *
+ * @example
+ * ```ts
+ * import { UnsafeStateError } from "./errors.ts";
+ * const e = new UnsafeStateError("foreign_jump", "nat", "-A OUTPUT -j KUMA_MESH_OUTBOUND", "...");
+ * if (e.table !== "nat") throw new Error();
+ * ```
+ */
+export class UnsafeStateError extends Error {
+  constructor(
+    readonly code: UnsafeStateCode,
+    readonly table: string,
+    /** The offending rule (`foreign_jump`) or chain (`missing_comments`). */
+    readonly subject: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "UnsafeStateError";
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Finds the iptables, iptables-save and iptables-restore executables of each
+ * backend and picks one, as kumactl does (reference §3). One difference: the
+ * "existing rules" test reads a plain `<save>` dump (no `-t`), which lists
+ * only tables that already exist, so probing the legacy tools no longer loads
+ * empty legacy tables into the kernel.
+ */
+import type { Config, ExecutableName } from "../config/types.ts";
+import type { Family } from "../rules/model.ts";
+import { ExecError, ExecutablesError } from "./errors.ts";
+import type { Runner } from "./runner.ts";
+import { hasChain, hasRules, parseSave, type SaveDump } from "./save_parser.ts";
+
+export type Mode = "nft" | "legacy";
+
+/** One backend's tools for one IP family. */
+export interface Executables {
+  mode: Mode;
+  family: Family;
+  iptables: string;
+  save: string;
+  restore: string;
+}
+
+/** Options of {@linkcode detectExecutables}. */
+export interface DetectOptions {
+  /** Searched after PATH, in order (kumactl's fallback directories by default). */
+  pathDirs?: string[];
+}
+
+/** kumactl `consts`: directories searched after PATH. */
+export const DEFAULT_PATH_DIRS: readonly string[] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/** Modes in kumactl's order of preference. */
+export const MODES: readonly Mode[] = ["nft", "legacy"];
+
+const VERSION = /^ip6?tables[\w-]*? v(\d+(?:\.\d+)+)(?: \((.*?)\))?/m;
+
+/**
+ * The mode an executable's `--version` output reports: `(nf_tables)` is nft;
+ * `(legacy)` or no parenthesised part is legacy; so is an iptables too old to
+ * know `--version`. Anything else is not an iptables of a known mode.
+ *
+ * @example
+ * ```ts
+ * import { modeFromVersion } from "./executables.ts";
+ * if (modeFromVersion("iptables v1.8.9 (nf_tables)\n") !== "nft") throw new Error();
+ * if (modeFromVersion("iptables-save v1.8.9 (legacy)\n") !== "legacy") throw new Error();
+ * ```
+ */
+export function modeFromVersion(output: string): Mode | undefined {
+  const m = VERSION.exec(output);
+  if (m) {
+    if (m[2] === undefined || m[2] === "legacy") return "legacy";
+    return m[2] === "nf_tables" ? "nft" : undefined;
+  }
+  if (/^ip6?tables.*(?:unrecognized|unknown) option .*--version/m.test(output)) return "legacy";
+  return undefined;
+}
+
+/** Caches `--version` answers, since unsuffixed names are probed for both modes. */
+type VersionCache = Map<string, Promise<Mode | undefined>>;
+
+function probeMode(runner: Runner, path: string, cache: VersionCache): Promise<Mode | undefined> {
+  let p = cache.get(path);
+  if (!p) {
+    p = runner.run(path, ["--version"]).then(
+      (r) => modeFromVersion(`${r.stdout}\n${r.stderr}`),
+      () => undefined, // could not start: no such executable
+    );
+    cache.set(path, p);
+  }
+  return p;
+}
+
+type Tool = "" | "-save" | "-restore";
+
+/** Candidates in kumactl's order: `<base>-<mode><tool>`, then `<base><tool>`; each via PATH, then in `dirs`. */
+export function candidates(
+  family: Family,
+  mode: Mode,
+  tool: Tool,
+  dirs: readonly string[],
+): string[] {
+  const base = family === 4 ? "iptables" : "ip6tables";
+  return [`${base}-${mode}${tool}`, `${base}${tool}`].flatMap((name) => [
+    name,
+    ...dirs.map((d) => `${d.replace(/\/+$/, "")}/${name}`),
+  ]);
+}
+
+async function findTool(
+  runner: Runner,
+  family: Family,
+  mode: Mode,
+  tool: Tool,
+  dirs: readonly string[],
+  cache: VersionCache,
+): Promise<string | undefined> {
+  for (const path of candidates(family, mode, tool, dirs)) {
+    if ((await probeMode(runner, path, cache)) === mode) return path;
+  }
+  return undefined;
+}
+
+async function findSet(
+  runner: Runner,
+  family: Family,
+  mode: Mode,
+  dirs: readonly string[],
+  cache: VersionCache,
+): Promise<Executables | undefined> {
+  const [iptables, save, restore] = await Promise.all(
+    (["", "-save", "-restore"] as Tool[]).map((t) =>
+      findTool(runner, family, mode, t, dirs, cache)
+    ),
+  );
+  if (!iptables || !save || !restore) return undefined;
+  return { mode, family, iptables, save, restore };
+}
+
+function customNames(family: Family): [ExecutableName, ExecutableName, ExecutableName] {
+  return family === 4
+    ? ["iptables", "iptables-save", "iptables-restore"]
+    : ["ip6tables", "ip6tables-save", "ip6tables-restore"];
+}
+
+/**
+ * The user's paths for one family, if all three are given and each reports a
+ * mode. Partial or unusable paths give a warning (kumactl falls back to
+ * auto-detection too); paths of different modes are an error, because
+ * rules and their cleanup would go to different backends.
+ */
+async function customSet(
+  runner: Runner,
+  family: Family,
+  config: Config,
+  cache: VersionCache,
+  warnings: string[],
+): Promise<Executables | undefined> {
+  const names = customNames(family);
+  const paths = names.map((n) => config.iptablesExecutables?.[n]?.trim() ?? "");
+  const given = paths.filter((p) => p !== "").length;
+  if (given === 0) return undefined;
+  if (given < 3) {
+    const missing = names.filter((_, i) => paths[i] === "").join(", ");
+    warnings.push(
+      `Custom ${
+        names[0]
+      } executables ignored: ${missing} not given (all three are needed); detecting them automatically`,
+    );
+    return undefined;
+  }
+  const modes = await Promise.all(paths.map((p) => probeMode(runner, p, cache)));
+  const bad = paths.filter((_, i) => modes[i] === undefined);
+  if (bad.length > 0) {
+    warnings.push(
+      `Custom ${names[0]} executables ignored: ${bad.map((p) => `"${p}"`).join(", ")} ` +
+        `did not report an iptables version; detecting them automatically`,
+    );
+    return undefined;
+  }
+  if (new Set(modes).size > 1) {
+    throw new ExecutablesError(
+      "mixed_types",
+      `Executables are of mixed types: ${
+        names.map((n, i) => `${n}="${paths[i]}" (${modes[i]})`).join(", ")
+      }; give three executables of the same backend`,
+      paths,
+    );
+  }
+  return { mode: modes[0]!, family, iptables: paths[0], save: paths[1], restore: paths[2] };
+}
+
+/**
+ * Runs `<save>` with no table argument and parses it. A plain dump lists only
+ * tables that exist, so unlike `-t nat` it loads no legacy table modules.
+ */
+export async function readDump(runner: Runner, exe: Executables): Promise<SaveDump> {
+  const command = [exe.save];
+  let r;
+  try {
+    r = await runner.run(exe.save, []);
+  } catch (e) {
+    throw new ExecError({ command, code: -1, stderr: String(e), kind: "not_found" });
+  }
+  if (r.code !== 0) throw new ExecError({ command, code: r.code, stderr: r.stderr });
+  return parseSave(r.stdout);
+}
+
+/**
+ * Picks the IPv4 backend when both work (reference §3 "Choosing the mode"):
+ * the one with rules; when both have rules, the one with Docker's
+ * `DOCKER_OUTPUT` chain; otherwise nft.
+ *
+ * @example
+ * ```ts
+ * import { chooseMode } from "./executables.ts";
+ * const r = chooseMode({ hasRules: false, dockerOutput: false }, { hasRules: true, dockerOutput: false });
+ * if (r.mode !== "legacy") throw new Error();
+ * ```
+ */
+export function chooseMode(
+  nft: { hasRules: boolean; dockerOutput: boolean },
+  legacy: { hasRules: boolean; dockerOutput: boolean },
+): { mode: Mode; warning?: string } {
+  if (nft.hasRules && legacy.hasRules) {
+    if (nft.dockerOutput === legacy.dockerOutput) {
+      return {
+        mode: "nft",
+        warning: "Conflicting iptables modes detected: both nft and legacy hold rules. " +
+          "iptables-legacy will be ignored, and iptables-nft will be used",
+      };
+    }
+    return { mode: nft.dockerOutput ? "nft" : "legacy" };
+  }
+  return { mode: legacy.hasRules ? "legacy" : "nft" };
+}
+
+/**
+ * Detects the executables to install with: IPv4 by the rules above, IPv6
+ * with the IPv4 mode (unless all three ip6tables paths are configured), and
+ * no IPv6 when `ipFamilyMode` is `ipv4` or no ip6tables of that mode exists.
+ * Throws {@linkcode ExecutablesError} when no backend works.
+ *
+ * @example
+ * ```ts ignore
+ * const { v4, v6, warnings } = await detectExecutables(new SystemRunner(), config);
+ * ```
+ */
+export async function detectExecutables(
+  runner: Runner,
+  config: Config,
+  options: DetectOptions = {},
+): Promise<{ v4: Executables; v6?: Executables; warnings: string[] }> {
+  const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
+  const cache: VersionCache = new Map();
+  const warnings: string[] = [];
+
+  let v4 = await customSet(runner, 4, config, cache, warnings);
+  if (!v4) {
+    const found: Record<Mode, { exe: Executables; dump: SaveDump } | undefined> = {
+      nft: undefined,
+      legacy: undefined,
+    };
+    for (const mode of MODES) {
+      const exe = await findSet(runner, 4, mode, dirs, cache);
+      if (!exe) continue;
+      try {
+        found[mode] = { exe, dump: await readDump(runner, exe) };
+      } catch (e) {
+        warnings.push(`Ignoring ${mode} executables: ${(e as Error).message}`);
+      }
+    }
+    if (found.nft && found.legacy) {
+      const facts = (d: SaveDump) => ({
+        hasRules: hasRules(d),
+        dockerOutput: hasChain(d, "nat", "DOCKER_OUTPUT"),
+      });
+      const choice = chooseMode(facts(found.nft.dump), facts(found.legacy.dump));
+      if (choice.warning) warnings.push(choice.warning);
+      v4 = found[choice.mode]!.exe;
+    } else {
+      v4 = (found.nft ?? found.legacy)?.exe;
+    }
+    if (!v4) {
+      throw new ExecutablesError(
+        "not_found",
+        `Failed to find valid nft or legacy executables (searched PATH and ${dirs.join(", ")})`,
+      );
+    }
+  }
+
+  if (config.ipFamilyMode === "ipv4") return { v4, warnings };
+  const v6 = (await customSet(runner, 6, config, cache, warnings)) ??
+    (await findSet(runner, 6, v4.mode, dirs, cache));
+  if (!v6) {
+    warnings.push(`No ip6tables executables of mode ${v4.mode} found; IPv6 will be skipped`);
+  }
+  return { v4, v6, warnings };
+}
+
+/**
+ * Every backend and family that has working executables, for uninstall,
+ * which must clean both backends whichever was used to install. Configured
+ * paths replace the detected set of their family and mode.
+ */
+export async function detectAllExecutables(
+  runner: Runner,
+  config: Config,
+  options: DetectOptions & { families?: Family[] } = {},
+): Promise<{ executables: Executables[]; warnings: string[] }> {
+  const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
+  const cache: VersionCache = new Map();
+  const warnings: string[] = [];
+  const executables: Executables[] = [];
+  for (const family of options.families ?? [4, 6] as Family[]) {
+    const custom = await customSet(runner, family, config, cache, warnings);
+    if (custom) executables.push(custom);
+    for (const mode of MODES) {
+      if (custom?.mode === mode) continue;
+      const exe = await findSet(runner, family, mode, dirs, cache);
+      if (exe) executables.push(exe);
+    }
+  }
+  return { executables, warnings };
+}

@@ -1,0 +1,230 @@
+/**
+ * Applying a rule set: per family, one `iptables-restore --noflush` whose
+ * every table first removes the old installation and then adds the new rules
+ * before its COMMIT, so each table switches atomically. Across families (and
+ * across tables, which iptables-restore commits one by one) atomicity is
+ * ours to provide: a failure or an interrupt rolls every touched family back
+ * to its exact prior state.
+ */
+import type { Family } from "../rules/model.ts";
+import { describeRemoval, planRemoval } from "./cleanup.ts";
+import type { ExecError } from "./errors.ts";
+import { type Executables, readDump } from "./executables.ts";
+import {
+  familyTag,
+  restoreOnce,
+  type RestoreOptions,
+  retryableApply,
+  retryableTest,
+  withRetries,
+} from "./restore_exec.ts";
+import { mergeRestore, recreateText } from "./restore_text.ts";
+import type { Runner } from "./runner.ts";
+import { assertSafeToClean, ourRuleLines, type SaveDump } from "./save_parser.ts";
+
+/** What to apply for one family. */
+export interface FamilyPlan {
+  exe: Executables;
+  /** New rules as iptables-restore input (`*nat` ... `COMMIT`); "" removes only. */
+  rulesText: string;
+}
+
+/** Options of {@linkcode applyPlans}. */
+export interface ApplyOptions extends RestoreOptions {
+  /**
+   * Abort request (the CLI wires SIGINT/SIGTERM to it). The step in
+   * progress finishes, then every family already changed is rolled back.
+   */
+  signal?: AbortSignal;
+}
+
+export interface FamilyReport {
+  family: Family;
+  mode: Executables["mode"];
+  /** The old installation that was replaced, one line per rule or chain. */
+  removed: string[];
+}
+
+export interface ApplyReport {
+  families: FamilyReport[];
+}
+
+/** The outcome of rolling one family back. */
+export interface RollbackResult {
+  family: Family;
+  mode: Executables["mode"];
+  /** False if the family was found unchanged and nothing had to be done. */
+  changed: boolean;
+  error?: Error;
+}
+
+export type ApplyErrorCode = "test_failed" | "apply_failed" | "aborted";
+
+/**
+ * Apply failed or was interrupted. `failures` holds iptables' errors,
+ * `rollbacks` what was done about families already changed; a rollback with
+ * an `error` means that family may be left half-way.
+ */
+export class ApplyError extends Error {
+  constructor(
+    readonly code: ApplyErrorCode,
+    readonly failures: { family: Family; error: Error }[],
+    readonly rollbacks: RollbackResult[],
+  ) {
+    const parts = failures.map((f) => `IPv${f.family}: ${f.error.message}`);
+    const rb = rollbacks.map((r) =>
+      r.error
+        ? `IPv${r.family} rollback failed: ${r.error.message}`
+        : `IPv${r.family} ${r.changed ? "rolled back to its prior state" : "was left unchanged"}`
+    );
+    const head = {
+      test_failed: "The rules were rejected by iptables-restore --test, nothing was changed",
+      apply_failed: "Applying the rules failed",
+      aborted: "Applying the rules was interrupted",
+    }[code];
+    super([head, ...parts, ...rb].join("; "));
+    this.name = "ApplyError";
+  }
+}
+
+interface FamilyState {
+  plan: FamilyPlan;
+  /** The live rules before anything was changed. */
+  before: SaveDump;
+}
+
+function sameOurs(a: SaveDump, b: SaveDump): boolean {
+  const x = ourRuleLines(a, { positions: true });
+  const y = ourRuleLines(b, { positions: true });
+  return x.length === y.length && x.every((l, i) => l === y[i]);
+}
+
+/**
+ * Puts our part of one family back to `before`: removes whatever of ours is
+ * live now and re-creates the old rules where they were, per table in one
+ * COMMIT. Never throws; the error is in the result.
+ */
+async function rollBack(
+  runner: Runner,
+  state: FamilyState,
+  options: RestoreOptions,
+): Promise<RollbackResult> {
+  const { exe } = state.plan;
+  const result: RollbackResult = { family: exe.family, mode: exe.mode, changed: false };
+  try {
+    await withRetries(`${familyTag(exe)} rollback`, options, retryableApply, async () => {
+      const now = await readDump(runner, exe);
+      if (sameOurs(now, state.before)) return;
+      result.changed = true;
+      await restoreOnce(
+        runner,
+        exe,
+        mergeRestore(planRemoval(now), recreateText(state.before)),
+        options,
+      );
+    });
+  } catch (e) {
+    result.error = e as Error;
+  }
+  return result;
+}
+
+async function rollBackAll(
+  runner: Runner,
+  states: FamilyState[],
+  options: RestoreOptions,
+): Promise<RollbackResult[]> {
+  const results: RollbackResult[] = [];
+  for (const s of [...states].reverse()) {
+    options.log?.(`${familyTag(s.plan.exe)} rolling back to the prior state`);
+    results.push(await rollBack(runner, s, options));
+  }
+  return results;
+}
+
+/**
+ * Replaces our installation with `rulesText` in every planned family, all or
+ * nothing:
+ *
+ * 1. reads the live rules of each family and refuses unsafe states
+ *    ({@linkcode UnsafeStateError} from `save_parser.ts`);
+ * 2. runs `--test` on every family's merged input; nothing changes if one fails;
+ * 3. applies family by family, with retries; each attempt re-reads the live
+ *    rules, so a retry after a partial commit still converges;
+ * 4. on failure or abort, rolls back every family already changed.
+ *
+ * Throws {@linkcode ApplyError}.
+ *
+ * @example
+ * ```ts ignore
+ * await applyPlans(runner, [{ exe: v4, rulesText }, { exe: v6, rulesText: rules6 }], {
+ *   wait: 5, waitInterval: 0, maxRetries: 4, sleepMs: 2000,
+ * });
+ * ```
+ */
+export async function applyPlans(
+  runner: Runner,
+  plans: FamilyPlan[],
+  options: ApplyOptions,
+): Promise<ApplyReport> {
+  const states: FamilyState[] = [];
+  for (const plan of plans) {
+    const before = await readDump(runner, plan.exe);
+    assertSafeToClean(before);
+    states.push({ plan, before });
+  }
+  if (options.signal?.aborted) throw new ApplyError("aborted", [], []);
+
+  const failures: { family: Family; error: Error }[] = [];
+  for (const { plan, before } of states) {
+    const input = mergeRestore(planRemoval(before), plan.rulesText);
+    if (input === "") continue;
+    try {
+      await withRetries(
+        `${familyTag(plan.exe)} ${plan.exe.restore} --test`,
+        options,
+        retryableTest,
+        () => restoreOnce(runner, plan.exe, input, { ...options, test: true }),
+      );
+    } catch (e) {
+      failures.push({ family: plan.exe.family, error: e as ExecError });
+    }
+  }
+  if (failures.length > 0) throw new ApplyError("test_failed", failures, []);
+  if (options.signal?.aborted) throw new ApplyError("aborted", [], []);
+
+  const done: FamilyState[] = [];
+  for (const state of states) {
+    const { exe, rulesText } = state.plan;
+    try {
+      let first = true;
+      await withRetries(
+        `${familyTag(exe)} ${exe.restore} --noflush`,
+        options,
+        retryableApply,
+        async () => {
+          const live = first ? state.before : await readDump(runner, exe);
+          first = false;
+          assertSafeToClean(live);
+          const input = mergeRestore(planRemoval(live), rulesText);
+          if (input !== "") await restoreOnce(runner, exe, input, options);
+        },
+      );
+    } catch (e) {
+      // This family may have committed some tables before the failing one.
+      const rollbacks = await rollBackAll(runner, [...done, state], options);
+      throw new ApplyError("apply_failed", [{ family: exe.family, error: e as Error }], rollbacks);
+    }
+    done.push(state);
+    if (options.signal?.aborted) {
+      throw new ApplyError("aborted", [], await rollBackAll(runner, done, options));
+    }
+  }
+  return {
+    families: states.map((s) => ({
+      family: s.plan.exe.family,
+      mode: s.plan.exe.mode,
+      removed: describeRemoval(planRemoval(s.before)),
+    })),
+  };
+}
