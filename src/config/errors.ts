@@ -1,0 +1,112 @@
+/**
+ * The one error type of config resolution. It is data first: callers and
+ * tests look at `code`, `path` and `source`; the message is for people.
+ *
+ * @module
+ */
+
+/** Why a config could not be resolved. */
+export type ConfigErrorCode =
+  | "invalid_value"
+  | "unknown_key"
+  | "unsupported"
+  | "parse_error"
+  | "unreadable_source"
+  | "conflict";
+
+/** The fields of one config problem. */
+export interface ConfigProblem {
+  code: ConfigErrorCode;
+  /** Dotted setting path ("redirect.dns.port"); for an unknown key, the key as written. */
+  path: string;
+  /** `default`, `file:/etc/tp.yaml:12:3`, `stdin:3:5`, `env:NAME` or `flag:--name`. */
+  source: string;
+  /** The offending value as given, if there is one. */
+  value?: unknown;
+  /** What would have been accepted. */
+  expected: string;
+  /** Predicate for the message: "is not a port". */
+  reason: string;
+}
+
+/**
+ * A config problem, or several: `errors` holds every problem found (this one
+ * first), so a user can fix them all in one go.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "./errors.ts";
+ * const e = new ConfigError({
+ *   code: "invalid_value",
+ *   path: "redirect.dns.port",
+ *   source: "flag:--redirect-dns-port",
+ *   value: "70000",
+ *   reason: "is not a port",
+ *   expected: "1-65535",
+ * });
+ * if (!e.message.startsWith("redirect.dns.port: 70000 from flag --redirect-dns-port")) {
+ *   throw new Error(e.message);
+ * }
+ * ```
+ */
+export class ConfigError extends Error {
+  readonly code: ConfigErrorCode;
+  readonly path: string;
+  readonly source: string;
+  readonly value: unknown;
+  readonly expected: string;
+  readonly reason: string;
+  /** All problems, this one first. */
+  readonly errors: ConfigError[];
+
+  constructor(problem: ConfigProblem, more: ConfigError[] = []) {
+    super([describeProblem(problem), ...more.map((e) => e.message)].join("\n"));
+    this.name = "ConfigError";
+    this.code = problem.code;
+    this.path = problem.path;
+    this.source = problem.source;
+    this.value = problem.value;
+    this.expected = problem.expected;
+    this.reason = problem.reason;
+    this.errors = [this, ...more];
+  }
+
+  /**
+   * Combines several errors into one whose `errors` lists them all.
+   * Throws nothing itself; returns undefined for an empty list.
+   */
+  static combine(errors: ConfigError[]): ConfigError | undefined {
+    const all = errors.flatMap((e) => e.errors);
+    if (all.length === 0) return undefined;
+    if (all.length === 1) return all[0];
+    return new ConfigError(all[0], all.slice(1));
+  }
+}
+
+/** "flag:--x" -> "flag --x"; "env:X" -> "env X"; "file:/p:1:2" -> "/p:1:2". */
+export function describeSource(source: string): string {
+  if (source.startsWith("file:")) return source.slice("file:".length);
+  const colon = source.indexOf(":");
+  if (colon < 0 || source.startsWith("stdin:")) return source;
+  return `${source.slice(0, colon)} ${source.slice(colon + 1)}`;
+}
+
+/** Quotes a value only when it would otherwise be unreadable in a sentence. */
+export function showValue(value: unknown): string {
+  if (typeof value === "string") return /^[^\s"'`]+$/.test(value) ? value : JSON.stringify(value);
+  if (value === undefined) return "nothing";
+  return JSON.stringify(value);
+}
+
+function describeProblem(p: ConfigProblem): string {
+  // A problem with a whole source (unparsable, unreadable) has no setting path.
+  if (!p.path) return `${describeSource(p.source)}: ${p.reason}`;
+  const where = p.source ? ` from ${describeSource(p.source)}` : "";
+  const what = p.value !== undefined
+    ? showValue(p.value)
+    : p.code === "unknown_key"
+    ? "key"
+    : "value";
+  const expected = p.expected ? ` (expected ${p.expected})` : "";
+  return `${p.path}: ${what}${where} ${p.reason}${expected}`;
+}

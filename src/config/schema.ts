@@ -1,0 +1,306 @@
+/**
+ * The one schema for every setting of reference §1. Its input is the merged
+ * raw settings of all sources (YAML values, env and flag strings); its output
+ * is the normalised {@link Config}. Each leaf accepts every form a source can
+ * produce (a port as 80 or "80", a list as [80, "443,8080"] or "80,443") and
+ * validates through the parsers in `values.ts`, so the builders and the
+ * schema agree on what a value means.
+ *
+ * Problems carry `params` ({reason, expected, value, configCode}) so that
+ * `resolve.ts` can turn them into {@link ConfigError}s.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Config, ExecutableName } from "./types.ts";
+import {
+  formatDuration,
+  parseBool,
+  parseDurationMs,
+  parseIpOrCidr,
+  parsePort,
+  parsePortList,
+  parseUidExclusion,
+  parseVnet,
+  splitIpList,
+  ValueError,
+} from "./values.ts";
+
+/** Extra data on a schema issue, read by resolve.ts. */
+export interface IssueParams {
+  reason: string;
+  expected: string;
+  value?: unknown;
+  /** Set for problems that are not plain bad values ("unsupported"). */
+  configCode?: "unsupported";
+}
+
+type Ctx = z.RefinementCtx;
+
+function report(ctx: Ctx, input: unknown, params: IssueParams, path: (string | number)[] = []) {
+  ctx.issues.push({
+    code: "custom",
+    message: `${params.reason} (expected ${params.expected})`,
+    input,
+    path,
+    params,
+  });
+}
+
+/** A leaf: any input, checked and normalised by `parse`, which throws ValueError. */
+function leaf<T>(parse: (input: unknown) => T) {
+  return z.unknown().transform((input, ctx): T => {
+    try {
+      return parse(input);
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      report(ctx, input, { reason: e.reason, expected: e.expected, value: e.value });
+      return z.NEVER;
+    }
+  });
+}
+
+/** A list leaf: an array whose items may each hold several values, or one string. */
+function list<T>(splitString: (s: string) => string[], parseItem: (item: unknown) => T[]) {
+  return z.unknown().transform((input, ctx): T[] => {
+    if (input === null || input === undefined) return [];
+    const items = typeof input === "string" ? splitString(input) : input;
+    if (!Array.isArray(items)) {
+      report(ctx, input, { reason: "is not a list", expected: "a list or a comma string" });
+      return z.NEVER;
+    }
+    const out: T[] = [];
+    let failed = false;
+    items.forEach((item, i) => {
+      try {
+        out.push(...parseItem(item));
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        failed = true;
+        // The index points into the list as given, so a file error can name the item's line.
+        const at = Array.isArray(input) ? [i] : [];
+        report(ctx, item, { reason: e.reason, expected: e.expected, value: e.value }, at);
+      }
+    });
+    return failed ? z.NEVER : out;
+  });
+}
+
+function scalarText(input: unknown, expected: string): string {
+  if (typeof input === "string") return input;
+  // YAML has no idea a field is a string: `kumaDPUser: 5678` arrives as a number.
+  if (typeof input === "number" || typeof input === "boolean") return String(input);
+  throw new ValueError(JSON.stringify(input) ?? String(input), "is not a string", expected);
+}
+
+function typed(input: unknown, expected: string, reason: string): string | number {
+  if (typeof input === "string" || typeof input === "number") return input;
+  throw new ValueError(JSON.stringify(input) ?? String(input), reason, expected);
+}
+
+const bool = leaf((v) =>
+  typeof v === "boolean"
+    ? v
+    : parseBool(typeof v === "number" ? String(v) : scalarText(v, "true or false"))
+);
+
+const port = leaf((v) => parsePort(typed(v, "1-65535", "is not a port")));
+
+function uint(max: number, what: string) {
+  return leaf((v) => {
+    const raw = typed(v, `an integer from 0 to ${max}`, `is not ${what}`);
+    const text = String(raw).trim();
+    if (!/^[0-9]+$/.test(text) || Number(text) > max) {
+      throw new ValueError(text, `is not ${what}`, `an integer from 0 to ${max}`);
+    }
+    return Number(text);
+  });
+}
+
+const text = leaf((v) => scalarText(v, "a string"));
+
+const commaSplit = (s: string) => (s.trim() === "" ? [] : s.split(","));
+
+const ports = list(
+  commaSplit,
+  (item) =>
+    typeof item === "number" ? [parsePort(item)] : parsePortList(scalarText(item, "a port")),
+);
+
+const ips = list(
+  commaSplit,
+  (item) => splitIpList(scalarText(item, "an IP or CIDR")).map((ip) => parseIpOrCidr(ip.text).text),
+);
+
+/**
+ * kumactl splits the env var on `,`, which makes port lists impossible to
+ * pass; the Kubernetes annotation uses `;`. We split on `;` whenever one is
+ * present, else on `,` (kumactl compatible).
+ */
+function splitUidEntries(s: string): string[] {
+  if (s.trim() === "") return [];
+  return s.includes(";") ? s.split(";").filter((e) => e.trim() !== "") : s.split(",");
+}
+
+const uids = list(
+  splitUidEntries,
+  (item) =>
+    scalarText(item, "[proto:][ports:]uids").split(";").filter((e) => e.trim() !== "").map((e) => {
+      parseUidExclusion(e);
+      return e.trim();
+    }),
+);
+
+const vnets = list(commaSplit, (item) => {
+  const t = scalarText(item, "iface:CIDR");
+  parseVnet(t);
+  return [t.trim()];
+});
+
+const duration = leaf((v) =>
+  formatDuration(parseDurationMs(typed(v, 'a duration like "2s"', "is not a duration")))
+);
+
+const ipFamilyMode = leaf((v) => {
+  // kumactl matches case-insensitively but compares case-sensitively later,
+  // so "IPv4" left IPv6 on (reference §8.3); we normalise instead.
+  const t = scalarText(v, "dualstack or ipv4").trim().toLowerCase();
+  if (t === "" || t === "dualstack") return "dualstack" as const;
+  if (t === "ipv4") return "ipv4" as const;
+  throw new ValueError(String(v), "is not an IP family mode", "dualstack or ipv4");
+});
+
+/**
+ * Chains are named KUMA_MESH_<name>, and iptables limits chain names to 28
+ * characters (XT_EXTENSION_MAXNAMELEN - 1), which leaves 18 for the name.
+ */
+const chainName = leaf((v) => {
+  const t = scalarText(v, "a chain name").trim();
+  if (!/^[A-Z0-9_]{1,18}$/.test(t)) {
+    throw new ValueError(t, "is not a chain name", "1-18 characters of A-Z, 0-9 and _");
+  }
+  return t;
+});
+
+function traffic() {
+  return z.strictObject({
+    enabled: bool,
+    port,
+    includePorts: ports,
+    excludePorts: ports,
+    excludePortsForIPs: ips,
+    excludePortsForUIDs: uids,
+    insertRedirectInsteadOfAppend: bool,
+    chainName,
+    redirectChainName: chainName,
+  });
+}
+
+const executable = text.optional();
+
+const executables: Record<ExecutableName, typeof executable> = {
+  iptables: executable,
+  "iptables-save": executable,
+  "iptables-restore": executable,
+  ip6tables: executable,
+  "ip6tables-save": executable,
+  "ip6tables-restore": executable,
+};
+
+/** Executable names accepted under `iptablesExecutables`. */
+export const EXECUTABLE_NAMES = Object.keys(executables) as ExecutableName[];
+
+const shape = z.strictObject({
+  kumaDPUser: text,
+  ipFamilyMode,
+  redirect: z.strictObject({
+    inbound: traffic(),
+    outbound: traffic(),
+    dns: z.strictObject({
+      enabled: bool,
+      captureAll: bool,
+      port,
+      skipConntrackZoneSplit: bool,
+      resolvConfigPath: text,
+    }),
+    vnet: z.strictObject({ networks: vnets }),
+  }),
+  dropInvalidPackets: bool,
+  storeFirewalld: bool,
+  verbose: bool,
+  dryRun: bool,
+  wait: uint(2 ** 32 - 1, "a number of seconds"),
+  waitInterval: uint(2 ** 32 - 1, "a number of microseconds"),
+  retry: z.strictObject({
+    maxRetries: uint(2 ** 32 - 1, "a retry count"),
+    sleepBetweenRetries: duration,
+  }),
+  log: z.strictObject({ enabled: bool, level: uint(7, "a log level") }),
+  comments: z.strictObject({ disabled: bool }),
+  iptablesExecutables: z.strictObject(executables),
+  cniMode: bool,
+  ebpf: z.strictObject({
+    enabled: bool,
+    instanceIP: text,
+    instanceIPEnvVarName: text,
+    bpffsPath: text,
+    cgroupPath: text,
+    programsSourcePath: text,
+    tcAttachIface: text,
+  }),
+});
+
+/** The object shape, walked by `keys.ts` to list the settings. */
+export const CONFIG_SHAPE = shape;
+
+function unsupported(ctx: Ctx, path: string[], input: unknown, reason: string, expected: string) {
+  report(ctx, input, { reason, expected, value: input, configCode: "unsupported" }, path);
+}
+
+/**
+ * Validates raw merged settings into a {@link Config}. Settings that kumactl
+ * has but kuma-tproxy deliberately does not implement fail with
+ * `configCode: "unsupported"`.
+ *
+ * @example
+ * ```ts
+ * import { configSchema } from "./schema.ts";
+ * import { defaultConfig } from "./defaults.ts";
+ * const raw = { ...defaultConfig(), ipFamilyMode: "IPv4" };
+ * if (configSchema.parse(raw).ipFamilyMode !== "ipv4") throw new Error();
+ * ```
+ */
+export const configSchema: z.ZodType<Config, unknown> = shape.superRefine((c, ctx) => {
+  if (c.cniMode === true) {
+    unsupported(
+      ctx,
+      ["cniMode"],
+      true,
+      "is not supported by kuma-tproxy: CNI mode belongs to the Kubernetes CNI plugin",
+      "false",
+    );
+  }
+  if (c.ebpf?.enabled === true) {
+    unsupported(
+      ctx,
+      ["ebpf", "enabled"],
+      true,
+      "is not supported by kuma-tproxy: eBPF redirection was removed from Kuma",
+      "false; use the iptables redirection",
+    );
+  }
+  const inboundUids = c.redirect?.inbound?.excludePortsForUIDs;
+  if (Array.isArray(inboundUids) && inboundUids.length > 0) {
+    // kumactl turns each entry into a match-less `-j RETURN` that disables
+    // inbound redirection entirely (reference §8.4); an owner match cannot
+    // see inbound traffic anyway, so there is nothing correct to build.
+    unsupported(
+      ctx,
+      ["redirect", "inbound", "excludePortsForUIDs"],
+      inboundUids,
+      "is not supported by kuma-tproxy: inbound traffic has no owning UID, and kumactl's " +
+        "version disabled inbound redirection entirely",
+      "an empty list; use redirect.inbound.excludePorts or excludePortsForIPs",
+    );
+  }
+});
