@@ -1,0 +1,400 @@
+/**
+ * The CLI flags that set config values, and their commander wiring. The flag
+ * names are kumactl's (`install_transparent_proxy.go`) plus a few for
+ * settings kumactl only had in files and env vars. Values are passed on as
+ * typed; the schema validates them like any other source.
+ *
+ * @module
+ */
+import { type Command, Option } from "commander";
+import type { FlagInput } from "./sources.ts";
+
+/** One config flag. */
+export interface FlagSpec {
+  /** With dashes: "--redirect-dns-port". */
+  flag: string;
+  /** Setting path it sets. */
+  path: string;
+  /**
+   * boolean: bare, or `--flag=true|false` like pflag; value: one value, last
+   * wins; list: one comma list, last wins; repeatable: every value is kept.
+   */
+  kind: "boolean" | "value" | "list" | "repeatable";
+  description: string;
+  valueName?: string;
+  /** Hidden alternative spellings (kumactl's deprecated ones). */
+  aliases?: string[];
+  /** Registered on install and config (default true). */
+  install?: boolean;
+  /** Registered on uninstall and status (default false). */
+  uninstall?: boolean;
+}
+
+/** Every config flag, in help order. */
+export const CONFIG_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "--kuma-dp-user",
+    path: "kumaDPUser",
+    kind: "value",
+    valueName: "user",
+    aliases: ["--kuma-dp-uid"],
+    description: "user name or UID kuma-dp runs as (default: UID 5678, then user kuma-dp)",
+  },
+  {
+    flag: "--ip-family-mode",
+    path: "ipFamilyMode",
+    kind: "value",
+    valueName: "mode",
+    uninstall: true,
+    description: "dualstack or ipv4 (case-insensitive)",
+  },
+  {
+    flag: "--redirect-inbound",
+    path: "redirect.inbound.enabled",
+    kind: "boolean",
+    description: "redirect inbound traffic (default true; --redirect-inbound=false for gateways)",
+  },
+  {
+    flag: "--redirect-inbound-port",
+    path: "redirect.inbound.port",
+    kind: "value",
+    valueName: "port",
+    description: "port kuma-dp listens on for inbound traffic (default 15006)",
+  },
+  {
+    flag: "--include-inbound-ports",
+    path: "redirect.inbound.includePorts",
+    kind: "list",
+    valueName: "ports",
+    description: "comma list of the only inbound ports to redirect",
+  },
+  {
+    flag: "--exclude-inbound-ports",
+    path: "redirect.inbound.excludePorts",
+    kind: "list",
+    valueName: "ports",
+    description: "comma list of inbound ports not to redirect (such as 22 for SSH)",
+  },
+  {
+    flag: "--exclude-inbound-ips",
+    path: "redirect.inbound.excludePortsForIPs",
+    kind: "repeatable",
+    valueName: "ips",
+    description: "IPs or CIDRs whose inbound traffic is not redirected (repeatable, comma lists)",
+  },
+  {
+    flag: "--redirect-inbound-insert-instead-of-append",
+    path: "redirect.inbound.insertRedirectInsteadOfAppend",
+    kind: "boolean",
+    description: "insert the PREROUTING jump at the top instead of appending it",
+  },
+  {
+    flag: "--redirect-outbound",
+    path: "redirect.outbound.enabled",
+    kind: "boolean",
+    description: "redirect outbound traffic (default true; --redirect-outbound=false to turn off)",
+  },
+  {
+    flag: "--redirect-outbound-port",
+    path: "redirect.outbound.port",
+    kind: "value",
+    valueName: "port",
+    description: "port kuma-dp listens on for outbound traffic (default 15001)",
+  },
+  {
+    flag: "--include-outbound-ports",
+    path: "redirect.outbound.includePorts",
+    kind: "list",
+    valueName: "ports",
+    description: "comma list of the only outbound ports to redirect",
+  },
+  {
+    flag: "--exclude-outbound-ports",
+    path: "redirect.outbound.excludePorts",
+    kind: "list",
+    valueName: "ports",
+    description: "comma list of outbound ports not to redirect",
+  },
+  {
+    flag: "--exclude-outbound-ips",
+    path: "redirect.outbound.excludePortsForIPs",
+    kind: "repeatable",
+    valueName: "ips",
+    description: "IPs or CIDRs whose outbound traffic is not redirected (repeatable, comma lists)",
+  },
+  {
+    flag: "--exclude-outbound-ports-for-uids",
+    path: "redirect.outbound.excludePortsForUIDs",
+    kind: "repeatable",
+    valueName: "[proto:][ports:]uids",
+    description:
+      "outbound traffic of these UIDs is not redirected (repeatable; ';' separates entries)",
+  },
+  {
+    flag: "--redirect-outbound-insert-instead-of-append",
+    path: "redirect.outbound.insertRedirectInsteadOfAppend",
+    kind: "boolean",
+    description: "insert the OUTPUT jump at the top instead of appending it",
+  },
+  {
+    flag: "--redirect-dns",
+    path: "redirect.dns.enabled",
+    kind: "boolean",
+    description: "redirect DNS queries to the system resolvers to kuma-dp's DNS proxy",
+  },
+  {
+    flag: "--redirect-all-dns-traffic",
+    path: "redirect.dns.captureAll",
+    kind: "boolean",
+    description: "redirect all DNS traffic to kuma-dp's DNS proxy (implies DNS redirection)",
+  },
+  {
+    flag: "--redirect-dns-port",
+    path: "redirect.dns.port",
+    kind: "value",
+    valueName: "port",
+    description: "port of kuma-dp's DNS proxy (default 15053)",
+  },
+  {
+    flag: "--redirect-dns-resolv-config-path",
+    path: "redirect.dns.resolvConfigPath",
+    kind: "value",
+    valueName: "path",
+    description: "resolv.conf to read the resolvers from (default /etc/resolv.conf)",
+  },
+  {
+    flag: "--skip-dns-conntrack-zone-split",
+    path: "redirect.dns.skipConntrackZoneSplit",
+    kind: "boolean",
+    description: "do not split DNS traffic into conntrack zones",
+  },
+  {
+    flag: "--vnet",
+    path: "redirect.vnet.networks",
+    kind: "repeatable",
+    valueName: "iface:cidr",
+    description:
+      "virtual network whose traffic is redirected, like docker0:172.17.0.0/16 (repeatable)",
+  },
+  {
+    flag: "--drop-invalid-packets",
+    path: "dropInvalidPackets",
+    kind: "boolean",
+    description: "drop packets conntrack marks INVALID",
+  },
+  {
+    flag: "--store-firewalld",
+    path: "storeFirewalld",
+    kind: "boolean",
+    description: "also store the rules in firewalld so they survive reboots",
+  },
+  {
+    flag: "--verbose",
+    path: "verbose",
+    kind: "boolean",
+    uninstall: true,
+    description: "long option names in the rules and more logging",
+  },
+  {
+    flag: "--dry-run",
+    path: "dryRun",
+    kind: "boolean",
+    uninstall: true,
+    description: "print what would be done and change nothing",
+  },
+  {
+    flag: "--wait",
+    path: "wait",
+    kind: "value",
+    valueName: "seconds",
+    uninstall: true,
+    description: "seconds to wait for the xtables lock; 0 to not wait (default 5)",
+  },
+  {
+    flag: "--wait-interval",
+    path: "waitInterval",
+    kind: "value",
+    valueName: "microseconds",
+    uninstall: true,
+    description: "microseconds between xtables lock attempts (default 0)",
+  },
+  {
+    flag: "--max-retries",
+    path: "retry.maxRetries",
+    kind: "value",
+    valueName: "n",
+    uninstall: true,
+    description: "retries after a failed iptables-restore (default 4)",
+  },
+  {
+    flag: "--sleep-between-retries",
+    path: "retry.sleepBetweenRetries",
+    kind: "value",
+    valueName: "duration",
+    uninstall: true,
+    description:
+      "pause between retries, like 2s or 500ms (default 2s; kumactl's '\"2s\"' works too)",
+  },
+  {
+    flag: "--iptables-logs",
+    path: "log.enabled",
+    kind: "boolean",
+    description: "log matched packets with the LOG target",
+  },
+  {
+    flag: "--log-level",
+    path: "log.level",
+    kind: "value",
+    valueName: "level",
+    description: "syslog level of the LOG rules, 0-7 (default 7)",
+  },
+  {
+    flag: "--disable-comments",
+    path: "comments.disabled",
+    kind: "boolean",
+    description: "write the rules without comments (uninstall then cannot find them)",
+  },
+  {
+    flag: "--iptables-executables",
+    path: "iptablesExecutables",
+    kind: "value",
+    valueName: "name:path,...",
+    uninstall: true,
+    description: "executables to use, like iptables:/usr/sbin/iptables-nft,ip6tables:...",
+  },
+  {
+    flag: "--ebpf-enabled",
+    path: "ebpf.enabled",
+    kind: "boolean",
+    description: "kumactl's eBPF mode; not supported by kuma-tproxy",
+  },
+  ...([
+    ["--ebpf-instance-ip", "ebpf.instanceIP", "ip"],
+    ["--ebpf-bpffs-path", "ebpf.bpffsPath", "path"],
+    ["--ebpf-cgroup-path", "ebpf.cgroupPath", "path"],
+    ["--ebpf-programs-source-path", "ebpf.programsSourcePath", "path"],
+    ["--ebpf-tc-attach-iface", "ebpf.tcAttachIface", "iface"],
+  ] as const).map(([flag, path, valueName]): FlagSpec => ({
+    flag,
+    path,
+    kind: "value",
+    valueName,
+    description: "kumactl eBPF setting; accepted for compatibility, eBPF itself is not supported",
+  })),
+];
+
+/** Per-command parse state: what the user typed, in order. */
+interface ParseState {
+  configSources: string[];
+  /** Flags (as registered, aliases included) in order of occurrence. */
+  order: string[];
+  /** Raw value of each boolean flag's last occurrence. */
+  bools: Map<string, string | boolean>;
+  specs: Map<string, FlagSpec>;
+}
+
+const states = new WeakMap<Command, ParseState>();
+
+function wantedBy(spec: FlagSpec, command: "install" | "uninstall" | "status" | "config") {
+  return command === "install" || command === "config"
+    ? spec.install !== false
+    : spec.uninstall === true;
+}
+
+function attribute(flag: string): string {
+  return flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Registers `--config`/`--config-file` (repeatable) and the config flags
+ * for `command` on `cmd`.
+ *
+ * @example
+ * ```ts
+ * import { Command } from "commander";
+ * import { addConfigOptions, collectInputs } from "./flags.ts";
+ * const cmd = new Command("install").exitOverride();
+ * addConfigOptions(cmd, "install");
+ * cmd.parse(["--redirect-inbound=false", "--config", "a.yaml"], { from: "user" });
+ * const { configSources, flags } = collectInputs(cmd);
+ * if (configSources[0] !== "a.yaml" || flags[0].raw !== "false") throw new Error();
+ * ```
+ */
+export function addConfigOptions(
+  cmd: Command,
+  command: "install" | "uninstall" | "status" | "config",
+): void {
+  const state: ParseState = { configSources: [], order: [], bools: new Map(), specs: new Map() };
+  states.set(cmd, state);
+  const addSource = (value: string) => {
+    state.configSources.push(value);
+    return value;
+  };
+  cmd.addOption(
+    new Option(
+      "--config <source>",
+      "config file (YAML or JSON), comma-separated files, or - for stdin (repeatable; later wins)",
+    ).argParser(addSource),
+  );
+  cmd.addOption(new Option("--config-file <source>", "alias of --config").argParser(addSource));
+
+  for (const spec of CONFIG_FLAGS.filter((s) => wantedBy(s, command))) {
+    for (const flag of [spec.flag, ...(spec.aliases ?? [])]) {
+      state.specs.set(flag, spec);
+      const hidden = flag !== spec.flag;
+      const option = spec.kind === "boolean"
+        ? new Option(flag, spec.description)
+        : new Option(`${flag} <${spec.valueName ?? "value"}>`, spec.description);
+      if (spec.kind === "repeatable") {
+        option.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+      }
+      cmd.addOption(hidden ? option.hideHelp() : option);
+    }
+  }
+
+  // pflag accepts `--flag=false` for booleans but never takes the next word
+  // as their value; commander knows neither. Rewrite `--flag=value` to a bare
+  // `--flag` and keep the value aside, so `install --redirect-dns
+  // transparent-proxy` still sees its positional argument.
+  const parseOptions = cmd.parseOptions.bind(cmd);
+  cmd.parseOptions = (args: string[]) => {
+    state.configSources.length = 0;
+    state.order.length = 0;
+    state.bools.clear();
+    const end = args.indexOf("--");
+    const rewritten = args.map((arg, i) => {
+      if ((end >= 0 && i >= end) || !arg.startsWith("--")) return arg;
+      const eq = arg.indexOf("=");
+      const flag = eq < 0 ? arg : arg.slice(0, eq);
+      const spec = state.specs.get(flag);
+      if (!spec) return arg;
+      state.order.push(flag);
+      if (spec.kind !== "boolean") return arg;
+      state.bools.set(flag, eq < 0 ? true : arg.slice(eq + 1));
+      return flag;
+    });
+    return parseOptions(rewritten);
+  };
+}
+
+/**
+ * What the user gave on the command line, in the form `resolveConfig`
+ * wants: only options set on the command line, in the order typed.
+ */
+export function collectInputs(cmd: Command): { configSources: string[]; flags: FlagInput[] } {
+  const state = states.get(cmd);
+  if (!state) throw new Error("collectInputs(): addConfigOptions() was not called on this command");
+  const flags: FlagInput[] = [];
+  // Distinct flags by their last occurrence, so a later spelling wins.
+  const seen = [...new Set([...state.order].reverse())].reverse();
+  for (const flag of seen) {
+    const spec = state.specs.get(flag)!;
+    const key = attribute(flag);
+    if (cmd.getOptionValueSource(key) !== "cli") continue;
+    const raw = spec.kind === "boolean"
+      ? state.bools.get(flag) ?? true
+      : (cmd.getOptionValue(key) as string | string[]);
+    flags.push({ flag, path: spec.path, raw });
+  }
+  return { configSources: [...state.configSources], flags };
+}
