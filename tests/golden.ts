@@ -34,10 +34,10 @@ export function lineDiff(expected: string, actual: string): string {
       ops.push({ kind: " ", line: a[i] });
       i++;
       j++;
-    } else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      ops.push({ kind: "+", line: b[j++] });
-    } else {
+    } else if (i < a.length && (j === b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
       ops.push({ kind: "-", line: a[i++] });
+    } else {
+      ops.push({ kind: "+", line: b[j++] });
     }
   }
   const near = (k: number) => ops.slice(Math.max(0, k - 2), k + 3).some((o) => o.kind !== " ");
