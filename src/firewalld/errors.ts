@@ -1,0 +1,70 @@
+/**
+ * The one error type of the firewalld layer. Callers (the CLI) switch on
+ * `code`; tests assert the code, not the wording.
+ *
+ * @module
+ */
+
+/** What went wrong, as data. */
+export type FirewalldErrorCode =
+  /** direct.xml is not well-formed XML, or its root is not `<direct>`. Nothing was written. */
+  | "malformed-direct-xml"
+  /** Neither a running firewalld nor its config directory exists. */
+  | "not-installed"
+  /** An operation needs a running firewalld, and it is not (or is INIT/FAILED). */
+  | "not-running"
+  /** `iptables-restore --test` refused the entries before they reached firewalld. */
+  | "invalid-rules"
+  /** One of our entries would not be recognisable as ours later (comments disabled, custom chain names). */
+  | "unidentifiable-entry"
+  /** A D-Bus call failed. */
+  | "bus"
+  /** firewalld refused our entries; its previous direct config was restored. */
+  | "rejected"
+  /** firewalld refused our entries and restoring its previous direct config failed too. */
+  | "rollback-failed"
+  /** Dual stack on a host whose firewalld rejects IPv6 redirected to ::1. */
+  | "rfc3964-ipv4"
+  /** Reading or writing direct.xml failed. */
+  | "io";
+
+/** Optional evidence kept with a {@link FirewalldError}. */
+export interface FirewalldErrorDetails {
+  /** The file involved (direct.xml, firewalld.conf). */
+  path?: string;
+  /** The D-Bus method or command that failed. */
+  operation?: string;
+  /** firewalld's own error name from the D-Bus error text, e.g. `COMMAND_FAILED`. */
+  firewalldCode?: string;
+  /** stderr of a failed command, as it was. */
+  stderr?: string;
+  cause?: unknown;
+}
+
+/**
+ * A failure of the firewalld layer.
+ *
+ * @example
+ * ```ts
+ * import { FirewalldError } from "./errors.ts";
+ * const e = new FirewalldError("not-running", "firewalld is not running");
+ * if (e.code !== "not-running") throw new Error();
+ * ```
+ */
+export class FirewalldError extends Error {
+  readonly code: FirewalldErrorCode;
+  readonly path?: string;
+  readonly operation?: string;
+  readonly firewalldCode?: string;
+  readonly stderr?: string;
+
+  constructor(code: FirewalldErrorCode, message: string, details: FirewalldErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "FirewalldError";
+    this.code = code;
+    this.path = details.path;
+    this.operation = details.operation;
+    this.firewalldCode = details.firewalldCode;
+    this.stderr = details.stderr;
+  }
+}
