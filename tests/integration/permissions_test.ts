@@ -1,0 +1,92 @@
+/**
+ * scripts/permissions.txt is what the binary and scripts/kuma-tproxy run
+ * with. This runs a probe under exactly those flags and checks that every
+ * kind of access the tool needs is granted (including D-Bus to a real bus
+ * daemon at the system bus path) and that nearby ones stay denied.
+ *
+ * The probe runs in a private mount namespace: tmpfs over /run (so a private
+ * dbus-daemon can listen at /run/dbus/system_bus_socket, the production path
+ * the flags name) and over /etc/firewalld (so its write cannot touch the real
+ * config).
+ */
+import { assertEquals } from "../assert.ts";
+import { parsePermissions } from "../../scripts/compile.ts";
+
+const root = new URL("../../", import.meta.url);
+const flags = parsePermissions(
+  await Deno.readTextFile(new URL("scripts/permissions.txt", root)),
+);
+
+Deno.test("permissions.txt grants nothing wholesale except reading", () => {
+  const broad = flags.filter((f) => !f.includes("="));
+  assertEquals(broad, ["--allow-read"]);
+  const kinds = new Set(flags.map((f) => f.replace(/=.*/, "")));
+  assertEquals([...kinds].sort(), [
+    "--allow-env",
+    "--allow-net",
+    "--allow-read",
+    "--allow-run",
+    "--allow-sys",
+    "--allow-write",
+  ]);
+  const net = flags.filter((f) => f.startsWith("--allow-net=")).flatMap((f) =>
+    f.slice(12).split(",")
+  );
+  assertEquals(net.every((n) => n.startsWith("unix:")), true, `network beyond D-Bus: ${net}`);
+});
+
+Deno.test("permissions.txt lets the tool do its job and nothing nearby", async () => {
+  const deno = Deno.execPath();
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const script = [
+    "set -e",
+    "mount -t tmpfs tmpfs /run",
+    "mkdir -p /run/dbus",
+    "mount -t tmpfs tmpfs /etc/firewalld",
+    "pid=$(dbus-daemon --config-file=/usr/share/dbus-1/session.conf " +
+    "--address=unix:path=/run/dbus/system_bus_socket --fork --print-pid)",
+    "trap 'kill $pid' EXIT",
+    [
+      quote(deno),
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--frozen",
+      ...flags.map(quote),
+      "tests/world/permission_probe.ts",
+    ].join(" "),
+  ].join("\n");
+  const out = await new Deno.Command("unshare", {
+    args: ["-m", "--propagation", "private", "sh", "-c", script],
+    cwd: root,
+    env: { KTP_UNRELATED: "1", KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT: "15053" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(JSON.parse(stdout), {
+    "env KUMA_TRANSPARENT_PROXY_*": "allowed",
+    "env PATH,HOME,NO_COLOR": "allowed",
+    "env other": "denied",
+    // The CLI must read variables by name: a partial grant cannot list them.
+    "env toObject": "denied",
+    "sys uid": "allowed",
+    "sys networkInterfaces": "allowed",
+    "sys hostname": "denied",
+    "read any file": "allowed",
+    "write /etc/firewalld": "allowed",
+    "write elsewhere": "denied",
+    "run iptables-nft": "allowed",
+    "run ip6tables-legacy-restore": "allowed",
+    "run /usr/sbin/iptables-nft-save": "allowed",
+    "run /sbin/ip6tables": "allowed",
+    "run /bin/iptables-legacy": "allowed",
+    "run getent": "allowed",
+    "run sh": "denied",
+    "run ip": "denied",
+    "net tcp": "denied",
+    "dbus /run/dbus/system_bus_socket": "allowed",
+    "dbus default address": "allowed",
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Tries, one by one, the operations kuma-tproxy needs and some it must not be
+ * able to do, and prints `{name: "allowed" | "denied"}` as JSON. Run it under
+ * exactly the flags of scripts/permissions.txt (permissions_test.ts does, in a
+ * private mount namespace with its own D-Bus at the production socket path).
+ * "allowed" means Deno let the call through; the call itself may still fail
+ * (a missing executable), which is not what this probe is about.
+ */
+import dbus from "dbus-next";
+
+type Outcome = "allowed" | "denied" | `failed: ${string}`;
+
+/** `strict`: a failure other than a permission error is reported, not counted as "allowed". */
+async function attempt(fn: () => unknown, strict: boolean): Promise<Outcome> {
+  try {
+    await fn();
+    return "allowed";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return "denied";
+    }
+    return strict ? `failed: ${e}` : "allowed";
+  }
+}
+
+function run(cmd: string) {
+  return () =>
+    new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).output();
+}
+
+/** One D-Bus round trip to the bus daemon; dbus-next swallows some failures, hence the timeout. */
+async function busCall(): Promise<void> {
+  const bus = dbus.systemBus();
+  try {
+    const call = (async () => {
+      const obj = await bus.getProxyObject("org.freedesktop.DBus", "/org/freedesktop/DBus");
+      await obj.getInterface("org.freedesktop.DBus").ListNames();
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise((_, fail) => {
+      timer = setTimeout(() => fail(new Error("D-Bus call timed out")), 5000);
+    });
+    await Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  } finally {
+    bus.disconnect();
+  }
+}
+
+const checks: Record<string, () => unknown> = {
+  "env KUMA_TRANSPARENT_PROXY_*": () => Deno.env.get("KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT"),
+  "env PATH,HOME,NO_COLOR": () => ["PATH", "HOME", "NO_COLOR"].map((v) => Deno.env.get(v)),
+  "env other": () => Deno.env.get("KTP_UNRELATED"),
+  "env toObject": () => Deno.env.toObject(),
+  "sys uid": () => Deno.uid(),
+  "sys networkInterfaces": () => Deno.networkInterfaces(),
+  "sys hostname": () => Deno.hostname(),
+  "read any file": () => Deno.readTextFile("/etc/passwd"),
+  "write /etc/firewalld": () => Deno.writeTextFile("/etc/firewalld/direct.xml", "<direct/>\n"),
+  "write elsewhere": () => Deno.writeTextFile("/tmp/ktp-permission-probe", "x"),
+  "run iptables-nft": run("iptables-nft"),
+  "run ip6tables-legacy-restore": run("ip6tables-legacy-restore"),
+  "run /usr/sbin/iptables-nft-save": run("/usr/sbin/iptables-nft-save"),
+  "run /sbin/ip6tables": run("/sbin/ip6tables"),
+  "run /bin/iptables-legacy": run("/bin/iptables-legacy"),
+  "run getent": run("getent"),
+  "run sh": run("sh"),
+  "run ip": run("ip"),
+  "net tcp": () => Deno.connect({ hostname: "127.0.0.1", port: 9 }),
+  "dbus /run/dbus/system_bus_socket": () => {
+    Deno.env.set("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/run/dbus/system_bus_socket");
+    return busCall();
+  },
+  "dbus default address": () => {
+    // dbus-next's own default is unix:path=/var/run/dbus/system_bus_socket.
+    Deno.env.delete("DBUS_SYSTEM_BUS_ADDRESS");
+    return busCall();
+  },
+};
+
+const result: Record<string, Outcome> = {};
+for (const [name, fn] of Object.entries(checks)) {
+  // A D-Bus call that fails for another reason is a broken setup, not "allowed".
+  result[name] = await attempt(fn, name.startsWith("dbus"));
+}
+console.log(JSON.stringify(result));
