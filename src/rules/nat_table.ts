@@ -41,6 +41,29 @@ function range(r: PortRange): string {
   return r.from === r.to ? String(r.from) : `${r.from}:${r.to}`;
 }
 
+/**
+ * Port lists for `-m multiport --dports`, split so that none exceeds the 15
+ * slots xt_multiport has (a range takes two); kumactl writes one list and
+ * iptables-restore rejects it when it is longer.
+ */
+export function multiportChunks(ports: PortRange[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let slots = 0;
+  for (const p of ports) {
+    const need = p.from === p.to ? 1 : 2;
+    if (slots + need > 15) {
+      chunks.push(current.join(","));
+      current = [];
+      slots = 0;
+    }
+    current.push(range(p));
+    slots += need;
+  }
+  if (current.length > 0) chunks.push(current.join(","));
+  return chunks;
+}
+
 function logRule(chain: "PREROUTING" | "OUTPUT", level: number): Rule {
   return insertRule(chain, "log matching packets using kernel logging", [log(`${chain}:`, level)]);
 }
@@ -109,12 +132,14 @@ function buildOutboundExclusions(ctx: BuildContext): Rule[] {
   for (const entry of outbound.excludePortsForUIDs) {
     const exclusion = parseUidExclusion(entry);
     for (const proto of exclusion.protocols) {
-      rules.push(insertRule("OUTPUT", EXCLUSION_COMMENT, [
-        protocol(proto),
-        multiportDestinationPorts(exclusion.ports.map(range).join(",")),
-        uidOwner(range(exclusion.uids)),
-        jump("RETURN"),
-      ]));
+      for (const ports of multiportChunks(exclusion.ports)) {
+        rules.push(insertRule("OUTPUT", EXCLUSION_COMMENT, [
+          protocol(proto),
+          multiportDestinationPorts(ports),
+          uidOwner(range(exclusion.uids)),
+          jump("RETURN"),
+        ]));
+      }
     }
   }
   for (const ip of addressesOfFamily(outbound.excludePortsForIPs, ctx.facts.family)) {

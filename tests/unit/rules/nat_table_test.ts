@@ -1,5 +1,5 @@
 import { buildContext } from "../../../src/rules/context.ts";
-import { buildNatTable } from "../../../src/rules/nat_table.ts";
+import { buildNatTable, multiportChunks } from "../../../src/rules/nat_table.ts";
 import type { Config } from "../../../src/config/types.ts";
 import type { BuildFacts } from "../../../src/host/facts.ts";
 import { assert, assertEquals } from "../../assert.ts";
@@ -204,4 +204,14 @@ Deno.test("buildNatTable() names chains KUMA_MESH_ plus the configured names and
     "-p tcp -j REDIRECT --to-ports 25006",
   ]);
   assertEquals(effectiveSpecs(t, "KUMA_MESH_OUTBOUND").at(-1), "-j KUMA_MESH_OUT_REDIR");
+});
+
+Deno.test("multiportChunks() splits port lists at the 15 slots of xt_multiport", () => {
+  const singles = Array.from({ length: 16 }, (_, i) => ({ from: i + 1, to: i + 1 }));
+  const chunks = multiportChunks(singles);
+  assertEquals(chunks.length, 2);
+  assertEquals(chunks[1], "16");
+  const ranges = Array.from({ length: 8 }, (_, i) => ({ from: i * 10 + 1, to: i * 10 + 5 }));
+  assertEquals(multiportChunks(ranges).map((c) => c.split(",").length), [7, 1]);
+  assertEquals(multiportChunks([{ from: 1, to: 65535 }]), ["1:65535"]);
 });
