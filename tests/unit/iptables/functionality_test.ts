@@ -1,0 +1,73 @@
+import { assertEquals, assertThrows } from "../../assert.ts";
+import { FULL_FUNCTIONALITY } from "../../../src/host/facts.ts";
+import { ExecutablesError } from "../../../src/iptables/errors.ts";
+import type { Executables } from "../../../src/iptables/executables.ts";
+import {
+  assertMinimumFunctionality,
+  probeFunctionality,
+} from "../../../src/iptables/functionality.ts";
+import { fail, FakeRunner, ok } from "./fake_runner.ts";
+
+const exe: Executables = {
+  mode: "legacy",
+  family: 4,
+  iptables: "ipt",
+  save: "ipt-save",
+  restore: "ipt-restore",
+};
+
+Deno.test("probeFunctionality() asks -m <module> -h and save -t <table>", async () => {
+  const runner = new FakeRunner(({ cmd, args }) => {
+    if (cmd === "ipt" && args[0] === "-m") {
+      return ["conntrack", "multiport"].includes(args[1]) ? fail("Couldn't load match") : ok();
+    }
+    if (cmd === "ipt-save" && args[1] === "nat") {
+      return ok("*nat\n:OUTPUT ACCEPT [0:0]\n:DOCKER_OUTPUT - [0:0]\nCOMMIT\n");
+    }
+    if (cmd === "ipt-save" && args[1] === "raw") {
+      return fail("can't initialize iptables table `raw'");
+    }
+    if (cmd === "ipt-save") return ok("*mangle\nCOMMIT\n");
+    return undefined;
+  });
+  const f = await probeFunctionality(runner, exe);
+  assertEquals(f, {
+    tables: { nat: true, raw: false, mangle: true },
+    modules: {
+      comment: true,
+      conntrack: false,
+      owner: true,
+      multiport: false,
+      tcp: true,
+      udp: true,
+    },
+    dockerOutput: true,
+  });
+  assertEquals(runner.lines().includes("ipt -m owner -h"), true);
+  assertEquals(runner.lines().includes("ipt-save -t raw"), true);
+});
+
+Deno.test("probeFunctionality() treats an executable that cannot start as missing everything", async () => {
+  const f = await probeFunctionality(new FakeRunner(() => undefined), exe);
+  assertEquals(f.tables.nat, false);
+  assertEquals(f.modules.owner, false);
+  assertEquals(f.dockerOutput, false);
+});
+
+Deno.test("assertMinimumFunctionality() needs nat, tcp and owner", () => {
+  assertMinimumFunctionality({
+    ...FULL_FUNCTIONALITY,
+    modules: { ...FULL_FUNCTIONALITY.modules, comment: false },
+  });
+  const e = assertThrows(
+    () =>
+      assertMinimumFunctionality({
+        ...FULL_FUNCTIONALITY,
+        tables: { nat: false, raw: true, mangle: true },
+        modules: { ...FULL_FUNCTIONALITY.modules, owner: false },
+      }),
+    ExecutablesError,
+  );
+  assertEquals(e.code, "minimum_requirements");
+  assertEquals(e.details, ['table: "nat"', 'module: "owner"']);
+});

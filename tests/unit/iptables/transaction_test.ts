@@ -1,0 +1,219 @@
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
+import { planRemoval } from "../../../src/iptables/cleanup.ts";
+import { UnsafeStateError } from "../../../src/iptables/errors.ts";
+import type { Executables } from "../../../src/iptables/executables.ts";
+import { mergeRestore, recreateText } from "../../../src/iptables/restore_text.ts";
+import { parseSave } from "../../../src/iptables/save_parser.ts";
+import { ApplyError, type ApplyOptions, applyPlans } from "../../../src/iptables/transaction.ts";
+import { type Call, fail, FakeRunner, ok } from "./fake_runner.ts";
+
+const C = (t: string) => `-m comment --comment "kuma/mesh/transparent/proxy/${t}"`;
+const exe = (family: 4 | 6, mode: "nft" | "legacy" = "nft"): Executables => ({
+  mode,
+  family,
+  iptables: `ip${family}`,
+  save: `ip${family}-save`,
+  restore: `ip${family}-restore`,
+});
+
+const OLD = [
+  "*nat",
+  ":OUTPUT ACCEPT [0:0]",
+  ":KUMA_MESH_OUTBOUND - [0:0]",
+  "-A OUTPUT -j ACCEPT",
+  `-A OUTPUT -p tcp ${C("old")} -j KUMA_MESH_OUTBOUND`,
+  "-A KUMA_MESH_OUTBOUND -j RETURN",
+  "COMMIT",
+  "",
+].join("\n");
+const NEW_LIVE = [
+  "*nat",
+  ":OUTPUT ACCEPT [0:0]",
+  ":KUMA_MESH_OUTBOUND - [0:0]",
+  `-A OUTPUT -p tcp ${C("new")} -j KUMA_MESH_OUTBOUND`,
+  "-A OUTPUT -j ACCEPT",
+  "-A KUMA_MESH_OUTBOUND -j REDIRECT --to-ports 15001",
+  "COMMIT",
+  "",
+].join("\n");
+const RULES =
+  `* nat\n-N KUMA_MESH_OUTBOUND\n-I OUTPUT 1 -p tcp ${C("new")} -j KUMA_MESH_OUTBOUND\n` +
+  "-A KUMA_MESH_OUTBOUND -j REDIRECT --to-ports 15001\nCOMMIT\n";
+
+/**
+ * Two families whose saves return `live[family]`. A non-test restore of a
+ * family calls `onRestore`, which may fail it or change what save returns.
+ */
+function world(
+  onRestore: (family: string, call: Call, live: Record<string, string>) => ReturnType<typeof ok>,
+) {
+  const live: Record<string, string> = { "4": OLD, "6": OLD };
+  const runner = new FakeRunner((call) => {
+    const family = call.cmd[2];
+    if (call.cmd.endsWith("-save")) return ok(live[family]);
+    if (call.args.includes("--test")) return ok();
+    return onRestore(family, call, live);
+  });
+  return { runner, live };
+}
+
+const options = (extra: Partial<ApplyOptions> = {}): ApplyOptions => ({
+  wait: 5,
+  waitInterval: 0,
+  maxRetries: 2,
+  sleepMs: 10,
+  sleep: () => Promise.resolve(),
+  ...extra,
+});
+
+const restores = (runner: FakeRunner) =>
+  runner.calls.filter((c) => c.cmd.endsWith("-restore") && !c.args.includes("--test"));
+
+Deno.test("applyPlans() tests every family first, then applies removal and new rules in one input", async () => {
+  const { runner } = world((_f, _c, live) => {
+    live[_f] = NEW_LIVE;
+    return ok();
+  });
+  const report = await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }, {
+    exe: exe(6),
+    rulesText: RULES,
+  }], options());
+  assertEquals(runner.lines().map((l) => l.split(" ")[0] + (l.includes("--test") ? " test" : "")), [
+    "ip4-save",
+    "ip6-save",
+    "ip4-restore test",
+    "ip6-restore test",
+    "ip4-restore",
+    "ip6-restore",
+  ]);
+  const input = restores(runner)[0].stdin!;
+  assertEquals(input, mergeRestore(planRemoval(parseSave(OLD)), RULES));
+  assertEquals(input.split("COMMIT").length, 2);
+  assertEquals(report.families.map((f) => [f.family, f.removed.length]), [[4, 2], [6, 2]]);
+});
+
+Deno.test("applyPlans() changes nothing when one family fails --test", async () => {
+  const runner = new FakeRunner((call) => {
+    if (call.cmd.endsWith("-save")) return ok(OLD);
+    if (call.cmd === "ip6-restore") return fail("ip6tables-restore: line 3 failed\n");
+    return ok();
+  });
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        options(),
+      ),
+    ApplyError,
+  );
+  assertEquals(e.code, "test_failed");
+  assertEquals(e.failures.map((f) => f.family), [6]);
+  assertEquals(restores(runner).length, 0, "a test failure is not retried and nothing is applied");
+});
+
+Deno.test("applyPlans() passes wait flags to legacy only", async () => {
+  const { runner } = world(() => ok());
+  await applyPlans(runner, [{ exe: exe(4, "legacy"), rulesText: RULES }, {
+    exe: exe(6),
+    rulesText: RULES,
+  }], options());
+  const args = runner.calls.filter((c) => c.cmd.endsWith("-restore")).map((
+    c,
+  ) => [c.cmd, c.args.join(" ")]);
+  assertEquals(args, [
+    ["ip4-restore", "--wait=5 --noflush --test"],
+    ["ip6-restore", "--noflush --test"],
+    ["ip4-restore", "--wait=5 --noflush"],
+    ["ip6-restore", "--noflush"],
+  ]);
+});
+
+Deno.test("applyPlans() retries a held lock, re-reading the live rules each time", async () => {
+  let n = 0;
+  const slept: number[] = [];
+  const { runner } = world(() =>
+    ++n < 3 ? fail("Another app is currently holding the xtables lock.", 4) : ok()
+  );
+  await applyPlans(
+    runner,
+    [{ exe: exe(4, "legacy"), rulesText: RULES }],
+    options({
+      sleep: (ms) => {
+        slept.push(ms);
+        return Promise.resolve();
+      },
+    }),
+  );
+  assertEquals(slept, [10, 10]);
+  assertEquals(runner.calls.filter((c) => c.cmd === "ip4-save").length, 3);
+});
+
+Deno.test("applyPlans() rolls IPv4 back to its prior installation when IPv6 fails", async () => {
+  const { runner, live } = world((family, call, state) => {
+    if (family === "6") return fail("ip6tables-restore: line 2 failed\n");
+    state["4"] = call.stdin!.includes(`-I OUTPUT 2 -p tcp ${C("old")}`) ? OLD : NEW_LIVE;
+    return ok();
+  });
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        options(),
+      ),
+    ApplyError,
+  );
+  assertEquals(e.code, "apply_failed");
+  assertEquals(e.failures.map((f) => f.family), [6]);
+  assertEquals(e.rollbacks.map((r) => [r.family, r.changed, r.error]), [[6, false, undefined], [
+    4,
+    true,
+    undefined,
+  ]]);
+  const rollback = restores(runner).filter((c) => c.cmd === "ip4-restore").at(-1)!.stdin!;
+  assertEquals(
+    rollback,
+    mergeRestore(planRemoval(parseSave(NEW_LIVE)), recreateText(parseSave(OLD))),
+  );
+  assertStringIncludes(rollback, `-I OUTPUT 2 -p tcp ${C("old")} -j KUMA_MESH_OUTBOUND`);
+  assertEquals(live["4"], OLD);
+  assertStringIncludes(e.message, "IPv4 rolled back to its prior state");
+});
+
+Deno.test("applyPlans() finishes the step in progress on abort, then rolls back", async () => {
+  const ac = new AbortController();
+  const { runner, live } = world((family, call, state) => {
+    ac.abort(); // SIGINT arrives while IPv4 is being applied
+    state[family] = call.stdin!.includes(`-I OUTPUT 2 -p tcp ${C("old")}`) ? OLD : NEW_LIVE;
+    return ok();
+  });
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        options({ signal: ac.signal }),
+      ),
+    ApplyError,
+  );
+  assertEquals(e.code, "aborted");
+  assertEquals(
+    restores(runner).map((c) => c.cmd),
+    ["ip4-restore", "ip4-restore"],
+    "IPv6 never applied",
+  );
+  assertEquals(e.rollbacks.map((r) => [r.family, r.changed]), [[4, true]]);
+  assertEquals(live["4"], OLD);
+});
+
+Deno.test("applyPlans() refuses an unsafe state before running any restore", async () => {
+  const unsafe =
+    "*nat\n:OUTPUT ACCEPT\n:KUMA_MESH_OUTBOUND -\n-A OUTPUT -j KUMA_MESH_OUTBOUND\nCOMMIT\n";
+  const runner = new FakeRunner((call) => ok(call.cmd.endsWith("-save") ? unsafe : ""));
+  await assertRejects(
+    () => applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options()),
+    UnsafeStateError,
+  );
+  assert(runner.calls.every((c) => c.cmd.endsWith("-save")));
+});
