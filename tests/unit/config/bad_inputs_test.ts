@@ -1,0 +1,296 @@
+/**
+ * One table of bad inputs from every kind of source. Each case states the
+ * error code, the setting path, and the source the error must name.
+ */
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { resolveConfig } from "../../../src/config/resolve.ts";
+import { ConfigError } from "../../../src/config/errors.ts";
+import { fakeInputs, type FakeSources, flag } from "./fake_inputs.ts";
+
+interface BadCase {
+  name: string;
+  sources: FakeSources;
+  code: ConfigError["code"];
+  path: string;
+  source: string;
+}
+
+const E = "KUMA_TRANSPARENT_PROXY_";
+const file = (text: string): FakeSources => ({
+  files: { "/tp.yaml": text },
+  configSources: ["/tp.yaml"],
+});
+const env = (name: string, value: string): FakeSources => ({ env: { [E + name]: value } });
+const flagged = (f: string, path: string, raw: string | boolean | string[]): FakeSources => ({
+  flags: [flag(f, path, raw)],
+});
+
+const CASES: BadCase[] = [
+  // files
+  {
+    name: "port out of range in a file",
+    sources: file("redirect:\n  dns:\n    port: 70000\n"),
+    code: "invalid_value",
+    path: "redirect.dns.port",
+    source: "file:/tp.yaml:3:11",
+  },
+  {
+    name: "bad item in a port list names the item's line",
+    sources: file("redirect:\n  inbound:\n    excludePorts:\n      - 22\n      - http\n"),
+    code: "invalid_value",
+    path: "redirect.inbound.excludePorts",
+    source: "file:/tp.yaml:5:9",
+  },
+  {
+    name: "boolean given as a word YAML does not know",
+    sources: file("verbose: yes\n"),
+    code: "invalid_value",
+    path: "verbose",
+    source: "file:/tp.yaml:1:10",
+  },
+  {
+    name: "invalid IP in a file list",
+    sources: file("redirect:\n  outbound:\n    excludePortsForIPs: ['10.0.0.1', '10.0.0.300']\n"),
+    code: "invalid_value",
+    path: "redirect.outbound.excludePortsForIPs",
+    source: "file:/tp.yaml:3:38",
+  },
+  {
+    name: "unknown top-level key",
+    sources: file("verbos: true\n"),
+    code: "unknown_key",
+    path: "verbos",
+    source: "file:/tp.yaml:1:1",
+  },
+  {
+    name: "unknown executable name",
+    sources: file("iptablesExecutables:\n  iptables-nft: /usr/sbin/iptables-nft\n"),
+    code: "unknown_key",
+    path: "iptablesExecutables.iptables-nft",
+    source: "file:/tp.yaml:2:3",
+  },
+  {
+    name: "scalar where a mapping belongs",
+    sources: file("redirect: 5\n"),
+    code: "invalid_value",
+    path: "redirect",
+    source: "file:/tp.yaml:1:11",
+  },
+  {
+    name: "YAML syntax error",
+    sources: file("redirect:\n  dns: {port: 53\n"),
+    code: "parse_error",
+    path: "",
+    source: "file:/tp.yaml:",
+  },
+  {
+    name: "duplicate key",
+    sources: file("verbose: true\nverbose: false\n"),
+    code: "parse_error",
+    path: "",
+    source: "file:/tp.yaml:2:1",
+  },
+  {
+    name: "missing file",
+    sources: { configSources: ["/nope.yaml"] },
+    code: "unreadable_source",
+    path: "",
+    source: "file:/nope.yaml",
+  },
+  {
+    name: "cniMode enabled",
+    sources: file("cniMode: true\n"),
+    code: "unsupported",
+    path: "cniMode",
+    source: "file:/tp.yaml:1:10",
+  },
+  {
+    name: "eBPF enabled",
+    sources: file("ebpf:\n  enabled: true\n"),
+    code: "unsupported",
+    path: "ebpf.enabled",
+    source: "file:/tp.yaml:2:12",
+  },
+  {
+    name: "inbound UID exclusions (kumactl §8.4)",
+    sources: file("redirect:\n  inbound:\n    excludePortsForUIDs: ['1000']\n"),
+    code: "unsupported",
+    path: "redirect.inbound.excludePortsForUIDs",
+    source: "file:/tp.yaml:3:26",
+  },
+  {
+    name: "log level above 7 from stdin",
+    sources: { stdin: "log:\n  level: 8\n", configSources: ["-"] },
+    code: "invalid_value",
+    path: "log.level",
+    source: "stdin:2:10",
+  },
+  {
+    name: "top-level list from stdin",
+    sources: { stdin: "- verbose\n", configSources: ["-"] },
+    code: "invalid_value",
+    path: "",
+    source: "stdin:1:1",
+  },
+  {
+    name: "stdin twice",
+    sources: { stdin: "", configSources: ["-", "-"] },
+    code: "conflict",
+    path: "",
+    source: "flag:--config",
+  },
+  // env vars
+  {
+    name: "zero port in env",
+    sources: env("REDIRECT_DNS_PORT", "0"),
+    code: "invalid_value",
+    path: "redirect.dns.port",
+    source: `env:${E}REDIRECT_DNS_PORT`,
+  },
+  {
+    name: "bad bool in env",
+    sources: env("VERBOSE", "yes"),
+    code: "invalid_value",
+    path: "verbose",
+    source: `env:${E}VERBOSE`,
+  },
+  {
+    name: "unknown ip family mode in env",
+    sources: env("IP_FAMILY_MODE", "ipv6"),
+    code: "invalid_value",
+    path: "ipFamilyMode",
+    source: `env:${E}IP_FAMILY_MODE`,
+  },
+  {
+    name: "UID wildcard in env",
+    sources: env("REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_UIDS", "tcp:80:*"),
+    code: "invalid_value",
+    path: "redirect.outbound.excludePortsForUIDs",
+    source: `env:${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_UIDS`,
+  },
+  {
+    name: "bad duration in env",
+    sources: env("RETRY_SLEEP_BETWEEN_RETRIES", "2 seconds"),
+    code: "invalid_value",
+    path: "retry.sleepBetweenRetries",
+    source: `env:${E}RETRY_SLEEP_BETWEEN_RETRIES`,
+  },
+  {
+    name: "lower-case chain name in env",
+    sources: env("REDIRECT_INBOUND_CHAIN_NAME", "inbound"),
+    code: "invalid_value",
+    path: "redirect.inbound.chainName",
+    source: `env:${E}REDIRECT_INBOUND_CHAIN_NAME`,
+  },
+  {
+    name: "executables entry without a path in env",
+    sources: env("IPTABLES_EXECUTABLES", "iptables"),
+    code: "invalid_value",
+    path: "iptablesExecutables",
+    source: `env:${E}IPTABLES_EXECUTABLES`,
+  },
+  {
+    name: "unknown env var",
+    sources: env("REDIRECT_DNS_CAPTUREALL", "true"),
+    code: "unknown_key",
+    path: `${E}REDIRECT_DNS_CAPTUREALL`,
+    source: `env:${E}REDIRECT_DNS_CAPTUREALL`,
+  },
+  {
+    name: "negative wait in env",
+    sources: env("WAIT", "-1"),
+    code: "invalid_value",
+    path: "wait",
+    source: `env:${E}WAIT`,
+  },
+  // flags
+  {
+    name: "port out of range on a flag",
+    sources: flagged("--redirect-dns-port", "redirect.dns.port", "70000"),
+    code: "invalid_value",
+    path: "redirect.dns.port",
+    source: "flag:--redirect-dns-port",
+  },
+  {
+    name: "bad bool value on a flag",
+    sources: flagged("--redirect-inbound", "redirect.inbound.enabled", "nope"),
+    code: "invalid_value",
+    path: "redirect.inbound.enabled",
+    source: "flag:--redirect-inbound",
+  },
+  {
+    name: "vnet without a CIDR prefix",
+    sources: flagged("--vnet", "redirect.vnet.networks", ["docker0:172.17.0.1"]),
+    code: "invalid_value",
+    path: "redirect.vnet.networks",
+    source: "flag:--vnet",
+  },
+  {
+    name: "bad port in a flag port list",
+    sources: flagged("--exclude-outbound-ports", "redirect.outbound.excludePorts", "53,x"),
+    code: "invalid_value",
+    path: "redirect.outbound.excludePorts",
+    source: "flag:--exclude-outbound-ports",
+  },
+  {
+    name: "bad IP on a repeatable flag",
+    sources: flagged("--exclude-inbound-ips", "redirect.inbound.excludePortsForIPs", [
+      "10.0.0.0/40",
+    ]),
+    code: "invalid_value",
+    path: "redirect.inbound.excludePortsForIPs",
+    source: "flag:--exclude-inbound-ips",
+  },
+  {
+    name: "non-numeric retries on a flag",
+    sources: flagged("--max-retries", "retry.maxRetries", "many"),
+    code: "invalid_value",
+    path: "retry.maxRetries",
+    source: "flag:--max-retries",
+  },
+  {
+    name: "eBPF flag",
+    sources: flagged("--ebpf-enabled", "ebpf.enabled", true),
+    code: "unsupported",
+    path: "ebpf.enabled",
+    source: "flag:--ebpf-enabled",
+  },
+  {
+    name: "unknown executable on a flag",
+    sources: flagged("--iptables-executables", "iptablesExecutables", "iptable:/x"),
+    code: "unknown_key",
+    path: "iptablesExecutables.iptable",
+    source: "flag:--iptables-executables",
+  },
+  {
+    name: "both DNS flags (kumactl rejects the pair)",
+    sources: {
+      flags: [
+        flag("--redirect-dns", "redirect.dns.enabled", true),
+        flag("--redirect-all-dns-traffic", "redirect.dns.captureAll", true),
+      ],
+    },
+    code: "conflict",
+    path: "redirect.dns",
+    source: "flag:--redirect-all-dns-traffic",
+  },
+];
+
+for (const c of CASES) {
+  Deno.test(`resolveConfig() rejects ${c.name}`, async () => {
+    const e = await assertRejects(() => resolveConfig(fakeInputs(c.sources)), ConfigError);
+    assertEquals([e.code, e.path], [c.code, c.path], e.message);
+    assert(e.source.startsWith(c.source), `source ${e.source}, want ${c.source}`);
+    // The message names the setting (when there is one) and the place.
+    if (c.path) assert(e.message.startsWith(`${c.path}: `), e.message);
+    const place = c.source.replace(/^file:/, "").replace(/^(env|flag):/, "$1 ");
+    assert(e.message.includes(place), `${e.message} should name ${place}`);
+  });
+}
+
+Deno.test("the bad-input table covers at least 25 cases across files, stdin, env and flags", () => {
+  assert(CASES.length >= 25);
+  for (const kind of ["file:", "stdin:", "env:", "flag:"]) {
+    assert(CASES.some((c) => c.source.startsWith(kind)), kind);
+  }
+});

@@ -1,0 +1,38 @@
+/** In-memory sources for resolveConfig() tests. */
+import type { FlagInput, ResolveInputs } from "../../../src/config/resolve.ts";
+
+export interface FakeSources {
+  files?: Record<string, string>;
+  stdin?: string;
+  configSources?: string[];
+  env?: Record<string, string>;
+  flags?: FlagInput[];
+}
+
+/** ResolveInputs over in-memory files; reading stdin twice fails, like a real pipe would mislead. */
+export function fakeInputs(sources: FakeSources = {}): ResolveInputs {
+  let stdinReads = 0;
+  return {
+    configSources: sources.configSources ?? [],
+    env: sources.env ?? {},
+    flags: sources.flags ?? [],
+    readFile: (path) => {
+      const text = sources.files?.[path];
+      return text === undefined
+        ? Promise.reject(new Error(`No such file or directory: ${path}`))
+        : Promise.resolve(text);
+    },
+    readStdin: () => {
+      stdinReads++;
+      if (stdinReads > 1 || sources.stdin === undefined) {
+        return Promise.reject(new Error("stdin is not available"));
+      }
+      return Promise.resolve(sources.stdin);
+    },
+  };
+}
+
+/** A flag input, as collectInputs() gives it. */
+export function flag(flag: string, path: string, raw: FlagInput["raw"]): FlagInput {
+  return { flag, path, raw };
+}
