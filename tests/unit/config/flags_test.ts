@@ -1,0 +1,77 @@
+import { Command } from "commander";
+import { assert, assertEquals } from "../../assert.ts";
+import { addConfigOptions, collectInputs, CONFIG_FLAGS } from "../../../src/config/flags.ts";
+import { LEAF_PATHS } from "../../../src/config/keys.ts";
+import { resolveConfig } from "../../../src/config/resolve.ts";
+import { fakeInputs } from "./fake_inputs.ts";
+
+function parse(args: string[], command: "install" | "uninstall" = "install") {
+  const program = new Command().exitOverride();
+  let target: string | undefined;
+  const sub = program.command(command).argument("[target]").exitOverride()
+    .action((t: string | undefined) => {
+      target = t;
+    });
+  addConfigOptions(sub, command);
+  program.parse([command, ...args], { from: "user" });
+  return { ...collectInputs(sub), target };
+}
+
+Deno.test("CONFIG_FLAGS points every flag at a real setting", () => {
+  for (const spec of CONFIG_FLAGS) {
+    assert(
+      LEAF_PATHS.includes(spec.path) || spec.path === "iptablesExecutables",
+      `${spec.flag} -> ${spec.path}`,
+    );
+  }
+});
+
+Deno.test("collectInputs() returns only the flags typed, in order, with raw values", () => {
+  const { flags, configSources, target } = parse([
+    "--redirect-dns-port",
+    "5353",
+    "--redirect-dns",
+    "transparent-proxy",
+    "--exclude-inbound-ips",
+    "10.0.0.1",
+    "--exclude-inbound-ips=::1",
+    "--config",
+    "a.yaml",
+    "--config-file",
+    "-",
+  ]);
+  // A bare boolean flag must not swallow the positional word after it (pflag semantics).
+  assertEquals(target, "transparent-proxy");
+  assertEquals(configSources, ["a.yaml", "-"]);
+  assertEquals(flags, [
+    { flag: "--redirect-dns-port", path: "redirect.dns.port", raw: "5353" },
+    { flag: "--redirect-dns", path: "redirect.dns.enabled", raw: true },
+    {
+      flag: "--exclude-inbound-ips",
+      path: "redirect.inbound.excludePortsForIPs",
+      raw: ["10.0.0.1", "::1"],
+    },
+  ]);
+});
+
+Deno.test("addConfigOptions() takes --flag=false for booleans like pflag", async () => {
+  const { flags } = parse(["--redirect-inbound=false", "--redirect-outbound=0"]);
+  const { config } = await resolveConfig(fakeInputs({ flags }));
+  assertEquals([config.redirect.inbound.enabled, config.redirect.outbound.enabled], [false, false]);
+});
+
+Deno.test("collectInputs() lets the last of --kuma-dp-user and --kuma-dp-uid win", async () => {
+  const { flags } = parse(["--kuma-dp-user", "kuma", "--kuma-dp-uid", "1234"]);
+  const { config, origins } = await resolveConfig(fakeInputs({ flags }));
+  assertEquals(config.kumaDPUser, "1234");
+  assertEquals(origins["kumaDPUser"], "flag:--kuma-dp-uid");
+});
+
+Deno.test("addConfigOptions() gives uninstall only the flags it uses", () => {
+  const program = new Command().exitOverride();
+  const sub = program.command("uninstall").exitOverride();
+  addConfigOptions(sub, "uninstall");
+  const names = sub.options.map((o) => o.long);
+  assert(names.includes("--dry-run") && names.includes("--iptables-executables"));
+  assert(!names.includes("--redirect-dns"));
+});
