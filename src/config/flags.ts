@@ -24,10 +24,6 @@ export interface FlagSpec {
   valueName?: string;
   /** Hidden alternative spellings (kumactl's deprecated ones). */
   aliases?: string[];
-  /** Registered on install and config (default true). */
-  install?: boolean;
-  /** Registered on uninstall and status (default false). */
-  uninstall?: boolean;
 }
 
 /** Every config flag, in help order. */
@@ -45,7 +41,6 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "ipFamilyMode",
     kind: "value",
     valueName: "mode",
-    uninstall: true,
     description: "dualstack or ipv4 (case-insensitive)",
   },
   {
@@ -192,14 +187,12 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     flag: "--verbose",
     path: "verbose",
     kind: "boolean",
-    uninstall: true,
     description: "long option names in the rules and more logging",
   },
   {
     flag: "--dry-run",
     path: "dryRun",
     kind: "boolean",
-    uninstall: true,
     description: "print what would be done and change nothing",
   },
   {
@@ -207,7 +200,6 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "wait",
     kind: "value",
     valueName: "seconds",
-    uninstall: true,
     description: "seconds to wait for the xtables lock; 0 to not wait (default 5)",
   },
   {
@@ -215,7 +207,6 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "waitInterval",
     kind: "value",
     valueName: "microseconds",
-    uninstall: true,
     description: "microseconds between xtables lock attempts (default 0)",
   },
   {
@@ -223,7 +214,6 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "retry.maxRetries",
     kind: "value",
     valueName: "n",
-    uninstall: true,
     description: "retries after a failed iptables-restore (default 4)",
   },
   {
@@ -231,7 +221,6 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "retry.sleepBetweenRetries",
     kind: "value",
     valueName: "duration",
-    uninstall: true,
     description:
       "pause between retries, like 2s or 500ms (default 2s; kumactl's '\"2s\"' works too)",
   },
@@ -259,7 +248,6 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "iptablesExecutables",
     kind: "value",
     valueName: "name:path,...",
-    uninstall: true,
     description: "executables to use, like iptables:/usr/sbin/iptables-nft,ip6tables:...",
   },
   {
@@ -295,12 +283,6 @@ interface ParseState {
 
 const states = new WeakMap<Command, ParseState>();
 
-function wantedBy(spec: FlagSpec, command: "install" | "uninstall" | "status" | "config") {
-  return command === "install" || command === "config"
-    ? spec.install !== false
-    : spec.uninstall === true;
-}
-
 function attribute(flag: string): string {
   return flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
@@ -314,16 +296,13 @@ function attribute(flag: string): string {
  * import { Command } from "commander";
  * import { addConfigOptions, collectInputs } from "./flags.ts";
  * const cmd = new Command("install").exitOverride();
- * addConfigOptions(cmd, "install");
+ * addConfigOptions(cmd);
  * cmd.parse(["--redirect-inbound=false", "--config", "a.yaml"], { from: "user" });
  * const { configSources, flags } = collectInputs(cmd);
  * if (configSources[0] !== "a.yaml" || flags[0].raw !== "false") throw new Error();
  * ```
  */
-export function addConfigOptions(
-  cmd: Command,
-  command: "install" | "uninstall" | "status" | "config",
-): void {
+export function addConfigOptions(cmd: Command): void {
   const state: ParseState = { configSources: [], order: [], bools: new Map(), specs: new Map() };
   states.set(cmd, state);
   const addSource = (value: string) => {
@@ -338,7 +317,7 @@ export function addConfigOptions(
   );
   cmd.addOption(new Option("--config-file <source>", "alias of --config").argParser(addSource));
 
-  for (const spec of CONFIG_FLAGS.filter((s) => wantedBy(s, command))) {
+  for (const spec of CONFIG_FLAGS) {
     for (const flag of [spec.flag, ...(spec.aliases ?? [])]) {
       state.specs.set(flag, spec);
       const hidden = flag !== spec.flag;

@@ -12,7 +12,7 @@ function parse(args: string[], command: "install" | "uninstall" = "install") {
     .action((t: string | undefined) => {
       target = t;
     });
-  addConfigOptions(sub, command);
+  addConfigOptions(sub);
   program.parse([command, ...args], { from: "user" });
   return { ...collectInputs(sub), target };
 }
@@ -67,11 +67,14 @@ Deno.test("collectInputs() lets the last of --kuma-dp-user and --kuma-dp-uid win
   assertEquals(origins["kumaDPUser"], "flag:--kuma-dp-uid");
 });
 
-Deno.test("addConfigOptions() gives uninstall only the flags it uses", () => {
+Deno.test("addConfigOptions() gives uninstall the same flags as install", () => {
+  // Issue 4: uninstall accepts every config source and flag install does.
   const program = new Command().exitOverride();
-  const sub = program.command("uninstall").exitOverride();
-  addConfigOptions(sub, "uninstall");
-  const names = sub.options.map((o) => o.long);
-  assert(names.includes("--dry-run") && names.includes("--iptables-executables"));
-  assert(!names.includes("--redirect-dns"));
+  const uninstall = program.command("uninstall").exitOverride();
+  const install = program.command("install").exitOverride();
+  addConfigOptions(uninstall);
+  addConfigOptions(install);
+  const names = (c: Command) => c.options.map((o) => o.long).sort();
+  assertEquals(names(uninstall), names(install));
+  assert(names(uninstall).includes("--store-firewalld"));
 });

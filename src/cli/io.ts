@@ -1,0 +1,32 @@
+/**
+ * Everything the CLI needs from the process and the host, injected so that
+ * the whole CLI runs in tests with in-memory streams. Only src/main.ts builds
+ * the real one.
+ */
+import type { HostFacts } from "../host/facts.ts";
+import type { Runner } from "../iptables/runner.ts";
+
+export interface CliIo {
+  /** Writes to stdout: results only. */
+  out(text: string): void;
+  /** Writes to stderr: messages, warnings, errors. */
+  err(text: string): void;
+  env: Record<string, string>;
+  readStdin(): Promise<string>;
+  readFile(path: string): Promise<string>;
+  /** Effective UID of the process. */
+  uid(): number;
+  runner: Runner;
+  facts: HostFacts;
+  /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
+  onInterrupt(handler: () => void): () => void;
+}
+
+/** Exit codes shared by every command. `status` adds NOT_INSTALLED and DRIFT. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  NOT_INSTALLED: 1,
+  DRIFT: 3,
+} as const;

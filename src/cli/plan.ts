@@ -1,0 +1,150 @@
+/**
+ * From the resolved config and the host to the rules: the kuma-dp user, the
+ * IP families, the iptables backend and what it can do, and the generated
+ * rule sets with their restore text. Shared by install, dry-run and status.
+ */
+import type { Config } from "../config/types.ts";
+import { DEFAULT_KUMA_DP_UID, DEFAULT_KUMA_DP_USER } from "../config/defaults.ts";
+import {
+  type BuildFacts,
+  FULL_FUNCTIONALITY,
+  type Functionality,
+  type HostFacts,
+} from "../host/facts.ts";
+import { parseIpOrCidr } from "../config/values.ts";
+import { detectExecutables, type Executables } from "../iptables/executables.ts";
+import { probeFunctionality } from "../iptables/functionality.ts";
+import type { Runner } from "../iptables/runner.ts";
+import { buildRuleSet } from "../rules/build.ts";
+import type { Family, RuleSet } from "../rules/model.ts";
+import { renderOptionsFor, renderRestore } from "../rules/render.ts";
+import { UserError } from "./errors.ts";
+
+export interface FamilyPlan {
+  family: Family;
+  /** Undefined only in a dry run on a host where no usable iptables was found. */
+  exe?: Executables;
+  functionality: Functionality;
+  ruleSet: RuleSet;
+  comments: boolean;
+  /** iptables-restore input. */
+  text: string;
+}
+
+export interface InstallPlan {
+  uid: number;
+  families: FamilyPlan[];
+  warnings: string[];
+}
+
+export interface PlanDeps {
+  runner: Runner;
+  facts: HostFacts;
+}
+
+/** Resolves the kuma-dp user as kumactl does: the given UID or name, else UID 5678, else user kuma-dp. */
+export async function resolveKumaDpUid(
+  wanted: string,
+  facts: HostFacts,
+): Promise<number | undefined> {
+  if (wanted !== "") return (await facts.lookupUser(wanted))?.uid;
+  return (await facts.lookupUser(String(DEFAULT_KUMA_DP_UID)))?.uid ??
+    (await facts.lookupUser(DEFAULT_KUMA_DP_USER))?.uid;
+}
+
+async function kumaDpUid(config: Config, facts: HostFacts, warnings: string[]): Promise<number> {
+  const uid = await resolveKumaDpUid(config.kumaDPUser, facts);
+  if (uid !== undefined) return uid;
+  const what = config.kumaDPUser === ""
+    ? `no kuma-dp user given, and no user with UID ${DEFAULT_KUMA_DP_UID} or name '${DEFAULT_KUMA_DP_USER}' exists`
+    : `kumaDPUser '${config.kumaDPUser}' is not a UID or user name known on this host`;
+  if (!config.dryRun) {
+    throw new UserError(
+      `${what}: create the user that runs kuma-dp first, or name it with --kuma-dp-user`,
+    );
+  }
+  const fallback = /^\d+$/.test(config.kumaDPUser)
+    ? Number(config.kumaDPUser)
+    : DEFAULT_KUMA_DP_UID;
+  warnings.push(`${what}; the dry run shows the rules for UID ${fallback}`);
+  return fallback;
+}
+
+/** The family of a resolv.conf entry; entries that are not addresses are ignored. */
+function familyOf(address: string): Family | undefined {
+  try {
+    return parseIpOrCidr(address).family;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which families to configure: IPv4 always, IPv6 in dualstack mode when the host has IPv6. */
+export async function plannedFamilies(config: Config, facts: HostFacts): Promise<Family[]> {
+  if (config.ipFamilyMode === "ipv4") return [4];
+  return (await facts.hasIPv6()) ? [4, 6] : [4];
+}
+
+export async function planInstall(config: Config, deps: PlanDeps): Promise<InstallPlan> {
+  const warnings: string[] = [];
+  const uid = await kumaDpUid(config, deps.facts, warnings);
+  const families = await plannedFamilies(config, deps.facts);
+  const loopback = await deps.facts.loopbackInterface();
+
+  let exes: Partial<Record<Family, Executables>> = {};
+  try {
+    const detected = await detectExecutables(deps.runner, config);
+    warnings.push(...detected.warnings);
+    exes = { 4: detected.v4, 6: detected.v6 };
+  } catch (e) {
+    if (!config.dryRun) throw e;
+    // kumactl also carries on in a dry run; it then assumes no modules at all,
+    // which silently drops every comment. We assume a standard host instead.
+    warnings.push(
+      `${(e as Error).message}; the dry run assumes a host with every iptables table and module`,
+    );
+  }
+
+  let nameservers: string[] = [];
+  const dns = config.redirect.dns;
+  if (dns.enabled && !dns.captureAll) {
+    try {
+      nameservers = await deps.facts.nameservers(dns.resolvConfigPath);
+    } catch (e) {
+      throw new UserError(
+        `redirect.dns.resolvConfigPath: cannot read '${dns.resolvConfigPath}': ${
+          (e as Error).message
+        }`,
+      );
+    }
+  }
+
+  const plans: FamilyPlan[] = [];
+  for (const family of families) {
+    const exe = exes[family];
+    if (family === 6 && !exe && exes[4]) {
+      warnings.push("no working ip6tables found; IPv6 traffic will not be redirected");
+      continue;
+    }
+    const functionality = exe ? await probeFunctionality(deps.runner, exe) : FULL_FUNCTIONALITY;
+    const facts: BuildFacts = {
+      family,
+      uid,
+      loopback,
+      nameservers: nameservers.filter((s) => familyOf(s) === family),
+      functionality,
+    };
+    const built = buildRuleSet(config, facts);
+    warnings.push(...built.warnings);
+    const options = renderOptionsFor(config, functionality);
+    plans.push({
+      family,
+      exe,
+      functionality,
+      ruleSet: built.ruleSet,
+      comments: options.comments,
+      text: renderRestore(built.ruleSet, options),
+    });
+  }
+  return { uid, families: plans, warnings };
+}
