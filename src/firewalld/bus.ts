@@ -1,0 +1,283 @@
+/**
+ * The D-Bus boundary to firewalld. {@link FirewalldBus} is all the rest of
+ * the layer uses, so unit tests pass a fake; {@link connectFirewalld} is the
+ * dbus-next implementation on the system bus.
+ *
+ * Runtime direct config is `org.fedoraproject.FirewallD1.direct` on
+ * `/org/fedoraproject/FirewallD1`; permanent direct config is
+ * `org.fedoraproject.FirewallD1.config.direct` on
+ * `/org/fedoraproject/FirewallD1/config` (firewalld.dbus(5)).
+ *
+ * @module
+ */
+import dbus from "dbus-next";
+import type { DirectChain, DirectPassthrough, DirectRule, Ipv } from "./direct_entries.ts";
+import { FirewalldError } from "./errors.ts";
+
+/** firewalld's permanent direct config: what `config.direct.getSettings` returns and `update` takes. */
+export interface DirectConfig {
+  chains: DirectChain[];
+  rules: DirectRule[];
+  passthroughs: DirectPassthrough[];
+}
+
+/** The firewalld operations kuma-tproxy needs. */
+export interface FirewalldBus {
+  /** firewalld's `state` property (INIT, FAILED or RUNNING), or null when firewalld is not on the bus. */
+  state(): Promise<string | null>;
+  /** Whether firewalld is on the bus and its state is RUNNING. */
+  isRunning(): Promise<boolean>;
+  getRuntimeChains(): Promise<DirectChain[]>;
+  getRuntimeRules(): Promise<DirectRule[]>;
+  addRuntimeChain(chain: DirectChain): Promise<void>;
+  addRuntimeRule(rule: DirectRule): Promise<void>;
+  removeRuntimeRule(rule: DirectRule): Promise<void>;
+  removeRuntimeChain(chain: DirectChain): Promise<void>;
+  getPermanent(): Promise<DirectConfig>;
+  /** Replaces the whole permanent direct config; firewalld rewrites direct.xml (keeping direct.xml.old). */
+  updatePermanent(config: DirectConfig): Promise<void>;
+  /** `firewall-cmd --reload`: permanent config becomes runtime config. */
+  reload(): Promise<void>;
+  /** Closes the connection so that the process can exit. */
+  close(): void;
+}
+
+/** Where the system bus is when `DBUS_SYSTEM_BUS_ADDRESS` is not set (the D-Bus specification's default). */
+export const DEFAULT_SYSTEM_BUS_ADDRESS = "unix:path=/var/run/dbus/system_bus_socket";
+
+const NAME = "org.fedoraproject.FirewallD1";
+const PATH = "/org/fedoraproject/FirewallD1";
+const CONFIG_PATH = "/org/fedoraproject/FirewallD1/config";
+const DIRECT = "org.fedoraproject.FirewallD1.direct";
+const CONFIG_DIRECT = "org.fedoraproject.FirewallD1.config.direct";
+
+/** Options of {@link connectFirewalld}. */
+export interface ConnectOptions {
+  /** Bus address; default `DBUS_SYSTEM_BUS_ADDRESS`, then {@link DEFAULT_SYSTEM_BUS_ADDRESS}. */
+  address?: string;
+  /** How long one call may take before it fails (a reload can take seconds). Default 120000. */
+  timeoutMs?: number;
+}
+
+/** The system bus address this process would use. */
+export function systemBusAddress(): string {
+  return Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || DEFAULT_SYSTEM_BUS_ADDRESS;
+}
+
+/**
+ * Connects to firewalld over D-Bus with dbus-next. The connection is opened
+ * lazily; call `close()` when done (or use {@link withFirewalldBus}).
+ */
+export function connectFirewalld(options: ConnectOptions = {}): FirewalldBus {
+  return new DbusFirewalldBus(options.address ?? systemBusAddress(), options.timeoutMs ?? 120_000);
+}
+
+/** Runs `fn` with a connected bus and always closes it. */
+export async function withFirewalldBus<T>(
+  fn: (bus: FirewalldBus) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<T> {
+  const bus = connectFirewalld(options);
+  try {
+    return await fn(bus);
+  } finally {
+    bus.close();
+  }
+}
+
+type Tuple = unknown[];
+
+class DbusFirewalldBus implements FirewalldBus {
+  #bus: dbus.MessageBus;
+  #broken: Promise<never>;
+  #connectError: unknown = null;
+
+  constructor(readonly address: string, private readonly timeoutMs: number) {
+    // dbus-next's sessionBus() is the only public factory that takes an
+    // address; systemBus() would read DBUS_SYSTEM_BUS_ADDRESS itself.
+    this.#bus = dbus.sessionBus({ busAddress: address });
+    // A failed connect is only reported as an 'error' event; pending calls
+    // would never settle (checked with dbus-next 0.10.2), so every call races it.
+    this.#broken = new Promise<never>((_, reject) => {
+      this.#bus.on("error", (e: unknown) => {
+        this.#connectError = e;
+        reject(e);
+      });
+    });
+    this.#broken.catch(() => {});
+  }
+
+  async state(): Promise<string | null> {
+    let owned: boolean;
+    try {
+      [owned] = await this.#call(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        "s",
+        [NAME],
+      ) as [boolean];
+    } catch (e) {
+      // No system bus at all means no firewalld either.
+      if (this.#connectError !== null) return null;
+      throw e;
+    }
+    if (!owned) return null;
+    const [variant] = await this.#firewalld(
+      PATH,
+      "org.freedesktop.DBus.Properties",
+      "Get",
+      "ss",
+      [NAME, "state"],
+    ) as [dbus.Variant<string>];
+    return variant.value;
+  }
+
+  async isRunning(): Promise<boolean> {
+    return (await this.state()) === "RUNNING";
+  }
+
+  async getRuntimeChains(): Promise<DirectChain[]> {
+    const [chains] = await this.#firewalld(PATH, DIRECT, "getAllChains") as [Tuple[]];
+    return chains.map(toChain);
+  }
+
+  async getRuntimeRules(): Promise<DirectRule[]> {
+    const [rules] = await this.#firewalld(PATH, DIRECT, "getAllRules") as [Tuple[]];
+    return rules.map(toRule);
+  }
+
+  async addRuntimeChain(c: DirectChain): Promise<void> {
+    await this.#firewalld(PATH, DIRECT, "addChain", "sss", [c.ipv, c.table, c.chain]);
+  }
+
+  async addRuntimeRule(r: DirectRule): Promise<void> {
+    await this.#firewalld(PATH, DIRECT, "addRule", "sssias", ruleTuple(r));
+  }
+
+  async removeRuntimeRule(r: DirectRule): Promise<void> {
+    await this.#firewalld(PATH, DIRECT, "removeRule", "sssias", ruleTuple(r));
+  }
+
+  async removeRuntimeChain(c: DirectChain): Promise<void> {
+    await this.#firewalld(PATH, DIRECT, "removeChain", "sss", [c.ipv, c.table, c.chain]);
+  }
+
+  async getPermanent(): Promise<DirectConfig> {
+    const [[chains, rules, passthroughs]] = await this.#firewalld(
+      CONFIG_PATH,
+      CONFIG_DIRECT,
+      "getSettings",
+    ) as [[Tuple[], Tuple[], Tuple[]]];
+    return {
+      chains: chains.map(toChain),
+      rules: rules.map(toRule),
+      passthroughs: passthroughs.map(([ipv, args]) => ({
+        kind: "passthrough",
+        ipv: ipv as Ipv,
+        args: args as string[],
+      })),
+    };
+  }
+
+  async updatePermanent(config: DirectConfig): Promise<void> {
+    const settings = [
+      config.chains.map((c) => [c.ipv, c.table, c.chain]),
+      config.rules.map(ruleTuple),
+      config.passthroughs.map((p) => [p.ipv, p.args]),
+    ];
+    await this.#firewalld(CONFIG_PATH, CONFIG_DIRECT, "update", "(a(sss)a(sssias)a(sas))", [
+      settings,
+    ]);
+  }
+
+  async reload(): Promise<void> {
+    await this.#firewalld(PATH, NAME, "reload");
+  }
+
+  close(): void {
+    this.#bus.disconnect();
+  }
+
+  #firewalld(
+    path: string,
+    iface: string,
+    member: string,
+    signature = "",
+    body: unknown[] = [],
+  ): Promise<unknown[]> {
+    return this.#call(NAME, path, iface, member, signature, body);
+  }
+
+  async #call(
+    destination: string,
+    path: string,
+    iface: string,
+    member: string,
+    signature = "",
+    body: unknown[] = [],
+  ): Promise<unknown[]> {
+    const operation = `${iface}.${member}`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no reply within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      const message = new dbus.Message({
+        destination,
+        path,
+        interface: iface,
+        member,
+        signature,
+        body,
+      });
+      const reply = await Promise.race([this.#bus.call(message), this.#broken, timeout]);
+      return reply?.body ?? [];
+    } catch (e) {
+      throw busError(operation, this.address, e);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function toChain([ipv, table, chain]: Tuple): DirectChain {
+  return { kind: "chain", ipv: ipv as Ipv, table: table as string, chain: chain as string };
+}
+
+function toRule([ipv, table, chain, priority, args]: Tuple): DirectRule {
+  return {
+    kind: "rule",
+    ipv: ipv as Ipv,
+    table: table as string,
+    chain: chain as string,
+    priority: Number(priority),
+    args: args as string[],
+  };
+}
+
+function ruleTuple(r: DirectRule): Tuple {
+  return [r.ipv, r.table, r.chain, r.priority, r.args];
+}
+
+/** firewalld's D-Bus errors read `CODE: details` (e.g. `COMMAND_FAILED: '/usr/sbin/iptables-restore -w -n' failed: ...`). */
+function busError(operation: string, address: string, e: unknown): FirewalldError {
+  if (e instanceof dbus.DBusError) {
+    const text = e.text ?? e.message;
+    const code = /^([A-Z_]+)(:|$)/.exec(text)?.[1];
+    return new FirewalldError("bus", `firewalld refused ${operation}: ${text.trim()}`, {
+      operation,
+      firewalldCode: code,
+      cause: e,
+    });
+  }
+  const detail = e instanceof Error ? e.message : String(e);
+  return new FirewalldError("bus", `D-Bus call ${operation} on ${address} failed: ${detail}`, {
+    operation,
+    cause: e,
+  });
+}

@@ -1,0 +1,310 @@
+/**
+ * Persisting our rules with firewalld, and taking them out again.
+ *
+ * - firewalld running: it must own the rules, because firewalld 1.x flushes
+ *   the iptables tables on start, reload and stop (testing.md). We write the
+ *   permanent direct config (survives reload, restart, reboot) and the
+ *   runtime direct config (effective now) over D-Bus.
+ * - firewalld installed but stopped: we edit direct.xml, which it applies at
+ *   its next start.
+ *
+ * Either way only our entries (see `isOurEntry`) are removed or replaced;
+ * foreign chains, rules and passthroughs are left as they were.
+ *
+ * @module
+ */
+import type { Runner } from "../iptables/runner.ts";
+import type { RuleSet } from "../rules/model.ts";
+import type { DirectConfig, FirewalldBus } from "./bus.ts";
+import {
+  describeEntry,
+  type DirectChain,
+  type DirectEntry,
+  type DirectRule,
+  isOurEntry,
+  sameEntry,
+  toDirectEntries,
+  type ToDirectEntriesOptions,
+} from "./direct_entries.ts";
+import { directXmlEntries, editDirectXml } from "./direct_xml.ts";
+import {
+  DEFAULT_DIRECT_XML_PATH,
+  parentExists,
+  readDirectXmlFile,
+  writeFileAtomic,
+} from "./direct_xml_file.ts";
+import { FirewalldError } from "./errors.ts";
+import { type RestoreCommands, validateEntries } from "./validate.ts";
+
+/** What a store or remove did. */
+export interface PersistReport {
+  /** `dbus`: permanent and runtime config through firewalld; `direct.xml`: the file, firewalld stopped. */
+  mechanism: "dbus" | "direct.xml";
+  /** Entries written. */
+  added: DirectEntry[];
+  /** Our entries taken out, by where they were. */
+  removed: { permanent: DirectEntry[]; runtime: DirectEntry[]; directXml: DirectEntry[] };
+  /** The direct.xml that was edited (mechanism `direct.xml`). */
+  directXmlPath?: string;
+}
+
+/** Options of the store functions. */
+export interface StoreOptions extends ToDirectEntriesOptions {
+  /** Commands for the `--test` validation; default iptables-restore / ip6tables-restore. */
+  restoreCommands?: RestoreCommands;
+}
+
+/** Options naming direct.xml. */
+export interface DirectXmlOptions {
+  /** Default {@link DEFAULT_DIRECT_XML_PATH}. */
+  directXmlPath?: string;
+}
+
+/**
+ * Stores the rule sets with a running firewalld: validates them, replaces
+ * our old entries in the permanent config (`config.direct.update`) and in the
+ * runtime config (`direct.addChain`/`addRule`). If firewalld refuses any
+ * step, its previous direct config (permanent and runtime) is restored and a
+ * `rejected` error says so (`rollback-failed` if restoring failed too).
+ */
+export async function storeWithFirewalld(
+  deps: { bus: FirewalldBus; runner: Runner },
+  ruleSets: readonly RuleSet[],
+  options: StoreOptions,
+): Promise<PersistReport> {
+  const entries = await prepare(deps.runner, ruleSets, options);
+  const state = await deps.bus.state();
+  if (state !== "RUNNING") {
+    throw new FirewalldError(
+      "not-running",
+      state === null
+        ? "firewalld is not running (not on the system bus)"
+        : `firewalld is in state ${state}, not RUNNING; fix it (see \`firewall-cmd --state\` and its log) before storing rules`,
+    );
+  }
+  const { bus } = deps;
+  const previous = await bus.getPermanent();
+  const previousRuntime = await runtimeOurs(bus);
+  const chains = entries.filter((e): e is DirectChain => e.kind === "chain");
+  const rules = entries.filter((e): e is DirectRule => e.kind === "rule");
+  try {
+    await bus.updatePermanent({
+      chains: [...previous.chains.filter((e) => !isOurEntry(e)), ...chains],
+      rules: [...previous.rules.filter((e) => !isOurEntry(e)), ...rules],
+      passthroughs: previous.passthroughs,
+    });
+    await replaceRuntime(bus, previousRuntime, entries);
+  } catch (e) {
+    throw await rollBack(bus, previous, previousRuntime, e);
+  }
+  return {
+    mechanism: "dbus",
+    added: entries,
+    removed: {
+      permanent: [...previous.chains, ...previous.rules].filter(isOurEntry),
+      runtime: previousRuntime,
+      directXml: [],
+    },
+  };
+}
+
+/**
+ * Stores the rule sets in direct.xml for a stopped firewalld (applied at its
+ * next start). Our old entries are replaced; the file is written atomically
+ * with a backup. Throws `not-installed` when the config directory does not
+ * exist and `malformed-direct-xml` (nothing written) for a broken file.
+ */
+export async function storeInDirectXml(
+  deps: { runner: Runner },
+  ruleSets: readonly RuleSet[],
+  options: StoreOptions & DirectXmlOptions,
+): Promise<PersistReport> {
+  const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
+  const entries = await prepare(deps.runner, ruleSets, options);
+  if (!(await parentExists(path))) {
+    throw new FirewalldError(
+      "not-installed",
+      `firewalld is not running and its config directory for ${path} does not exist; ` +
+        "is firewalld installed? Nothing was changed.",
+      { path },
+    );
+  }
+  const text = await readDirectXmlFile(path);
+  const edit = editDirectXml(text, entries, path);
+  if (edit.text !== text) await writeFileAtomic(path, edit.text);
+  return {
+    mechanism: "direct.xml",
+    added: entries,
+    removed: { permanent: [], runtime: [], directXml: edit.removed },
+    directXmlPath: path,
+  };
+}
+
+/**
+ * Removes our entries: from the permanent and runtime config when firewalld
+ * is on the bus, otherwise from direct.xml (a missing file or directory
+ * means there is nothing to remove). Foreign entries stay as they were.
+ */
+export async function removeFromFirewalld(
+  deps: { bus?: FirewalldBus },
+  options: DirectXmlOptions = {},
+): Promise<PersistReport> {
+  const state = deps.bus ? await deps.bus.state() : null;
+  if (deps.bus && state !== null) {
+    const bus = deps.bus;
+    const previous = await bus.getPermanent();
+    const permanent = [...previous.chains, ...previous.rules].filter(isOurEntry);
+    if (permanent.length > 0) {
+      await bus.updatePermanent({
+        chains: previous.chains.filter((e) => !isOurEntry(e)),
+        rules: previous.rules.filter((e) => !isOurEntry(e)),
+        passthroughs: previous.passthroughs,
+      });
+    }
+    const runtime = await runtimeOurs(bus);
+    await replaceRuntime(bus, runtime, []);
+    return { mechanism: "dbus", added: [], removed: { permanent, runtime, directXml: [] } };
+  }
+  const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
+  const text = await readDirectXmlFile(path);
+  const edit = text === null ? null : editDirectXml(text, [], path);
+  if (edit && edit.removed.length > 0) await writeFileAtomic(path, edit.text);
+  return {
+    mechanism: "direct.xml",
+    added: [],
+    removed: { permanent: [], runtime: [], directXml: edit?.removed ?? [] },
+    directXmlPath: path,
+  };
+}
+
+/** Our entries where firewalld keeps them, for `status`. */
+export interface FirewalldState {
+  /** firewalld's state on the bus, null when it is not there. */
+  state: string | null;
+  /** Our permanent entries (null when firewalld is not on the bus). */
+  permanent: DirectEntry[] | null;
+  /** Our runtime entries (null when firewalld is not on the bus). */
+  runtime: DirectEntry[] | null;
+  /** Our entries in direct.xml (null when the file does not exist). */
+  directXml: DirectEntry[] | null;
+  /** Why direct.xml could not be read, if it could not. */
+  directXmlError?: string;
+  directXmlPath: string;
+}
+
+/** Reports where our entries are: permanent and runtime config (firewalld on the bus) and direct.xml. */
+export async function firewalldState(
+  deps: { bus?: FirewalldBus },
+  options: DirectXmlOptions = {},
+): Promise<FirewalldState> {
+  const directXmlPath = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
+  const state = deps.bus ? await deps.bus.state() : null;
+  let permanent: DirectEntry[] | null = null;
+  let runtime: DirectEntry[] | null = null;
+  if (deps.bus && state !== null) {
+    const p = await deps.bus.getPermanent();
+    permanent = [...p.chains, ...p.rules].filter(isOurEntry);
+    runtime = await runtimeOurs(deps.bus);
+  }
+  let directXml: DirectEntry[] | null = null;
+  let directXmlError: string | undefined;
+  try {
+    const text = await readDirectXmlFile(directXmlPath);
+    directXml = text === null ? null : directXmlEntries(text, directXmlPath).filter(isOurEntry);
+  } catch (e) {
+    if (!(e instanceof FirewalldError)) throw e;
+    directXmlError = e.message;
+  }
+  return { state, permanent, runtime, directXml, directXmlError, directXmlPath };
+}
+
+/** Translates, checks that every entry will be recognisable as ours later, and validates with iptables-restore. */
+async function prepare(
+  runner: Runner,
+  ruleSets: readonly RuleSet[],
+  options: StoreOptions,
+): Promise<DirectEntry[]> {
+  const entries = toDirectEntries(ruleSets, options);
+  const unidentifiable = entries.filter((e) => !isOurEntry(e));
+  if (unidentifiable.length > 0) {
+    throw new FirewalldError(
+      "unidentifiable-entry",
+      `${unidentifiable.length} direct entries could not be told apart from foreign ones at uninstall ` +
+        `(rule comments disabled, or a chain not named KUMA_MESH_*), so they are not stored: ` +
+        describeEntry(unidentifiable[0]),
+    );
+  }
+  await validateEntries(runner, entries, options.restoreCommands);
+  return entries;
+}
+
+/** Our runtime entries, rules first (they must go before the chains they sit in or jump to). */
+async function runtimeOurs(bus: FirewalldBus): Promise<DirectEntry[]> {
+  const rules = (await bus.getRuntimeRules()).filter(isOurEntry);
+  const chains = (await bus.getRuntimeChains()).filter(isOurEntry);
+  return [...rules, ...chains];
+}
+
+/**
+ * Turns our runtime entries `from` into `to`: removes what is not wanted
+ * (rules, then chains), adds what is missing (chains, then rules). Entries in
+ * both are left alone, so an unchanged re-install does not open a gap.
+ * firewalld places each rule by its priority, so adding in any order keeps
+ * the chain order.
+ */
+async function replaceRuntime(
+  bus: FirewalldBus,
+  from: readonly DirectEntry[],
+  to: readonly DirectEntry[],
+): Promise<void> {
+  const drop = from.filter((e) => !to.some((t) => sameEntry(e, t)));
+  const add = to.filter((e) => !from.some((f) => sameEntry(e, f)));
+  for (const e of drop) if (e.kind === "rule") await bus.removeRuntimeRule(e);
+  for (const e of drop) if (e.kind === "chain") await bus.removeRuntimeChain(e);
+  for (const e of add) if (e.kind === "chain") await bus.addRuntimeChain(e);
+  for (const e of add) if (e.kind === "rule") await bus.addRuntimeRule(e);
+}
+
+/** Puts back the permanent config and our runtime entries as they were; returns the error to throw. */
+async function rollBack(
+  bus: FirewalldBus,
+  previous: DirectConfig,
+  previousRuntime: readonly DirectEntry[],
+  cause: unknown,
+): Promise<FirewalldError> {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  const failures: string[] = [];
+  try {
+    await bus.updatePermanent(previous);
+  } catch (e) {
+    failures.push(`permanent: ${e instanceof Error ? e.message : e}`);
+  }
+  try {
+    await replaceRuntime(bus, await runtimeOurs(bus), previousRuntime);
+  } catch (e) {
+    failures.push(`runtime: ${e instanceof Error ? e.message : e}`);
+  }
+  const details = {
+    cause,
+    ...(cause instanceof FirewalldError
+      ? {
+        operation: cause.operation,
+        firewalldCode: cause.firewalldCode,
+      }
+      : {}),
+  };
+  if (failures.length === 0) {
+    return new FirewalldError(
+      "rejected",
+      `firewalld rejected the rules (${why}); its previous direct configuration, permanent and runtime, was restored`,
+      details,
+    );
+  }
+  return new FirewalldError(
+    "rollback-failed",
+    `firewalld rejected the rules (${why}), and restoring its previous direct configuration failed too ` +
+      `(${failures.join("; ")}); check \`firewall-cmd --direct --get-all-rules\` and ` +
+      "`firewall-cmd --permanent --direct --get-all-rules`",
+    details,
+  );
+}
