@@ -13,7 +13,7 @@ import {
 } from "../host/facts.ts";
 import { parseIpOrCidr } from "../config/values.ts";
 import { detectExecutables, type Executables } from "../iptables/executables.ts";
-import { probeFunctionality } from "../iptables/functionality.ts";
+import { assertMinimumFunctionality, probeFunctionality } from "../iptables/functionality.ts";
 import type { Runner } from "../iptables/runner.ts";
 import { buildRuleSet } from "../rules/build.ts";
 import type { Family, RuleSet } from "../rules/model.ts";
@@ -127,6 +127,8 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       continue;
     }
     const functionality = exe ? await probeFunctionality(deps.runner, exe) : FULL_FUNCTIONALITY;
+    // kumactl's minimum: the nat table and the tcp and owner modules.
+    if (!config.dryRun) assertMinimumFunctionality(functionality);
     const facts: BuildFacts = {
       family,
       uid,
