@@ -90,7 +90,7 @@ for (const mode of MODES) {
       await load(ns, v4, foreignRules(4));
       await load(ns, v6, foreignRules(6));
       const start = [await snapshot(ns, v4), await snapshot(ns, v6)];
-      const dir = new URL("../../../shared/reference/kuma-goldens/", import.meta.url);
+      const dir = new URL("../testdata/kuma-goldens/", import.meta.url);
       for (const exe of [v4, v6]) {
         const name = `debian-12-with-multiple-flags.${
           exe.family === 4 ? "iptables" : "ip6tables"

@@ -17,7 +17,7 @@ import {
   type World,
 } from "../world/world.ts";
 
-const GOLDENS = new URL("../../../shared/reference/kuma-goldens/", import.meta.url);
+const GOLDENS = new URL("../testdata/kuma-goldens/", import.meta.url);
 const RESTORE = { 4: "iptables-nft-restore", 6: "ip6tables-nft-restore" } as const;
 
 /** A kumactl golden (iptables-save output) made loadable: real loopback name, no counters. */
