@@ -4,6 +4,7 @@
  */
 import { cli } from "./cli/cli.ts";
 import type { CliIo } from "./cli/io.ts";
+import { ENV_PATHS } from "./config/keys.ts";
 import { SystemFacts } from "./host/system_facts.ts";
 import { SystemRunner } from "./iptables/runner.ts";
 
@@ -24,7 +25,18 @@ function readEnv(): Record<string, string> {
       if (eq > 0 && entry.startsWith("KUMA_")) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
   } catch {
-    // No /proc: only variables read by name below are seen.
+    // No /proc, or the binary's own permissions: Deno refuses /proc/self/environ
+    // without --allow-all. Only the names read below are then seen, so a
+    // misspelt variable goes unnoticed.
+  }
+  for (const name of [...ENV_PATHS.keys(), "KUMA_TPROXY_DEBUG"]) {
+    if (name in env) continue;
+    try {
+      const value = Deno.env.get(name);
+      if (value !== undefined) env[name] = value;
+    } catch {
+      // Not granted (KUMA_TPROXY_DEBUG under the binary's permissions).
+    }
   }
   return env;
 }

@@ -42,7 +42,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     }
     io.err(`${PROGRAM_NAME}: ${describeError(e, io.env)}\n`);
     if (e instanceof ConfigError || isUserError(e)) {
-      return e instanceof ConfigError ? EXIT.USAGE : EXIT.FAILURE;
+      return e instanceof ConfigError ? EXIT.USAGE : e.exitCode;
     }
     return EXIT.FAILURE;
   }
