@@ -1,7 +1,8 @@
 /**
- * Our rules for kumactl's three golden cases, loaded into a fresh network
- * namespace and read back, must equal the iptables-save output kumactl itself
- * produced (../shared/reference/kuma-goldens, Debian 12, nft backend).
+ * Our rules for kumactl's three golden cases, as `kuma-tproxy install
+ * --dry-run` prints them, loaded into a fresh network namespace and read
+ * back, must equal the iptables-save output kumactl itself produced
+ * (tests/testdata/kuma-goldens, Debian 12, nft backend).
  *
  * Comments are stripped from both sides: our wording differs where kumactl's
  * had a quote (`envoy's`), which firewalld cannot carry. No §8 bug fix
@@ -13,22 +14,47 @@ import { buildRuleSet } from "../../src/rules/build.ts";
 import type { Family } from "../../src/rules/model.ts";
 import { renderOptionsFor, renderRestore } from "../../src/rules/render.ts";
 import { assertEquals } from "../assert.ts";
-import { CASES, configForCase, factsForCase } from "../cases.ts";
+import { CASES, configForCase, factsForCase, getCase } from "../cases.ts";
 import { withNetns } from "../world/netns.ts";
+import { addIPv6, caseInvocation, ensureKumaDp, runCli, splitDryRun } from "./cli_run.ts";
 
-const GOLDENS = new URL("../../../shared/reference/kuma-goldens/", import.meta.url);
+const GOLDENS = new URL("../testdata/kuma-goldens/", import.meta.url);
 const KUMACTL_CASES = ["default", "with-multiple-flags", "with-multiple-config-flags"];
 
+const dryRuns = new Map<string, Promise<Partial<Record<Family, string>>>>();
+
 /**
- * The restore text our tool prints for a case and family (the dry-run
- * section). Built directly from the case's Config for now; switch to running
- * `kuma-tproxy install --dry-run` once the CLI resolves config.
+ * The restore text our tool prints for a case and family: the section of
+ * `kuma-tproxy install --dry-run <case flags>` run through the real CLI in a
+ * namespace with an IPv6 address (so IPv6 is planned, as on a dual-stack
+ * host). One CLI run per case serves both families.
  */
 export function dryRunText(caseName: string, family: Family): Promise<string> {
-  const config = configForCase(caseName);
-  const facts = factsForCase(caseName, family);
-  const { ruleSet } = buildRuleSet(config, facts);
-  return Promise.resolve(renderRestore(ruleSet, renderOptionsFor(config, facts.functionality)));
+  if (!dryRuns.has(caseName)) dryRuns.set(caseName, runDryRun(caseName));
+  return dryRuns.get(caseName)!.then((sections) => {
+    const text = sections[family];
+    if (text === undefined) throw new Error(`${caseName}: the dry run printed no IPv${family}`);
+    return text;
+  });
+}
+
+async function runDryRun(caseName: string): Promise<Partial<Record<Family, string>>> {
+  await ensureKumaDp();
+  const inv = await caseInvocation(getCase(caseName));
+  try {
+    return await withNetns("kgd", async (ns) => {
+      await addIPv6(ns);
+      const r = await runCli(["install", "--dry-run", ...inv.flags], {
+        netns: ns,
+        env: inv.env,
+        stdin: inv.stdin,
+      });
+      assertEquals(r.code, 0, `install --dry-run of ${caseName}: ${r.stderr}`);
+      return splitDryRun(r.stdout);
+    });
+  } finally {
+    await inv.cleanup();
+  }
 }
 
 /**

@@ -1,0 +1,165 @@
+/**
+ * Runs the real CLI (`scripts/kuma-tproxy`: src/main.ts under the binary's
+ * own permissions) the way a user would: in a network namespace, as root or
+ * another user, with only the environment, files and stdin a test gives it.
+ * Shared by the CLI, goldens, traffic and demo tests.
+ */
+import type { Case } from "../cases.ts";
+import type { Netns } from "../world/netns.ts";
+import { ensureUser } from "../world/users.ts";
+
+/** The checkout this file belongs to (so a copy of the repo tests itself). */
+export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname)
+  .replace(/\/$/, "");
+export const KUMA_TPROXY = `${REPO_ROOT}/scripts/kuma-tproxy`;
+
+/** What a CLI run left behind. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Namespace to run in; without one the CLI must not touch iptables (dry run, --help). */
+  netns?: Netns | string;
+  /** Extra environment; the run gets only PATH and HOME besides. */
+  env?: Record<string, string>;
+  stdin?: string;
+  /** Run as this UID (via setpriv) instead of root. */
+  uid?: number;
+}
+
+const decoder = new TextDecoder();
+
+/** Runs `kuma-tproxy ...args` and returns its exit code and both streams. */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const ns = typeof options.netns === "string" ? options.netns : options.netns?.name;
+  const argv = [
+    ...(ns ? ["ip", "netns", "exec", ns] : []),
+    ...(options.uid === undefined
+      ? []
+      : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--"]),
+    KUMA_TPROXY,
+    ...args,
+  ];
+  const env: Record<string, string> = {
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/root",
+    NO_COLOR: "1",
+    ...(options.uid === undefined ? {} : await nonRootDenoEnv()),
+    ...options.env,
+  };
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: REPO_ROOT,
+    // Only what the test names: a KUMA_* variable of the developer's shell
+    // must not change what the CLI resolves.
+    clearEnv: true,
+    env,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+let nonRootDir: Promise<Record<string, string>> | undefined;
+
+/**
+ * Deno needs its module cache to run the CLI from source; root's lives under
+ * /root (mode 0700), so a non-root run gets a world-readable copy of the npm
+ * cache and a writable DENO_DIR of its own. Made once per test process.
+ */
+function nonRootDenoEnv(): Promise<Record<string, string>> {
+  nonRootDir ??= (async () => {
+    const info = await new Deno.Command(`${REPO_ROOT}/scripts/deno`, {
+      args: ["info", "--json"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const { denoDir } = JSON.parse(decoder.decode(info.stdout)) as { denoDir: string };
+    const dir = await Deno.makeTempDir({ prefix: "ktp-denodir-" });
+    const cp = await new Deno.Command("cp", { args: ["-r", `${denoDir}/npm`, `${dir}/npm`] })
+      .output();
+    if (cp.code !== 0) throw new Error(`cannot copy ${denoDir}/npm: ${decoder.decode(cp.stderr)}`);
+    await new Deno.Command("chmod", { args: ["-R", "a+rwX", dir] }).output();
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch { /* best effort */ }
+    });
+    return { DENO_DIR: dir, HOME: dir };
+  })();
+  return nonRootDir;
+}
+
+/**
+ * Gives the namespace a non-loopback IPv6 address, so the CLI plans IPv6 as
+ * on a dual-stack host. A veth pair inside the namespace rather than a dummy
+ * interface: containers often lack the dummy module. `nodad`: usable at once.
+ */
+export async function addIPv6(ns: Netns): Promise<void> {
+  await ns.exec("ip", ["link", "add", "ktp-v6a", "type", "veth", "peer", "name", "ktp-v6b"]);
+  await ns.exec("ip", ["link", "set", "ktp-v6a", "up"]);
+  await ns.exec("ip", ["link", "set", "ktp-v6b", "up"]);
+  await ns.exec("ip", ["-6", "addr", "add", "fd00:5::1/64", "dev", "ktp-v6a", "nodad"]);
+}
+
+/** Makes sure the kuma-dp user (UID 5678) exists: the cases name it. */
+export function ensureKumaDp(): Promise<void> {
+  return ensureUser("kuma-dp", 5678);
+}
+
+/** A case's command line made runnable: its files in a temp dir, flags pointing at them. */
+export interface CaseInvocation {
+  flags: string[];
+  env: Record<string, string>;
+  stdin?: string;
+  /** Removes the temp dir. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Writes a case's files (and resolv.conf) to a temp dir and rewrites the
+ * flags that name them (`/1.yaml` → `<tmp>/1.yaml`), so a case never writes
+ * outside the temp dir.
+ */
+export async function caseInvocation(c: Case): Promise<CaseInvocation> {
+  const dir = await Deno.makeTempDir({ prefix: "ktp-case-" });
+  const moved = new Map<string, string>();
+  for (const [path, text] of Object.entries(c.files ?? {})) {
+    const to = `${dir}/${path.replace(/^\/+/, "").replaceAll("/", "_")}`;
+    await Deno.writeTextFile(to, text);
+    moved.set(path, to);
+  }
+  const env = { ...c.env };
+  if (c.resolvConf !== undefined) {
+    await Deno.writeTextFile(`${dir}/resolv.conf`, c.resolvConf);
+    env.KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_RESOLV_CONFIG_PATH = `${dir}/resolv.conf`;
+  }
+  const flags = c.flags.map((f) => f.split(",").map((part) => moved.get(part) ?? part).join(","));
+  return {
+    flags,
+    env,
+    stdin: c.stdin,
+    cleanup: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+/** Splits `install --dry-run` output into its `### IPv4 ###` / `### IPv6 ###` sections. */
+export function splitDryRun(stdout: string): Partial<Record<4 | 6, string>> {
+  const sections: Partial<Record<4 | 6, string>> = {};
+  const parts = stdout.split(/^### IPv([46]) ###$/m);
+  if (parts[0].trim() !== "") throw new Error(`text before the first section: ${parts[0]}`);
+  for (let i = 1; i < parts.length; i += 2) {
+    sections[Number(parts[i]) as 4 | 6] = parts[i + 1].trim() + "\n";
+  }
+  return sections;
+}
