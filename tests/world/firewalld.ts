@@ -1,0 +1,238 @@
+/**
+ * A real firewalld for tests, isolated from the machine: its own network
+ * namespace, its own D-Bus daemon on a socket in a temp dir (firewalld then
+ * authorizes callers by UID 0, no polkit), and its own config directory via
+ * `firewalld --system-config DIR` (firewall/config `set_system_config_paths`
+ * moves firewalld.conf, direct.xml and the rest under DIR), so no mount
+ * namespace is needed and /etc/firewalld is never touched. The tool is
+ * pointed at DIR/direct.xml through its `directXmlPath` option.
+ *
+ * firewalld.conf is the stock one with `DefaultZone=trusted` (so firewalld's
+ * zone rules do not reject test traffic) and, when asked, `RFC3964_IPv4`.
+ */
+import { connectFirewalld, type FirewalldBus } from "../../src/firewalld/bus.ts";
+import type { RunResult } from "../../src/iptables/runner.ts";
+import { Netns } from "./netns.ts";
+
+export interface FirewalldWorldOptions {
+  /** Tag in the namespace name. */
+  tag?: string;
+  /** Sets RFC3964_IPv4 in firewalld.conf; stock (yes) when omitted. */
+  rfc3964Ipv4?: boolean;
+  /** Initial direct.xml content; none when omitted. */
+  directXml?: string;
+}
+
+const STOCK_CONF = "/etc/firewalld/firewalld.conf";
+const IPTABLES = ["iptables-nft", "ip6tables-nft", "iptables-legacy", "ip6tables-legacy"];
+const TABLES = ["filter", "nat", "mangle", "raw", "security"];
+
+export class FirewalldWorld {
+  #firewalld: Deno.ChildProcess | null = null;
+  #dbus: Deno.ChildProcess | null = null;
+
+  private constructor(
+    readonly ns: Netns,
+    /** Temp dir holding the bus socket, logs and the config dir. */
+    readonly dir: string,
+  ) {}
+
+  /** firewalld's config directory (what /etc/firewalld is on a host). */
+  get configDir(): string {
+    return `${this.dir}/etc`;
+  }
+  get directXmlPath(): string {
+    return `${this.configDir}/direct.xml`;
+  }
+  get firewalldConfPath(): string {
+    return `${this.configDir}/firewalld.conf`;
+  }
+  /** The private bus; set it as DBUS_SYSTEM_BUS_ADDRESS for child processes. */
+  get busAddress(): string {
+    return `unix:path=${this.dir}/bus`;
+  }
+  get env(): Record<string, string> {
+    return { DBUS_SYSTEM_BUS_ADDRESS: this.busAddress };
+  }
+  get netns(): string {
+    return this.ns.name;
+  }
+
+  /** Creates the namespace, config dir and private bus. firewalld is not started. */
+  static async create(options: FirewalldWorldOptions = {}): Promise<FirewalldWorld> {
+    const ns = await Netns.create(options.tag ?? "fw");
+    const dir = await Deno.makeTempDir({ prefix: "ktp-firewalld-" });
+    const world = new FirewalldWorld(ns, dir);
+    try {
+      await Deno.mkdir(world.configDir, { mode: 0o750 });
+      let conf = (await Deno.readTextFile(STOCK_CONF)).replace(
+        /^DefaultZone=.*$/m,
+        "DefaultZone=trusted",
+      );
+      if (options.rfc3964Ipv4 !== undefined) {
+        const line = `RFC3964_IPv4=${options.rfc3964Ipv4 ? "yes" : "no"}`;
+        conf = /^RFC3964_IPv4=/m.test(conf)
+          ? conf.replace(/^RFC3964_IPv4=.*$/m, line)
+          : `${conf}\n${line}\n`;
+      }
+      await Deno.writeTextFile(world.firewalldConfPath, conf);
+      if (options.directXml !== undefined) {
+        await Deno.writeTextFile(world.directXmlPath, options.directXml);
+      }
+      await world.#startBus();
+    } catch (e) {
+      await world.cleanup();
+      throw e;
+    }
+    return world;
+  }
+
+  async #startBus(): Promise<void> {
+    this.#dbus = this.#spawn("dbus-daemon", [
+      "--config-file=/usr/share/dbus-1/session.conf",
+      `--address=${this.busAddress}`,
+      "--nofork",
+      "--nopidfile",
+    ]);
+    await waitFor("the private dbus-daemon", async () => {
+      try {
+        return (await Deno.stat(`${this.dir}/bus`)).isSocket === true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  #spawn(cmd: string, args: string[]): Deno.ChildProcess {
+    return new Deno.Command("ip", {
+      args: ["netns", "exec", this.ns.name, cmd, ...args],
+      env: this.env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  }
+
+  /** Starts firewalld and waits until it has finished starting; returns its state (`running` or `failed`). */
+  async start(): Promise<string> {
+    if (this.#firewalld) throw new Error("firewalld is already running");
+    const child = this.#spawn("firewalld", [
+      "--nofork",
+      "--nopid",
+      "--system-config",
+      this.configDir,
+      "--log-target",
+      "file",
+      "--log-file",
+      `${this.dir}/firewalld.log`,
+    ]);
+    this.#firewalld = child;
+    let state = "";
+    let exited = false;
+    child.status.then(() => exited = true);
+    await waitFor("firewalld to start", async () => {
+      if (exited) throw new Error(`firewalld exited; log:\n${await this.log()}`);
+      state = (await this.firewallCmd(["--state"])).stdout.trim();
+      return state === "running" || state === "failed";
+    });
+    return state;
+  }
+
+  /** Stops firewalld (SIGTERM, as systemd does; it flushes its rules on the way out). */
+  async stop(): Promise<void> {
+    const child = this.#firewalld;
+    if (!child) return;
+    this.#firewalld = null;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    await child.status;
+    clearTimeout(timer);
+  }
+
+  get running(): boolean {
+    return this.#firewalld !== null;
+  }
+
+  /** `firewall-cmd --reload`; throws if it fails. */
+  async reload(): Promise<void> {
+    const r = await this.firewallCmd(["--reload"]);
+    if (r.code !== 0) throw new Error(`firewall-cmd --reload exited ${r.code}: ${r.stderr}`);
+  }
+
+  /** A simulated reboot: stop firewalld, empty every table of both backends and nft, start firewalld. */
+  async reboot(): Promise<string> {
+    await this.stop();
+    for (const cmd of IPTABLES) {
+      for (const table of TABLES) {
+        await this.ns.run(cmd, ["-t", table, "-F"]);
+        await this.ns.run(cmd, ["-t", table, "-X"]);
+      }
+    }
+    await this.ns.exec("nft", ["flush", "ruleset"]);
+    return await this.start();
+  }
+
+  /** Runs firewall-cmd in the namespace against the private bus. */
+  firewallCmd(args: string[]): Promise<RunResult> {
+    return this.ns.runner.run("firewall-cmd", args, { env: this.env });
+  }
+
+  /** `iptables-save` / `ip6tables-save` of one table in the namespace. */
+  save(family: 4 | 6, table = "nat"): Promise<string> {
+    return this.ns.exec(family === 4 ? "iptables-save" : "ip6tables-save", ["-t", table]);
+  }
+
+  /** A D-Bus connection to this world's firewalld; close it when done. */
+  connect(): FirewalldBus {
+    return connectFirewalld({ address: this.busAddress });
+  }
+
+  async log(): Promise<string> {
+    return await Deno.readTextFile(`${this.dir}/firewalld.log`).catch(() => "");
+  }
+
+  /** Stops firewalld and the bus, deletes the namespace and the temp dir. */
+  async cleanup(): Promise<void> {
+    await this.stop();
+    if (this.#dbus) {
+      this.#dbus.kill("SIGTERM");
+      await this.#dbus.status;
+      this.#dbus = null;
+    }
+    await this.ns.destroy();
+    await Deno.remove(this.dir, { recursive: true });
+  }
+}
+
+/** Creates a world, runs `fn`, and always cleans up. */
+export async function withFirewalld<T>(
+  options: FirewalldWorldOptions,
+  fn: (world: FirewalldWorld) => Promise<T>,
+): Promise<T> {
+  const world = await FirewalldWorld.create(options);
+  try {
+    return await fn(world);
+  } finally {
+    await world.cleanup();
+  }
+}
+
+async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The comments of a chain's rules in `iptables-save` output, in order (our
+ * comments without the prefix; foreign ones as they are), so that rule order
+ * can be checked without depending on how iptables-save spells options.
+ */
+export function chainComments(save: string, chain: string): string[] {
+  return save.split("\n")
+    .filter((l) => l.startsWith(`-A ${chain} `))
+    .map((l) => /--comment (?:"([^"]*)"|(\S+))/.exec(l))
+    .map((m) => (m ? m[1] ?? m[2] : "<no comment>").replace("kuma/mesh/transparent/proxy/", ""));
+}
