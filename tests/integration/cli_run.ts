@@ -46,7 +46,6 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const env: Record<string, string> = {
     PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     HOME: Deno.env.get("HOME") ?? "/root",
-    NO_COLOR: "1",
     ...(options.uid === undefined ? {} : await nonRootDenoEnv()),
     ...options.env,
   };
