@@ -16,6 +16,7 @@ import {
   type Rule,
   type RuleSet,
 } from "../rules/model.ts";
+import { ruleArgs as renderRuleArgs } from "../rules/render.ts";
 
 /** firewalld's name for an address family: `ipv4` (iptables), `ipv6` (ip6tables), `eb` (ebtables). */
 export type Ipv = "ipv4" | "ipv6" | "eb";
@@ -52,8 +53,8 @@ export type RuleArgs = (rule: Rule, options: { verbose: boolean; comments: boole
 
 /** Options of {@link toDirectEntries}. */
 export interface ToDirectEntriesOptions {
-  /** The renderer (src/rules/render.ts `ruleArgs`), injected so that this stays pure and testable. */
-  ruleArgs: RuleArgs;
+  /** The renderer; default src/rules/render.ts `ruleArgs`. Tests may pass a stand-in. */
+  ruleArgs?: RuleArgs;
   /** Long option names (`--protocol`) instead of short ones. Default false. */
   verbose?: boolean;
   /** Tag rules with the `kuma/mesh/transparent/proxy` comment. Default true. */
@@ -89,8 +90,9 @@ export function ipvOf(family: Family): "ipv4" | "ipv6" {
  */
 export function toDirectEntries(
   ruleSets: readonly RuleSet[],
-  options: ToDirectEntriesOptions,
+  options: ToDirectEntriesOptions = {},
 ): DirectEntry[] {
+  const ruleArgs = options.ruleArgs ?? renderRuleArgs;
   const render = { verbose: options.verbose ?? false, comments: options.comments ?? true };
   const entries: DirectEntry[] = [];
   for (const ruleSet of ruleSets) {
@@ -110,7 +112,7 @@ export function toDirectEntries(
             table: table.name,
             chain,
             priority: i - inserted.length,
-            args: options.ruleArgs(rule, render),
+            args: ruleArgs(rule, render),
           });
         });
       }

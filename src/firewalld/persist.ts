@@ -70,7 +70,7 @@ export interface DirectXmlOptions {
 export async function storeWithFirewalld(
   deps: { bus: FirewalldBus; runner: Runner },
   ruleSets: readonly RuleSet[],
-  options: StoreOptions,
+  options: StoreOptions = {},
 ): Promise<PersistReport> {
   const entries = await prepare(deps.runner, ruleSets, options);
   const state = await deps.bus.state();
@@ -117,7 +117,7 @@ export async function storeWithFirewalld(
 export async function storeInDirectXml(
   deps: { runner: Runner },
   ruleSets: readonly RuleSet[],
-  options: StoreOptions & DirectXmlOptions,
+  options: StoreOptions & DirectXmlOptions = {},
 ): Promise<PersistReport> {
   const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
   const entries = await prepare(deps.runner, ruleSets, options);

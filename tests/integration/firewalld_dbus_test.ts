@@ -12,14 +12,15 @@ import {
   storeWithFirewalld,
 } from "../../src/firewalld/persist.ts";
 import type { RuleSet } from "../../src/rules/model.ts";
-import { dualStackRuleSets, natRuleSet, stubRuleArgs } from "../unit/firewalld/_fixtures.ts";
+import { dualStackRuleSets, natRuleSet } from "../unit/firewalld/_fixtures.ts";
 import { chainComments, type FirewalldWorld, withFirewalld } from "../world/firewalld.ts";
 
 const FOREIGN = Deno.readTextFileSync(
   new URL("../testdata/firewalld/foreign_valid.xml", import.meta.url),
 );
 const foreignEntries = () => directXmlEntries(FOREIGN);
-const options = { ruleArgs: stubRuleArgs };
+// The real renderer (src/rules/render.ts ruleArgs), the default.
+const options = {};
 
 /** Comments of `chain` in generated order: inserted rules first, then appended ones. */
 function expected(ruleSet: RuleSet, chain: string): string[] {

@@ -13,13 +13,14 @@ import {
   storeInDirectXml,
   storeWithFirewalld,
 } from "../../src/firewalld/persist.ts";
-import { dualStackRuleSets, natRuleSet, stubRuleArgs } from "../unit/firewalld/_fixtures.ts";
+import { dualStackRuleSets, natRuleSet } from "../unit/firewalld/_fixtures.ts";
 import { chainComments, withFirewalld } from "../world/firewalld.ts";
 
 const FOREIGN = Deno.readTextFileSync(
   new URL("../testdata/firewalld/foreign_valid.xml", import.meta.url),
 );
-const options = { ruleArgs: stubRuleArgs };
+// The real renderer (src/rules/render.ts ruleArgs), the default.
+const options = {};
 
 Deno.test("storeInDirectXml() with firewalld stopped edits direct.xml, and a later start applies it", () =>
   withFirewalld({ tag: "fxs", directXml: FOREIGN }, async (world) => {

@@ -110,3 +110,11 @@ Deno.test("sameEntry() compares kind, key, priority and arguments", () => {
   assert(!sameEntry(a, { ...a, ipv: "ipv6" }));
   assert(!sameEntry(a, { ...a, args: ["-j", "B"] }));
 });
+
+Deno.test("toDirectEntries() uses src/rules/render.ts ruleArgs() by default, and its rules read back as ours", () => {
+  const entries = toDirectEntries(dualStackRuleSets());
+  assert(entries.every(isOurEntry));
+  const [first] = rules(entries, "PREROUTING");
+  assertEquals(first.args.slice(0, 3), ["-m", "comment", "--comment"]);
+  assertEquals(first.args.slice(-2), ["-j", "KUMA_MESH_INBOUND"]);
+});
