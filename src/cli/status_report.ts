@@ -1,0 +1,186 @@
+/**
+ * The decision behind `kuma-tproxy status`, as pure functions: from what the
+ * config would generate and what each backend holds of ours (both as
+ * canonical rule lists, see src/iptables/canonical.ts) to a report and an
+ * exit code. status_cmd.ts gathers the facts; nothing here runs a command.
+ *
+ * @module
+ */
+import type { Executables } from "../iptables/executables.ts";
+import type { Family } from "../rules/model.ts";
+import { EXIT } from "./io.ts";
+
+export type Mode = Executables["mode"];
+
+/** What the current config would install for one family, and with which backend. */
+export interface PlannedFamily {
+  family: Family;
+  mode: Mode;
+  /** Canonical rule lists per table (`canonicalRules(text, { oursOnly: true })`). */
+  expected: Map<string, string[]>;
+}
+
+/** What one backend of one family holds of ours. */
+export interface LiveBackend {
+  family: Family;
+  mode: Mode;
+  /** Canonical rule lists per table (`canonicalSavedRules(dump)`); empty when nothing of ours is there. */
+  rules: Map<string, string[]>;
+}
+
+/**
+ * Persistence of the rules across reboots and firewall reloads. A hook for
+ * the firewalld integration, which fills it in; status passes it through
+ * and does not yet let it change the exit code.
+ */
+export interface PersistenceStatus {
+  mechanism: "firewalld";
+  /** The rules are in firewalld's permanent direct config. */
+  stored: boolean;
+  /** The stored rules equal what the config would generate. */
+  matches?: boolean;
+  detail?: string;
+}
+
+export interface StatusFacts {
+  planned: PlannedFamily[];
+  live: LiveBackend[];
+  persistence?: PersistenceStatus;
+}
+
+/** How one table of the live rules differs from the generated ones. */
+export interface TableDrift {
+  table: string;
+  /** Generated but not live. */
+  missing: string[];
+  /** Live but not generated (ours, left from another config or version). */
+  unexpected: string[];
+  /** Same rules, different order within a chain. */
+  reordered: boolean;
+}
+
+export interface FamilyStatus {
+  family: Family;
+  /** The config would install this family on this host. */
+  planned: boolean;
+  /** The backend the config installs with; for an unplanned family, the one holding our rules. */
+  backend: Mode;
+  /** Some of our rules or chains are in that backend. */
+  installed: boolean;
+  /** The live rules equal what the config would generate. */
+  matches: boolean;
+  drift: TableDrift[];
+  /** Other backends of this family that hold our rules; the kernel runs both, so they count as drift. */
+  otherBackends: { mode: Mode; rules: number }[];
+}
+
+export type StatusState = "installed" | "not-installed" | "drift";
+
+export interface StatusReport {
+  state: StatusState;
+  families: FamilyStatus[];
+  persistence?: PersistenceStatus;
+}
+
+/** Lines of `a` not in `b`, counting duplicates. */
+function minus(a: string[], b: string[]): string[] {
+  const left = new Map<string, number>();
+  for (const line of b) left.set(line, (left.get(line) ?? 0) + 1);
+  return a.filter((line) => {
+    const n = left.get(line) ?? 0;
+    if (n > 0) left.set(line, n - 1);
+    return n === 0;
+  });
+}
+
+/** Per-table differences between generated and live rule lists; empty when equal. */
+export function diffTables(
+  expected: Map<string, string[]>,
+  live: Map<string, string[]>,
+): TableDrift[] {
+  const names = [...new Set([...expected.keys(), ...live.keys()])];
+  const drift: TableDrift[] = [];
+  for (const table of names) {
+    const want = expected.get(table) ?? [];
+    const have = live.get(table) ?? [];
+    const missing = minus(want, have);
+    const unexpected = minus(have, want);
+    const reordered = missing.length === 0 && unexpected.length === 0 &&
+      want.some((line, i) => have[i] !== line);
+    if (missing.length > 0 || unexpected.length > 0 || reordered) {
+      drift.push({ table, missing, unexpected, reordered });
+    }
+  }
+  return drift;
+}
+
+function count(rules: Map<string, string[]>): number {
+  return [...rules.values()].reduce((n, lines) => n + lines.length, 0);
+}
+
+/**
+ * The report and exit code: 0 when every planned family is installed and
+ * matches the config, and nothing of ours is anywhere else; 1 when no
+ * backend of any family holds anything of ours; 3 otherwise (drift,
+ * including a partial installation).
+ *
+ * @example
+ * ```ts
+ * import { statusReport } from "./status_report.ts";
+ * const expected = new Map([["nat", ["-A OUTPUT -j RETURN"]]]);
+ * const { exitCode } = statusReport({
+ *   planned: [{ family: 4, mode: "nft", expected }],
+ *   live: [{ family: 4, mode: "nft", rules: new Map() }],
+ * });
+ * if (exitCode !== 1) throw new Error();
+ * ```
+ */
+export function statusReport(facts: StatusFacts): { report: StatusReport; exitCode: number } {
+  const holding = facts.live.filter((b) => count(b.rules) > 0);
+  const families: FamilyStatus[] = [];
+  for (const plan of facts.planned) {
+    const live = facts.live.find((b) => b.family === plan.family && b.mode === plan.mode)?.rules ??
+      new Map<string, string[]>();
+    const drift = diffTables(plan.expected, live);
+    families.push({
+      family: plan.family,
+      planned: true,
+      backend: plan.mode,
+      installed: count(live) > 0,
+      matches: drift.length === 0,
+      drift,
+      otherBackends: holding
+        .filter((b) => b.family === plan.family && b.mode !== plan.mode)
+        .map((b) => ({ mode: b.mode, rules: count(b.rules) })),
+    });
+  }
+  // Our rules in a family the config does not install (ipFamilyMode: ipv4,
+  // or no IPv6 on the host any more) still redirect traffic: drift.
+  for (const family of [4, 6] as Family[]) {
+    if (facts.planned.some((p) => p.family === family)) continue;
+    const [first, ...rest] = holding.filter((b) => b.family === family);
+    if (!first) continue;
+    families.push({
+      family,
+      planned: false,
+      backend: first.mode,
+      installed: true,
+      matches: false,
+      drift: diffTables(new Map(), first.rules),
+      otherBackends: rest.map((b) => ({ mode: b.mode, rules: count(b.rules) })),
+    });
+  }
+  families.sort((a, b) => a.family - b.family);
+  const clean = families.every((f) =>
+    f.planned && f.installed && f.matches && f.otherBackends.length === 0
+  );
+  const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
+  const exitCode = state === "installed"
+    ? EXIT.OK
+    : state === "not-installed"
+    ? EXIT.NOT_INSTALLED
+    : EXIT.DRIFT;
+  const report: StatusReport = { state, families };
+  if (facts.persistence) report.persistence = facts.persistence;
+  return { report, exitCode };
+}

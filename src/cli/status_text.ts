@@ -1,0 +1,72 @@
+/**
+ * The human form of a status report: one summary line per family, then the
+ * differing rules indented below it, so that drift is named, not just
+ * counted.
+ *
+ * @module
+ */
+import type { FamilyStatus, StatusReport, TableDrift } from "./status_report.ts";
+
+function summary(drift: TableDrift[]): string {
+  return drift.map((d) => {
+    const parts = [];
+    if (d.missing.length > 0) parts.push(`${d.missing.length} missing`);
+    if (d.unexpected.length > 0) parts.push(`${d.unexpected.length} unexpected`);
+    if (d.reordered) parts.push("order differs");
+    return `${d.table}: ${parts.join(", ")}`;
+  }).join("; ");
+}
+
+function familyLines(f: FamilyStatus): string[] {
+  const head = `IPv${f.family}:`;
+  let line: string;
+  if (!f.planned) {
+    line = `${head} installed (${f.backend}), but the config does not install IPv${f.family}`;
+  } else if (!f.installed) {
+    line = `${head} not installed (${f.backend})`;
+  } else if (f.matches) {
+    line = `${head} installed (${f.backend}), matches config`;
+  } else {
+    line = `${head} installed (${f.backend}), differs from config (${summary(f.drift)})`;
+  }
+  const lines = [line];
+  // A family that is simply not installed needs no list of every missing rule.
+  if (f.installed || !f.planned) {
+    for (const d of f.drift) {
+      for (const rule of d.missing) lines.push(`  missing    ${d.table}: ${rule}`);
+      for (const rule of d.unexpected) lines.push(`  unexpected ${d.table}: ${rule}`);
+    }
+  }
+  for (const o of f.otherBackends) {
+    lines.push(
+      `  also ${o.rules} of our rules and chains in ${o.mode}, which the config does not use ` +
+        `(the kernel runs both backends; run uninstall, then install)`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Renders the report for stdout.
+ *
+ * @example
+ * ```ts
+ * import { renderStatusText } from "./status_text.ts";
+ * const text = renderStatusText({ state: "installed", families: [{ family: 4, planned: true,
+ *   backend: "nft", installed: true, matches: true, drift: [], otherBackends: [] }] });
+ * if (text !== "IPv4: installed (nft), matches config\n") throw new Error(text);
+ * ```
+ */
+export function renderStatusText(report: StatusReport): string {
+  const lines = report.families.flatMap(familyLines);
+  const p = report.persistence;
+  if (p) {
+    const state = !p.stored
+      ? "not stored"
+      : p.matches === false
+      ? "stored, differs from config"
+      : "stored";
+    lines.push(`Persistence (${p.mechanism}): ${state}${p.detail ? ` (${p.detail})` : ""}`);
+  }
+  return lines.map((l) => `${l}\n`).join("");
+}

@@ -1,0 +1,159 @@
+import { runStatus } from "../../../src/cli/status_cmd.ts";
+import {
+  diffTables,
+  type LiveBackend,
+  type PlannedFamily,
+  statusReport,
+} from "../../../src/cli/status_report.ts";
+import { renderStatusText } from "../../../src/cli/status_text.ts";
+import type { CliIo } from "../../../src/cli/io.ts";
+import { defaultConfig } from "../../../src/config/defaults.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
+
+const NAT = ["-N KUMA_MESH_X", "-A OUTPUT -p tcp -j KUMA_MESH_X", "-A KUMA_MESH_X -j RETURN"];
+const RAW = ["-A OUTPUT -p udp -m udp --dport 53 -j CT --zone 2"];
+const rules = (nat: string[], raw: string[] = RAW) =>
+  new Map([["raw", raw], ["nat", nat]].filter(([, l]) => l.length > 0) as [string, string[]][]);
+
+const plan = (family: 4 | 6, mode: "nft" | "legacy" = "nft"): PlannedFamily => ({
+  family,
+  mode,
+  expected: rules(NAT),
+});
+const live = (family: 4 | 6, mode: "nft" | "legacy", r = rules(NAT)): LiveBackend => ({
+  family,
+  mode,
+  rules: r,
+});
+const empty = (family: 4 | 6, mode: "nft" | "legacy") => live(family, mode, new Map());
+
+Deno.test("statusReport() is installed (0) when every planned family matches", () => {
+  const { report, exitCode } = statusReport({
+    planned: [plan(4), plan(6)],
+    live: [live(4, "nft"), live(6, "nft"), empty(4, "legacy"), empty(6, "legacy")],
+  });
+  assertEquals(exitCode, 0);
+  assertEquals(report.state, "installed");
+  assertEquals(report.families.map((f) => [f.family, f.installed, f.matches]), [
+    [4, true, true],
+    [6, true, true],
+  ]);
+});
+
+Deno.test("statusReport() is not installed (1) when no backend holds anything of ours", () => {
+  const { report, exitCode } = statusReport({
+    planned: [plan(4), plan(6)],
+    live: [empty(4, "nft"), empty(6, "nft"), empty(4, "legacy")],
+  });
+  assertEquals(exitCode, 1);
+  assertEquals(report.state, "not-installed");
+  assert(report.families.every((f) => !f.installed && f.planned));
+});
+
+Deno.test("statusReport() is drift (3) when a value differs, naming the rules", () => {
+  const changed = rules([
+    "-N KUMA_MESH_X",
+    "-A OUTPUT -p tcp -j KUMA_MESH_X",
+    "-A KUMA_MESH_X -j ACCEPT",
+  ]);
+  const { report, exitCode } = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft", changed)],
+  });
+  assertEquals(exitCode, 3);
+  assertEquals(report.families[0].drift, [{
+    table: "nat",
+    missing: ["-A KUMA_MESH_X -j RETURN"],
+    unexpected: ["-A KUMA_MESH_X -j ACCEPT"],
+    reordered: false,
+  }]);
+});
+
+Deno.test("statusReport() is drift (3) when only one planned family is installed", () => {
+  const { report, exitCode } = statusReport({
+    planned: [plan(4), plan(6)],
+    live: [live(4, "nft"), empty(6, "nft")],
+  });
+  assertEquals(exitCode, 3);
+  assertEquals(report.families.map((f) => f.installed), [true, false]);
+});
+
+Deno.test("statusReport() is drift (3) when our rules are also in the other backend", () => {
+  const { report, exitCode } = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft"), live(4, "legacy")],
+  });
+  assertEquals(exitCode, 3);
+  assertEquals(report.families[0].otherBackends, [{ mode: "legacy", rules: 4 }]);
+  assert(report.families[0].matches);
+});
+
+Deno.test("statusReport() compares with the backend the config uses, wherever the rules are", () => {
+  const { report, exitCode } = statusReport({
+    planned: [plan(4, "legacy")],
+    live: [empty(4, "nft"), live(4, "legacy")],
+  });
+  assertEquals(exitCode, 0);
+  assertEquals(report.families[0].backend, "legacy");
+});
+
+Deno.test("statusReport() reports our rules in a family the config does not install as drift", () => {
+  const { report, exitCode } = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft"), live(6, "legacy")],
+  });
+  assertEquals(exitCode, 3);
+  const v6 = report.families[1];
+  assertEquals([v6.family, v6.planned, v6.backend, v6.matches], [6, false, "legacy", false]);
+  assertEquals(v6.drift.map((d) => d.unexpected.length), [1, 3]);
+});
+
+Deno.test("statusReport() passes persistence through", () => {
+  const persistence = { mechanism: "firewalld" as const, stored: true };
+  const { report } = statusReport({ planned: [plan(4)], live: [live(4, "nft")], persistence });
+  assertEquals(report.persistence, persistence);
+  assertEquals("persistence" in statusReport({ planned: [], live: [] }).report, false);
+});
+
+Deno.test("diffTables() notices a changed order and counts duplicates", () => {
+  const a = new Map([["nat", ["-A OUTPUT -j A", "-A OUTPUT -j B"]]]);
+  const b = new Map([["nat", ["-A OUTPUT -j B", "-A OUTPUT -j A"]]]);
+  assertEquals(diffTables(a, b), [{ table: "nat", missing: [], unexpected: [], reordered: true }]);
+  const twice = new Map([["nat", ["-A OUTPUT -j A", "-A OUTPUT -j A"]]]);
+  assertEquals(diffTables(twice, new Map([["nat", ["-A OUTPUT -j A"]]]))[0].missing, [
+    "-A OUTPUT -j A",
+  ]);
+  assertEquals(diffTables(a, a), []);
+});
+
+Deno.test("renderStatusText() writes one line per family and names the drift", () => {
+  const changed = rules(["-N KUMA_MESH_X", "-A OUTPUT -p tcp -j KUMA_MESH_X"]);
+  const { report } = statusReport({
+    planned: [plan(4), plan(6)],
+    live: [live(4, "nft", changed), empty(6, "nft"), live(4, "legacy")],
+  });
+  assertEquals(
+    renderStatusText(report),
+    [
+      "IPv4: installed (nft), differs from config (nat: 1 missing)",
+      "  missing    nat: -A KUMA_MESH_X -j RETURN",
+      "  also 4 of our rules and chains in legacy, which the config does not use (the kernel runs both backends; run uninstall, then install)",
+      "IPv6: not installed (nft)",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("runStatus() refuses to run as non-root with exit code 1", async () => {
+  let err = "";
+  let out = "";
+  const io = {
+    out: (t: string) => out += t,
+    err: (t: string) => err += t,
+    uid: () => 1000,
+  } as unknown as CliIo;
+  const code = await runStatus({ config: defaultConfig(), origins: {} }, io, { json: false });
+  assertEquals(code, 1);
+  assertEquals(out, "");
+  assertStringIncludes(err, "status needs root privileges");
+});
