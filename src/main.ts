@@ -5,6 +5,7 @@
 import { cli } from "./cli/cli.ts";
 import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
+import { connectFirewalld } from "./firewalld/bus.ts";
 import { SystemFacts } from "./host/system_facts.ts";
 import { SystemRunner } from "./iptables/runner.ts";
 
@@ -50,6 +51,8 @@ const io: CliIo = {
   uid: () => Deno.uid() ?? -1,
   runner,
   facts: new SystemFacts(runner),
+  connectFirewalld: () => connectFirewalld({ timeoutMs: 120_000 }),
+  firewalldDir: "/etc/firewalld",
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

@@ -12,6 +12,16 @@ import type { RestoreOptions } from "../iptables/restore_exec.ts";
 import { applyPlans } from "../iptables/transaction.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
+import { firewalldState, storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
+import {
+  checkStoreFirewalld,
+  closeFirewalld,
+  describePersist,
+  directEntriesFor,
+  type FirewalldHost,
+  probeFirewalld,
+  renderFirewalldDryRun,
+} from "./firewalld_step.ts";
 import { UserError } from "./errors.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
@@ -62,55 +72,28 @@ async function ensurePassthroughAddress(io: CliIo, loopback: string): Promise<vo
   }
 }
 
-/** Removes our rules from backends and families the new installation does not use. */
-async function removeLeftovers(config: Config, io: CliIo, plan: InstallPlan): Promise<void> {
-  const used = new Set(plan.families.map((f) => `${f.family}/${f.exe!.mode}`));
+/**
+ * Removes our rules from every backend and family except those in `keep`
+ * (`family/mode`): after an apply, leftovers elsewhere; before a firewalld
+ * store, rules applied behind firewalld's back.
+ */
+async function removeEarlier(config: Config, io: CliIo, keep: Set<string>): Promise<void> {
   const { executables } = await detectAllExecutables(io.runner, config);
-  const others = executables.filter((e) => !used.has(`${e.family}/${e.mode}`));
+  const others = executables.filter((e) => !keep.has(`${e.family}/${e.mode}`));
   if (others.length === 0) return;
-  try {
-    const report = await uninstallAll(io.runner, others, restoreOptions(config, io));
-    for (const b of report.backends) {
-      if (b.removed.length > 0) {
-        info(
-          io,
-          `removed an earlier installation from IPv${b.family} (${b.mode}): ${b.removed.length} entries`,
-        );
-      }
+  const report = await uninstallAll(io.runner, others, restoreOptions(config, io));
+  for (const b of report.backends) {
+    if (b.removed.length > 0) {
+      info(
+        io,
+        `removed an earlier installation from IPv${b.family} (${b.mode}): ${b.removed.length} entries`,
+      );
     }
-  } catch (e) {
-    warn(
-      io,
-      `the new rules are in place, but an earlier installation elsewhere could not be removed: ${
-        (e as Error).message
-      }`,
-    );
   }
 }
 
-export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
-  const config = resolved.config;
-  requireRoot(config, io, "install");
-  const plan = await planInstall(config, io);
-  for (const w of plan.warnings) warn(io, w);
-  if (config.comments.disabled) {
-    warn(
-      io,
-      "comments are disabled: uninstall and re-install cannot tell these rules apart from others",
-    );
-  }
-
-  if (config.dryRun) {
-    io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
-    return EXIT.OK;
-  }
-
-  const guards = lockoutWarnings(config, {
-    listeningPorts: await listeningTcpPorts(),
-    firewalldRunning: false,
-  });
-  for (const w of guards) warn(io, w);
-
+/** Applies the plan to the kernel, all-or-nothing, rolling back on SIGINT/SIGTERM. */
+async function applyToKernel(config: Config, io: CliIo, plan: InstallPlan): Promise<void> {
   info(
     io,
     "applying the transparent proxy rules; SSH connections through redirected ports may drop",
@@ -137,7 +120,108 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
   } finally {
     stopListening();
   }
-  await removeLeftovers(config, io, plan);
+  try {
+    await removeEarlier(
+      config,
+      io,
+      new Set(plan.families.map((f) => `${f.family}/${f.exe!.mode}`)),
+    );
+  } catch (e) {
+    warn(
+      io,
+      `the new rules are in place, but an earlier installation elsewhere could not be removed: ${
+        (e as Error).message
+      }`,
+    );
+  }
+}
+
+/** Restore commands per firewalld `ipv`, from the detected executables. */
+function restoreCommands(plan: InstallPlan): { ipv4?: string; ipv6?: string } {
+  return Object.fromEntries(
+    plan.families.map((f) => [f.family === 4 ? "ipv4" : "ipv6", f.exe!.restore]),
+  );
+}
+
+/**
+ * firewalld runs: it must own the rules (it flushes iptables at every
+ * reload), so they go into its permanent and runtime direct config, never
+ * behind its back.
+ */
+async function storeInRunningFirewalld(
+  config: Config,
+  io: CliIo,
+  plan: InstallPlan,
+  host: FirewalldHost,
+): Promise<void> {
+  const state = await firewalldState({ bus: host.bus }, { directXmlPath: host.directXmlPath });
+  if ((state.runtime ?? []).length === 0) {
+    // Ours in iptables but not in firewalld's runtime: applied behind its back
+    // (an install without --store-firewalld, or kumactl). firewalld cannot
+    // add chains that already exist, so those go first.
+    await removeEarlier(config, io, new Set());
+  }
+  const report = await storeWithFirewalld(
+    { bus: host.bus!, runner: io.runner },
+    plan.families.map((f) => f.ruleSet),
+    {
+      verbose: config.verbose,
+      comments: plan.families.every((f) => f.comments),
+      restoreCommands: restoreCommands(plan),
+    },
+  );
+  for (const line of describePersist(report, "stored")) io.out(`${line}\n`);
+}
+
+export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
+  const config = resolved.config;
+  requireRoot(config, io, "install");
+  const plan = await planInstall(config, io);
+  for (const w of plan.warnings) warn(io, w);
+  if (config.comments.disabled) {
+    warn(
+      io,
+      "comments are disabled: uninstall and re-install cannot tell these rules apart from others",
+    );
+  }
+  const host = await probeFirewalld(io);
+  try {
+    if (config.storeFirewalld) await checkStoreFirewalld(config, host, plan.families);
+    if (config.dryRun) {
+      io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
+      if (config.storeFirewalld) {
+        io.out(renderFirewalldDryRun(host, directEntriesFor(plan.families, config.verbose)));
+      }
+      return EXIT.OK;
+    }
+    const guards = lockoutWarnings(config, {
+      listeningPorts: await listeningTcpPorts(),
+      firewalldRunning: host.running,
+    });
+    for (const w of guards) warn(io, w);
+
+    if (config.storeFirewalld && host.running) {
+      await storeInRunningFirewalld(config, io, plan, host);
+    } else {
+      await applyToKernel(config, io, plan);
+      if (config.storeFirewalld) {
+        // firewalld is installed but stopped: it applies direct.xml at its next start.
+        const report = await storeInDirectXml(
+          { runner: io.runner },
+          plan.families.map((f) => f.ruleSet),
+          {
+            verbose: config.verbose,
+            comments: plan.families.every((f) => f.comments),
+            directXmlPath: host.directXmlPath,
+            restoreCommands: restoreCommands(plan),
+          },
+        );
+        for (const line of describePersist(report, "stored")) io.out(`${line}\n`);
+      }
+    }
+  } finally {
+    closeFirewalld(host);
+  }
   if (plan.families.some((f) => f.family === 6)) {
     await ensurePassthroughAddress(io, await io.facts.loopbackInterface());
   }

@@ -3,6 +3,7 @@
  * the whole CLI runs in tests with in-memory streams. Only src/main.ts builds
  * the real one.
  */
+import type { FirewalldBus } from "../firewalld/bus.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Runner } from "../iptables/runner.ts";
 
@@ -18,6 +19,10 @@ export interface CliIo {
   uid(): number;
   runner: Runner;
   facts: HostFacts;
+  /** A (lazily connecting) client for firewalld on the system bus. */
+  connectFirewalld(): FirewalldBus;
+  /** firewalld's config directory: /etc/firewalld. */
+  firewalldDir: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }

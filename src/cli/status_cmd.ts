@@ -10,21 +10,12 @@ import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
 import { detectAllExecutables, readDump } from "../iptables/executables.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { planInstall } from "./plan.ts";
-import {
-  type LiveBackend,
-  type PersistenceStatus,
-  type PlannedFamily,
-  statusReport,
-} from "./status_report.ts";
+import { persistenceStatus } from "./firewalld_step.ts";
+import { type LiveBackend, type PlannedFamily, statusReport } from "./status_report.ts";
 import { renderStatusText } from "./status_text.ts";
 
 export interface StatusOptions {
   json: boolean;
-  /**
-   * Reports persistence (the firewalld integration plugs in here). Absent:
-   * the report has no `persistence` field.
-   */
-  persistence?: () => Promise<PersistenceStatus | undefined>;
 }
 
 function warn(io: CliIo, line: string): void {
@@ -86,7 +77,7 @@ export async function runStatus(
     }
   }
 
-  const persistence = options.persistence ? await options.persistence() : undefined;
+  const persistence = await persistenceStatus(io, config, plan.families);
   const { report, exitCode } = statusReport({ planned, live, persistence });
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report));
   return exitCode;

@@ -35,9 +35,18 @@ export interface LiveBackend {
  */
 export interface PersistenceStatus {
   mechanism: "firewalld";
-  /** The rules are in firewalld's permanent direct config. */
+  /** firewalld's state on the bus ("RUNNING", ...), or "stopped" / "not installed". */
+  firewalld: string;
+  /** How many of our entries each place holds; null where it cannot be read or does not exist. */
+  permanent: number | null;
+  runtime: number | null;
+  directXml: number | null;
+  /** Some place that survives a reboot holds our rules. */
   stored: boolean;
-  /** The stored rules equal what the config would generate. */
+  /**
+   * The stored entries equal what the config would store. Only set when the
+   * config asks for --store-firewalld or something is stored.
+   */
   matches?: boolean;
   detail?: string;
 }
@@ -120,7 +129,8 @@ function count(rules: Map<string, string[]>): number {
 
 /**
  * The report and exit code: 0 when every planned family is installed and
- * matches the config, and nothing of ours is anywhere else; 1 when no
+ * matches the config, nothing of ours is anywhere else, and persistence (if
+ * asked for or present) matches too; 1 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
  * including a partial installation).
  *
@@ -171,9 +181,9 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
     });
   }
   families.sort((a, b) => a.family - b.family);
-  const clean = families.every((f) =>
-    f.planned && f.installed && f.matches && f.otherBackends.length === 0
-  );
+  const clean =
+    families.every((f) => f.planned && f.installed && f.matches && f.otherBackends.length === 0) &&
+    facts.persistence?.matches !== false;
   const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
   const exitCode = state === "installed"
     ? EXIT.OK

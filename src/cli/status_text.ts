@@ -66,7 +66,13 @@ export function renderStatusText(report: StatusReport): string {
       : p.matches === false
       ? "stored, differs from config"
       : "stored";
-    lines.push(`Persistence (${p.mechanism}): ${state}${p.detail ? ` (${p.detail})` : ""}`);
+    const where =
+      ([["permanent", p.permanent], ["runtime", p.runtime], ["direct.xml", p.directXml]] as const)
+        .filter(([, n]) => n !== null).map(([name, n]) => `${name} ${n}`).join(", ");
+    lines.push(
+      `Persistence (${p.mechanism}, ${p.firewalld}): ${state}` +
+        (where ? `; our entries: ${where}` : "") + (p.detail ? ` (${p.detail})` : ""),
+    );
   }
   return lines.map((l) => `${l}\n`).join("");
 }

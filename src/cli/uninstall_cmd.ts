@@ -1,24 +1,75 @@
 /**
  * `kuma-tproxy uninstall`: removes our rules and chains from both families
- * and both backends, whatever installed them (this tool or kumactl 2.9+).
- * Unlike kumactl it needs no kuma-dp user and honours every config source.
+ * and both backends, whatever installed them (this tool or kumactl 2.9+),
+ * and our entries from firewalld. Unlike kumactl it needs no kuma-dp user
+ * and honours every config source.
  */
 import type { Resolved } from "../config/resolve.ts";
+import { describeEntry } from "../firewalld/direct_entries.ts";
+import { firewalldState } from "../firewalld/persist.ts";
 import { detectAllExecutables } from "../iptables/executables.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
+import {
+  closeFirewalld,
+  describePersist,
+  type FirewalldHost,
+  probeFirewalld,
+  removeOurEntries,
+} from "./firewalld_step.ts";
 import { info, requireRoot, restoreOptions, warn } from "./install_cmd.ts";
 import { type CliIo, EXIT } from "./io.ts";
+
+/**
+ * firewalld first: while it runs it owns its runtime rules, so it must take
+ * them out itself (deleting them behind its back would make its later
+ * removeRule calls fail). Returns how many entries were (or would be) removed.
+ */
+async function uninstallFirewalld(
+  host: FirewalldHost,
+  dryRun: boolean,
+  io: CliIo,
+): Promise<number> {
+  if (!host.running && !host.installed) return 0;
+  if (dryRun) {
+    const state = await firewalldState(
+      { bus: host.running ? host.bus : undefined },
+      { directXmlPath: host.directXmlPath },
+    );
+    const places: [string, typeof state.permanent][] = host.running
+      ? [["permanent", state.permanent], ["runtime", state.runtime]]
+      : [[host.directXmlPath, state.directXml]];
+    let total = 0;
+    for (const [where, entries] of places) {
+      if (!entries || entries.length === 0) continue;
+      total += entries.length;
+      io.out(`firewalld (${where}): would remove ${entries.length} entries\n`);
+      for (const e of entries) io.out(`  ${describeEntry(e)}\n`);
+    }
+    return total;
+  }
+  const report = await removeOurEntries(host);
+  const lines = describePersist(report, "removed");
+  for (const line of lines) io.out(`${line}\n`);
+  return report.removed.permanent.length + report.removed.runtime.length +
+    report.removed.directXml.length;
+}
 
 export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "uninstall");
+  const host = await probeFirewalld(io);
+  let total = 0;
+  try {
+    total += await uninstallFirewalld(host, config.dryRun, io);
+  } finally {
+    closeFirewalld(host);
+  }
   const { executables, warnings } = await detectAllExecutables(io.runner, config);
   for (const w of warnings) warn(io, w);
   const report = await uninstallAll(io.runner, executables, {
     ...restoreOptions(config, io),
     dryRun: config.dryRun,
   });
-  let total = 0;
   for (const b of report.backends) {
     if (b.removed.length === 0) continue;
     total += b.removed.length;

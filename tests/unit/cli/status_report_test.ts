@@ -108,10 +108,25 @@ Deno.test("statusReport() reports our rules in a family the config does not inst
   assertEquals(v6.drift.map((d) => d.unexpected.length), [1, 3]);
 });
 
-Deno.test("statusReport() passes persistence through", () => {
-  const persistence = { mechanism: "firewalld" as const, stored: true };
-  const { report } = statusReport({ planned: [plan(4)], live: [live(4, "nft")], persistence });
-  assertEquals(report.persistence, persistence);
+Deno.test("statusReport() passes persistence through and counts a mismatch as drift", () => {
+  const persistence = {
+    mechanism: "firewalld" as const,
+    firewalld: "RUNNING",
+    permanent: 12,
+    runtime: 12,
+    directXml: 12,
+    stored: true,
+    matches: true,
+  };
+  const ok = statusReport({ planned: [plan(4)], live: [live(4, "nft")], persistence });
+  assertEquals(ok.report.persistence, persistence);
+  assertEquals(ok.exitCode, 0);
+  const stale = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    persistence: { ...persistence, matches: false },
+  });
+  assertEquals(stale.exitCode, 3);
   assertEquals("persistence" in statusReport({ planned: [], live: [] }).report, false);
 });
 
