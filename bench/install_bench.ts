@@ -1,0 +1,234 @@
+/**
+ * Install wall time of the CLI, each figure a ratio against plain
+ * `iptables-restore --noflush` + `ip6tables-restore --noflush` of the SAME rule
+ * text, measured in the same run (bench/README.md). Cases:
+ *
+ * - default config, into a fresh namespace;
+ * - 1,000 exclusions (250 each of inbound/outbound excludePorts and
+ *   excludePortsForIPs, the IPs half IPv4 and half IPv6), into a fresh namespace;
+ * - re-install of the default config over an existing installation (the CLI
+ *   first removes its earlier rules); its baseline is the same fresh restore as
+ *   the default case, so the ratio shows what removing the old rules adds.
+ *
+ * Every timed run gets its own throw-away namespace with IPv4 and IPv6 on a
+ * veth pair that lives entirely inside it; nothing touches the machine's own
+ * namespace. Baseline and CLI runs alternate so drift hits both alike. The
+ * rule text comes from `install --dry-run` with the same config inside such a
+ * namespace, so host facts (IPv6, the kuma-dp UID) match what install sees.
+ *
+ * Needs root and a user with UID 5678 (`useradd -u 5678 -U -M kuma-dp`).
+ * Run: `deno task bench`, or `./scripts/deno run --allow-all bench/install_bench.ts`.
+ * BENCH_RUNS sets the number of timed runs per case (default 10, after 1 warm-up).
+ */
+import { Netns, sh } from "../tests/world/netns.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const cli = `${root}scripts/kuma-tproxy`;
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? "10");
+const WARMUP = 1;
+
+/** Namespaces alive right now, so an interrupt can still delete them. */
+const live = new Set<Netns>();
+
+/** A fresh namespace with lo, and a veth pair carrying IPv4 and IPv6, so install sees a dual-stack host. */
+async function freshNetns(): Promise<Netns> {
+  const ns = await Netns.create("bench");
+  live.add(ns);
+  await ns.exec("ip", ["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+  await ns.exec("ip", ["addr", "add", "192.0.2.10/24", "dev", "v0"]);
+  // nodad: the address is usable at once instead of after duplicate detection.
+  await ns.exec("ip", ["addr", "add", "fd00:beef::10/64", "dev", "v0", "nodad"]);
+  await ns.exec("ip", ["link", "set", "v0", "up"]);
+  await ns.exec("ip", ["link", "set", "v1", "up"]);
+  return ns;
+}
+
+async function dropNetns(ns: Netns): Promise<void> {
+  live.delete(ns);
+  await ns.destroy();
+}
+
+async function inFreshNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
+  const ns = await freshNetns();
+  try {
+    return await fn(ns);
+  } finally {
+    await dropNetns(ns);
+  }
+}
+
+/** Runs a command in the namespace, timed; throws with stderr if it fails. */
+async function timed(ns: Netns, what: string, cmd: string, args: string[], stdin?: string) {
+  const start = performance.now();
+  const r = await ns.run(cmd, args, stdin);
+  const ms = performance.now() - start;
+  if (r.code !== 0) throw new Error(`${what}: exited ${r.code}: ${r.stderr.trim()}`);
+  return { ms, stdout: r.stdout };
+}
+
+/** The two halves of `install --dry-run` output. */
+interface RuleText {
+  v4: string;
+  v6: string;
+}
+
+function splitDryRun(text: string): RuleText {
+  const v4At = text.indexOf("### IPv4 ###");
+  const v6At = text.indexOf("### IPv6 ###");
+  if (v4At < 0 || v6At < 0) {
+    throw new Error("install --dry-run printed no '### IPv4 ###' and '### IPv6 ###' sections");
+  }
+  return {
+    v4: text.slice(v4At + "### IPv4 ###".length, v6At).trim() + "\n",
+    v6: text.slice(v6At + "### IPv6 ###".length).trim() + "\n",
+  };
+}
+
+const countRules = (t: string) => t.split("\n").filter((l) => /^-[AI] /.test(l)).length;
+
+/** Which backend the CLI installed into, from its "installed N rules (nft)" lines. */
+function backendOf(stdout: string): "nft" | "legacy" {
+  const m = stdout.match(/installed \d+ rules \((nft|legacy)\)/);
+  if (!m) throw new Error(`cannot tell the backend from the install output: ${stdout.trim()}`);
+  return m[1] as "nft" | "legacy";
+}
+
+interface Case {
+  name: string;
+  configArgs: string[];
+  /** Install once, untimed, before the timed install. */
+  reinstall: boolean;
+}
+
+interface Figure {
+  cliMs: number;
+  baseMs: number;
+  rules: number;
+  backend: string;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(c: Case): Promise<Figure> {
+  const text = splitDryRun(
+    await inFreshNetns((ns) => ns.exec(cli, ["install", "--dry-run", ...c.configArgs])),
+  );
+  // The backend the CLI picks in a fresh namespace; the baseline uses the same one.
+  let backend: "nft" | "legacy" | undefined;
+
+  const cliOnce = () =>
+    inFreshNetns(async (ns) => {
+      if (c.reinstall) await ns.exec(cli, ["install", ...c.configArgs]);
+      const r = await timed(ns, `install ${c.name}`, cli, ["install", ...c.configArgs]);
+      backend ??= backendOf(r.stdout);
+      return r.ms;
+    });
+  const baseOnce = () =>
+    inFreshNetns(async (ns) => {
+      const b = backend ?? "nft";
+      const v4 = await timed(
+        ns,
+        "iptables-restore",
+        `iptables-${b}-restore`,
+        ["--noflush"],
+        text.v4,
+      );
+      const v6 = await timed(
+        ns,
+        "ip6tables-restore",
+        `ip6tables-${b}-restore`,
+        ["--noflush"],
+        text.v6,
+      );
+      return v4.ms + v6.ms;
+    });
+
+  for (let i = 0; i < WARMUP; i++) {
+    await cliOnce();
+    await baseOnce();
+  }
+  const cliTimes: number[] = [];
+  const baseTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    cliTimes.push(await cliOnce());
+    baseTimes.push(await baseOnce());
+  }
+  return {
+    cliMs: median(cliTimes),
+    baseMs: median(baseTimes),
+    rules: countRules(text.v4) + countRules(text.v6),
+    backend: backend ?? "?",
+  };
+}
+
+/** 1,000 exclusions, split between excludePorts and excludePortsForIPs, inbound and outbound. */
+function thousandExclusions(): string {
+  const ips = (net: number) =>
+    Array.from(
+      { length: 250 },
+      (_, i) =>
+        i % 2
+          ? `10.${net}.${i >> 8}.${i & 255}`
+          : `fd${net.toString(16).padStart(2, "0")}::${i.toString(16)}`,
+    );
+  const ports = (from: number) => Array.from({ length: 250 }, (_, i) => from + i);
+  return JSON.stringify({
+    redirect: {
+      inbound: { excludePorts: ports(20000), excludePortsForIPs: ips(1) },
+      outbound: { excludePorts: ports(30000), excludePortsForIPs: ips(2) },
+    },
+  });
+}
+
+async function preconditions(): Promise<string | undefined> {
+  if (Deno.uid() !== 0) return "needs root (it creates network namespaces)";
+  try {
+    await sh("getent", ["passwd", "5678"]);
+  } catch {
+    return "needs a user with UID 5678: useradd -u 5678 -U -M kuma-dp";
+  }
+}
+
+async function cleanupAndExit() {
+  for (const ns of [...live]) await dropNetns(ns);
+  Deno.exit(130);
+}
+
+const why = await preconditions();
+if (why) {
+  console.log(`install: not measured: ${why}`);
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", cleanupAndExit);
+Deno.addSignalListener("SIGTERM", cleanupAndExit);
+
+const config = await Deno.makeTempFile({ prefix: "ktp-bench-", suffix: ".json" });
+try {
+  await Deno.writeTextFile(config, thousandExclusions());
+  const cases: Case[] = [
+    { name: "default config", configArgs: [], reinstall: false },
+    { name: "1,000 exclusions", configArgs: ["--config", config], reinstall: false },
+    { name: "re-install, default config", configArgs: [], reinstall: true },
+  ];
+  const baseline = "plain iptables-restore --noflush of the same rules";
+  let failed = false;
+  for (const c of cases) {
+    try {
+      const f = await measure(c);
+      console.log(
+        `install ${c.name}: ${(f.cliMs / f.baseMs).toFixed(2)}x ${baseline}` +
+          ` (median ${f.cliMs.toFixed(0)} ms vs ${f.baseMs.toFixed(0)} ms,` +
+          ` ${f.rules} rules, IPv4+IPv6, ${f.backend}, n=${runs})`,
+      );
+    } catch (e) {
+      failed = true;
+      console.log(`install ${c.name}: not measured: ${(e as Error).message}`);
+    }
+  }
+  if (failed) Deno.exitCode = 1;
+} finally {
+  Deno.removeSignalListener("SIGINT", cleanupAndExit);
+  Deno.removeSignalListener("SIGTERM", cleanupAndExit);
+  for (const ns of [...live]) await dropNetns(ns);
+  await Deno.remove(config);
+}
