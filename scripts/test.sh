@@ -20,8 +20,8 @@ log=$(mktemp)
 rc=${PIPESTATUS[0]}
 # One plain closing line that any CI reader understands.
 summary=$(grep -E '(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')
-passed=$(sed -nE 's/.*\| ([0-9]+) passed.*/\1/p' <<<"$summary")
-failed=$(sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' <<<"$summary")
+passed=$(sed -nE 's/.*[|] ([0-9]+) passed.*/\1/p' <<<"$summary")
+failed=$(sed -nE 's/.*[|] ([0-9]+) failed.*/\1/p' <<<"$summary")
 rm -f "$log"
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
 [ "${passed:-0}" -gt 0 ] || rc=1

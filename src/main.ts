@@ -13,25 +13,28 @@ const encoder = new TextEncoder();
 const runner = new SystemRunner();
 
 /**
- * The environment the config reads. Least privilege grants only the
- * KUMA_TRANSPARENT_PROXY_* variables, which cannot be listed through
- * Deno.env; /proc/self/environ can, so unknown (misspelt) names are still
- * reported. KUMA_TPROXY_DEBUG comes the same way.
+ * The KUMA_* environment: the config's KUMA_TRANSPARENT_PROXY_* variables and
+ * KUMA_TPROXY_DEBUG. Least privilege grants only those names, and Deno can
+ * list neither the environment (Deno.env.toObject needs every variable) nor
+ * /proc/self/environ (refused without --allow-all since Deno 1.43). A child
+ * `printenv -0` inherits the environment and can list it, so a misspelt
+ * KUMA_TRANSPARENT_PROXY_* name is still reported; `printenv` cannot start
+ * other programs, unlike `env`. Without it, only known names are read.
  */
 function readEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   try {
-    for (const entry of Deno.readTextFileSync("/proc/self/environ").split("\0")) {
+    const out = new Deno.Command("printenv", { args: ["-0"], stdout: "piped", stderr: "null" })
+      .outputSync();
+    for (const entry of new TextDecoder().decode(out.stdout).split("\0")) {
       const eq = entry.indexOf("=");
       if (eq > 0 && entry.startsWith("KUMA_")) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
+    if (out.success) return env;
   } catch {
-    // No /proc, or the binary's own permissions: Deno refuses /proc/self/environ
-    // without --allow-all. Only the names read below are then seen, so a
-    // misspelt variable goes unnoticed.
+    // printenv missing or not granted: fall back to the known names.
   }
   for (const name of [...ENV_PATHS.keys(), "KUMA_TPROXY_DEBUG"]) {
-    if (name in env) continue;
     try {
       const value = Deno.env.get(name);
       if (value !== undefined) env[name] = value;

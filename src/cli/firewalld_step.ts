@@ -137,8 +137,8 @@ function sameEntries(a: DirectEntry[], b: DirectEntry[]): boolean {
 
 /**
  * Where our entries are persisted, for `status`: firewalld's permanent and
- * runtime direct config (when it runs) and direct.xml. Undefined when
- * firewalld is absent and the config does not ask for it.
+ * runtime direct config (when it runs) and direct.xml. Undefined when the
+ * config does not ask for --store-firewalld and none of our entries is stored.
  */
 export async function persistenceStatus(
   io: CliIo,
@@ -166,6 +166,11 @@ export async function persistenceStatus(
     // While firewalld runs, its permanent config is what survives a reboot.
     const stored = (host.running ? state.permanent : state.directXml) ?? [];
     const expected = directEntriesFor(families, config.verbose);
+    const anywhere = [state.permanent, state.runtime, state.directXml].some((xs) =>
+      (xs ?? []).length > 0
+    );
+    // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
+    if (!config.storeFirewalld && !anywhere) return undefined;
     const asked = config.storeFirewalld || stored.length > 0;
     const matches = sameEntries(stored, expected) &&
       (!host.running || sameEntries(state.runtime ?? [], expected));

@@ -195,7 +195,7 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
       return EXIT.OK;
     }
     const guards = lockoutWarnings(config, {
-      listeningPorts: await listeningTcpPorts(),
+      listeningPorts: await listeningTcpPorts(io.runner),
       firewalldRunning: host.running,
     });
     for (const w of guards) warn(io, w);

@@ -1,36 +1,31 @@
 /**
- * Which TCP ports something listens on, from /proc/net/tcp and tcp6 (the
- * current network namespace's view). Used by the lockout guards: redirecting
- * inbound traffic while sshd listens on 22, or before kuma-dp listens on the
- * redirect ports, cuts connections.
+ * Which TCP ports something listens on, in the current network namespace.
+ * Used by the lockout guards: redirecting inbound traffic while sshd listens
+ * on 22, or before kuma-dp listens on the redirect ports, cuts connections.
+ *
+ * Read through `ss` rather than /proc/net/tcp: Deno refuses /proc reads
+ * without --allow-all (since 1.43, GHSA-23rx-c3g5-hv9w), and the binary runs
+ * with least privilege.
  */
+import type { Runner } from "../iptables/runner.ts";
 
-/** TCP_LISTEN in the kernel's `st` column (include/net/tcp_states.h). */
-const TCP_LISTEN = "0A";
-
-/** Local ports of the LISTEN sockets in a /proc/net/tcp{,6} table. */
-export function parseListeningPorts(table: string): Set<number> {
+/** Local ports in `ss -H -l -t -n` output (`LISTEN 0 128 0.0.0.0:22 0.0.0.0:*`, `[::]:22`, `*:22`). */
+export function parseListeningPorts(ssOutput: string): Set<number> {
   const ports = new Set<number>();
-  for (const line of table.split("\n").slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 4 || fields[3] !== TCP_LISTEN) continue;
-    const port = parseInt(fields[1].split(":")[1], 16);
-    if (Number.isInteger(port)) ports.add(port);
+  for (const line of ssOutput.split("\n")) {
+    const local = line.trim().split(/\s+/)[3];
+    const m = local ? /:(\d+)$/.exec(local) : null;
+    if (m) ports.add(Number(m[1]));
   }
   return ports;
 }
 
-/** Listening TCP ports of this network namespace, IPv4 and IPv6; empty if /proc is not readable. */
-export async function listeningTcpPorts(
-  read: (path: string) => Promise<string> = Deno.readTextFile,
-): Promise<Set<number>> {
-  const all = new Set<number>();
-  for (const path of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    try {
-      for (const p of parseListeningPorts(await read(path))) all.add(p);
-    } catch {
-      // No IPv6 table on IPv6-less kernels; nothing to add.
-    }
+/** Listening TCP ports, IPv4 and IPv6; empty (the guards stay quiet) if `ss` is missing or fails. */
+export async function listeningTcpPorts(runner: Runner): Promise<Set<number>> {
+  try {
+    const r = await runner.run("ss", ["-H", "-l", "-t", "-n"]);
+    return r.code === 0 ? parseListeningPorts(r.stdout) : new Set();
+  } catch {
+    return new Set();
   }
-  return all;
 }

@@ -22,3 +22,12 @@ export function parsePasswd(text: string): UserEntry[] {
   }
   return entries;
 }
+
+/** The first interface with the LOOPBACK flag in `ip -o link show` output (`1: lo: <LOOPBACK,UP,...>`). */
+export function parseLoopback(ipLinkOutput: string): string | undefined {
+  for (const line of ipLinkOutput.split("\n")) {
+    const m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<([^>]*)>/.exec(line);
+    if (m && m[2].split(",").includes("LOOPBACK")) return m[1];
+  }
+  return undefined;
+}

@@ -4,10 +4,7 @@
  */
 import type { Runner } from "../iptables/runner.ts";
 import type { HostFacts, UserEntry } from "./facts.ts";
-import { parseNameservers, parsePasswd } from "./parse.ts";
-
-/** IFF_LOOPBACK from <linux/if.h>. */
-const IFF_LOOPBACK = 0x8;
+import { parseLoopback, parseNameservers, parsePasswd } from "./parse.ts";
 
 export class SystemFacts implements HostFacts {
   constructor(
@@ -41,16 +38,14 @@ export class SystemFacts implements HostFacts {
   }
 
   async loopbackInterface(): Promise<string> {
-    // kumactl takes the first interface with the loopback flag; sysfs has the flags.
+    // kumactl takes the first interface with the loopback flag. `ip -o link`
+    // shows the flags; /sys/class/net would too, but Deno refuses /sys reads
+    // without --allow-all (since 1.43), and the binary runs with least privilege.
     try {
-      const names: string[] = [];
-      for await (const e of Deno.readDir("/sys/class/net")) names.push(e.name);
-      for (const name of names.sort()) {
-        const flags = Number((await Deno.readTextFile(`/sys/class/net/${name}/flags`)).trim());
-        if (flags & IFF_LOOPBACK) return name;
-      }
+      const r = await this.runner.run("ip", ["-o", "link", "show"]);
+      if (r.code === 0) return parseLoopback(r.stdout) ?? "lo";
     } catch {
-      // No sysfs (unusual containers): fall through to the conventional name.
+      // No `ip`: fall through to the conventional name.
     }
     return "lo";
   }

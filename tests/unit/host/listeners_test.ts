@@ -1,27 +1,32 @@
 import { assertEquals } from "../../assert.ts";
 import { listeningTcpPorts, parseListeningPorts } from "../../../src/host/listeners.ts";
+import type { Runner } from "../../../src/iptables/runner.ts";
 
-const TCP =
-  `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
-   1: 0100007F:3A9E 00000000:0000 0A 00000000:00000000 00:00000000 00000000  5678        0 2 1 0 100 0 0 10 0
-   2: 0200C80A:0016 0100C80A:D431 01 00000000:00000000 02:000A7B2C 00000000     0        0 3 4 0 20 4 30 10 -1
-`;
-const TCP6 =
-  `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000000000000:3AA9 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  5678        0 5 1 0 100 0 0 10 0
+const SS = `LISTEN 0      128          0.0.0.0:22        0.0.0.0:*
+LISTEN 0      4096   127.0.0.53%lo:53        0.0.0.0:*
+LISTEN 0      128             [::]:15006        [::]:*
+LISTEN 0      128                *:15001           *:*
 `;
 
-Deno.test("parseListeningPorts() keeps LISTEN sockets only", () => {
-  // 0x16 = 22 (sshd), 0x3A9E = 15006; the established connection on 22 is not a listener.
-  assertEquals([...parseListeningPorts(TCP)].sort((a, b) => a - b), [22, 15006]);
+const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
+
+Deno.test("parseListeningPorts() reads IPv4, IPv6, wildcard and scoped local addresses", () => {
+  assertEquals(sorted(parseListeningPorts(SS)), [22, 53, 15001, 15006]);
+  assertEquals(sorted(parseListeningPorts("")), []);
 });
 
-Deno.test("listeningTcpPorts() merges IPv4 and IPv6 and tolerates a missing table", async () => {
-  const files: Record<string, string> = { "/proc/net/tcp": TCP, "/proc/net/tcp6": TCP6 };
-  const read = (p: string) =>
-    files[p] !== undefined ? Promise.resolve(files[p]) : Promise.reject(new Error("ENOENT"));
-  assertEquals([...await listeningTcpPorts(read)].sort((a, b) => a - b), [22, 15006, 15017]);
-  delete files["/proc/net/tcp6"];
-  assertEquals([...await listeningTcpPorts(read)].sort((a, b) => a - b), [22, 15006]);
+Deno.test("listeningTcpPorts() asks ss and stays empty when ss fails", async () => {
+  const calls: string[][] = [];
+  const ok: Runner = {
+    run: (cmd, args) => {
+      calls.push([cmd, ...args]);
+      return Promise.resolve({ code: 0, stdout: SS, stderr: "" });
+    },
+  };
+  assertEquals(sorted(await listeningTcpPorts(ok)), [22, 53, 15001, 15006]);
+  assertEquals(calls, [["ss", "-H", "-l", "-t", "-n"]]);
+  const failing: Runner = { run: () => Promise.resolve({ code: 1, stdout: "", stderr: "x" }) };
+  assertEquals(sorted(await listeningTcpPorts(failing)), []);
+  const missing: Runner = { run: () => Promise.reject(new Error("not found")) };
+  assertEquals(sorted(await listeningTcpPorts(missing)), []);
 });
