@@ -13,14 +13,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "demo: needs root to create network namespaces; run: sudo $0" >&2
   exit 1
 fi
-missing=()
-for tool in ip setpriv useradd getent iptables-nft iptables-legacy ip6tables-nft /usr/bin/python3; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "demo: missing ${missing[*]}; install them with: ./scripts/deps.sh (Debian/Ubuntu)" >&2
-  exit 1
-fi
-# The pinned Deno and the npm dependencies (no-op when already installed).
-./scripts/setup.sh
+# Debian packages (iptables, iproute2, python3, ...) and the pinned Deno;
+# a no-op when everything is installed, so the demo works on a fresh machine.
+./scripts/deps.sh
 exec ./scripts/deno run --quiet --frozen --allow-all scripts/demo.ts
