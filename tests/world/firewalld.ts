@@ -21,6 +21,11 @@ export interface FirewalldWorldOptions {
   rfc3964Ipv4?: boolean;
   /** Initial direct.xml content; none when omitted. */
   directXml?: string;
+  /**
+   * Run firewalld in this existing namespace (e.g. a traffic World's host)
+   * instead of a new one; the caller owns it and `cleanup()` leaves it.
+   */
+  ns?: Netns;
 }
 
 const STOCK_CONF = "/etc/firewalld/firewalld.conf";
@@ -35,6 +40,8 @@ export class FirewalldWorld {
     readonly ns: Netns,
     /** Temp dir holding the bus socket, logs and the config dir. */
     readonly dir: string,
+    /** Whether `cleanup()` deletes the namespace (false when it was borrowed). */
+    readonly ownsNs = true,
   ) {}
 
   /** firewalld's config directory (what /etc/firewalld is on a host). */
@@ -60,9 +67,9 @@ export class FirewalldWorld {
 
   /** Creates the namespace, config dir and private bus. firewalld is not started. */
   static async create(options: FirewalldWorldOptions = {}): Promise<FirewalldWorld> {
-    const ns = await Netns.create(options.tag ?? "fw");
+    const ns = options.ns ?? await Netns.create(options.tag ?? "fw");
     const dir = await Deno.makeTempDir({ prefix: "ktp-firewalld-" });
-    const world = new FirewalldWorld(ns, dir);
+    const world = new FirewalldWorld(ns, dir, options.ns === undefined);
     try {
       await Deno.mkdir(world.configDir, { mode: 0o750 });
       let conf = (await Deno.readTextFile(STOCK_CONF)).replace(
@@ -199,7 +206,7 @@ export class FirewalldWorld {
       await this.#dbus.status;
       this.#dbus = null;
     }
-    await this.ns.destroy();
+    if (this.ownsNs) await this.ns.destroy();
     await Deno.remove(this.dir, { recursive: true });
   }
 }

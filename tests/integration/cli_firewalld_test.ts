@@ -1,0 +1,212 @@
+/**
+ * `--store-firewalld` end to end: the real CLI (scripts/kuma-tproxy) on a
+ * host whose /etc/firewalld and system bus belong to a real firewalld 1.3 in
+ * the traffic World's host namespace (../world/firewalld_host.ts), judged by
+ * real traffic in both families: a peer connecting to the app must land on
+ * the stand-in sidecar's 15006, the app connecting to the peer on 15001.
+ *
+ * firewalld.conf is stock except DefaultZone=trusted, and RFC3964_IPv4=no
+ * where IPv6 is redirected (stock `yes` makes firewalld reject IPv6 traffic
+ * redirected to ::1; ../../../shared/testing.md).
+ *
+ * Needs root, `ip netns`, unshare/nsenter and firewalld (run with --allow-all).
+ */
+import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { type DirectEntry, isOurEntry } from "../../src/firewalld/direct_entries.ts";
+import { directXmlEntries } from "../../src/firewalld/direct_xml.ts";
+import { firewalldState } from "../../src/firewalld/persist.ts";
+import type { FirewalldWorld } from "../world/firewalld.ts";
+import { type FirewalldHost, withFirewalldHost } from "../world/firewalld_host.ts";
+import { APP_UID, NAMES, PORTS, sidecarReply } from "../world/world.ts";
+
+type Family = 4 | 6;
+
+const FOREIGN = Deno.readTextFileSync(
+  new URL("../testdata/firewalld/foreign_valid.xml", import.meta.url),
+);
+const STORE = ["install", "--store-firewalld"];
+
+/** Both probes of one family: inbound to the app and outbound from it. */
+async function probe(h: FirewalldHost, f: Family): Promise<[string, string]> {
+  const w = h.world;
+  return [
+    await w.connect("peer", null, w.addr("host", f), PORTS.hostApp),
+    await w.connect("host", APP_UID, w.addr("peer", f), PORTS.peerService),
+  ];
+}
+
+async function assertRedirected(h: FirewalldHost, families: Family[], when: string) {
+  const w = h.world;
+  for (const f of families) {
+    assertEquals(await probe(h, f), [
+      sidecarReply(PORTS.inbound, w.addr("host", f), PORTS.hostApp),
+      sidecarReply(PORTS.outbound, w.addr("peer", f), PORTS.peerService),
+    ], `${when}: IPv${f} must be redirected to the sidecar`);
+  }
+}
+
+async function assertDirect(h: FirewalldHost, families: Family[], when: string) {
+  for (const f of families) {
+    assertEquals(
+      await probe(h, f),
+      [NAMES.hostApp, NAMES.peerService],
+      `${when}: IPv${f} must go direct`,
+    );
+  }
+}
+
+/** How many of our entries sit in the permanent config, the runtime config and direct.xml. */
+async function ourCounts(fw: FirewalldWorld) {
+  const bus = fw.connect();
+  try {
+    const s = await firewalldState(
+      { bus: fw.running ? bus : undefined },
+      { directXmlPath: fw.directXmlPath },
+    );
+    return {
+      permanent: s.permanent?.length ?? null,
+      runtime: s.runtime?.length ?? null,
+      directXml: s.directXml?.length ?? null,
+    };
+  } finally {
+    bus.close();
+  }
+}
+
+/** Foreign entries as a sorted list of JSON strings (order between kinds is firewalld's business). */
+const foreign = (entries: DirectEntry[]) =>
+  entries.filter((e) => !isOurEntry(e)).map((e) => JSON.stringify(e)).sort();
+
+/** The foreign entries of the permanent config, read over D-Bus. */
+async function permanentForeign(fw: FirewalldWorld): Promise<string[]> {
+  const bus = fw.connect();
+  try {
+    const p = await bus.getPermanent();
+    return foreign([...p.chains, ...p.rules, ...p.passthroughs]);
+  } finally {
+    bus.close();
+  }
+}
+
+/** Foreign runtime chains and rules (firewalld has no runtime passthrough listing by ipv here). */
+async function runtimeForeign(fw: FirewalldWorld): Promise<string[]> {
+  const bus = fw.connect();
+  try {
+    return foreign([...await bus.getRuntimeChains(), ...await bus.getRuntimeRules()]);
+  } finally {
+    bus.close();
+  }
+}
+
+/**
+ * Every table of both families (nft, the default backend), without the
+ * lines that change by themselves: header comments and packet counters.
+ */
+async function netfilter(h: FirewalldHost): Promise<string> {
+  let text = "";
+  for (const cmd of ["iptables-save", "ip6tables-save"]) {
+    text += (await h.world.host.exec(cmd, [])).split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.replace(/\[\d+:\d+\]/, ""))
+      .join("\n");
+  }
+  return text;
+}
+
+function assertOk(r: { code: number; stdout: string; stderr: string }, what: string) {
+  assertEquals(r.code, 0, `${what} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+}
+
+Deno.test({
+  name: "install --store-firewalld with firewalld running: effective, survives reload and reboot",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({ rfc3964Ipv4: false, directXml: FOREIGN }, async (h) => {
+      const fw = h.firewalld;
+      assertEquals(await fw.start(), "running");
+      const foreignBefore = foreign(directXmlEntries(FOREIGN));
+      assertEquals(await permanentForeign(fw), foreignBefore);
+
+      const before = await netfilter(h);
+      const dry = await h.cli([...STORE, "--dry-run"]);
+      assertOk(dry, "install --dry-run");
+      assertStringIncludes(
+        dry.stdout,
+        "### firewalld (firewalld permanent and runtime direct config, over D-Bus) ###",
+      );
+      for (const ipv of ["ipv4", "ipv6"]) {
+        assertStringIncludes(
+          dry.stdout,
+          `<chain ipv="${ipv}" table="nat" chain="KUMA_MESH_OUTBOUND"/>`,
+        );
+        assertStringIncludes(dry.stdout, `<rule ipv="${ipv}" table="nat" chain="OUTPUT"`);
+      }
+      assertEquals(await ourCounts(fw), { permanent: 0, runtime: 0, directXml: 0 }, "dry run");
+      assertEquals(await netfilter(h), before, "a dry run changes nothing");
+
+      const install = await h.cli(STORE);
+      assertOk(install, "install");
+      assertStringIncludes(install.stdout, "firewalld (D-Bus): stored");
+      await assertRedirected(h, [4, 6], "after install");
+      const counts = await ourCounts(fw);
+      assert(counts.permanent! > 0, `nothing stored: ${JSON.stringify(counts)}`);
+      assertEquals(counts, {
+        permanent: counts.permanent,
+        runtime: counts.permanent,
+        directXml: counts.permanent,
+      });
+      assertEquals(await permanentForeign(fw), foreignBefore, "foreign entries after install");
+
+      const status = await h.cli(["status"]);
+      assertEquals(status.code, 0, status.stdout + status.stderr);
+      assertStringIncludes(
+        status.stdout,
+        `Persistence (firewalld, RUNNING): stored; our entries: permanent ${counts.permanent}, ` +
+          `runtime ${counts.permanent}, direct.xml ${counts.permanent}`,
+      );
+
+      await fw.reload();
+      await assertRedirected(h, [4, 6], "after firewall-cmd --reload");
+      assertEquals(await fw.reboot(), "running");
+      await assertRedirected(h, [4, 6], "after a simulated reboot");
+      assertEquals(await ourCounts(fw), counts, "after a simulated reboot");
+
+      // Behind our back: one of our rules goes from the permanent config only.
+      const bus = fw.connect();
+      const ours = (await bus.getPermanent()).rules.filter(isOurEntry);
+      bus.close();
+      const victim = ours[ours.length - 1];
+      const removed = await fw.firewallCmd([
+        "--permanent",
+        "--direct",
+        "--remove-rule",
+        victim.ipv,
+        victim.table,
+        victim.chain,
+        String(victim.priority),
+        ...victim.args,
+      ]);
+      assertEquals(removed.code, 0, removed.stderr);
+      const drift = await h.cli(["status"]);
+      assertEquals(drift.code, 3, drift.stdout + drift.stderr);
+      assertStringIncludes(drift.stdout, "stored, differs from config");
+
+      const uninstall = await h.cli(["uninstall"]);
+      assertOk(uninstall, "uninstall");
+      await assertDirect(h, [4, 6], "after uninstall");
+      assertEquals(await ourCounts(fw), { permanent: 0, runtime: 0, directXml: 0 });
+      assertEquals(await permanentForeign(fw), foreignBefore, "foreign entries after uninstall");
+      assertEquals(
+        foreign(directXmlEntries((await h.directXml())!)),
+        foreignBefore,
+        "direct.xml after uninstall",
+      );
+      assertEquals(
+        await runtimeForeign(fw),
+        foreignBefore.filter((e) => !e.includes('"passthrough"')),
+        "runtime after uninstall",
+      );
+      assertEquals((await netfilter(h)).includes("KUMA_MESH"), false);
+    }),
+});
