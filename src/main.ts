@@ -5,7 +5,6 @@
 import { cli } from "./cli/cli.ts";
 import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
-import { connectFirewalld } from "./firewalld/bus.ts";
 import { SystemFacts } from "./host/system_facts.ts";
 import { SystemRunner } from "./iptables/runner.ts";
 
@@ -54,7 +53,9 @@ const io: CliIo = {
   uid: () => Deno.uid() ?? -1,
   runner,
   facts: new SystemFacts(runner),
-  connectFirewalld: () => connectFirewalld({ timeoutMs: 120_000 }),
+  // Imported on first use: dbus-next costs start-up time every other command would pay.
+  connectFirewalld: async () =>
+    (await import("./firewalld/bus.ts")).connectFirewalld({ timeoutMs: 120_000 }),
   firewalldDir: "/etc/firewalld",
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

@@ -1,13 +1,13 @@
-/** Registers every subcommand on the program. Each action lives in its own file. */
+/**
+ * Registers every subcommand on the program. Each action lives in its own
+ * file, imported when the command runs, so `--version` and `--help` do not
+ * load the firewalld client (dbus-next, xml2js) or the rule builders.
+ */
 import type { Command } from "commander";
 import { addConfigOptions, collectInputs } from "../config/flags.ts";
 import { resolveConfig, type Resolved } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
-import { runInstall } from "./install_cmd.ts";
-import { runUninstall } from "./uninstall_cmd.ts";
-import { runStatus } from "./status_cmd.ts";
-import { runConfig } from "./config_cmd.ts";
 import { runCompletion } from "./completion_cmd.ts";
 
 /** The optional word that keeps `kumactl install transparent-proxy ...` command lines working. */
@@ -50,7 +50,10 @@ Examples:
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
       checkTarget(target);
-      result.code = await runInstall(await resolveFor(cmd, io), io);
+      result.code = await (await import("./install_cmd.ts")).runInstall(
+        await resolveFor(cmd, io),
+        io,
+      );
     });
   addConfigOptions(install);
 
@@ -70,7 +73,10 @@ Examples:
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
       checkTarget(target);
-      result.code = await runUninstall(await resolveFor(cmd, io), io);
+      result.code = await (await import("./uninstall_cmd.ts")).runUninstall(
+        await resolveFor(cmd, io),
+        io,
+      );
     });
   addConfigOptions(uninstall);
 
@@ -91,7 +97,11 @@ Examples:
     )
     .action(async (target: string | undefined, opts: { json?: boolean }, cmd: Command) => {
       checkTarget(target);
-      result.code = await runStatus(await resolveFor(cmd, io), io, { json: opts.json === true });
+      result.code = await (await import("./status_cmd.ts")).runStatus(
+        await resolveFor(cmd, io),
+        io,
+        { json: opts.json === true },
+      );
     });
   addConfigOptions(status);
 
@@ -108,7 +118,9 @@ Examples:
   KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT=5353 kuma-tproxy config --explain`,
     )
     .action(async (opts: { explain?: boolean }, cmd: Command) => {
-      result.code = runConfig(await resolveFor(cmd, io), io, { explain: opts.explain === true });
+      result.code = (await import("./config_cmd.ts")).runConfig(await resolveFor(cmd, io), io, {
+        explain: opts.explain === true,
+      });
     });
   addConfigOptions(config);
 

@@ -29,7 +29,7 @@ export interface FirewalldHost {
 /** Looks for firewalld on the system bus and on disk. Close with {@link closeFirewalld}. */
 export async function probeFirewalld(io: CliIo): Promise<FirewalldHost> {
   const directXmlPath = `${io.firewalldDir}/direct.xml`;
-  const bus = io.connectFirewalld();
+  const bus = await io.connectFirewalld();
   let running = false;
   try {
     running = await bus.isRunning();

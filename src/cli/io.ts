@@ -20,7 +20,7 @@ export interface CliIo {
   runner: Runner;
   facts: HostFacts;
   /** A (lazily connecting) client for firewalld on the system bus. */
-  connectFirewalld(): FirewalldBus;
+  connectFirewalld(): Promise<FirewalldBus>;
   /** firewalld's config directory: /etc/firewalld. */
   firewalldDir: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
