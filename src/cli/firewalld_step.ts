@@ -64,9 +64,10 @@ export async function checkStoreFirewalld(
         `or drop --store-firewalld. Nothing was changed.`,
     );
   }
-  if (host.running && families.some((f) => f.family === 6)) {
+  if (families.some((f) => f.family === 6)) {
     // firewalld's own output chain rejects IPv6 redirected to ::1 when
     // RFC3964_IPv4 is on (measured, testing.md). Refuse rather than switch it.
+    // A stopped firewalld counts too: it applies direct.xml at its next start.
     let conf: string | null = null;
     try {
       conf = await Deno.readTextFile(host.confPath);

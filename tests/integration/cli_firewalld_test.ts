@@ -11,7 +11,7 @@
  *
  * Needs root, `ip netns`, unshare/nsenter and firewalld (run with --allow-all).
  */
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { type DirectEntry, isOurEntry } from "../../src/firewalld/direct_entries.ts";
 import { directXmlEntries } from "../../src/firewalld/direct_xml.ts";
 import { firewalldState } from "../../src/firewalld/persist.ts";
@@ -208,5 +208,111 @@ Deno.test({
         "runtime after uninstall",
       );
       assertEquals((await netfilter(h)).includes("KUMA_MESH"), false);
+    }),
+});
+
+Deno.test({
+  name: "install --store-firewalld with firewalld stopped: direct.xml, applied at the next start",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({ rfc3964Ipv4: false, directXml: FOREIGN }, async (h) => {
+      const fw = h.firewalld;
+      const foreignBefore = foreign(directXmlEntries(FOREIGN));
+
+      const install = await h.cli(STORE);
+      assertOk(install, "install");
+      assertStringIncludes(install.stdout, "firewalld (/etc/firewalld/direct.xml): stored");
+      await assertRedirected(h, [4, 6], "stopped firewalld: applied to the kernel");
+      const xml = (await h.directXml())!;
+      assertEquals(foreign(directXmlEntries(xml)), foreignBefore);
+      assertStringIncludes(xml, "<!-- sits between our inserted and appended OUTPUT rules -->");
+      const { directXml: stored } = await ourCounts(fw);
+      assert(stored! > 0, "nothing stored in direct.xml");
+
+      assertEquals(await fw.start(), "running");
+      await assertRedirected(h, [4, 6], "after firewalld started");
+      assertEquals(await ourCounts(fw), { permanent: stored, runtime: stored, directXml: stored });
+
+      // Uninstall with firewalld stopped: rules back in the kernel first
+      // (firewalld flushed them on stop), then both go.
+      await fw.stop();
+      assertOk(await h.cli(STORE), "install again, stopped");
+      await assertRedirected(h, [4, 6], "re-installed while stopped");
+      const uninstall = await h.cli(["uninstall"]);
+      assertOk(uninstall, "uninstall");
+      assertStringIncludes(uninstall.stdout, `firewalld (/etc/firewalld/direct.xml): removed`);
+      await assertDirect(h, [4, 6], "after uninstall, stopped");
+      assertEquals(await h.directXml(), FOREIGN, "direct.xml is back to its foreign bytes");
+
+      assertEquals(await fw.start(), "running");
+      await assertDirect(h, [4, 6], "after firewalld started again");
+      assertEquals(await ourCounts(fw), { permanent: 0, runtime: 0, directXml: 0 });
+      assertEquals(
+        await runtimeForeign(fw),
+        foreignBefore.filter((e) => !e.includes("passthrough")),
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "install --store-firewalld refuses dual-stack under RFC3964_IPv4=yes and malformed direct.xml",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({}, async (h) => {
+      const fw = h.firewalld;
+      // Stopped counts too: direct.xml would break IPv6 at firewalld's next start.
+      const whileStopped = await netfilter(h);
+      const refusedStopped = await h.cli(STORE);
+      assertNotEquals(refusedStopped.code, 0, refusedStopped.stdout);
+      assertStringIncludes(refusedStopped.stderr, "RFC3964_IPv4");
+      assertEquals(await netfilter(h), whileStopped, "iptables after the refusal, stopped");
+      assertEquals(await h.directXml(), null, "direct.xml after the refusal, stopped");
+
+      assertEquals(await fw.start(), "running");
+      const before = await netfilter(h);
+      const refused = await h.cli(STORE);
+      assertNotEquals(refused.code, 0, refused.stdout);
+      assertStringIncludes(refused.stderr, "RFC3964_IPv4");
+      assertEquals(await netfilter(h), before, "iptables after the RFC3964 refusal");
+      assertEquals(await ourCounts(fw), { permanent: 0, runtime: 0, directXml: null });
+      assertEquals(await h.directXml(), null);
+
+      const v4 = await h.cli([...STORE, "--ip-family-mode", "ipv4"]);
+      assertOk(v4, "install --ip-family-mode ipv4");
+      await assertRedirected(h, [4], "IPv4 only under RFC3964_IPv4=yes");
+      assertOk(await h.cli(["uninstall"]), "uninstall");
+      await assertDirect(h, [4], "after uninstall");
+
+      await fw.stop();
+      const malformed = `<?xml version="1.0"?>\n<direct>\n  <rule ipv="ipv4" table="nat"\n`;
+      await Deno.writeTextFile(fw.directXmlPath, malformed);
+      const stopped = await netfilter(h);
+      const bad = await h.cli([...STORE, "--ip-family-mode", "ipv4"]);
+      assertNotEquals(bad.code, 0, bad.stdout);
+      assertStringIncludes(bad.stderr, "/etc/firewalld/direct.xml");
+      assertEquals(bad.stderr.includes("    at "), false, `a stack trace:\n${bad.stderr}`);
+      assertEquals(await h.directXml(), malformed, "the malformed file is left as it was");
+      assertEquals(await netfilter(h), stopped, "iptables after the malformed refusal");
+    }),
+});
+
+Deno.test({
+  name: "install --store-firewalld without firewalld or /etc/firewalld fails and changes nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({ installed: false }, async (h) => {
+      assertEquals((await h.inside("test", ["-e", "/etc/firewalld"])).code, 1, "no /etc/firewalld");
+      const before = await netfilter(h);
+      const r = await h.cli(STORE);
+      assertNotEquals(r.code, 0, r.stdout);
+      assertStringIncludes(r.stderr, "--store-firewalld: firewalld is neither running");
+      assertStringIncludes(r.stderr, "Nothing was changed");
+      assertEquals(await netfilter(h), before);
+      assertEquals((await h.inside("test", ["-e", "/etc/firewalld"])).code, 1, "still none");
+      await assertDirect(h, [4, 6], "nothing installed");
     }),
 });
