@@ -19,7 +19,7 @@ log=$(mktemp)
 ./scripts/deno test --frozen --allow-all "${paths[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 # One plain closing line that any CI reader understands.
-summary=$(grep -E '(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')
+summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) [|] [0-9]+ passed' | tail -n 1)
 passed=$(sed -nE 's/.*[|] ([0-9]+) passed.*/\1/p' <<<"$summary")
 failed=$(sed -nE 's/.*[|] ([0-9]+) failed.*/\1/p' <<<"$summary")
 rm -f "$log"
