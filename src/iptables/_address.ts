@@ -6,38 +6,7 @@
  *
  * @module
  */
-
-/** Bytes of an IPv4 address, or undefined if `text` is not one. */
-function parseV4(text: string): number[] | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return undefined;
-  const bytes = parts.map(Number);
-  return bytes.every((b) => b <= 255) ? bytes : undefined;
-}
-
-/** Eight 16-bit groups of an IPv6 address (`::` and a trailing IPv4 part allowed). */
-function parseV6(text: string): number[] | undefined {
-  if (!text.includes(":")) return undefined;
-  const lastColon = text.lastIndexOf(":");
-  const dotted = text.slice(lastColon + 1);
-  if (dotted.includes(".")) {
-    // `::ffff:10.0.0.1`: the IPv4 part is the last two groups.
-    const v4 = parseV4(dotted);
-    if (!v4) return undefined;
-    const hex = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
-    text = `${text.slice(0, lastColon + 1)}${hex(v4[0], v4[1])}:${hex(v4[2], v4[3])}`;
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (s: string) => (s === "" ? [] : s.split(":"));
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  if (![...head, ...rest].every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  const known = head.length + rest.length;
-  if (halves.length === 1 ? known !== 8 : known > 7) return undefined;
-  const zeros = new Array(8 - known).fill(0);
-  return [...head.map((g) => parseInt(g, 16)), ...zeros, ...rest.map((g) => parseInt(g, 16))];
-}
+import { ipv4Bytes, ipv6Groups } from "../config/values.ts";
 
 /** glibc inet_ntop: lowercase, no leading zeros, the longest run (2+) of zero groups as `::`, and IPv4-mapped/compatible tails in dotted form. */
 function formatV6(g: number[]): string {
@@ -100,17 +69,17 @@ function applyPrefix(words: number[], width: number, prefix: number): number[] {
 export function canonicalAddress(text: string): string {
   const [addr, mask, ...extra] = text.split("/");
   if (extra.length > 0) return text;
-  const v4 = parseV4(addr);
+  const v4 = ipv4Bytes(addr);
   if (v4) {
     let prefix: number | undefined = 32;
     if (mask !== undefined) {
-      const dotted = parseV4(mask);
+      const dotted = ipv4Bytes(mask);
       prefix = dotted ? maskLength(dotted) : /^\d+$/.test(mask) ? Number(mask) : undefined;
     }
     if (prefix === undefined || prefix > 32) return text;
     return `${applyPrefix(v4, 8, prefix).join(".")}/${prefix}`;
   }
-  const v6 = parseV6(addr);
+  const v6 = ipv6Groups(addr);
   if (v6) {
     const prefix = mask === undefined ? 128 : /^\d+$/.test(mask) ? Number(mask) : -1;
     if (prefix < 0 || prefix > 128) return text;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
+import { ipv4Bytes, ipv6Groups } from "../config/values.ts";
 import type { BuildFacts } from "../host/facts.ts";
 
 /** The DNS part of the rule set for one family. */
@@ -92,7 +93,7 @@ export function planDns(config: Config, facts: BuildFacts): { plan: DnsPlan; war
  * ```
  */
 export function isLoopbackAddress(addr: string): boolean {
-  const a = addr.trim().toLowerCase().replace(/\/\d+$/, "");
-  if (/^127\.\d+\.\d+\.\d+$/.test(a)) return true;
-  return a === "::1" || /^(0{1,4}:){7}0{0,3}1$/.test(a) || /^0{0,4}(:0{0,4})*::0{0,3}1$/.test(a);
+  const a = addr.trim().replace(/\/\d+$/, "");
+  if (ipv4Bytes(a)?.[0] === 127) return true;
+  return ipv6Groups(a)?.join(":") === "0:0:0:0:0:0:0:1";
 }
