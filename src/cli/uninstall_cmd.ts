@@ -16,7 +16,8 @@ import {
   probeFirewalld,
   removeOurEntries,
 } from "./firewalld_step.ts";
-import { info, requireRoot, restoreOptions, warn } from "./install_cmd.ts";
+import { requireRoot, restoreOptions } from "./install_cmd.ts";
+import { info, warn } from "./log.ts";
 import { type CliIo, EXIT } from "./io.ts";
 
 /**
