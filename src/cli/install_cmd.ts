@@ -7,12 +7,12 @@ import type { Resolved } from "../config/resolve.ts";
 import { parseDurationMs } from "../config/values.ts";
 import type { Config } from "../config/types.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
-import { detectAllExecutables } from "../iptables/executables.ts";
 import type { RestoreOptions } from "../iptables/restore_exec.ts";
 import { applyPlans } from "../iptables/transaction.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
-import { firewalldState, storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
+import { isOurEntry } from "../firewalld/direct_entries.ts";
+import { storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
 import {
   checkStoreFirewalld,
   closeFirewalld,
@@ -25,16 +25,8 @@ import {
 import { UserError } from "./errors.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
+import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
-
-/** Logs an informational line on stderr, kumactl style (`# ...`). */
-export function info(io: CliIo, line: string): void {
-  io.err(`# ${line}\n`);
-}
-
-export function warn(io: CliIo, line: string): void {
-  io.err(`# [WARNING] ${line}\n`);
-}
 
 /** Root check: everything but a dry run changes the host. */
 export function requireRoot(config: Config, io: CliIo, what: string): void {
@@ -77,9 +69,13 @@ async function ensurePassthroughAddress(io: CliIo, loopback: string): Promise<vo
  * (`family/mode`): after an apply, leftovers elsewhere; before a firewalld
  * store, rules applied behind firewalld's back.
  */
-async function removeEarlier(config: Config, io: CliIo, keep: Set<string>): Promise<void> {
-  const { executables } = await detectAllExecutables(io.runner, config);
-  const others = executables.filter((e) => !keep.has(`${e.family}/${e.mode}`));
+async function removeEarlier(
+  config: Config,
+  io: CliIo,
+  plan: InstallPlan,
+  keep: Set<string>,
+): Promise<void> {
+  const others = plan.executables.filter((e) => !keep.has(`${e.family}/${e.mode}`));
   if (others.length === 0) return;
   const report = await uninstallAll(io.runner, others, restoreOptions(config, io));
   for (const b of report.backends) {
@@ -124,6 +120,7 @@ async function applyToKernel(config: Config, io: CliIo, plan: InstallPlan): Prom
     await removeEarlier(
       config,
       io,
+      plan,
       new Set(plan.families.map((f) => `${f.family}/${f.exe!.mode}`)),
     );
   } catch (e) {
@@ -154,15 +151,16 @@ async function storeInRunningFirewalld(
   plan: InstallPlan,
   host: FirewalldHost,
 ): Promise<void> {
-  const state = await firewalldState({ bus: host.bus }, { directXmlPath: host.directXmlPath });
-  if ((state.runtime ?? []).length === 0) {
+  const bus = host.bus!;
+  const runtime = [...await bus.getRuntimeChains(), ...await bus.getRuntimeRules()];
+  if (!runtime.some(isOurEntry)) {
     // Ours in iptables but not in firewalld's runtime: applied behind its back
     // (an install without --store-firewalld, or kumactl). firewalld cannot
     // add chains that already exist, so those go first.
-    await removeEarlier(config, io, new Set());
+    await removeEarlier(config, io, plan, new Set());
   }
   const report = await storeWithFirewalld(
-    { bus: host.bus!, runner: io.runner },
+    { bus, runner: io.runner },
     plan.families.map((f) => f.ruleSet),
     {
       verbose: config.verbose,

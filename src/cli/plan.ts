@@ -34,6 +34,8 @@ export interface FamilyPlan {
 export interface InstallPlan {
   uid: number;
   families: FamilyPlan[];
+  /** Every working backend of both families (empty in a dry run without iptables): where earlier installations may be. */
+  executables: Executables[];
   warnings: string[];
 }
 
@@ -92,10 +94,12 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   const loopback = await deps.facts.loopbackInterface();
 
   let exes: Partial<Record<Family, Executables>> = {};
+  let all: Executables[] = [];
   try {
     const detected = await detectExecutables(deps.runner, config);
     warnings.push(...detected.warnings);
     exes = { 4: detected.v4, 6: detected.v6 };
+    all = detected.all;
   } catch (e) {
     if (!config.dryRun) throw e;
     // kumactl also carries on in a dry run; it then assumes no modules at all,
@@ -148,5 +152,5 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       text: renderRestore(built.ruleSet, options),
     });
   }
-  return { uid, families: plans, warnings };
+  return { uid, families: plans, executables: all, warnings };
 }

@@ -7,8 +7,9 @@
  */
 import type { Resolved } from "../config/resolve.ts";
 import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
-import { detectAllExecutables, readDump } from "../iptables/executables.ts";
+import { readDump } from "../iptables/executables.ts";
 import { type CliIo, EXIT } from "./io.ts";
+import { warn } from "./log.ts";
 import { planInstall } from "./plan.ts";
 import { persistenceStatus } from "./firewalld_step.ts";
 import { type LiveBackend, type PlannedFamily, statusReport } from "./status_report.ts";
@@ -16,10 +17,6 @@ import { renderStatusText } from "./status_text.ts";
 
 export interface StatusOptions {
   json: boolean;
-}
-
-function warn(io: CliIo, line: string): void {
-  io.err(`# [WARNING] ${line}\n`);
 }
 
 /**
@@ -62,10 +59,8 @@ export async function runStatus(
     );
   }
 
-  const { executables, warnings } = await detectAllExecutables(io.runner, config);
-  for (const w of warnings) warn(io, w);
   const live: LiveBackend[] = [];
-  for (const exe of executables) {
+  for (const exe of plan.executables) {
     try {
       live.push({
         family: exe.family,

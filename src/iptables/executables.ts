@@ -225,31 +225,29 @@ export function chooseMode(
  *
  * @example
  * ```ts ignore
- * const { v4, v6, warnings } = await detectExecutables(new SystemRunner(), config);
+ * const { v4, v6, all, warnings } = await detectExecutables(new SystemRunner(), config);
  * ```
  */
 export async function detectExecutables(
   runner: Runner,
   config: Config,
   options: DetectOptions = {},
-): Promise<{ v4: Executables; v6?: Executables; warnings: string[] }> {
+): Promise<{ v4: Executables; v6?: Executables; all: Executables[]; warnings: string[] }> {
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
-  const cache: VersionCache = new Map();
   const warnings: string[] = [];
+  const { custom, all } = await findAll(runner, config, dirs, warnings);
 
-  let v4 = await customSet(runner, 4, config, cache, warnings);
+  let v4 = custom[4];
   if (!v4) {
     const found: Record<Mode, { exe: Executables; dump: SaveDump } | undefined> = {
       nft: undefined,
       legacy: undefined,
     };
-    for (const mode of MODES) {
-      const exe = await findSet(runner, 4, mode, dirs, cache);
-      if (!exe) continue;
+    for (const exe of all.filter((e) => e.family === 4)) {
       try {
-        found[mode] = { exe, dump: await readDump(runner, exe) };
+        found[exe.mode] = { exe, dump: await readDump(runner, exe) };
       } catch (e) {
-        warnings.push(`Ignoring ${mode} executables: ${(e as Error).message}`);
+        warnings.push(`Ignoring ${exe.mode} executables: ${(e as Error).message}`);
       }
     }
     if (found.nft && found.legacy) {
@@ -271,13 +269,43 @@ export async function detectExecutables(
     }
   }
 
-  if (config.ipFamilyMode === "ipv4") return { v4, warnings };
-  const v6 = (await customSet(runner, 6, config, cache, warnings)) ??
-    (await findSet(runner, 6, v4.mode, dirs, cache));
+  if (config.ipFamilyMode === "ipv4") return { v4, all, warnings };
+  const mode = v4.mode;
+  const v6 = custom[6] ?? all.find((e) => e.family === 6 && e.mode === mode);
   if (!v6) {
-    warnings.push(`No ip6tables executables of mode ${v4.mode} found; IPv6 will be skipped`);
+    warnings.push(`No ip6tables executables of mode ${mode} found; IPv6 will be skipped`);
   }
-  return { v4, v6, warnings };
+  return { v4, v6, all, warnings };
+}
+
+/**
+ * One discovery pass: the configured sets (custom paths, per family) and
+ * every working set of both families and modes, with configured paths
+ * replacing the detected set of their family and mode. Shared by install's
+ * choice and by cleanup, so `--version` is asked once per binary.
+ */
+async function findAll(
+  runner: Runner,
+  config: Config,
+  dirs: readonly string[],
+  warnings: string[],
+): Promise<{ custom: Partial<Record<Family, Executables>>; all: Executables[] }> {
+  const cache: VersionCache = new Map();
+  const custom: Partial<Record<Family, Executables>> = {};
+  const all: Executables[] = [];
+  for (const family of [4, 6] as Family[]) {
+    const set = await customSet(runner, family, config, cache, warnings);
+    if (set) {
+      custom[family] = set;
+      all.push(set);
+    }
+    for (const mode of MODES) {
+      if (set?.mode === mode) continue;
+      const exe = await findSet(runner, family, mode, dirs, cache);
+      if (exe) all.push(exe);
+    }
+  }
+  return { custom, all };
 }
 
 /**
@@ -288,20 +316,9 @@ export async function detectExecutables(
 export async function detectAllExecutables(
   runner: Runner,
   config: Config,
-  options: DetectOptions & { families?: Family[] } = {},
+  options: DetectOptions = {},
 ): Promise<{ executables: Executables[]; warnings: string[] }> {
-  const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
-  const cache: VersionCache = new Map();
   const warnings: string[] = [];
-  const executables: Executables[] = [];
-  for (const family of options.families ?? [4, 6] as Family[]) {
-    const custom = await customSet(runner, family, config, cache, warnings);
-    if (custom) executables.push(custom);
-    for (const mode of MODES) {
-      if (custom?.mode === mode) continue;
-      const exe = await findSet(runner, family, mode, dirs, cache);
-      if (exe) executables.push(exe);
-    }
-  }
-  return { executables, warnings };
+  const { all } = await findAll(runner, config, options.pathDirs ?? DEFAULT_PATH_DIRS, warnings);
+  return { executables: all, warnings };
 }
