@@ -8,15 +8,13 @@
  * not allow to run, so this test runs src/main.ts with --allow-all.
  */
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
-import { withNetns } from "../world/netns.ts";
+import { type Netns, withNetns } from "../world/netns.ts";
+import { snapshot, tools } from "./iptables_fixtures.ts";
 import { addIPv6, ensureKumaDp, REPO_ROOT } from "./cli_run.ts";
 
-const strip = (save: string) =>
-  save.split("\n").filter((l) => !l.startsWith("#")).map((l) => l.replace(/\[\d+:\d+\]/g, ""))
-    .join("\n");
-
-async function saves(run: (cmd: string, args: string[]) => Promise<string>): Promise<string> {
-  return strip(await run("iptables-nft-save", [])) + strip(await run("ip6tables-nft-save", []));
+/** Both families of the nft backend, counters stripped. */
+async function saves(ns: Netns): Promise<string> {
+  return await snapshot(ns, tools("nft", 4)) + "\n" + await snapshot(ns, tools("nft", 6));
 }
 
 Deno.test("install interrupted by SIGINT during IPv6 puts the old installation back in both families", async () => {
@@ -59,8 +57,7 @@ exec /usr/sbin/ip6tables-nft-restore "$@"
       // The old installation.
       const old = await cli(["install", "--kuma-dp-user", "5678"]).output();
       assertEquals(old.code, 0, new TextDecoder().decode(old.stderr));
-      const run = (cmd: string, args: string[]) => ns.exec(cmd, args);
-      const before = await saves(run);
+      const before = await saves(ns);
 
       const child = cli([
         "install",
@@ -81,7 +78,7 @@ exec /usr/sbin/ip6tables-nft-restore "$@"
         }
       }
       await Deno.stat(marker);
-      const during = strip(await run("iptables-nft-save", []));
+      const during = await snapshot(ns, tools("nft", 4));
       assertStringIncludes(during, "--to-ports 15007", "IPv4 should already hold the new rules");
       child.kill("SIGINT");
       const out = await child.output();
@@ -89,7 +86,7 @@ exec /usr/sbin/ip6tables-nft-restore "$@"
       assertNotEquals(out.code, 0, stderr);
       assertStringIncludes(stderr, "interrupted");
       assert(!/Stack|at file:/.test(stderr), stderr);
-      assertEquals(await saves(run), before, stderr);
+      assertEquals(await saves(ns), before, stderr);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

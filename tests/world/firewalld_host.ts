@@ -99,6 +99,10 @@ export class MountNs {
   }
 }
 
+function toResult(out: Deno.CommandOutput): CliResult {
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
 export class FirewalldHost {
   private constructor(
     readonly world: World,
@@ -180,11 +184,7 @@ export class FirewalldHost {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+    return toResult(out);
   }
 
   /** Runs a command inside the host (mount namespace and netns) and returns its result. */
@@ -196,11 +196,7 @@ export class FirewalldHost {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+    return toResult(out);
   }
 
   /** direct.xml's text, or null when it does not exist. */
