@@ -1,13 +1,16 @@
 /**
  * THE table of cases. Each case states one behaviour once: the command line
- * (flags, env, files, stdin, resolv.conf) a user would run, and the Config
- * that command line must resolve to. Golden-text tests, CLI tests and the
- * namespace traffic tests all read this table.
+ * (flags, env, files, stdin, resolv.conf) a user would run. Its Config comes
+ * from that command line through the real resolver (`configForCase`), so the
+ * golden-text tests, the CLI tests and the namespace traffic tests cannot
+ * drift apart.
  *
  * The first three mirror ../shared/reference/kuma-goldens/cases.yaml, whose
  * iptables-save output kumactl produced on Debian 12.
  */
-import { defaultConfig } from "../src/config/defaults.ts";
+import { Command } from "commander";
+import { addConfigOptions, collectInputs } from "../src/config/flags.ts";
+import { resolveConfig } from "../src/config/resolve.ts";
 import type { Config } from "../src/config/types.ts";
 import { type BuildFacts, FULL_FUNCTIONALITY } from "../src/host/facts.ts";
 import { parseNameservers } from "../src/host/parse.ts";
@@ -23,8 +26,6 @@ export interface Case {
   stdin?: string;
   /** Content of the resolv.conf the case runs with. */
   resolvConf?: string;
-  /** Applies this case's settings to a default Config (what resolution must give). */
-  config: (config: Config) => void;
 }
 
 /** The kuma-dp UID every case runs with (kumactl's default; cases.yaml's `kuma-dp` user). */
@@ -40,9 +41,6 @@ export const CASES: readonly Case[] = [
   {
     name: "default",
     flags: [...KUMA_DP],
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-    },
   },
   {
     name: "with-multiple-flags",
@@ -59,27 +57,6 @@ export const CASES: readonly Case[] = [
       ...["--exclude-inbound-ips", "192.168.0.1,172.32.16.8/16,fe80::/10"],
       ...["--exclude-inbound-ips", "a81b:a033:6399:73c7:72b6:aa8c:6f22:7098"],
     ],
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.dns.enabled = true;
-      c.redirect.dns.captureAll = true;
-      c.redirect.vnet.networks = ["docker0:172.17.0.0/16", "br+:172.18.0.0/16", "iface:::1/64"];
-      c.redirect.outbound.excludePortsForUIDs = ["53,3000-5000:106-108"];
-      c.redirect.outbound.excludePortsForIPs = [
-        "10.0.0.1",
-        "192.168.0.0/24",
-        "fe80::1",
-        "fd00::/8",
-      ];
-      c.redirect.outbound.excludePorts = [1, 22, 333];
-      c.redirect.inbound.excludePorts = [4444, 55555];
-      c.redirect.inbound.excludePortsForIPs = [
-        "192.168.0.1",
-        "172.32.16.8/16",
-        "fe80::/10",
-        "a81b:a033:6399:73c7:72b6:aa8c:6f22:7098",
-      ];
-    },
   },
   {
     name: "with-multiple-config-flags",
@@ -135,34 +112,6 @@ export const CASES: readonly Case[] = [
       "    - fd00::/8",
       "",
     ].join("\n"),
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      // Port 8888 from /2.yaml; stdin (last) replaces every list it sets.
-      c.redirect.dns.enabled = true;
-      c.redirect.dns.captureAll = true;
-      c.redirect.dns.port = 8888;
-      c.redirect.vnet.networks = [
-        "docker2:10.0.0.0/8",
-        "docker0:172.17.0.0/16",
-        "br+:172.18.0.0/16",
-        "iface:::1/64",
-      ];
-      c.redirect.inbound.excludePorts = [4444, 55555];
-      c.redirect.inbound.excludePortsForIPs = [
-        "192.168.0.1",
-        "172.32.16.8/16",
-        "fe80::/10",
-        "a81b:a033:6399:73c7:72b6:aa8c:6f22:7098",
-      ];
-      c.redirect.outbound.excludePortsForUIDs = ["1", "2-3:4-5"];
-      c.redirect.outbound.excludePorts = [6, 77, 888];
-      c.redirect.outbound.excludePortsForIPs = [
-        "10.0.0.1",
-        "192.168.0.0/24",
-        "fe80::1",
-        "fd00::/8",
-      ];
-    },
   },
   {
     name: "dns-per-resolver",
@@ -170,49 +119,26 @@ export const CASES: readonly Case[] = [
     // A loopback resolver (systemd-resolved) gets the extra raw rule; the
     // IPv6 one makes ip6tables redirect DNS too.
     resolvConf: "nameserver 10.0.0.2\nnameserver 127.0.0.53\nnameserver fd00::53\n",
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.dns.enabled = true;
-    },
   },
   {
     name: "dns-ipv4-resolvers-only",
     flags: [...KUMA_DP, "--redirect-dns"],
     resolvConf: RESOLV_CONF_V4,
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.dns.enabled = true;
-    },
   },
   {
     name: "dns-skip-conntrack-zone-split",
     flags: [...KUMA_DP, "--redirect-dns", "--skip-dns-conntrack-zone-split"],
     resolvConf: RESOLV_CONF_V4,
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.dns.enabled = true;
-      c.redirect.dns.skipConntrackZoneSplit = true;
-    },
   },
   {
     name: "logs",
     // With the inbound insert the LOG rule must still be first in PREROUTING (§8.6 fix).
     flags: [...KUMA_DP, "--iptables-logs", "--redirect-inbound-insert-instead-of-append"],
     env: { KUMA_TRANSPARENT_PROXY_LOG_LEVEL: "4" },
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.log.enabled = true;
-      c.log.level = 4;
-      c.redirect.inbound.insertRedirectInsteadOfAppend = true;
-    },
   },
   {
     name: "drop-invalid",
     flags: [...KUMA_DP, "--drop-invalid-packets"],
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.dropInvalidPackets = true;
-    },
   },
   {
     name: "include-ports",
@@ -222,30 +148,15 @@ export const CASES: readonly Case[] = [
       KUMA_TRANSPARENT_PROXY_REDIRECT_INBOUND_INCLUDE_PORTS: "8080,8443",
       KUMA_TRANSPARENT_PROXY_REDIRECT_OUTBOUND_INCLUDE_PORTS: "80,443",
     },
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.inbound.includePorts = [8080, 8443];
-      c.redirect.inbound.excludePorts = [22];
-      c.redirect.outbound.includePorts = [80, 443];
-      c.redirect.outbound.excludePorts = [25];
-    },
   },
   {
     name: "outbound-disabled",
     flags: [...KUMA_DP],
     env: { KUMA_TRANSPARENT_PROXY_REDIRECT_OUTBOUND_ENABLED: "false" },
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.outbound.enabled = false;
-    },
   },
   {
     name: "inbound-disabled",
     flags: [...KUMA_DP, "--redirect-inbound=false"],
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.inbound.enabled = false;
-    },
   },
   {
     name: "inbound-insert",
@@ -256,30 +167,15 @@ export const CASES: readonly Case[] = [
       "--redirect-dns",
     ],
     resolvConf: RESOLV_CONF_V4,
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.inbound.insertRedirectInsteadOfAppend = true;
-      c.redirect.outbound.insertRedirectInsteadOfAppend = true;
-      c.redirect.dns.enabled = true;
-    },
   },
   {
     name: "vnet-without-dns",
     // §8.6 fix: no vnet DNS rules while DNS redirect is off.
     flags: [...KUMA_DP, "--vnet", "docker0:172.17.0.0/16", "--vnet", "br+:fd00:1::/64"],
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.vnet.networks = ["docker0:172.17.0.0/16", "br+:fd00:1::/64"];
-    },
   },
   {
     name: "comments-disabled",
     flags: [...KUMA_DP, "--disable-comments", "--exclude-outbound-ports-for-uids", "udp:*:1000"],
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.comments.disabled = true;
-      c.redirect.outbound.excludePortsForUIDs = ["udp:*:1000"];
-    },
   },
   {
     name: "custom-ports-and-chains",
@@ -293,15 +189,6 @@ export const CASES: readonly Case[] = [
       KUMA_TRANSPARENT_PROXY_REDIRECT_OUTBOUND_REDIRECT_CHAIN_NAME: "OUT_REDIR",
     },
     resolvConf: RESOLV_CONF_V4,
-    config: (c) => {
-      c.kumaDPUser = "kuma-dp";
-      c.redirect.inbound.port = 25006;
-      c.redirect.inbound.chainName = "IN";
-      c.redirect.outbound.port = 25001;
-      c.redirect.outbound.redirectChainName = "OUT_REDIR";
-      c.redirect.dns.enabled = true;
-      c.redirect.dns.port = 25053;
-    },
   },
 ];
 
@@ -312,10 +199,29 @@ export function getCase(name: string): Case {
   return found;
 }
 
-/** The Config the case must resolve to: the defaults with the case's settings applied. */
-export function configForCase(name: string): Config {
-  const config = defaultConfig();
-  getCase(name).config(config);
+/**
+ * The Config a case's command line resolves to: its flags parsed by the real
+ * commander wiring, its files, stdin and env served from memory, through
+ * `resolveConfig`.
+ */
+export async function configForCase(name: string): Promise<Config> {
+  const c = getCase(name);
+  const cmd = new Command("install").exitOverride();
+  addConfigOptions(cmd);
+  cmd.parse(c.flags, { from: "user" });
+  const { configSources, flags } = collectInputs(cmd);
+  const { config } = await resolveConfig({
+    configSources,
+    flags,
+    env: c.env ?? {},
+    readFile: (path) => {
+      const text = c.files?.[path];
+      return text === undefined
+        ? Promise.reject(new Deno.errors.NotFound(path))
+        : Promise.resolve(text);
+    },
+    readStdin: () => Promise.resolve(c.stdin ?? ""),
+  });
   return config;
 }
 

@@ -18,8 +18,8 @@ import { withNetns } from "../world/netns.ts";
 
 type Backend = "nft" | "legacy";
 
-function render(caseName: string, family: Family, verbose: boolean): string {
-  const config = configForCase(caseName);
+async function render(caseName: string, family: Family, verbose: boolean): Promise<string> {
+  const config = await configForCase(caseName);
   config.verbose = verbose;
   const facts = factsForCase(caseName, family);
   const { ruleSet } = buildRuleSet(config, facts);
@@ -60,7 +60,7 @@ for (const backend of ["nft", "legacy"] as const) {
       for (const c of CASES) {
         for (const verbose of [false, true]) {
           await t.step(`${c.name}${verbose ? " verbose" : ""}`, async () => {
-            const text = render(c.name, family, verbose);
+            const text = await render(c.name, family, verbose);
             const dump = parseSave(await loadAndSave(text, family, backend));
             const expected = plain(canonicalRules(text));
             assert(Object.keys(expected).length > 0, "the case generates rules");
@@ -77,7 +77,7 @@ for (const backend of ["nft", "legacy"] as const) {
     });
 
     Deno.test(`canonicalRules() tells a changed port from iptables-save (IPv${family}, ${backend})`, async () => {
-      const text = render("with-multiple-flags", family, false);
+      const text = await render("with-multiple-flags", family, false);
       const dump = parseSave(await loadAndSave(changeOneValue(text), family, backend));
       assertNotEquals(plain(canonicalSavedRules(dump)), plain(canonicalRules(text)));
     });

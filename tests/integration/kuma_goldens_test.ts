@@ -137,7 +137,7 @@ for (const backend of ["nft", "legacy"] as const) {
     for (const c of CASES) {
       for (const family of [4, 6] as const) {
         for (const verbose of [false, true]) {
-          const config = configForCase(c.name);
+          const config = await configForCase(c.name);
           config.verbose = verbose;
           const facts = factsForCase(c.name, family);
           const text = renderRestore(

@@ -115,7 +115,7 @@ Deno.test("status reports the legacy backend for rules loaded with iptables-lega
   await setup();
   await withDualStack(async (ns) => {
     for (const family of [4, 6] as const) {
-      const config = configForCase("default");
+      const config = await configForCase("default");
       const facts = factsForCase("default", family);
       const text = renderRestore(
         buildRuleSet(config, facts).ruleSet,
@@ -137,7 +137,7 @@ Deno.test("status reports the legacy backend for rules loaded with iptables-lega
       "iptables-nft-restore",
       ["--noflush"],
       renderRestore(
-        buildRuleSet(configForCase("default"), factsForCase("default", 4)).ruleSet,
+        buildRuleSet(await configForCase("default"), factsForCase("default", 4)).ruleSet,
         { verbose: false, comments: true },
       ),
     );

@@ -35,11 +35,11 @@ Deno.test("buildRuleSet() collects DNS and mangle warnings", () => {
   assertEquals(ruleSet.tables.map((t) => t.name), ["nat"]);
 });
 
-Deno.test("buildRuleSet() gives every rule of every case a quote-free comment within 255 bytes", () => {
+Deno.test("buildRuleSet() gives every rule of every case a quote-free comment within 255 bytes", async () => {
   let rules = 0;
   for (const c of CASES) {
     for (const family of [4, 6] as const) {
-      const { ruleSet } = buildRuleSet(configForCase(c.name), factsForCase(c.name, family));
+      const { ruleSet } = buildRuleSet(await configForCase(c.name), factsForCase(c.name, family));
       for (const rule of ruleSet.tables.flatMap((t) => t.rules)) {
         const full = fullComment(rule.comment);
         assert(!/["']/.test(full), full);

@@ -10,8 +10,8 @@ import { assertGolden } from "../../golden.ts";
 
 for (const c of CASES) {
   for (const verbose of [false, true]) {
-    Deno.test(`renderDryRun() matches the golden text of case ${c.name}${verbose ? " (verbose)" : ""}`, () => {
-      const config = configForCase(c.name);
+    Deno.test(`renderDryRun() matches the golden text of case ${c.name}${verbose ? " (verbose)" : ""}`, async () => {
+      const config = await configForCase(c.name);
       config.verbose = verbose;
       const sections = ([4, 6] as const).map((family) => {
         const facts = factsForCase(c.name, family);
