@@ -45,7 +45,7 @@ export interface PlanDeps {
 }
 
 /** Resolves the kuma-dp user as kumactl does: the given UID or name, else UID 5678, else user kuma-dp. */
-export async function resolveKumaDpUid(
+async function resolveKumaDpUid(
   wanted: string,
   facts: HostFacts,
 ): Promise<number | undefined> {
@@ -82,7 +82,7 @@ function familyOf(address: string): Family | undefined {
 }
 
 /** Which families to configure: IPv4 always, IPv6 in dualstack mode when the host has IPv6. */
-export async function plannedFamilies(config: Config, facts: HostFacts): Promise<Family[]> {
+async function plannedFamilies(config: Config, facts: HostFacts): Promise<Family[]> {
   if (config.ipFamilyMode === "ipv4") return [4];
   return (await facts.hasIPv6()) ? [4, 6] : [4];
 }
