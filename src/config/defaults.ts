@@ -20,6 +20,7 @@ export function defaultConfig(): Config {
   return {
     kumaDPUser: "",
     ipFamilyMode: "dualstack",
+    backend: "iptables",
     redirect: {
       inbound: traffic(15006, "INBOUND", "INBOUND_REDIRECT"),
       outbound: traffic(15001, "OUTBOUND", "OUTBOUND_REDIRECT"),

@@ -44,6 +44,13 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     description: "dualstack or ipv4 (case-insensitive)",
   },
   {
+    flag: "--backend",
+    path: "backend",
+    kind: "value",
+    valueName: "name",
+    description: "iptables (default, kumactl compatible) or nftables (one inet table)",
+  },
+  {
     flag: "--redirect-inbound",
     path: "redirect.inbound.enabled",
     kind: "boolean",

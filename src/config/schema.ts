@@ -170,6 +170,13 @@ const ipFamilyMode = leaf((v) => {
   throw new ValueError(String(v), "is not an IP family mode", "dualstack or ipv4");
 });
 
+const backend = leaf((v) => {
+  const t = scalarText(v, "iptables or nftables").trim().toLowerCase();
+  if (t === "" || t === "iptables") return "iptables" as const;
+  if (t === "nftables") return "nftables" as const;
+  throw new ValueError(String(v), "is not a rule backend", "iptables or nftables");
+});
+
 /**
  * Chains are named KUMA_MESH_<name>, and iptables limits chain names to 28
  * characters (XT_EXTENSION_MAXNAMELEN - 1), which leaves 18 for the name.
@@ -213,6 +220,7 @@ export const EXECUTABLE_NAMES = Object.keys(executables) as ExecutableName[];
 const shape = z.strictObject({
   kumaDPUser: text,
   ipFamilyMode,
+  backend,
   redirect: z.strictObject({
     inbound: traffic(),
     outbound: traffic(),

@@ -38,6 +38,9 @@ export interface RedirectDNS {
 
 export type IpFamilyMode = "dualstack" | "ipv4";
 
+/** Which kernel interface holds the rules: iptables (kumactl compatible) or one nftables `inet` table. */
+export type Backend = "iptables" | "nftables";
+
 export type ExecutableName =
   | "iptables"
   | "iptables-save"
@@ -50,6 +53,7 @@ export interface Config {
   /** Username or UID; "" means auto (UID 5678, then user kuma-dp). */
   kumaDPUser: string;
   ipFamilyMode: IpFamilyMode;
+  backend: Backend;
   redirect: {
     inbound: RedirectTraffic;
     outbound: RedirectTraffic;

@@ -162,6 +162,13 @@ const CASES: BadCase[] = [
     source: `env:${E}IP_FAMILY_MODE`,
   },
   {
+    name: "unknown backend in env",
+    sources: env("BACKEND", "nft"),
+    code: "invalid_value",
+    path: "backend",
+    source: `env:${E}BACKEND`,
+  },
+  {
     name: "UID wildcard in env",
     sources: env("REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_UIDS", "tcp:80:*"),
     code: "invalid_value",

@@ -114,6 +114,27 @@ Deno.test("resolveConfig() normalises ipFamilyMode case and empty (kumactl §8.3
   }
 });
 
+Deno.test("resolveConfig() reads backend from YAML, env and flag, flag winning, case-insensitive", async () => {
+  const files = { "/tp.yaml": "backend: nftables\n" };
+  const file = await resolveConfig(fakeInputs({ files, configSources: ["/tp.yaml"] }));
+  assertEquals(file.config.backend, "nftables");
+  assertEquals(file.origins["backend"], "file:/tp.yaml:1:10");
+  const env = await resolveConfig(
+    fakeInputs({ env: { KUMA_TRANSPARENT_PROXY_BACKEND: "NFTables" } }),
+  );
+  assertEquals(env.config.backend, "nftables");
+  assertEquals(env.origins["backend"], "env:KUMA_TRANSPARENT_PROXY_BACKEND");
+  const flagged = await resolveConfig(fakeInputs({
+    env: { KUMA_TRANSPARENT_PROXY_BACKEND: "nftables" },
+    flags: [flag("--backend", "backend", "iptables")],
+  }));
+  assertEquals(flagged.config.backend, "iptables");
+  assertEquals(flagged.origins["backend"], "flag:--backend");
+  assertEquals((await resolveConfig(fakeInputs())).config.backend, "iptables");
+  const explained = renderExplain(flagged);
+  assert(explained.includes("backend: iptables  (flag:--backend)\n"), explained);
+});
+
 Deno.test("resolveConfig() reads every env var form: lists, UIDs with ;, executables, chains", async () => {
   const { config, origins } = await resolveConfig(fakeInputs({
     env: {
