@@ -43,6 +43,21 @@ export const OPTION_FORMS: Readonly<Record<string, readonly [short: string, long
   jump: ["-j", "--jump"],
 };
 
+/**
+ * Marks a rule as one entry of a configured list (excluded IPs, ports). The
+ * iptables renderers ignore it; the nftables backend folds the consecutive
+ * entries of one list into a single rule that looks `param` up in a named set,
+ * so the rule count stays flat however long the list grows.
+ */
+export interface RuleList {
+  /** Set name stem, unique per chain ("outbound_exclude_ips"). */
+  name: string;
+  /** The option whose value differs between entries ("destination", "destination-port"). */
+  param: string;
+  /** Comment text of the folded rule (without the prefix). */
+  comment: string;
+}
+
 export interface Rule {
   chain: string;
   /** Inserted rules go to the top of the chain in generation order; appended ones after foreign rules. */
@@ -50,6 +65,8 @@ export interface Rule {
   /** Comment text without the prefix; must not contain `"` or `'` (firewalld re-quotes arguments). */
   comment: string;
   params: Param[];
+  /** Set when the rule is one entry of a configured list. */
+  list?: RuleList;
 }
 
 export interface Table {

@@ -17,7 +17,12 @@ import {
   source,
   uidOwner,
 } from "./params.ts";
-import { appendRule } from "./rule.ts";
+import { appendRule, inList } from "./rule.ts";
+
+/** A port list of `direction` (`inbound_exclude_ports`, ...), for {@link inList}. */
+function portList(name: string, comment: string) {
+  return { name, param: "destination-port", comment };
+}
 
 /**
  * IPs/CIDRs of the build's family out of an `excludePortsForIPs` list: kumactl
@@ -63,29 +68,51 @@ export function buildMeshInbound(ctx: BuildContext): Rule[] {
       ]),
     ];
   }
+  const ips = {
+    name: "inbound_exclude_ips",
+    param: "source",
+    comment: "skip further processing for configured IP addresses",
+  };
   const rules: Rule[] = addressesOfFamily(inbound.excludePortsForIPs, ctx.facts.family).map((ip) =>
-    appendRule(chain, "skip further processing for configured IP address", [
-      source(ip),
-      jump("RETURN"),
-    ])
+    inList(
+      appendRule(chain, "skip further processing for configured IP address", [
+        source(ip),
+        jump("RETURN"),
+      ]),
+      ips,
+    )
   );
   if (inbound.includePorts.length > 0) {
     // kumactl ignores excludePorts when includePorts is set.
+    const list = portList(
+      "inbound_include_ports",
+      "redirect inbound traffic from configured ports to the custom chain for processing",
+    );
     for (const port of inbound.includePorts) {
-      rules.push(appendRule(
-        chain,
-        `redirect inbound traffic from port ${port} to the custom chain for processing`,
-        [protocol("tcp"), destinationPort(port), jump(ctx.chains.inboundRedirect)],
+      rules.push(inList(
+        appendRule(
+          chain,
+          `redirect inbound traffic from port ${port} to the custom chain for processing`,
+          [protocol("tcp"), destinationPort(port), jump(ctx.chains.inboundRedirect)],
+        ),
+        list,
       ));
     }
     return rules;
   }
+  const excluded = portList(
+    "inbound_exclude_ports",
+    "exclude inbound traffic from configured ports from redirection",
+  );
   for (const port of inbound.excludePorts) {
-    rules.push(appendRule(chain, `exclude inbound traffic from port ${port} from redirection`, [
-      protocol("tcp"),
-      destinationPort(port),
-      jump("RETURN"),
-    ]));
+    rules.push(inList(
+      appendRule(chain, `exclude inbound traffic from port ${port} from redirection`, [
+        protocol("tcp"),
+        destinationPort(port),
+        jump("RETURN"),
+      ]),
+      excluded,
+    ));
   }
   rules.push(appendRule(chain, "redirect all inbound traffic to the custom chain for processing", [
     protocol("tcp"),
@@ -124,12 +151,19 @@ export function buildMeshOutbound(ctx: BuildContext): Rule[] {
   }
   const rules: Rule[] = [];
   if (outbound.includePorts.length === 0) {
+    const excluded = portList(
+      "outbound_exclude_ports",
+      "exclude outbound traffic to configured ports from redirection",
+    );
     for (const port of outbound.excludePorts) {
-      rules.push(appendRule(chain, `exclude outbound traffic from port ${port} from redirection`, [
-        protocol("tcp"),
-        destinationPort(port),
-        jump("RETURN"),
-      ]));
+      rules.push(inList(
+        appendRule(chain, `exclude outbound traffic from port ${port} from redirection`, [
+          protocol("tcp"),
+          destinationPort(port),
+          jump("RETURN"),
+        ]),
+        excluded,
+      ));
     }
   }
   rules.push(
@@ -169,11 +203,18 @@ export function buildMeshOutbound(ctx: BuildContext): Rule[] {
     ),
   );
   if (outbound.includePorts.length > 0) {
+    const list = portList(
+      "outbound_include_ports",
+      "redirect outbound TCP traffic to configured ports to our custom chain for further processing",
+    );
     for (const port of outbound.includePorts) {
-      rules.push(appendRule(
-        chain,
-        `redirect outbound TCP traffic to port ${port} to our custom chain for further processing`,
-        [protocol("tcp"), destinationPort(port), jump(ctx.chains.outboundRedirect)],
+      rules.push(inList(
+        appendRule(
+          chain,
+          `redirect outbound TCP traffic to port ${port} to our custom chain for further processing`,
+          [protocol("tcp"), destinationPort(port), jump(ctx.chains.outboundRedirect)],
+        ),
+        list,
       ));
     }
   } else {

@@ -31,7 +31,7 @@ import {
   redirectTo,
   uidOwner,
 } from "./params.ts";
-import { appendRule, insertRule } from "./rule.ts";
+import { appendRule, inList, insertRule } from "./rule.ts";
 
 const DNS_PORT = 53;
 const EXCLUSION_COMMENT = "skip further processing for configured IP addresses, ports and UIDs";
@@ -142,8 +142,15 @@ function buildOutboundExclusions(ctx: BuildContext): Rule[] {
       }
     }
   }
+  const list = {
+    name: "outbound_exclude_ips",
+    param: "destination",
+    comment: "skip further processing for configured IP addresses",
+  };
   for (const ip of addressesOfFamily(outbound.excludePortsForIPs, ctx.facts.family)) {
-    rules.push(insertRule("OUTPUT", EXCLUSION_COMMENT, [destination(ip), jump("RETURN")]));
+    rules.push(
+      inList(insertRule("OUTPUT", EXCLUSION_COMMENT, [destination(ip), jump("RETURN")]), list),
+    );
   }
   return rules;
 }

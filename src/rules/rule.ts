@@ -6,7 +6,7 @@
  * @module
  */
 import { fullComment } from "./comment.ts";
-import type { Param, Rule } from "./model.ts";
+import type { Param, Rule, RuleList } from "./model.ts";
 
 /**
  * A rule appended to `chain` (`-A`): it lands after any foreign rules.
@@ -38,4 +38,21 @@ export function appendRule(chain: string, comment: string, params: Param[][]): R
 export function insertRule(chain: string, comment: string, params: Param[][]): Rule {
   fullComment(comment);
   return { chain, insert: true, comment, params: params.flat() };
+}
+
+/**
+ * The same rule, marked as one entry of `list` (see {@link RuleList}).
+ *
+ * @example
+ * ```ts
+ * import { appendRule, inList } from "./rule.ts";
+ * import { jump, source } from "./params.ts";
+ * const list = { name: "inbound_exclude_ips", param: "source", comment: "skip excluded sources" };
+ * const r = inList(appendRule("KUMA_MESH_INBOUND", "skip", [source("10.0.0.1"), jump("RETURN")]), list);
+ * if (r.list?.param !== "source") throw new Error();
+ * ```
+ */
+export function inList(rule: Rule, list: RuleList): Rule {
+  fullComment(list.comment);
+  return { ...rule, list };
 }
