@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { canonicalAddress } from "./_address.ts";
+import { canonicalAddress } from "../rules/address.ts";
 
 /** Basic (non-module) options: every spelling to the short one. */
 export const BASIC: Readonly<Record<string, string>> = {

@@ -25,3 +25,49 @@ export class NftBuildError extends Error {
     this.rule = rule;
   }
 }
+
+/** nft printed something that is not the JSON of libnftables-json(5). */
+export class NftStateError extends Error {
+  readonly code = "nft_bad_json";
+
+  /**
+   * @example
+   * ```ts
+   * import { NftStateError } from "./errors.ts";
+   * if (new NftStateError("x").code !== "nft_bad_json") throw new Error();
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "NftStateError";
+  }
+}
+
+/** What went wrong running nft, as far as its exit and stderr tell. */
+export type NftErrorKind =
+  | "not_found"
+  | "no_inet_nat"
+  | "missing_module"
+  | "rejected"
+  | "not_ours"
+  | "permission";
+
+/** A failed or refused nft step, with nft's own evidence. */
+export class NftError extends Error {
+  readonly kind: NftErrorKind;
+  readonly stderr: string;
+
+  /**
+   * @example
+   * ```ts
+   * import { NftError } from "./errors.ts";
+   * if (new NftError("not_found", "no nft").kind !== "not_found") throw new Error();
+   * ```
+   */
+  constructor(kind: NftErrorKind, message: string, stderr = "") {
+    super(message);
+    this.name = "NftError";
+    this.kind = kind;
+    this.stderr = stderr;
+  }
+}

@@ -12,6 +12,7 @@ import type { Family, Rule, RuleSet, TableName } from "../rules/model.ts";
 import { fullComment } from "../rules/comment.ts";
 import { ruleStatement } from "./translate.ts";
 import { NftBuildError } from "./errors.ts";
+import { setElements } from "../rules/address.ts";
 
 /** Our table: family and name. Nothing else of nftables is ever named by us. */
 export const NFT_TABLE = { family: "inet", name: "kuma_mesh_transparent_proxy" } as const;
@@ -126,15 +127,18 @@ function chainRules(rules: Rule[], family: Family, sets: Map<string, NftSet>): s
     const type = setType(list.param, family);
     const name = type === "inet_service" ? list.name : `${list.name}_ipv${family}`;
     const valueOf = (r: Rule) => r.params.find((p) => p.name === list.param)?.value;
-    const elements = [...new Set(entries.map(valueOf))];
-    if (elements.includes(undefined)) {
+    const values = entries.map(valueOf);
+    if (values.includes(undefined)) {
       throw new NftBuildError(rule, `list entry without ${list.param}`);
     }
+    const elements = type === "inet_service"
+      ? [...new Set(values as string[])]
+      : setElements(values as string[]);
     const known = sets.get(name);
     if (known !== undefined && known.elements.join() !== elements.join()) {
       throw new NftBuildError(rule, `set ${name} is defined twice with different elements`);
     }
-    sets.set(name, { name, type, elements: elements as string[] });
+    sets.set(name, { name, type, elements });
     const statement = ruleStatement(rule, family, { param: list.param, value: `@${name}` });
     for (const e of entries) {
       if (ruleStatement(e, family, { param: list.param, value: `@${name}` }) !== statement) {
@@ -214,10 +218,9 @@ export function renderNftTable(ruleSets: RuleSet[], options: NftScriptOptions): 
     lines.push(
       `\tset ${set.name} {`,
       `\t\ttype ${set.type}`,
+      // setElements leaves no overlap, so no auto-merge: nft then lists the
+      // elements exactly as written, which is what status compares.
       "\t\tflags interval",
-      // Overlapping CIDRs (10.0.0.0/8 and 10.1.0.0/16) are fine in a list
-      // of iptables rules; an interval set rejects them unless merged.
-      "\t\tauto-merge",
       `\t\telements = { ${set.elements.join(", ")} }`,
       "\t}",
       "",

@@ -1,4 +1,4 @@
-import { canonicalAddress } from "../../../src/iptables/_address.ts";
+import { canonicalAddress } from "../../../src/rules/address.ts";
 import {
   canonicalRule,
   canonicalRules,

@@ -110,7 +110,7 @@ Deno.test("renderNftTable() folds 1,000 excluded CIDRs into one set lookup per f
     "ip6 daddr @outbound_exclude_ips_ipv6 return",
   ]);
   assert(text.includes(`elements = { ${ips.join(", ")} }`));
-  assertEquals(text.split("\n").length, table(() => {}).split("\n").length + 16);
+  assertEquals(text.split("\n").length, table(() => {}).split("\n").length + 14);
 });
 
 Deno.test("renderNftTable() puts the nat chains before or after iptables' by insertRedirectInsteadOfAppend", () => {
@@ -141,4 +141,18 @@ Deno.test("renderNftTable() gives every rule our comment", () => {
   );
   assert(rules.length > 20);
   for (const r of rules) assert(/ comment "kuma\/mesh\/transparent\/proxy\/[^"]+"$/.test(r), r);
+});
+
+Deno.test("renderNftTable() drops CIDRs inside another one, so the set needs no auto-merge", () => {
+  const text = table((c) => {
+    c.redirect.outbound.excludePortsForIPs = [
+      "10.1.0.0/16",
+      "10.0.0.0/8",
+      "10.0.0.1",
+      "fd00::1/64",
+    ];
+  });
+  assert(text.includes("elements = { 10.0.0.0/8 }"), text);
+  assert(text.includes("elements = { fd00::/64 }"), text);
+  assert(!text.includes("auto-merge"));
 });

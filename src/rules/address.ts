@@ -2,7 +2,7 @@
  * Addresses as iptables-save prints them: always with a prefix length (`/32`,
  * `/128`), the host bits cleared (the kernel stores address and mask, so
  * `::1/64` comes back as `::/64`), and IPv6 in glibc `inet_ntop` form.
- * Private to canonical.ts.
+ * Shared by the iptables canonical form and the nftables set elements.
  *
  * @module
  */
@@ -61,7 +61,7 @@ function applyPrefix(words: number[], width: number, prefix: number): number[] {
  *
  * @example
  * ```ts
- * import { canonicalAddress } from "./_address.ts";
+ * import { canonicalAddress } from "./address.ts";
  * if (canonicalAddress("10.0.0.2") !== "10.0.0.2/32") throw new Error();
  * if (canonicalAddress("::1/64") !== "::/64") throw new Error();
  * ```
@@ -86,4 +86,35 @@ export function canonicalAddress(text: string): string {
     return `${formatV6(applyPrefix(v6, 16, prefix))}/${prefix}`;
   }
   return text;
+}
+
+/** The bits of a canonical `addr/len`, as a string of 0 and 1 (both families). */
+function prefixBits(canonical: string): { bits: string; len: number } {
+  const [addr, len] = canonical.split("/");
+  const v4 = ipv4Bytes(addr);
+  const words = v4 ? v4.map((b) => b.toString(2).padStart(8, "0")) : (ipv6Groups(addr) ?? [])
+    .map((g) => g.toString(2).padStart(16, "0"));
+  return { bits: words.join(""), len: Number(len) };
+}
+
+/**
+ * Addresses and CIDRs as the elements of an nft interval set: canonical
+ * network addresses, duplicates and CIDRs inside another entry dropped (two
+ * prefixes either nest or are disjoint, so what remains never overlaps and
+ * nft needs no `auto-merge`), a single host written without its prefix, as
+ * `nft -j` lists it.
+ *
+ * @example
+ * ```ts
+ * import { setElements } from "./address.ts";
+ * const e = setElements(["10.1.0.0/16", "10.0.0.0/8", "1.2.3.4/32", "172.32.16.8/16"]);
+ * if (e.join() !== "10.0.0.0/8,1.2.3.4,172.32.0.0/16") throw new Error(e.join());
+ * ```
+ */
+export function setElements(addresses: string[]): string[] {
+  const nets = [...new Set(addresses.map(canonicalAddress))].map((c) => ({ c, ...prefixBits(c) }));
+  const kept = nets.filter((n) =>
+    !nets.some((o) => o.len < n.len && n.bits.startsWith(o.bits.slice(0, o.len)))
+  );
+  return kept.map(({ c }) => c.includes(":") ? c.replace(/\/128$/, "") : c.replace(/\/32$/, ""));
 }
