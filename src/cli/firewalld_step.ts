@@ -64,23 +64,34 @@ export async function checkStoreFirewalld(
         `or drop --store-firewalld. Nothing was changed.`,
     );
   }
-  if (families.some((f) => f.family === 6)) {
-    // firewalld's own output chain rejects IPv6 redirected to ::1 when
-    // RFC3964_IPv4 is on (measured, testing.md). Refuse rather than switch it.
-    // A stopped firewalld counts too: it applies direct.xml at its next start.
-    let conf: string | null = null;
-    try {
-      conf = await Deno.readTextFile(host.confPath);
-    } catch {
-      // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
-    }
-    assertIpv6RedirectWorks(conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
-  }
+  await checkIpv6Redirect(config, host, families);
   if (!host.running) {
     // A malformed direct.xml must stop the install before the kernel changes.
     const text = await readDirectXmlFile(host.directXmlPath);
     if (text !== null) parseDirectXml(text, host.directXmlPath);
   }
+}
+
+/**
+ * firewalld's own output chain rejects IPv6 redirected to ::1 when
+ * RFC3964_IPv4 is on (measured with firewalld 1.3.3: `::1` lies in `::/96`).
+ * Refuse rather than switch it. A stopped firewalld counts too: it builds
+ * that chain at its next start. The same chain filters whatever backend
+ * redirected the packet, so both backends check.
+ */
+export async function checkIpv6Redirect(
+  config: Config,
+  host: FirewalldHost,
+  families: FamilyPlan[],
+): Promise<void> {
+  if (!families.some((f) => f.family === 6)) return;
+  let conf: string | null = null;
+  try {
+    conf = await Deno.readTextFile(host.confPath);
+  } catch {
+    // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
+  }
+  assertIpv6RedirectWorks(conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
 }
 
 /** The direct entries our rule sets become. */

@@ -40,7 +40,8 @@ export function lockoutWarnings(config: Config, facts: GuardFacts): string[] {
         `redirected connections will be refused until kuma-dp runs (start kuma-dp first)`,
     );
   }
-  if (facts.firewalldRunning && !config.storeFirewalld) {
+  // firewalld leaves foreign nft tables alone at reload (it deletes only its own).
+  if (facts.firewalldRunning && !config.storeFirewalld && config.backend === "iptables") {
     warnings.push(
       "firewalld is running: it flushes iptables at every reload and restart, which removes these rules. " +
         "Use --store-firewalld to let firewalld own and restore them",

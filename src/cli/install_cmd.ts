@@ -27,6 +27,7 @@ import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
+import { installWithNftables, removeNftTable } from "./nft_step.ts";
 
 /** Root check: everything but a dry run changes the host. */
 export function requireRoot(config: Config, io: CliIo, what: string): void {
@@ -176,6 +177,13 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
   requireRoot(config, io, "install");
   const plan = await planInstall(config, io);
   for (const w of plan.warnings) warn(io, w);
+  if (config.backend === "nftables") {
+    const code = await installWithNftables(config, io, plan, restoreOptions(config, io));
+    if (!config.dryRun && plan.families.some((f) => f.family === 6)) {
+      await ensurePassthroughAddress(io, await io.facts.loopbackInterface());
+    }
+    return code;
+  }
   if (config.comments.disabled) {
     warn(
       io,
@@ -219,6 +227,15 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     }
   } finally {
     closeFirewalld(host);
+  }
+  try {
+    // Switching back from --backend nftables: our table would redirect too.
+    await removeNftTable(io, false);
+  } catch (e) {
+    warn(
+      io,
+      `the new rules are in place, but our nft table could not be removed: ${(e as Error).message}`,
+    );
   }
   if (plan.families.some((f) => f.family === 6)) {
     await ensurePassthroughAddress(io, await io.facts.loopbackInterface());

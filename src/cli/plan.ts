@@ -18,11 +18,12 @@ import type { Runner } from "../iptables/runner.ts";
 import { buildRuleSet } from "../rules/build.ts";
 import type { Family, RuleSet } from "../rules/model.ts";
 import { renderOptionsFor, renderRestore } from "../rules/render.ts";
+import { nftOptionsFor, renderNftScript } from "../nftables/script.ts";
 import { UserError } from "./errors.ts";
 
 export interface FamilyPlan {
   family: Family;
-  /** Undefined only in a dry run on a host where no usable iptables was found. */
+  /** Undefined with the nftables backend, and in a dry run on a host without a usable iptables. */
   exe?: Executables;
   functionality: Functionality;
   ruleSet: RuleSet;
@@ -37,6 +38,8 @@ export interface InstallPlan {
   /** Every working backend of both families (empty in a dry run without iptables): where earlier installations may be. */
   executables: Executables[];
   warnings: string[];
+  /** With `backend: nftables`: the `nft -f` input of both families. */
+  nftScript?: string;
 }
 
 export interface PlanDeps {
@@ -93,20 +96,25 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   const families = await plannedFamilies(config, deps.facts);
   const loopback = await deps.facts.loopbackInterface();
 
+  // With nftables, iptables is only where earlier installations may be left.
+  const nftables = config.backend === "nftables";
   let exes: Partial<Record<Family, Executables>> = {};
   let all: Executables[] = [];
   try {
     const detected = await detectExecutables(deps.runner, config);
-    warnings.push(...detected.warnings);
-    exes = { 4: detected.v4, 6: detected.v6 };
+    if (!nftables) warnings.push(...detected.warnings);
+    exes = nftables ? {} : { 4: detected.v4, 6: detected.v6 };
     all = detected.all;
   } catch (e) {
-    if (!config.dryRun) throw e;
-    // kumactl also carries on in a dry run; it then assumes no modules at all,
-    // which silently drops every comment. We assume a standard host instead.
-    warnings.push(
-      `${(e as Error).message}; the dry run assumes a host with every iptables table and module`,
-    );
+    // With nftables, no usable iptables means nothing of ours can be in it.
+    if (!nftables) {
+      if (!config.dryRun) throw e;
+      // kumactl also carries on in a dry run; it then assumes no modules at all,
+      // which silently drops every comment. We assume a standard host instead.
+      warnings.push(
+        `${(e as Error).message}; the dry run assumes a host with every iptables table and module`,
+      );
+    }
   }
 
   let nameservers: string[] = [];
@@ -126,13 +134,14 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   const plans: FamilyPlan[] = [];
   for (const family of families) {
     const exe = exes[family];
-    if (family === 6 && !exe && exes[4]) {
+    if (family === 6 && !exe && exes[4] && !nftables) {
       warnings.push("no working ip6tables found; IPv6 traffic will not be redirected");
       continue;
     }
     const functionality = exe ? await probeFunctionality(deps.runner, exe) : FULL_FUNCTIONALITY;
-    // kumactl's minimum: the nat table and the tcp and owner modules.
-    if (!config.dryRun) assertMinimumFunctionality(functionality);
+    // kumactl's minimum: the nat table and the tcp and owner modules. nft
+    // has every match built in; the kernel check before applying stands in.
+    if (!config.dryRun && !nftables) assertMinimumFunctionality(functionality);
     const facts: BuildFacts = {
       family,
       uid,
@@ -152,5 +161,9 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       text: renderRestore(built.ruleSet, options),
     });
   }
-  return { uid, families: plans, executables: all, warnings };
+  const plan: InstallPlan = { uid, families: plans, executables: all, warnings };
+  if (nftables) {
+    plan.nftScript = renderNftScript(plans.map((p) => p.ruleSet), nftOptionsFor(config));
+  }
+  return plan;
 }

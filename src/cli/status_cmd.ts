@@ -14,6 +14,7 @@ import { planInstall } from "./plan.ts";
 import { persistenceStatus } from "./firewalld_step.ts";
 import { type LiveBackend, type PlannedFamily, statusReport } from "./status_report.ts";
 import { renderStatusText } from "./status_text.ts";
+import { liveNftables, plannedNftables } from "./nft_step.ts";
 
 export interface StatusOptions {
   json: boolean;
@@ -45,13 +46,15 @@ export async function runStatus(
   const config = { ...resolved.config, dryRun: false };
   const plan = await planInstall(config, { runner: io.runner, facts: io.facts });
   for (const w of plan.warnings) warn(io, w);
-  const planned: PlannedFamily[] = plan.families.filter((f) => f.exe).map((f) => ({
-    family: f.family,
-    mode: f.exe!.mode,
-    // Untagged rules in built-in chains are not recognisable in a dump
-    // (comments disabled), so the generated side drops them too.
-    expected: canonicalRules(f.text, { oursOnly: true }),
-  }));
+  const planned: PlannedFamily[] = config.backend === "nftables"
+    ? plannedNftables(config, plan)
+    : plan.families.filter((f) => f.exe).map((f) => ({
+      family: f.family,
+      mode: f.exe!.mode,
+      // Untagged rules in built-in chains are not recognisable in a dump
+      // (comments disabled), so the generated side drops them too.
+      expected: canonicalRules(f.text, { oursOnly: true }),
+    }));
   if (plan.families.some((f) => !f.comments)) {
     warn(
       io,
@@ -71,6 +74,8 @@ export async function runStatus(
       warn(io, `cannot read IPv${exe.family} ${exe.mode} rules: ${(e as Error).message}`);
     }
   }
+
+  live.push(...await liveNftables(io));
 
   const persistence = await persistenceStatus(io, config, plan.families);
   const { report, exitCode } = statusReport({ planned, live, persistence });

@@ -10,7 +10,8 @@ import type { Executables } from "../iptables/executables.ts";
 import type { Family } from "../rules/model.ts";
 import { EXIT } from "./io.ts";
 
-export type Mode = Executables["mode"];
+/** An iptables backend, or our nftables table. */
+export type Mode = Executables["mode"] | "nftables";
 
 /** What the current config would install for one family, and with which backend. */
 export interface PlannedFamily {

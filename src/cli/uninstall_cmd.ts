@@ -18,6 +18,7 @@ import {
 } from "./firewalld_step.ts";
 import { requireRoot, restoreOptions } from "./install_cmd.ts";
 import { info, warn } from "./log.ts";
+import { removeNftTable } from "./nft_step.ts";
 import { type CliIo, EXIT } from "./io.ts";
 
 /**
@@ -80,6 +81,7 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
       for (const line of b.removed) io.out(`  ${line}\n`);
     }
   }
+  total += await removeNftTable(io, config.dryRun);
   if (total === 0) io.out("no transparent proxy rules found\n");
   else if (!report.dryRun) info(io, "transparent proxy rules removed");
   return EXIT.OK;

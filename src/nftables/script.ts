@@ -63,11 +63,18 @@ interface NftSet {
   elements: string[];
 }
 
+interface NftRule {
+  family: Family;
+  statement: string;
+  /** The full comment, as nft stores it. */
+  comment: string;
+}
+
 interface NftChain {
   name: string;
   /** Set for base chains. */
   hook?: { type: string; hook: string; priority: number };
-  rules: string[];
+  rules: NftRule[];
 }
 
 /**
@@ -111,14 +118,18 @@ function setType(param: string, family: Family): string {
 }
 
 /** Rules of one chain and family as nft statements, consecutive list entries folded into set lookups. */
-function chainRules(rules: Rule[], family: Family, sets: Map<string, NftSet>): string[] {
-  const out: string[] = [];
+function chainRules(rules: Rule[], family: Family, sets: Map<string, NftSet>): NftRule[] {
+  const out: NftRule[] = [];
   const ordered = chainOrder(rules);
   for (let i = 0; i < ordered.length; i++) {
     const rule = ordered[i];
     const list = rule.list;
     if (list === undefined) {
-      out.push(`${ruleStatement(rule, family)} comment "${nftComment(rule.comment)}"`);
+      out.push({
+        family,
+        statement: ruleStatement(rule, family),
+        comment: nftComment(rule.comment),
+      });
       continue;
     }
     let end = i;
@@ -145,7 +156,7 @@ function chainRules(rules: Rule[], family: Family, sets: Map<string, NftSet>): s
         throw new NftBuildError(e, `list ${list.name} mixes rules of different shapes`);
       }
     }
-    out.push(`${statement} comment "${nftComment(list.comment)}"`);
+    out.push({ family, statement, comment: nftComment(list.comment) });
     i = end;
   }
   return out;
@@ -232,11 +243,51 @@ export function renderNftTable(ruleSets: RuleSet[], options: NftScriptOptions): 
       const { type, hook, priority } = chain.hook;
       lines.push(`\t\ttype ${type} hook ${hook} priority ${priority}; policy accept;`);
     }
-    lines.push(...chain.rules.map((r) => `\t\t${r}`), "\t}", "");
+    lines.push(...chain.rules.map((r) => `\t\t${r.statement} comment "${r.comment}"`), "\t}", "");
   }
   if (lines.at(-1) === "") lines.pop();
   lines.push("}");
   return lines.join("\n") + "\n";
+}
+
+/**
+ * What `status` expects to find in our table, per family, in the same
+ * comparable form as `liveLines` (state.ts) gives for the kernel's JSON:
+ * per chain its hook and priority and its rules' comments in order, per set
+ * its sorted elements. Port sets belong to both families.
+ *
+ * @example
+ * ```ts
+ * import { expectedLines } from "./script.ts";
+ * if (expectedLines([], { insertInbound: false, insertOutbound: false }).size !== 0) throw new Error();
+ * ```
+ */
+export function expectedLines(
+  ruleSets: RuleSet[],
+  options: NftScriptOptions,
+): Map<Family, Map<string, string[]>> {
+  const { sets, chains } = collect(ruleSets, options);
+  const out = new Map<Family, Map<string, string[]>>();
+  for (const { family } of ruleSets) {
+    const lines = new Map<string, string[]>();
+    for (const chain of chains) {
+      const rules = chain.rules.filter((r) => r.family === family).map((r) => r.comment);
+      if (rules.length === 0) continue;
+      const head = chain.hook ? [`hook ${chain.hook.hook} priority ${chain.hook.priority}`] : [];
+      lines.set(`chain ${chain.name}`, [...head, ...rules]);
+    }
+    for (const set of sets) {
+      if ((setFamily(set.name) ?? family) !== family) continue;
+      lines.set(`set ${set.name}`, [...set.elements].sort());
+    }
+    out.set(family, lines);
+  }
+  return out;
+}
+
+/** The family of a set by its name (`_ipv4`/`_ipv6`); undefined for port sets, which serve both. */
+export function setFamily(name: string): Family | undefined {
+  return name.endsWith("_ipv4") ? 4 : name.endsWith("_ipv6") ? 6 : undefined;
 }
 
 /**

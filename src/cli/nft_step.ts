@@ -1,0 +1,247 @@
+/**
+ * The CLI's side of the nftables backend: install (check, apply as one
+ * transaction, then clear our iptables rules), and the removal of our table
+ * that uninstall and an iptables install run. The nft commands themselves
+ * are in src/nftables.
+ *
+ * @module
+ */
+import type { Config } from "../config/types.ts";
+import { FirewalldError } from "../firewalld/errors.ts";
+import { listeningTcpPorts } from "../host/listeners.ts";
+import { uninstallAll } from "../iptables/uninstall.ts";
+import { NftError } from "../nftables/errors.ts";
+import {
+  assertOurs,
+  checkNftScript,
+  findNft,
+  readOurTable,
+  removeOurTable,
+  runNftScript,
+  saveOurTable,
+} from "../nftables/exec.ts";
+import { expectedLines, NFT_TABLE, nftOptionsFor, renderNftDelete } from "../nftables/script.ts";
+import { liveLines } from "../nftables/state.ts";
+import type { LiveBackend, PlannedFamily } from "./status_report.ts";
+import { UserError } from "./errors.ts";
+import {
+  checkIpv6Redirect,
+  closeFirewalld,
+  describePersist,
+  probeFirewalld,
+  removeOurEntries,
+} from "./firewalld_step.ts";
+import { lockoutWarnings } from "./guards.ts";
+import { type CliIo, EXIT } from "./io.ts";
+import { info, warn } from "./log.ts";
+import type { InstallPlan } from "./plan.ts";
+
+const TABLE = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
+
+/** nft errors are the user's to act on (install nft, use iptables), not bugs. */
+function asUserError(e: unknown): unknown {
+  return e instanceof NftError || e instanceof FirewalldError ? new UserError(e.message) : e;
+}
+
+/**
+ * Everything that must hold before the kernel changes: no --store-firewalld,
+ * firewalld's RFC3964_IPv4 not breaking IPv6, nft present, the kernel
+ * accepting the script, our table (if any) provably ours, our iptables rules
+ * (if any) safe to remove.
+ */
+async function preflight(config: Config, io: CliIo, plan: InstallPlan): Promise<string> {
+  if (config.storeFirewalld) {
+    throw new UserError(
+      "--store-firewalld stores iptables rules in firewalld's direct interface; the nftables " +
+        "backend does not need it: firewalld leaves other nft tables alone at reload and " +
+        "restart, so our table lasts until reboot. To bring it back at boot, use " +
+        "--store-systemd. Nothing was changed.",
+      EXIT.USAGE,
+    );
+  }
+  const host = await probeFirewalld(io);
+  try {
+    if (host.running) await checkIpv6Redirect(config, host, plan.families);
+    else if (host.installed) {
+      try {
+        await checkIpv6Redirect(config, host, plan.families);
+      } catch (e) {
+        warn(
+          io,
+          `${(e as Error).message.replace(/ Nothing was changed\.$/, "")} (at its next start)`,
+        );
+      }
+    }
+  } finally {
+    closeFirewalld(host);
+  }
+  const nft = await findNft(io.runner);
+  await checkNftScript(io.runner, nft, plan.nftScript!);
+  assertOurs(await readOurTable(io.runner, nft));
+  // Reads every iptables dump and refuses unsafe ones, changing nothing.
+  await uninstallAll(io.runner, plan.executables, { ...retryless, dryRun: true });
+  return nft;
+}
+
+const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
+
+/** firewalld first (it must remove its own runtime rules), then every iptables backend. */
+async function removeIptablesLeftovers(
+  io: CliIo,
+  plan: InstallPlan,
+  restore: Parameters<typeof uninstallAll>[2],
+): Promise<void> {
+  const host = await probeFirewalld(io);
+  try {
+    if (host.running || host.installed) {
+      for (const line of describePersist(await removeOurEntries(host), "removed")) {
+        io.out(`${line}\n`);
+      }
+    }
+  } finally {
+    closeFirewalld(host);
+  }
+  const report = await uninstallAll(io.runner, plan.executables, restore);
+  for (const b of report.backends) {
+    if (b.removed.length > 0) {
+      info(
+        io,
+        `removed the iptables installation from IPv${b.family} (${b.mode}): ${b.removed.length} entries`,
+      );
+    }
+  }
+}
+
+/**
+ * `install --backend nftables`: one `nft -f` replaces our table for both
+ * families; our iptables rules (either backend, ours or kumactl's) go only
+ * after that succeeded. If they cannot go, the table is put back as it was.
+ */
+export async function installWithNftables(
+  config: Config,
+  io: CliIo,
+  plan: InstallPlan,
+  restore: Parameters<typeof uninstallAll>[2],
+): Promise<number> {
+  const script = plan.nftScript!;
+  if (config.dryRun) {
+    io.out(script);
+    return EXIT.OK;
+  }
+  let nft: string;
+  try {
+    nft = await preflight(config, io, plan);
+  } catch (e) {
+    throw asUserError(e);
+  }
+  const guards = lockoutWarnings(config, {
+    listeningPorts: await listeningTcpPorts(io.runner),
+    firewalldRunning: false,
+  });
+  for (const w of guards) warn(io, w);
+
+  const previous = (await readOurTable(io.runner, nft)).table
+    ? await saveOurTable(io.runner, nft)
+    : undefined;
+  // One transaction: an interrupt cannot split it, so it is only noted.
+  let interrupted = false;
+  const stopListening = io.onInterrupt(() => {
+    interrupted = true;
+    warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
+  });
+  try {
+    info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
+    await runNftScript(io.runner, nft, script).catch((e) => {
+      throw asUserError(e);
+    });
+    if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
+    try {
+      if (interrupted) throw new Error("interrupted");
+      await removeIptablesLeftovers(io, plan, restore);
+    } catch (e) {
+      await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
+      throw new UserError(
+        `${(e as Error).message}; the nft table was put back as it was before this install ` +
+          `(${previous === undefined ? "none" : "the earlier version"})`,
+      );
+    }
+  } finally {
+    stopListening();
+  }
+  const rules = plan.families.reduce(
+    (n, f) => n + f.ruleSet.tables.reduce((m, t) => m + t.rules.length, 0),
+    0,
+  );
+  io.out(
+    `IPv${plan.families.map((f) => f.family).join("+IPv")}: installed nft table ${TABLE} ` +
+      `(from ${rules} rules)\n`,
+  );
+  return EXIT.OK;
+}
+
+/**
+ * Removes our nft table, if nft exists and the table is provably ours. For
+ * uninstall and for an install with `--backend iptables`. Returns the number
+ * of rules it held.
+ */
+export async function removeNftTable(io: CliIo, dryRun: boolean): Promise<number> {
+  let nft: string;
+  try {
+    nft = await findNft(io.runner);
+  } catch {
+    return 0; // no nft: no table of ours can exist
+  }
+  try {
+    const { removed } = await removeOurTable(io.runner, nft, { dryRun });
+    if (removed > 0) {
+      io.out(
+        `nftables (${TABLE}): ${
+          dryRun ? "would remove" : "removed"
+        } the table (${removed} rules)\n`,
+      );
+    }
+    return removed;
+  } catch (e) {
+    throw asUserError(e);
+  }
+}
+
+/** For `status`: what the config would install in our nft table, per family. */
+export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamily[] {
+  const expected = expectedLines(plan.families.map((f) => f.ruleSet), nftOptionsFor(config));
+  return plan.families.map((f) => ({
+    family: f.family,
+    mode: "nftables",
+    expected: expected.get(f.family) ?? new Map(),
+  }));
+}
+
+/**
+ * For `status`: what our nft table holds, per family, from `nft -j`. No nft,
+ * or no table: nothing. A table of our name that is not provably ours is
+ * named in a warning and not counted.
+ */
+export async function liveNftables(io: CliIo): Promise<LiveBackend[]> {
+  let nft: string;
+  try {
+    nft = await findNft(io.runner);
+  } catch {
+    return [];
+  }
+  try {
+    const found = await readOurTable(io.runner, nft);
+    if (!found.table) return [];
+    if (found.notOurs) {
+      warn(io, `an nft table ${TABLE} exists, but ${found.notOurs}: not counted as ours`);
+      return [];
+    }
+    return [...liveLines(found.table)].map(([family, rules]) => ({
+      family,
+      mode: "nftables" as const,
+      rules,
+    }));
+  } catch (e) {
+    warn(io, `cannot read the nftables state: ${(e as Error).message}`);
+    return [];
+  }
+}
