@@ -3,7 +3,7 @@
  * in the world's host namespace (../world), then TCP and DNS probes in both
  * families tell who answered: the stand-in sidecar (redirected, with the
  * original destination) or the real server (direct). Run on the nft and the
- * legacy backend, one world each.
+ * legacy backend and with `--backend nftables`, one world each.
  *
  * For each scenario: install, probe, install again (the saved rules must not
  * change, and traffic must still be redirected), uninstall, and then every
@@ -202,22 +202,52 @@ function adminRules(): string {
   return ["nat", "raw", "mangle", "filter"].map((t) => `*${t}\n${rule}\nCOMMIT\n`).join("");
 }
 
-async function prepare(w: World, mode: "nft" | "legacy"): Promise<void> {
+/** An admin's own inet table, which the nftables backend must leave byte-identical. */
+const ADMIN_INET = `table inet admin {
+	chain output {
+		type filter hook output priority 0; policy accept;
+		tcp dport 7 counter accept comment "admin rule"
+	}
+}
+`;
+
+/**
+ * The whole nftables ruleset (iptables-nft's tables, the admin's, ours), one
+ * table a block, sorted: nft lists tables in creation order, and a
+ * re-install re-creates ours.
+ */
+async function ruleset(ns: Netns): Promise<string> {
+  const text = await ns.exec("nft", ["list", "ruleset"]);
+  return text.split(/\n(?=table )/).map((t) => t.trimEnd()).sort().join("\n");
+}
+
+async function prepare(w: World, mode: "nft" | "legacy" | "nftables"): Promise<void> {
+  if (mode === "nftables") await w.host.exec("nft", ["-f", "-"], ADMIN_INET);
   for (const f of [4, 6] as const) {
-    await w.host.exec(tools(mode, f).restore, ["--noflush"], adminRules());
+    // iptables-nft's `ip nat` and friends: foreign tables for the nftables backend.
+    await w.host.exec(
+      tools(mode === "legacy" ? "legacy" : "nft", f).restore,
+      ["--noflush"],
+      adminRules(),
+    );
     const [addr, len] = f === 4 ? [EXCLUDED_IP[4], 32] : [EXCLUDED_IP[6], 128];
     await w.peer.exec("ip", [f === 4 ? "-4" : "-6", "addr", "add", `${addr}/${len}`, "dev", "lo"]);
   }
 }
 
-for (const mode of MODES) {
+for (const mode of [...MODES, "nftables" as const]) {
   Deno.test(`kuma-tproxy install redirects real traffic, uninstall restores it (${mode})`, async (t) => {
     await withWorld(async (w) => {
       await prepare(w, mode);
-      const backendFlags = mode === "legacy" ? LEGACY_FLAGS : [];
+      const backendFlags = mode === "legacy"
+        ? LEGACY_FLAGS
+        : mode === "nftables"
+        ? ["--backend", "nftables"]
+        : [];
       const cli = (args: string[], env?: Record<string, string>) =>
         runCli([...args, ...backendFlags], { netns: w.host, env: { ...w.toolEnv(), ...env } });
       const pristine = await saves(w.host);
+      const pristineRuleset = await ruleset(w.host);
       assertEquals(await probeAll(w), expected(w, []), "before any install");
 
       for (const s of SCENARIOS) {
@@ -227,21 +257,35 @@ for (const mode of MODES) {
             assertEquals(first.code, 0, first.stderr);
             assertEquals(await probeAll(w), expected(w, s.redirects), "after install");
             const installed = await saves(w.host);
+            const installedRuleset = await ruleset(w.host);
             // The rules went to the backend under test, in both families, and only there.
             for (const [key, save] of Object.entries(installed)) {
               const ours = key.startsWith(`${mode}/`);
               assertEquals(save.includes(":KUMA_MESH_"), ours, `KUMA_MESH chains in ${key}`);
             }
+            assertEquals(
+              installedRuleset.includes("table inet kuma_mesh_transparent_proxy {"),
+              mode === "nftables",
+              "our nft table",
+            );
 
             const again = await cli(["install", ...s.flags], s.env);
             assertEquals(again.code, 0, again.stderr);
             assertEquals(await saves(w.host), installed, "a second install changed the rules");
+            // (iptables-nft's own rules count packets, so only our table is compared.)
+            if (mode === "nftables") {
+              assertEquals(await ruleset(w.host), installedRuleset, "a second install changed nft");
+            }
             assertEquals(await probeAll(w), expected(w, s.redirects), "after re-install");
           } finally {
             const removed = await cli(["uninstall"]);
             assertEquals(removed.code, 0, removed.stderr);
           }
           assertEquals(await saves(w.host), pristine, "iptables-save after uninstall");
+          if (mode === "nftables") {
+            // Foreign tables (iptables-nft's, the admin's inet one) byte-identical.
+            assertEquals(await ruleset(w.host), pristineRuleset, "nft list ruleset after uninstall");
+          }
           assertEquals(await probeAll(w), expected(w, []), "after uninstall");
         });
       }
