@@ -38,7 +38,8 @@ export async function findNft(runner: Runner): Promise<string> {
   throw new NftError(
     "not_found",
     "the nftables backend needs the nft command (Debian/RHEL package nftables); none answered " +
-      `in PATH or at ${DEFAULT_PATH_DIRS.join(", ")}: install it, or use --backend iptables`,
+      `in PATH or at ${DEFAULT_PATH_DIRS.join(", ")}: install it, or use --backend iptables. ` +
+      "Nothing was changed.",
   );
 }
 

@@ -1,0 +1,303 @@
+/**
+ * `--backend nftables` through the real CLI in throw-away namespaces:
+ * foreign nft tables stay byte-identical, a table that only looks like ours
+ * is refused, missing pieces fail before anything changes, a failure after
+ * the nft transaction puts the previous state back, and switching backends
+ * leaves rules in one place only.
+ *
+ * Faults are injected by a wrapper bind-mounted over /usr/sbin/nft in a
+ * private mount namespace (`unshare -m`), so the machine's nft is never
+ * touched. Needs root, `ip netns` and unshare (run with --allow-all).
+ */
+import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { type Netns, withNetns } from "../world/netns.ts";
+import { snapshot, tools } from "./iptables_fixtures.ts";
+import {
+  addIPv6,
+  type CliResult,
+  ensureKumaDp,
+  KUMA_TPROXY,
+  REPO_ROOT,
+  runCli,
+} from "./cli_run.ts";
+
+const KUMA_DP = ["--kuma-dp-user", "5678"];
+const NFT = ["--backend", "nftables"];
+const OUR_TABLE = "table inet kuma_mesh_transparent_proxy {";
+
+/** The nft ruleset, one table a block, sorted (nft lists tables in creation order). */
+async function ruleset(ns: Netns): Promise<string> {
+  const text = await ns.exec("nft", ["list", "ruleset"]);
+  return text.split(/\n(?=table )/).map((t) => t.trimEnd()).filter((t) => t !== "").sort()
+    .join("\n");
+}
+
+/** iptables (nft backend, both families) and the nft ruleset: everything a run may change. */
+async function state(ns: Netns): Promise<string> {
+  return [
+    await snapshot(ns, tools("nft", 4)),
+    await snapshot(ns, tools("nft", 6)),
+    await ruleset(ns),
+  ].join("\n=====\n");
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Runs the CLI in `ns` with `wrapper` (a bash script body; `$REAL` is the
+ * real nft) mounted over /usr/sbin/nft in a private mount namespace.
+ * `allowAll` runs src/main.ts with --allow-all, for executables in a temp dir.
+ */
+async function cliWithNft(
+  ns: Netns,
+  wrapper: string,
+  args: string[],
+  allowAll = false,
+): Promise<CliResult> {
+  const dir = await Deno.makeTempDir({ prefix: "ktp-nftwrap-" });
+  try {
+    await Deno.writeTextFile(`${dir}/nft.real`, "");
+    await Deno.writeTextFile(`${dir}/nft`, `#!/bin/bash\nREAL=${dir}/nft.real\n${wrapper}\n`);
+    await Deno.chmod(`${dir}/nft`, 0o755);
+    const cli = allowAll
+      ? [`${REPO_ROOT}/scripts/deno`, "run", "--quiet", "--allow-all", `${REPO_ROOT}/src/main.ts`]
+      : [KUMA_TPROXY];
+    const script = `mount --bind /usr/sbin/nft ${dir}/nft.real && ` +
+      `mount --bind ${dir}/nft /usr/sbin/nft && exec ip netns exec ${ns.name} "$@"`;
+    const out = await new Deno.Command("unshare", {
+      args: ["-m", "--propagation", "private", "sh", "-c", script, "sh", ...cli, ...args],
+      clearEnv: true,
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: Deno.env.get("HOME") ?? "/root" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Passes everything through, except what `when` (a bash test on "$*" and $input) selects. */
+function failing(when: string, stderr: string): string {
+  return `input=""
+if [[ " $* " == *" -f "* ]]; then input=$(cat); fi
+if ${when}; then echo ${JSON.stringify(stderr)} >&2; exit 1; fi
+if [[ " $* " == *" -f "* ]]; then printf '%s' "$input" | exec "$REAL" "$@"; fi
+exec "$REAL" "$@"`;
+}
+
+const ADMIN_TABLES = `table inet admin {
+\tset blocked {
+\t\ttype ipv4_addr
+\t\tflags interval
+\t\telements = { 192.0.2.0/24 }
+\t}
+
+\tchain input {
+\t\ttype filter hook input priority 0; policy accept;
+\t\tip saddr @blocked drop comment "admin"
+\t}
+}
+table inet kuma_mesh_transparent_proxyX {
+\tchain c {
+\t\tmeta l4proto tcp return comment "kuma/mesh/transparent/proxyX admin"
+\t}
+}
+table ip kuma_mesh_transparent_proxy {
+\tchain c {
+\t\tmeta l4proto tcp return comment "kuma/mesh/transparent/proxy/same name, other family"
+\t}
+}
+`;
+
+/** A foreign `ip nat` table as iptables-nft makes it. */
+const IPTABLES_NAT = `*nat
+-A OUTPUT -p tcp --dport 9999 -m comment --comment "admin nat" -j RETURN
+-A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 80
+COMMIT
+`;
+
+Deno.test("nftables backend: foreign nft tables (admin inet, iptables-nft ip nat, look-alikes) stay byte-identical", async () => {
+  await ensureKumaDp();
+  await withNetns("nftforeign", async (ns) => {
+    await addIPv6(ns);
+    await ns.exec("nft", ["-f", "-"], ADMIN_TABLES);
+    await ns.exec("iptables-nft-restore", ["--noflush"], IPTABLES_NAT);
+    const before = await state(ns);
+    const install = await runCli(["install", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(install.code, 0, install.stderr);
+    const installed = await ruleset(ns);
+    assertStringIncludes(installed, OUR_TABLE);
+    // Everything else is as it was: our table is one more block.
+    assertEquals(
+      installed.split(/\n(?=table )/).filter((t) => !t.startsWith(OUR_TABLE)).join("\n"),
+      before.split("\n=====\n")[2],
+    );
+    const uninstall = await runCli(["uninstall"], { netns: ns });
+    assertEquals(uninstall.code, 0, uninstall.stderr);
+    assertStringIncludes(uninstall.stdout, "nftables (inet kuma_mesh_transparent_proxy): removed");
+    assertEquals(await state(ns), before);
+  });
+});
+
+Deno.test("nftables backend: a table with our name but a foreign rule is refused by install and uninstall", async () => {
+  await ensureKumaDp();
+  await withNetns("nftnotours", async (ns) => {
+    const first = await runCli(["install", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(first.code, 0, first.stderr);
+    await ns.exec("nft", [
+      'add rule inet kuma_mesh_transparent_proxy nat_output tcp dport 2222 accept comment "kuma/mesh/transparent/proxyX admin"',
+    ]);
+    const before = await state(ns);
+    const install = await runCli(["install", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(install.code, 1, install.stderr);
+    assertStringIncludes(install.stderr, "do not carry our comment");
+    const uninstall = await runCli(["uninstall"], { netns: ns });
+    assertEquals(uninstall.code, 1, uninstall.stderr);
+    assertStringIncludes(uninstall.stderr, "left alone");
+    assertEquals(await state(ns), before);
+  });
+});
+
+Deno.test("nftables backend: missing nft, a kernel without inet nat, a missing module or a failing nft -f change nothing", async (t) => {
+  await ensureKumaDp();
+  await withNetns("nftmissing", async (ns) => {
+    await addIPv6(ns);
+    // The earlier installation every failure must leave exactly as it is.
+    const old = await runCli(["install", ...NFT, ...KUMA_DP, "--exclude-outbound-ports", "25"], {
+      netns: ns,
+    });
+    assertEquals(old.code, 0, old.stderr);
+    const before = await state(ns);
+    const cases: [string, string, string][] = [
+      ["no nft binary", `echo "nft: not found" >&2; exit 127`, "needs the nft command"],
+      [
+        "kernel without inet nat",
+        failing(
+          `[[ " $* " == *" --check "* && "$input" == *_probe* ]]`,
+          "Error: Could not process rule: Operation not supported",
+        ),
+        "cannot do nat in nftables inet tables",
+      ],
+      [
+        "missing module",
+        failing(
+          `[[ " $* " == *" --check "* && "$input" == *"ct zone set"* ]]`,
+          "Error: Could not process rule: No such file or directory",
+        ),
+        "missing nftables module",
+      ],
+      [
+        "nft -f fails",
+        failing(
+          `[[ " $* " != *" --check "* && "$input" == *"delete table"* ]]`,
+          "Error: injected failure",
+        ),
+        "nft -f failed, nothing was changed",
+      ],
+    ];
+    for (const [name, wrapper, says] of cases) {
+      await t.step(name, async () => {
+        const r = await cliWithNft(ns, wrapper, [
+          "install",
+          ...NFT,
+          ...KUMA_DP,
+          "--redirect-dns-port",
+          "15053",
+          "--redirect-all-dns-traffic",
+        ]);
+        assertEquals(r.code, 1, r.stderr);
+        assertStringIncludes(r.stderr, says);
+        assertStringIncludes(r.stderr.toLowerCase(), "nothing was changed");
+        assertEquals(await state(ns), before);
+      });
+    }
+  });
+});
+
+Deno.test("nftables backend: when our iptables rules cannot be removed after the transaction, the nft table is put back", async () => {
+  await ensureKumaDp();
+  const dir = await Deno.makeTempDir({ prefix: "ktp-nftrollback-" });
+  try {
+    const restore = `${dir}/iptables-restore`;
+    // Fails the real removal; --test and --version pass.
+    await Deno.writeTextFile(
+      restore,
+      `#!/bin/bash\ncase " $* " in *" --test "*|*" --version "*) ;; *) echo "iptables-restore: line 2 failed" >&2; exit 1;; esac\nexec /usr/sbin/iptables-nft-restore "$@"\n`,
+    );
+    await Deno.chmod(restore, 0o755);
+    const exes = [
+      "iptables:/usr/sbin/iptables-nft",
+      "iptables-save:/usr/sbin/iptables-nft-save",
+      `iptables-restore:${restore}`,
+    ].join(",");
+    await withNetns("nftrollback", async (ns) => {
+      const v4 = ["--ip-family-mode", "ipv4"];
+      const old = await runCli(["install", ...KUMA_DP, ...v4], { netns: ns });
+      assertEquals(old.code, 0, old.stderr);
+      const before = await state(ns);
+      const r = await cliWithNft(
+        ns,
+        `exec "$REAL" "$@"`,
+        [
+          "install",
+          ...NFT,
+          ...KUMA_DP,
+          ...v4,
+          "--iptables-executables",
+          exes,
+          "--max-retries",
+          "0",
+        ],
+        true,
+      );
+      assertEquals(r.code, 1, r.stderr);
+      assertStringIncludes(
+        r.stderr,
+        "the nft table was put back as it was before this install (none)",
+      );
+      assertEquals(await state(ns), before);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("nftables backend: switching backends moves the rules, ours and kumactl's, to one place", async () => {
+  await ensureKumaDp();
+  await withNetns("nftswitch", async (ns) => {
+    await addIPv6(ns);
+    // iptables creates its nat tables and leaves them: have them from the start.
+    await ns.exec("iptables-nft-restore", ["--noflush"], IPTABLES_NAT);
+    await ns.exec("ip6tables-nft-restore", ["--noflush"], IPTABLES_NAT);
+    const pristine = await state(ns);
+    const ipt = await runCli(["install", ...KUMA_DP], { netns: ns });
+    assertEquals(ipt.code, 0, ipt.stderr);
+    assert((await snapshot(ns, tools("nft", 6))).includes(":KUMA_MESH_OUTBOUND"));
+    const nft = await runCli(["install", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(nft.code, 0, nft.stderr);
+    assertStringIncludes(nft.stderr, "removed the iptables installation from IPv6 (nft)");
+    for (const f of [4, 6] as const) {
+      assert(!(await snapshot(ns, tools("nft", f))).includes("KUMA_MESH"), `IPv${f} iptables`);
+    }
+    const status = await runCli(["status", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(status.code, 0, status.stdout + status.stderr);
+    assertEquals(
+      status.stdout,
+      "IPv4: installed (nftables), matches config\nIPv6: installed (nftables), matches config\n",
+    );
+    // status under the other backend sees the table as drift.
+    const other = await runCli(["status", ...KUMA_DP], { netns: ns });
+    assertEquals(other.code, 3, other.stdout);
+    const back = await runCli(["install", ...KUMA_DP], { netns: ns });
+    assertEquals(back.code, 0, back.stderr);
+    assert(!(await ruleset(ns)).includes(OUR_TABLE), "our nft table after --backend iptables");
+    const removed = await runCli(["uninstall"], { netns: ns });
+    assertEquals(removed.code, 0, removed.stderr);
+    assertEquals(await state(ns), pristine);
+  });
+});
