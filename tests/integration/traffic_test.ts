@@ -284,7 +284,11 @@ for (const mode of [...MODES, "nftables" as const]) {
           assertEquals(await saves(w.host), pristine, "iptables-save after uninstall");
           if (mode === "nftables") {
             // Foreign tables (iptables-nft's, the admin's inet one) byte-identical.
-            assertEquals(await ruleset(w.host), pristineRuleset, "nft list ruleset after uninstall");
+            assertEquals(
+              await ruleset(w.host),
+              pristineRuleset,
+              "nft list ruleset after uninstall",
+            );
           }
           assertEquals(await probeAll(w), expected(w, []), "after uninstall");
         });

@@ -21,6 +21,8 @@ export interface FirewalldWorldOptions {
   rfc3964Ipv4?: boolean;
   /** Initial direct.xml content; none when omitted. */
   directXml?: string;
+  /** Sets FirewallBackend in firewalld.conf; stock (nftables) when omitted. */
+  firewallBackend?: "nftables" | "iptables";
   /**
    * Run firewalld in this existing namespace (e.g. a traffic World's host)
    * instead of a new one; the caller owns it and `cleanup()` leaves it.
@@ -81,6 +83,12 @@ export class FirewalldWorld {
         conf = /^RFC3964_IPv4=/m.test(conf)
           ? conf.replace(/^RFC3964_IPv4=.*$/m, line)
           : `${conf}\n${line}\n`;
+      }
+      if (options.firewallBackend !== undefined) {
+        conf = conf.replace(/^FirewallBackend=.*$/m, `FirewallBackend=${options.firewallBackend}`);
+        if (!conf.includes(`FirewallBackend=${options.firewallBackend}`)) {
+          conf += `\nFirewallBackend=${options.firewallBackend}\n`;
+        }
       }
       await Deno.writeTextFile(world.firewalldConfPath, conf);
       if (options.directXml !== undefined) {

@@ -27,6 +27,8 @@ export interface FirewalldHostOptions {
   directXml?: string;
   /** false: no /etc/firewalld and nothing on the bus. Default true. */
   installed?: boolean;
+  /** FirewallBackend in firewalld.conf; stock (nftables) when omitted. */
+  firewallBackend?: "nftables" | "iptables";
 }
 
 const decoder = new TextDecoder();
@@ -133,6 +135,7 @@ export class FirewalldHost {
           ns: world.host,
           rfc3964Ipv4: options.rfc3964Ipv4,
           directXml: options.directXml,
+          firewallBackend: options.firewallBackend,
         });
         await mnt.sh(`
           mount --bind '${fw.configDir}' /etc/firewalld

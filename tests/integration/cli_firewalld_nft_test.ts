@@ -1,0 +1,143 @@
+/**
+ * `--backend nftables` beside a real firewalld 1.3 (both FirewallBackend
+ * values) on its own bus (../world/firewalld_host.ts), judged by real traffic
+ * in both families. firewalld deletes and rebuilds only its own tables at
+ * reload (firewalld `nftables.py` flushes `inet firewalld`, `ip firewalld`
+ * and `ip6 firewalld` by name; its iptables backend flushes the iptables
+ * tables), so our inet table must survive `--reload`, `--complete-reload`
+ * and a restart, and firewalld's filtering must still apply to what we
+ * redirect.
+ *
+ * Needs root, `ip netns`, unshare/nsenter and firewalld (run with --allow-all).
+ */
+import { assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
+import { type FirewalldHost, withFirewalldHost } from "../world/firewalld_host.ts";
+import { APP_UID, NAMES, PORTS, sidecarReply } from "../world/world.ts";
+
+type Family = 4 | 6;
+const INSTALL = ["install", "--backend", "nftables", "--kuma-dp-user", "5678"];
+
+async function probe(h: FirewalldHost, f: Family): Promise<[string, string]> {
+  const w = h.world;
+  return [
+    await w.connect("peer", null, w.addr("host", f), PORTS.hostApp),
+    await w.connect("host", APP_UID, w.addr("peer", f), PORTS.peerService),
+  ];
+}
+
+async function assertRedirected(h: FirewalldHost, when: string) {
+  const w = h.world;
+  for (const f of [4, 6] as const) {
+    assertEquals(await probe(h, f), [
+      sidecarReply(PORTS.inbound, w.addr("host", f), PORTS.hostApp),
+      sidecarReply(PORTS.outbound, w.addr("peer", f), PORTS.peerService),
+    ], `${when}: IPv${f} must be redirected to the sidecar`);
+  }
+}
+
+/** The nft ruleset without our table, one table a block, sorted, counters zeroed (firewalld's iptables backend counts). */
+async function othersTables(h: FirewalldHost): Promise<string> {
+  const text = (await h.world.host.exec("nft", ["list", "ruleset"]))
+    .replace(/counter packets \d+ bytes \d+/g, "counter");
+  return text.split(/\n(?=table )/).map((t) => t.trimEnd())
+    .filter((t) => t !== "" && !t.startsWith("table inet kuma_mesh_transparent_proxy {"))
+    .sort().join("\n");
+}
+
+function assertOk(r: { code: number; stdout: string; stderr: string }, what: string) {
+  assertEquals(r.code, 0, `${what} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+}
+
+for (const backend of ["nftables", "iptables"] as const) {
+  Deno.test({
+    name: `nftables backend beside firewalld (FirewallBackend=${backend}): survives reload, ` +
+      "complete-reload and restart; firewalld still filters redirected traffic",
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: () =>
+      withFirewalldHost({ rfc3964Ipv4: false, firewallBackend: backend }, async (h) => {
+        const fw = h.firewalld;
+        assertEquals(await fw.start(), "running");
+        const firewalldOwn = await othersTables(h);
+        const install = await h.cli(INSTALL);
+        assertOk(install, "install");
+        // No firewalld warning: its reloads leave our table alone.
+        assertEquals(install.stderr.includes("--store-firewalld"), false, install.stderr);
+        assertEquals(await othersTables(h), firewalldOwn, "firewalld's tables after install");
+        await assertRedirected(h, "after install");
+
+        await fw.reload();
+        await assertRedirected(h, "after firewall-cmd --reload");
+        const complete = await fw.firewallCmd(["--complete-reload"]);
+        assertEquals(complete.code, 0, complete.stderr);
+        await assertRedirected(h, "after firewall-cmd --complete-reload");
+        await fw.stop();
+        assertEquals(await fw.start(), "running");
+        await assertRedirected(h, "after a firewalld restart");
+        const status = await h.cli(["status", ...INSTALL.slice(1)]);
+        assertOk(status, "status");
+
+        // firewalld's own filtering sees redirected traffic, by its new
+        // destination: a policy from the host rejecting 127.0.0.1:15001
+        // stops the app's redirected connection. (Inbound, firewalld accepts
+        // `ct status dnat` before its zones, for any REDIRECT: a zone cannot
+        // drop what either backend redirected to the sidecar.)
+        const policy = ["--permanent", "--policy=ktpout"];
+        for (
+          const args of [
+            ["--permanent", "--new-policy=ktpout"],
+            [...policy, "--add-ingress-zone=HOST"],
+            [...policy, "--add-egress-zone=ANY"],
+            [
+              ...policy,
+              '--add-rich-rule=rule family="ipv4" destination address="127.0.0.1" ' +
+              'port port="15001" protocol="tcp" reject',
+            ],
+          ]
+        ) {
+          const r = await fw.firewallCmd(args);
+          assertEquals(r.code, 0, `firewall-cmd ${args.join(" ")}: ${r.stderr}`);
+        }
+        await fw.reload();
+        const w = h.world;
+        const rejected = await w.connect("host", APP_UID, w.addr("peer", 4), PORTS.peerService);
+        assertStringIncludes(rejected, "error", "firewalld's policy did not see the redirect");
+        const removed = await fw.firewallCmd(["--permanent", "--delete-policy=ktpout"]);
+        assertEquals(removed.code, 0, removed.stderr);
+        await fw.reload();
+        await assertRedirected(h, "after the policy is gone");
+
+        const before = await othersTables(h);
+        assertOk(await h.cli(["uninstall"]), "uninstall");
+        assertEquals(await othersTables(h), before, "firewalld's tables after uninstall");
+        assertEquals(await probe(h, 4), [NAMES.hostApp, NAMES.peerService], "after uninstall");
+      }),
+  });
+}
+
+Deno.test({
+  name:
+    "nftables backend: RFC3964_IPv4=yes refuses dual-stack; --store-firewalld is refused as not needed",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({}, async (h) => {
+      assertEquals(await h.firewalld.start(), "running");
+      const before = await othersTables(h);
+      const refused = await h.cli(INSTALL);
+      assertNotEquals(refused.code, 0, refused.stdout);
+      assertStringIncludes(refused.stderr, "RFC3964_IPv4");
+      const stored = await h.cli([...INSTALL, "--store-firewalld", "--ip-family-mode", "ipv4"]);
+      assertEquals(stored.code, 2, stored.stderr);
+      assertStringIncludes(stored.stderr, "the nftables backend does not need it");
+      assertStringIncludes(stored.stderr, "--store-systemd");
+      assertEquals(
+        await h.world.host.exec("nft", ["list", "tables"]).then((t) => t.includes("kuma_mesh")),
+        false,
+      );
+      assertEquals(await othersTables(h), before);
+      const v4 = await h.cli([...INSTALL, "--ip-family-mode", "ipv4"]);
+      assertOk(v4, "install --ip-family-mode ipv4");
+      assertOk(await h.cli(["uninstall"]), "uninstall");
+    }),
+});
