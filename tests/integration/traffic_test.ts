@@ -135,6 +135,16 @@ interface Scenario {
   redirects: ProbeName[];
 }
 
+/** Every TCP probe that a default install redirects (all but kuma-dp's own). */
+const ALL_TCP: ProbeName[] = [
+  "inbound to the app",
+  "inbound to port 8081",
+  "outbound from the app",
+  "outbound to port 9091",
+  "outbound to the extra IP",
+  "outbound from UID 5680",
+];
+
 /** A case of tests/cases.ts, run with the kuma-dp UID instead of its name. */
 function fromCase(name: string, redirects: ProbeName[]): Scenario {
   const c = getCase(name);
@@ -163,6 +173,16 @@ const SCENARIOS: Scenario[] = [
   ]),
   // Inbound includes 8080 only; outbound includes 80 and 443, none of ours.
   fromCase("include-ports", ["inbound to the app"]),
+  // The nftables backend turns insertRedirectInsteadOfAppend into chain
+  // priorities, the log and the conntrack-INVALID drop into nft statements.
+  fromCase("inbound-insert", [...ALL_TCP, "DNS from the app"]),
+  fromCase("logs", ALL_TCP),
+  fromCase("drop-invalid", ALL_TCP),
+  {
+    name: "DNS capture-all",
+    flags: ["--kuma-dp-user", String(KUMA_DP_UID), "--redirect-all-dns-traffic"],
+    redirects: [...ALL_TCP, "DNS from the app"],
+  },
 ];
 
 /** Every probe in both families, run at once; returns `"<probe> IPv<f>" -> reply`. */
