@@ -121,6 +121,38 @@ const PROBES = {
     NAMES.peerService,
     PORTS.outbound,
   ),
+  // The loopback rules: local traffic to the host's own address leaves via
+  // lo; kuma-dp's goes to the inbound listener, anyone else's goes direct.
+  "kuma-dp to the host address": tcp(
+    "host",
+    KUMA_DP_UID,
+    host,
+    PORTS.hostApp,
+    NAMES.hostApp,
+    PORTS.inbound,
+  ),
+  // Envoy's inbound passthrough connects from 127.0.0.6 / ::6: never redirected again.
+  "kuma-dp from the passthrough address": {
+    run: (w, f) =>
+      w.connect(
+        "host",
+        KUMA_DP_UID,
+        host(w, f),
+        PORTS.hostApp,
+        "tcp",
+        f === 4 ? "127.0.0.6" : "::6",
+      ),
+    direct: () => NAMES.hostApp,
+    redirected: (w, f) => sidecarReply(PORTS.inbound, host(w, f), PORTS.hostApp),
+  },
+  "app to the host address": tcp(
+    "host",
+    APP_UID,
+    host,
+    PORTS.hostApp,
+    NAMES.hostApp,
+    PORTS.outbound,
+  ),
   "DNS from the app": dns(APP_UID),
   "DNS from kuma-dp": dns(KUMA_DP_UID),
 } satisfies Record<string, Probe>;
@@ -143,6 +175,7 @@ const ALL_TCP: ProbeName[] = [
   "outbound to port 9091",
   "outbound to the extra IP",
   "outbound from UID 5680",
+  "kuma-dp to the host address",
 ];
 
 /** A case of tests/cases.ts, run with the kuma-dp UID instead of its name. */
@@ -162,17 +195,23 @@ const SCENARIOS: Scenario[] = [
       ...["--exclude-outbound-ips", `${EXCLUDED_IP[4]},${EXCLUDED_IP[6]}`],
       ...["--exclude-outbound-ports-for-uids", String(EXCLUDED_UID)],
     ],
-    redirects: ["inbound to the app", "outbound from the app", "DNS from the app"],
+    redirects: [
+      "inbound to the app",
+      "outbound from the app",
+      "DNS from the app",
+      "kuma-dp to the host address",
+    ],
   },
   fromCase("outbound-disabled", ["inbound to the app", "inbound to port 8081"]),
   fromCase("inbound-disabled", [
+    "kuma-dp to the host address",
     "outbound from the app",
     "outbound to port 9091",
     "outbound to the extra IP",
     "outbound from UID 5680",
   ]),
   // Inbound includes 8080 only; outbound includes 80 and 443, none of ours.
-  fromCase("include-ports", ["inbound to the app"]),
+  fromCase("include-ports", ["inbound to the app", "kuma-dp to the host address"]),
   // The nftables backend turns insertRedirectInsteadOfAppend into chain
   // priorities, the log and the conntrack-INVALID drop into nft statements.
   fromCase("inbound-insert", [...ALL_TCP, "DNS from the app"]),
@@ -242,6 +281,8 @@ async function ruleset(ns: Netns): Promise<string> {
 }
 
 async function prepare(w: World, mode: "nft" | "legacy" | "nftables"): Promise<void> {
+  // Envoy's IPv6 passthrough source; install adds it too, and never removes it.
+  await w.host.exec("ip", ["-6", "addr", "add", "::6/128", "dev", "lo"]);
   if (mode === "nftables") await w.host.exec("nft", ["-f", "-"], ADMIN_INET);
   for (const f of [4, 6] as const) {
     // iptables-nft's `ip nat` and friends: foreign tables for the nftables backend.

@@ -1,7 +1,7 @@
 """Client side of the traffic world (stdlib only). Prints one line and exits 0,
 or prints "error: <reason>" and exits 1, always within --timeout seconds.
 
-  probe.py tcp ADDR PORT     the line the server sent
+  probe.py tcp ADDR PORT [--source ADDR]   the line the server sent
   probe.py udp ADDR PORT     the reply to one datagram
   probe.py dns SERVER NAME [--type A|AAAA] [--port 53]   the first answer's address
 """
@@ -17,8 +17,9 @@ def family_of(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
-def tcp(addr, port, timeout):
-    with socket.create_connection((addr, port), timeout=timeout) as s:
+def tcp(addr, port, timeout, source=None):
+    bind = (source, 0) if source else None
+    with socket.create_connection((addr, port), timeout=timeout, source_address=bind) as s:
         data = b""
         while not data.endswith(b"\n"):
             chunk = s.recv(4096)
@@ -61,10 +62,11 @@ def main():
     p.add_argument("--type", default="A", choices=["A", "AAAA"])
     p.add_argument("--port", type=int, default=53)
     p.add_argument("--timeout", type=float, default=3.0)
+    p.add_argument("--source", help="local address to connect from (tcp)")
     a = p.parse_args()
     try:
         if a.mode == "tcp":
-            out = tcp(a.target, int(a.arg), a.timeout)
+            out = tcp(a.target, int(a.arg), a.timeout, a.source)
         elif a.mode == "udp":
             out = udp(a.target, int(a.arg), b"ping\n", a.timeout).decode().strip()
         else:

@@ -223,7 +223,8 @@ export class World {
   /**
    * Connects from `fromNs` as `asUid` (`null`: root) to `addr:port` and
    * returns the line the server sent back, or `"error: <reason>"` (refused,
-   * timeout, ...). Never takes more than a few seconds.
+   * timeout, ...). `source` binds the local address (TCP). Never takes more
+   * than a few seconds.
    */
   connect(
     fromNs: Side,
@@ -231,8 +232,10 @@ export class World {
     addr: string,
     port: number,
     proto: Proto = "tcp",
+    source?: string,
   ): Promise<string> {
-    return this.probe(fromNs, asUid, [proto, addr, String(port)]);
+    const from = source === undefined ? [] : ["--source", source];
+    return this.probe(fromNs, asUid, [proto, addr, String(port), ...from]);
   }
 
   /**
