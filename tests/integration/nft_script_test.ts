@@ -5,7 +5,7 @@
 import { assertEquals } from "../assert.ts";
 import { withNetns } from "../world/netns.ts";
 import { CASES } from "../cases.ts";
-import { nftScriptForCase } from "../unit/nftables/cases_golden_test.ts";
+import { nftScriptForCase } from "../unit/nftables/helpers.ts";
 
 for (const c of CASES) {
   Deno.test(`nft accepts the script of case ${c.name}, and a second apply changes nothing`, async () => {
