@@ -20,51 +20,12 @@
  * Run: `deno task bench`, or `./scripts/deno run --allow-all bench/install_bench.ts`.
  * BENCH_RUNS sets the number of timed runs per case (default 10, after 1 warm-up).
  */
-import { Netns, sh } from "../tests/world/netns.ts";
+import { inFreshNetns, median, startBench, timed } from "./_netns.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const cli = `${root}scripts/kuma-tproxy`;
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? "10");
 const WARMUP = 1;
-
-/** Namespaces alive right now, so an interrupt can still delete them. */
-const live = new Set<Netns>();
-
-/** A fresh namespace with lo, and a veth pair carrying IPv4 and IPv6, so install sees a dual-stack host. */
-async function freshNetns(): Promise<Netns> {
-  const ns = await Netns.create("bench");
-  live.add(ns);
-  await ns.exec("ip", ["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
-  await ns.exec("ip", ["addr", "add", "192.0.2.10/24", "dev", "v0"]);
-  // nodad: the address is usable at once instead of after duplicate detection.
-  await ns.exec("ip", ["addr", "add", "fd00:beef::10/64", "dev", "v0", "nodad"]);
-  await ns.exec("ip", ["link", "set", "v0", "up"]);
-  await ns.exec("ip", ["link", "set", "v1", "up"]);
-  return ns;
-}
-
-async function dropNetns(ns: Netns): Promise<void> {
-  live.delete(ns);
-  await ns.destroy();
-}
-
-async function inFreshNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
-  const ns = await freshNetns();
-  try {
-    return await fn(ns);
-  } finally {
-    await dropNetns(ns);
-  }
-}
-
-/** Runs a command in the namespace, timed; throws with stderr if it fails. */
-async function timed(ns: Netns, what: string, cmd: string, args: string[], stdin?: string) {
-  const start = performance.now();
-  const r = await ns.run(cmd, args, stdin);
-  const ms = performance.now() - start;
-  if (r.code !== 0) throw new Error(`${what}: exited ${r.code}: ${r.stderr.trim()}`);
-  return { ms, stdout: r.stdout };
-}
 
 /** The two halves of `install --dry-run` output. */
 interface RuleText {
@@ -106,8 +67,6 @@ interface Figure {
   rules: number;
   backend: string;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function measure(c: Case): Promise<Figure> {
   const text = splitDryRun(
@@ -180,27 +139,7 @@ function thousandExclusions(): string {
   });
 }
 
-async function preconditions(): Promise<string | undefined> {
-  if (Deno.uid() !== 0) return "needs root (it creates network namespaces)";
-  try {
-    await sh("getent", ["passwd", "5678"]);
-  } catch {
-    return "needs a user with UID 5678: useradd -u 5678 -U -M kuma-dp";
-  }
-}
-
-async function cleanupAndExit() {
-  for (const ns of [...live]) await dropNetns(ns);
-  Deno.exit(130);
-}
-
-const why = await preconditions();
-if (why) {
-  console.log(`install: not measured: ${why}`);
-  Deno.exit(0);
-}
-Deno.addSignalListener("SIGINT", cleanupAndExit);
-Deno.addSignalListener("SIGTERM", cleanupAndExit);
+const stopBench = await startBench("install");
 
 const config = await Deno.makeTempFile({ prefix: "ktp-bench-", suffix: ".json" });
 try {
@@ -227,8 +166,6 @@ try {
   }
   if (failed) Deno.exitCode = 1;
 } finally {
-  Deno.removeSignalListener("SIGINT", cleanupAndExit);
-  Deno.removeSignalListener("SIGTERM", cleanupAndExit);
-  for (const ns of [...live]) await dropNetns(ns);
+  await stopBench();
   await Deno.remove(config);
 }

@@ -19,7 +19,8 @@
  *
  * Needs root and a user with UID 5678. Run: `bench/run.sh nftables`.
  */
-import { Netns, sh } from "../tests/world/netns.ts";
+import type { Netns } from "../tests/world/netns.ts";
+import { inFreshNetns, median, startBench, timed } from "./_netns.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const cli = `${root}scripts/kuma-tproxy`;
@@ -30,38 +31,6 @@ const KUMA_DP = ["--kuma-dp-user", "5678"];
 /** Where the app connects: not local, so only the redirect brings it to the listener. */
 const TARGET = "192.0.2.99";
 const OUTBOUND = 15001;
-
-const live = new Set<Netns>();
-
-async function freshNetns(): Promise<Netns> {
-  const ns = await Netns.create("nftbench");
-  live.add(ns);
-  await ns.exec("ip", ["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
-  await ns.exec("ip", ["addr", "add", "192.0.2.10/24", "dev", "v0"]);
-  await ns.exec("ip", ["addr", "add", "fd00:beef::10/64", "dev", "v0", "nodad"]);
-  await ns.exec("ip", ["link", "set", "v0", "up"]);
-  await ns.exec("ip", ["link", "set", "v1", "up"]);
-  return ns;
-}
-
-async function inFreshNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
-  const ns = await freshNetns();
-  try {
-    return await fn(ns);
-  } finally {
-    live.delete(ns);
-    await ns.destroy();
-  }
-}
-
-async function timed(ns: Netns, what: string, cmd: string, args: string[], stdin?: string) {
-  const start = performance.now();
-  const r = await ns.run(cmd, args, stdin);
-  if (r.code !== 0) throw new Error(`${what}: exited ${r.code}: ${r.stderr.trim()}`);
-  return performance.now() - start;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** 1,000 CIDRs, none containing TARGET. */
 const CIDRS = Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
@@ -74,9 +43,13 @@ async function installFigure(name: string, args: string[]): Promise<string> {
   const base: number[] = [];
   for (let i = 0; i < runs + 1; i++) {
     const o = await inFreshNetns((ns) =>
-      timed(ns, "install", cli, ["install", "--backend", "nftables", ...KUMA_DP, ...args])
+      timed(ns, "install", cli, ["install", "--backend", "nftables", ...KUMA_DP, ...args]).then((
+        t,
+      ) => t.ms)
     );
-    const b = await inFreshNetns((ns) => timed(ns, "nft -f", "nft", ["-f", "-"], script));
+    const b = await inFreshNetns((ns) =>
+      timed(ns, "nft -f", "nft", ["-f", "-"], script).then((t) => t.ms)
+    );
     if (i > 0) { // the first round warms up
       ours.push(o);
       base.push(b);
@@ -150,27 +123,7 @@ async function rateFigures(): Promise<string[]> {
   });
 }
 
-async function preconditions(): Promise<string | undefined> {
-  if (Deno.uid() !== 0) return "needs root (it creates network namespaces)";
-  try {
-    await sh("getent", ["passwd", "5678"]);
-  } catch {
-    return "needs a user with UID 5678: useradd -u 5678 -U -M kuma-dp";
-  }
-}
-
-async function cleanupAndExit() {
-  for (const ns of [...live]) await ns.destroy();
-  Deno.exit(130);
-}
-
-const why = await preconditions();
-if (why) {
-  console.log(`nftables: not measured: ${why}`);
-  Deno.exit(0);
-}
-Deno.addSignalListener("SIGINT", cleanupAndExit);
-Deno.addSignalListener("SIGTERM", cleanupAndExit);
+const stopBench = await startBench("nftables");
 const config = await Deno.makeTempFile({ prefix: "ktp-nftbench-", suffix: ".json" });
 try {
   const ports = (from: number) => Array.from({ length: 250 }, (_, i) => from + i);
@@ -187,8 +140,6 @@ try {
   console.log(await installFigure("1,000 exclusions", ["--config", config]));
   for (const line of await rateFigures()) console.log(line);
 } finally {
-  Deno.removeSignalListener("SIGINT", cleanupAndExit);
-  Deno.removeSignalListener("SIGTERM", cleanupAndExit);
-  for (const ns of [...live]) await ns.destroy();
+  await stopBench();
   await Deno.remove(config);
 }
