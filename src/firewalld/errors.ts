@@ -38,6 +38,9 @@ export interface FirewalldErrorDetails {
   firewalldCode?: string;
   /** stderr of a failed command, as it was. */
   stderr?: string;
+  /** Where in `path` the problem is (malformed-direct-xml), counting from 1. */
+  line?: number;
+  column?: number;
   cause?: unknown;
 }
 
@@ -57,6 +60,8 @@ export class FirewalldError extends Error {
   readonly operation?: string;
   readonly firewalldCode?: string;
   readonly stderr?: string;
+  readonly line?: number;
+  readonly column?: number;
 
   constructor(code: FirewalldErrorCode, message: string, details: FirewalldErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -66,5 +71,7 @@ export class FirewalldError extends Error {
     this.operation = details.operation;
     this.firewalldCode = details.firewalldCode;
     this.stderr = details.stderr;
+    this.line = details.line;
+    this.column = details.column;
   }
 }

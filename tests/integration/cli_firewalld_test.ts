@@ -293,6 +293,12 @@ Deno.test({
       const bad = await h.cli([...STORE, "--ip-family-mode", "ipv4"]);
       assertNotEquals(bad.code, 0, bad.stdout);
       assertStringIncludes(bad.stderr, "/etc/firewalld/direct.xml");
+      // The real place, quoted (xml2js said "Line: 0, Column: 24, Char: ").
+      assertStringIncludes(
+        bad.stderr,
+        `is not valid direct.xml: line 3, column 3: the file ends inside the markup that starts ` +
+          `here: "<rule ipv=\\"ipv4\\" table=\\"nat\\""`,
+      );
       assertEquals(bad.stderr.includes("    at "), false, `a stack trace:\n${bad.stderr}`);
       assertEquals(await h.directXml(), malformed, "the malformed file is left as it was");
       assertEquals(await netfilter(h), stopped, "iptables after the malformed refusal");
