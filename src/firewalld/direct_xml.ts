@@ -183,6 +183,25 @@ export function editDirectXml(
 /** What firewalld writes for a new direct.xml (firewall/core/io/direct.py `write`). */
 export const EMPTY_DIRECT_XML = `<?xml version="1.0" encoding="utf-8"?>\n<direct>\n</direct>\n`;
 
+/**
+ * Whether `text` is an empty direct config as firewalld or this tool write
+ * one: an optional XML declaration and a `<direct>` without attributes,
+ * children, comments or text. Such a file means the same to firewalld as no
+ * file, so removal deletes it instead of leaving it behind; anything an
+ * admin wrote into it (a comment, an attribute) keeps it.
+ *
+ * @example
+ * ```ts
+ * import { EMPTY_DIRECT_XML, isEmptyDirectXml } from "./direct_xml.ts";
+ * if (!isEmptyDirectXml(EMPTY_DIRECT_XML) || isEmptyDirectXml("<direct><!-- x --></direct>")) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function isEmptyDirectXml(text: string): boolean {
+  return /^\s*(<\?xml\s[^?]*\?>)?\s*<direct\s*(\/>|>\s*<\/direct\s*>)\s*$/.test(text);
+}
+
 /** Cuts an element; when it is alone on its line, the whole line goes so no blank line is left. */
 function cutElement(text: string, start: number, end: number): string {
   const lineStart = text.lastIndexOf("\n", start - 1) + 1;

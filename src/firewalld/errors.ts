@@ -25,6 +25,15 @@ export type FirewalldErrorCode =
   | "rollback-failed"
   /** Dual stack on a host whose firewalld rejects IPv6 redirected to ::1. */
   | "rfc3964-ipv4"
+  /** direct.xml is a symbolic link: refused before anything changed (see direct_xml_file.ts). */
+  | "symlink"
+  /** DBUS_SYSTEM_BUS_ADDRESS names a bus the binary may not connect to (see bus.ts). */
+  | "bus-address"
+  /**
+   * firewalld left the bus in the middle of a store: the permanent config
+   * was restored by writing direct.xml; the message says what is where.
+   */
+  | "firewalld-gone"
   /** Reading or writing direct.xml failed. */
   | "io";
 
