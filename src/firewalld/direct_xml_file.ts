@@ -64,7 +64,12 @@ export async function assertReplaceable(path: string): Promise<void> {
     (await Deno.open(probe, { write: true, createNew: true, mode: 0o600 })).close();
     await Deno.remove(probe);
   } catch (e) {
-    throw ioError(`Cannot write ${path} (checked before changing anything)`, path, e);
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new FirewalldError(
+      "io",
+      `Cannot write ${path} (checked before changing anything): ${detail}. Nothing was changed.`,
+      { path, cause: e },
+    );
   }
 }
 

@@ -169,8 +169,16 @@ export class FirewalldHost {
     args: string[],
     options: { env?: Record<string, string>; command?: string[] } = {},
   ): Promise<CliResult> {
+    return toResult(await this.spawnCli(args, options).output());
+  }
+
+  /** Like {@link cli}, but returns the running process, for a test that acts while it runs. */
+  spawnCli(
+    args: string[],
+    options: { env?: Record<string, string>; command?: string[] } = {},
+  ): Deno.ChildProcess {
     const argv = [...this.argv, ...(options.command ?? [KUMA_TPROXY]), ...args];
-    const out = await new Deno.Command(argv[0], {
+    return new Deno.Command(argv[0], {
       args: argv.slice(1),
       cwd: REPO_ROOT,
       clearEnv: true,
@@ -183,8 +191,7 @@ export class FirewalldHost {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
-    return toResult(out);
+    }).spawn();
   }
 
   /** Runs a command inside the host (mount namespace and netns) and returns its result. */
