@@ -286,6 +286,15 @@ test("install without --store-firewalld removes what an earlier --store-firewall
     assertOk(plain, "install without --store-firewalld, stopped");
     assertStringIncludes(plain.stdout, "firewalld (/etc/firewalld/direct.xml): removed ");
     assertStringIncludes(plain.stderr, "they were stored by an earlier --store-firewalld");
+    // The same config again: the kernel lines count what was replaced as what was installed.
+    for (const f of [4, 6]) {
+      const installed = new RegExp(`^IPv${f} \\(nft\\): installed (.+)$`, "m").exec(plain.stdout);
+      assert(installed, plain.stdout);
+      assertStringIncludes(
+        plain.stderr,
+        `# IPv${f} (nft): replaced an earlier installation: ${installed[1]}\n`,
+      );
+    }
     // The file we created held only our entries: it is gone, and no backup is left.
     assertEquals(await configFiles(fw), files);
     assertEquals(await fw.start(), "running");

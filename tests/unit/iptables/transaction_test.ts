@@ -89,7 +89,7 @@ Deno.test("applyPlans() tests every family first, then applies removal and new r
   const input = restores(runner)[0].stdin!;
   assertEquals(input, mergeRestore(planRemoval(parseSave(OLD)), RULES));
   assertEquals(input.split("COMMIT").length, 2);
-  assertEquals(report.families.map((f) => [f.family, f.removed.length]), [[4, 2], [6, 2]]);
+  assertEquals(report.families.map((f) => [f.family, f.removed.length]), [[4, 3], [6, 3]]);
 });
 
 Deno.test("applyPlans() changes nothing when one family fails --test", async () => {
