@@ -26,7 +26,7 @@ import type { FamilyPlan } from "./plan.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { countEntries, formatCounts } from "./counts.ts";
-import { info, warn } from "./log.ts";
+import { warn } from "./log.ts";
 
 export interface FirewalldHost {
   /** Connected lazily; undefined when firewalld's state is unknown (see `unknown`). */

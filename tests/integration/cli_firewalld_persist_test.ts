@@ -10,9 +10,8 @@
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { isOurEntry } from "../../src/firewalld/direct_entries.ts";
 import { directXmlEntries } from "../../src/firewalld/direct_xml.ts";
-import { firewalldState } from "../../src/firewalld/persist.ts";
 import type { FirewalldWorld } from "../world/firewalld.ts";
-import { type FirewalldHost, withFirewalldHost } from "../world/firewalld_host.ts";
+import { netfilter, ourCounts, withFirewalldHost } from "../world/firewalld_host.ts";
 
 const FOREIGN = Deno.readTextFileSync(
   new URL("../testdata/firewalld/foreign_valid.xml", import.meta.url),
@@ -21,36 +20,6 @@ const STORE = ["install", "--store-firewalld"];
 const decoder = new TextDecoder();
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, sanitizeResources: false, sanitizeOps: false, fn });
-
-/** Every table of both families, without header comments and packet counters. */
-async function netfilter(h: FirewalldHost): Promise<string> {
-  let text = "";
-  for (const cmd of ["iptables-save", "ip6tables-save"]) {
-    text += (await h.world.host.exec(cmd, [])).split("\n")
-      .filter((l) => !l.startsWith("#"))
-      .map((l) => l.replace(/\[\d+:\d+\]/, ""))
-      .join("\n");
-  }
-  return text;
-}
-
-/** How many of our entries sit in the permanent config, the runtime config and direct.xml. */
-async function ourCounts(fw: FirewalldWorld) {
-  const bus = fw.connect();
-  try {
-    const s = await firewalldState(
-      { bus: fw.running ? bus : undefined },
-      { directXmlPath: fw.directXmlPath },
-    );
-    return {
-      permanent: s.permanent?.length ?? null,
-      runtime: s.runtime?.length ?? null,
-      directXml: s.directXml?.length ?? null,
-    };
-  } finally {
-    bus.close();
-  }
-}
 
 /** Foreign entries of a direct.xml text, as sorted JSON (firewalld rewrites the file in its own layout). */
 const foreignOf = (xml: string) =>

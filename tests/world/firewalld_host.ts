@@ -17,6 +17,7 @@
  * not exist in the namespace), and an empty /run/dbus.
  */
 import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
+import { firewalldState } from "../../src/firewalld/persist.ts";
 import { FirewalldWorld } from "./firewalld.ts";
 import { World } from "./world.ts";
 
@@ -235,5 +236,39 @@ export async function withFirewalldHost<T>(
     return await fn(host);
   } finally {
     await host.destroy();
+  }
+}
+
+/**
+ * Every table of both families (nft, the default backend) in the host,
+ * without the lines that change by themselves: header comments and packet
+ * counters. Two equal results mean the kernel's rules did not change.
+ */
+export async function netfilter(h: FirewalldHost): Promise<string> {
+  let text = "";
+  for (const cmd of ["iptables-save", "ip6tables-save"]) {
+    text += (await h.world.host.exec(cmd, [])).split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.replace(/\[\d+:\d+\]/, ""))
+      .join("\n");
+  }
+  return text;
+}
+
+/** How many of our entries sit in the permanent config, the runtime config and direct.xml. */
+export async function ourCounts(fw: FirewalldWorld) {
+  const bus = fw.connect();
+  try {
+    const s = await firewalldState(
+      { bus: fw.running ? bus : undefined },
+      { directXmlPath: fw.directXmlPath },
+    );
+    return {
+      permanent: s.permanent?.length ?? null,
+      runtime: s.runtime?.length ?? null,
+      directXml: s.directXml?.length ?? null,
+    };
+  } finally {
+    bus.close();
   }
 }
