@@ -122,11 +122,15 @@ test("install --store-firewalld with firewalld killed mid-store: permanent confi
     const foreignBefore = foreignOf(FOREIGN);
     const child = h.spawnCli(STORE);
     // The marker: firewalld rewrites direct.xml when the permanent config is
-    // updated (config.direct.update); the runtime entries come after it, one
-    // D-Bus call each. Kill firewalld right then.
+    // updated (config.direct.update); then the runtime entries follow, one
+    // D-Bus call each, chains first. Kill firewalld once the first of them is
+    // in the kernel: permanent updated, runtime half-way.
     for (;;) {
       const text = await Deno.readTextFile(fw.directXmlPath).catch(() => "");
       if (text.includes("KUMA_MESH")) break;
+      await new Promise((ok) => setTimeout(ok, 2));
+    }
+    while (!(await h.world.host.exec("iptables-save", ["-t", "nat"])).includes(":KUMA_MESH")) {
       await new Promise((ok) => setTimeout(ok, 2));
     }
     await fw.kill();
@@ -141,6 +145,8 @@ test("install --store-firewalld with firewalld killed mid-store: permanent confi
         "applies at its next start (0 of our entries there)",
     );
     assertStringIncludes(stderr, "the kernel rules were put back as they were before this install");
+    // firewalld had created some of our chains before it died; they are gone again.
+    assertStringIncludes(stderr, "IPv4 rolled back to its prior state");
     const xml = (await h.directXml())!;
     assertEquals(directXmlEntries(xml).filter(isOurEntry), [], "no entry of ours in direct.xml");
     assertEquals(foreignOf(xml), foreignBefore, "foreign entries kept");
