@@ -13,6 +13,7 @@ import {
 } from "../firewalld/direct_entries.ts";
 import { directXmlEntries, parseDirectXml, renderElement } from "../firewalld/direct_xml.ts";
 import {
+  assertNotSymlink,
   assertReplaceable,
   parentExists,
   readDirectXmlFile,
@@ -119,6 +120,7 @@ export async function checkStoreFirewalld(
     const text = await readDirectXmlFile(host.directXmlPath);
     if (text !== null) parseDirectXml(text, host.directXmlPath);
     if (options.writable) await assertReplaceable(host.directXmlPath);
+    else await assertNotSymlink(host.directXmlPath);
   }
 }
 

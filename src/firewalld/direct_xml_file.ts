@@ -53,8 +53,7 @@ export async function parentExists(path: string): Promise<boolean> {
  * never gets as far as applying rules.
  */
 export async function assertReplaceable(path: string): Promise<void> {
-  const info = await lstatOrNull(path);
-  if (info?.isSymlink) await refuseSymlink(path);
+  const info = await assertNotSymlink(path);
   if (info && !info.isFile) {
     throw new FirewalldError("io", `${path} is not a regular file; nothing was changed`, { path });
   }
@@ -71,6 +70,17 @@ export async function assertReplaceable(path: string): Promise<void> {
       { path, cause: e },
     );
   }
+}
+
+/**
+ * Throws `symlink` if `path` is a symbolic link (see {@link refuseSymlink});
+ * returns what lstat found, null for no file. Needs no write access, so a
+ * non-root dry run can check it too.
+ */
+export async function assertNotSymlink(path: string): Promise<Deno.FileInfo | null> {
+  const info = await lstatOrNull(path);
+  if (info?.isSymlink) await refuseSymlink(path);
+  return info;
 }
 
 /**
@@ -98,8 +108,7 @@ async function refuseSymlink(path: string): Promise<never> {
  * {@link OLD_BACKUP_SUFFIX} file of an earlier version is removed.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const old = await lstatOrNull(path);
-  if (old?.isSymlink) await refuseSymlink(path);
+  const old = await assertNotSymlink(path);
   const tmp = tempName(path);
   try {
     const mode = old ? old.mode! & 0o7777 : NEW_FILE_MODE;
@@ -127,8 +136,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
  * and a leftover backup of an earlier version. A symbolic link is refused.
  */
 export async function removeDirectXmlFile(path: string): Promise<void> {
-  const old = await lstatOrNull(path);
-  if (old?.isSymlink) await refuseSymlink(path);
+  await assertNotSymlink(path);
   try {
     await Deno.remove(path);
   } catch (e) {
