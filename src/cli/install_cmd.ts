@@ -284,7 +284,18 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
       await applyToKernel(config, io, plan);
     } else if (stale) {
       // Checked now, so that a file that cannot be written stops the install before the kernel changes.
-      await assertReplaceable(host.directXmlPath);
+      try {
+        await assertReplaceable(host.directXmlPath);
+      } catch (e) {
+        if (!(e instanceof FirewalldError)) throw e;
+        throw new FirewalldError(
+          e.code,
+          `${host.directXmlPath} holds entries of ours from an earlier --store-firewalld, which ` +
+            "would bring that rule set back at firewalld's next start, so install must remove " +
+            `them, but: ${e.message}`,
+          { path: e.path, cause: e },
+        );
+      }
       await applyToKernel(config, io, plan, async () => {
         persisted = await removeStaleEntries(host);
       });

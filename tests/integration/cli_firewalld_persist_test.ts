@@ -76,6 +76,23 @@ test("install --store-firewalld, firewalld stopped: an immutable or symlinked di
     assertEquals(await netfilter(h), before, "the kernel is untouched");
     assert((await Deno.lstat(fw.directXmlPath)).isSymlink, "the link stays");
     assertEquals(await Deno.readTextFile(outside), FOREIGN, "the target stays");
+
+    // An install without --store-firewalld that must remove our old entries from it: refused too.
+    const stale = FOREIGN.replace(
+      "</direct>",
+      `  <chain ipv="ipv4" table="nat" chain="KUMA_MESH_OUTBOUND"/>\n</direct>`,
+    );
+    await Deno.writeTextFile(outside, stale);
+    const plain = await h.cli(["install", "--ip-family-mode", "ipv4"]);
+    assertEquals(plain.code, 1, plain.stdout + plain.stderr);
+    assertStringIncludes(
+      plain.stderr,
+      "kuma-tproxy: /etc/firewalld/direct.xml holds entries of ours from an earlier " +
+        "--store-firewalld, which would bring that rule set back at firewalld's next start, so " +
+        `install must remove them, but: /etc/firewalld/direct.xml is a symbolic link to ${outside}`,
+    );
+    assertEquals(await netfilter(h), before, "the kernel is untouched");
+    assertEquals(await Deno.readTextFile(outside), stale);
   }));
 
 test("install --store-firewalld, firewalld stopped: a write that fails after the apply rolls the kernel back", () =>
