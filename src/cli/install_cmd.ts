@@ -199,11 +199,13 @@ async function storeInRunningFirewalld(
     // firewalld died with part of our new runtime rules applied (a killed
     // firewalld does not flush): put the kernel back too.
     const rollbacks = await rollBackTo(io.runner, before, restoreOptions(config, io));
+    const done = describeRollbacks(rollbacks, { byBackend: true });
     throw new FirewalldError(
       "firewalld-gone",
       `${e.message}. Runtime: firewalld is not running, and the kernel rules were put back as ` +
-        `they were before this install (${describeRollbacks(rollbacks).join("; ")}). ` +
-        "The install did not happen; run it again once firewalld runs.",
+        `they were before this install (${
+          done.length > 0 ? done.join("; ") : "none of ours had changed"
+        }). The install did not happen; run it again once firewalld runs.`,
       { path: e.path, cause: e },
     );
   }

@@ -318,22 +318,21 @@ async function restorePermanentFile(
       if (edit.text !== text) await writeDirectXml(path, edit.text);
     }
   } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
     return new FirewalldError(
       "rollback-failed",
       `firewalld left the system bus while the rules were being stored (${why}), and restoring ` +
-        `its previous permanent direct config in ${path} failed too ` +
-        `(${
-          e instanceof Error ? e.message : e
-        }); ${path} may hold the new rules, which firewalld ` +
-        "would apply at its next start: check it before starting firewalld",
+        `its previous permanent direct config in ${path} failed too (${detail}); ${path} may ` +
+        "hold the new rules, which firewalld would apply at its next start: check it before " +
+        "starting firewalld",
       { cause, path },
     );
   }
   return new FirewalldError(
     "firewalld-gone",
-    `firewalld left the system bus while the rules were being stored (${why}); its permanent ` +
-      `direct config had already been updated, so its previous state was restored by rewriting ` +
-      `${path}, which firewalld applies at its next start (${ours.length} of our entries there)`,
+    `firewalld left the system bus while the rules were being stored (${why}). Permanent: its ` +
+      `previous direct config was restored by rewriting ${path}, which firewalld applies at its ` +
+      `next start (${ours.length} entries of ours, as before this install)`,
     { cause, path },
   );
 }

@@ -165,13 +165,22 @@ export function rollBackTo(
   return rollBackAll(runner, snap.states, options);
 }
 
-/** One phrase per rollback, as in {@linkcode ApplyError}'s message. */
-export function describeRollbacks(rollbacks: readonly RollbackResult[]): string[] {
-  return rollbacks.map((r) =>
-    r.error
-      ? `IPv${r.family} rollback failed: ${r.error.message}`
-      : `IPv${r.family} ${r.changed ? "rolled back to its prior state" : "was left unchanged"}`
-  );
+/**
+ * One phrase per rollback, as in {@linkcode ApplyError}'s message.
+ * `byBackend` names the backend too and leaves out backends that were found
+ * unchanged (for a snapshot of every backend, where most are).
+ */
+export function describeRollbacks(
+  rollbacks: readonly RollbackResult[],
+  options: { byBackend?: boolean } = {},
+): string[] {
+  const shown = options.byBackend ? rollbacks.filter((r) => r.changed || r.error) : rollbacks;
+  return shown.map((r) => {
+    const who = options.byBackend ? `IPv${r.family} (${r.mode})` : `IPv${r.family}`;
+    return r.error
+      ? `${who} rollback failed: ${r.error.message}`
+      : `${who} ${r.changed ? "rolled back to its prior state" : "was left unchanged"}`;
+  });
 }
 
 async function rollBackAll(

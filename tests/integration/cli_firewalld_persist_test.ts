@@ -158,12 +158,14 @@ test("install --store-firewalld with firewalld killed mid-store: permanent confi
     assertStringIncludes(stderr, "firewalld left the system bus while the rules were being stored");
     assertStringIncludes(
       stderr,
-      "its previous state was restored by rewriting /etc/firewalld/direct.xml, which firewalld " +
-        "applies at its next start (0 of our entries there)",
+      "Permanent: its previous direct config was restored by rewriting /etc/firewalld/direct.xml, " +
+        "which firewalld applies at its next start (0 entries of ours, as before this install). " +
+        "Runtime: firewalld is not running, and the kernel rules were put back as they were " +
+        "before this install (IPv",
     );
     assertStringIncludes(stderr, "the kernel rules were put back as they were before this install");
     // firewalld had created some of our chains before it died; they are gone again.
-    assertStringIncludes(stderr, "IPv4 rolled back to its prior state");
+    assertStringIncludes(stderr, "IPv4 (nft) rolled back to its prior state");
     const xml = (await h.directXml())!;
     assertEquals(directXmlEntries(xml).filter(isOurEntry), [], "no entry of ours in direct.xml");
     assertEquals(foreignOf(xml), foreignBefore, "foreign entries kept");

@@ -333,7 +333,9 @@ Deno.test("storeWithFirewalld() restores the previous permanent config in direct
     );
     assertEquals(e.code, "firewalld-gone");
     assert(
-      e.message.includes(`its previous state was restored by rewriting ${directXmlPath}`),
+      e.message.includes(
+        `Permanent: its previous direct config was restored by rewriting ${directXmlPath}`,
+      ),
       e.message,
     );
     const restored = directXmlEntries((await readDirectXmlFile(directXmlPath))!);
