@@ -31,6 +31,7 @@ import {
   probeFirewalld,
   removeOurEntries,
 } from "./firewalld_step.ts";
+import { countRemoval, countRuleSet, formatCounts } from "./counts.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { info, warn } from "./log.ts";
@@ -93,8 +94,10 @@ async function removeIptablesLeftovers(
 ): Promise<void> {
   const host = await probeFirewalld(io);
   try {
-    if (host.running || host.installed) {
-      for (const line of describePersist(await removeOurEntries(host), "removed")) {
+    if (host.unknown) {
+      warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
+    } else if (host.running || host.installed) {
+      for (const line of describePersist(await removeOurEntries(host))) {
         io.out(`${line}\n`);
       }
     }
@@ -106,7 +109,8 @@ async function removeIptablesLeftovers(
     if (b.removed.length > 0) {
       info(
         io,
-        `removed the iptables installation from IPv${b.family} (${b.mode}): ${b.removed.length} entries`,
+        `removed the iptables installation from IPv${b.family} (${b.mode}): ` +
+          formatCounts(countRemoval(b.removed)),
       );
     }
   }
@@ -168,14 +172,11 @@ export async function installWithNftables(
   } finally {
     stopListening();
   }
-  const rules = plan.families.reduce(
-    (n, f) => n + f.ruleSet.tables.reduce((m, t) => m + t.rules.length, 0),
-    0,
-  );
-  io.out(
-    `IPv${plan.families.map((f) => f.family).join("+IPv")}: installed nft table ${TABLE} ` +
-      `(from ${rules} rules)\n`,
-  );
+  for (const f of plan.families) {
+    io.out(
+      `IPv${f.family} (nftables): installed ${formatCounts(countRuleSet(f.ruleSet))} in ${TABLE}\n`,
+    );
+  }
   return EXIT.OK;
 }
 
