@@ -85,7 +85,10 @@ Deno.test("permissions.txt lets the tool do its job and nothing nearby", async (
     "run getent": "allowed",
     "run sh": "denied",
     "run ip": "allowed",
-    "run nft": "denied",
+    // The nftables backend: nft by name and at its standard paths, nowhere else.
+    "run nft": "allowed",
+    "run /usr/sbin/nft": "allowed",
+    "run /usr/local/sbin/nft": "denied",
     "net tcp": "denied",
     "dbus /run/dbus/system_bus_socket": "allowed",
     "dbus default address": "allowed",

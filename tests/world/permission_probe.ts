@@ -66,6 +66,8 @@ const checks: Record<string, () => unknown> = {
   "run sh": run("sh"),
   "run ip": run("ip"),
   "run nft": run("nft"),
+  "run /usr/sbin/nft": run("/usr/sbin/nft"),
+  "run /usr/local/sbin/nft": run("/usr/local/sbin/nft"),
   "net tcp": () => Deno.connect({ hostname: "127.0.0.1", port: 9 }),
   "dbus /run/dbus/system_bus_socket": () => {
     Deno.env.set("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/run/dbus/system_bus_socket");
