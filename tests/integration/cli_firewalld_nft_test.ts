@@ -141,3 +141,28 @@ Deno.test({
       assertOk(await h.cli(["uninstall"]), "uninstall");
     }),
 });
+
+Deno.test({
+  name:
+    "nftables backend after --store-firewalld: our firewalld entries go too, so a reload brings no iptables rules back",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({ rfc3964Ipv4: false }, async (h) => {
+      const fw = h.firewalld;
+      assertEquals(await fw.start(), "running");
+      assertOk(await h.cli(["install", "--store-firewalld", "--kuma-dp-user", "5678"]), "store");
+      const nft = await h.cli(INSTALL);
+      assertOk(nft, "install --backend nftables");
+      assertStringIncludes(nft.stdout, "firewalld (D-Bus): removed");
+      await fw.reload();
+      for (const cmd of ["iptables-save", "ip6tables-save"]) {
+        const save = await h.world.host.exec(cmd, []);
+        assertEquals(save.includes("KUMA_MESH"), false, `${cmd} after reload:\n${save}`);
+      }
+      const listed = await fw.firewallCmd(["--permanent", "--direct", "--get-all-rules"]);
+      assertEquals(listed.stdout.includes("kuma/mesh/transparent/proxy"), false, listed.stdout);
+      await assertRedirected(h, "after switching and a reload");
+      assertOk(await h.cli(["uninstall"]), "uninstall");
+    }),
+});
