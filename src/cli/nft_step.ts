@@ -44,22 +44,27 @@ function asUserError(e: unknown): unknown {
   return e instanceof NftError || e instanceof FirewalldError ? new UserError(e.message) : e;
 }
 
+/** Reading the iptables dumps in preflight needs no lock waits or retries. */
+const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
+
+/** firewalld's direct interface holds iptables rules: nothing there for nft to store. */
+function storeFirewalldRefusal(): UserError {
+  return new UserError(
+    "--store-firewalld stores iptables rules in firewalld's direct interface; the nftables " +
+      "backend does not need it: firewalld leaves other nft tables alone at reload and " +
+      "restart, so our table lasts until reboot. To bring it back at boot, use " +
+      "--store-systemd. Nothing was changed.",
+    EXIT.USAGE,
+  );
+}
+
 /**
- * Everything that must hold before the kernel changes: no --store-firewalld,
+ * Everything that must hold before the kernel changes:
  * firewalld's RFC3964_IPv4 not breaking IPv6, nft present, the kernel
  * accepting the script, our table (if any) provably ours, our iptables rules
  * (if any) safe to remove.
  */
 async function preflight(config: Config, io: CliIo, plan: InstallPlan): Promise<string> {
-  if (config.storeFirewalld) {
-    throw new UserError(
-      "--store-firewalld stores iptables rules in firewalld's direct interface; the nftables " +
-        "backend does not need it: firewalld leaves other nft tables alone at reload and " +
-        "restart, so our table lasts until reboot. To bring it back at boot, use " +
-        "--store-systemd. Nothing was changed.",
-      EXIT.USAGE,
-    );
-  }
   const host = await probeFirewalld(io);
   try {
     if (host.running) await checkIpv6Redirect(config, host, plan.families);
@@ -83,8 +88,6 @@ async function preflight(config: Config, io: CliIo, plan: InstallPlan): Promise<
   await uninstallAll(io.runner, plan.executables, { ...retryless, dryRun: true });
   return nft;
 }
-
-const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
 
 /** firewalld first (it must remove its own runtime rules), then every iptables backend. */
 async function removeIptablesLeftovers(
@@ -128,10 +131,14 @@ export async function installWithNftables(
   restore: Parameters<typeof uninstallAll>[2],
 ): Promise<number> {
   const script = plan.nftScript!;
+  const refusal = config.storeFirewalld ? storeFirewalldRefusal() : undefined;
   if (config.dryRun) {
     io.out(script);
-    return EXIT.OK;
+    if (refusal === undefined) return EXIT.OK;
+    warn(io, `[dry-run] the real run would refuse: ${refusal.message}`);
+    return refusal.exitCode;
   }
+  if (refusal) throw refusal;
   let nft: string;
   try {
     nft = await preflight(config, io, plan);
