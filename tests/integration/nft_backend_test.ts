@@ -276,14 +276,27 @@ Deno.test("nftables backend: switching backends moves the rules, ours and kumact
     await ns.exec("iptables-nft-restore", ["--noflush"], IPTABLES_NAT);
     await ns.exec("ip6tables-nft-restore", ["--noflush"], IPTABLES_NAT);
     const pristine = await state(ns);
+    // kumactl's own rule set (its iptables-nft golden) loaded into the legacy backend, ours into nft.
+    const golden = await Deno.readTextFile(
+      new URL("../testdata/kuma-goldens/debian-12-default.iptables-nft.golden", import.meta.url),
+    );
+    await ns.exec(
+      "iptables-legacy-restore",
+      ["--noflush"],
+      golden.replaceAll("ifPlaceholder", "lo"),
+    );
+    assert((await snapshot(ns, tools("legacy", 4))).includes(":KUMA_MESH_OUTBOUND"));
     const ipt = await runCli(["install", ...KUMA_DP], { netns: ns });
     assertEquals(ipt.code, 0, ipt.stderr);
     assert((await snapshot(ns, tools("nft", 6))).includes(":KUMA_MESH_OUTBOUND"));
     const nft = await runCli(["install", ...NFT, ...KUMA_DP], { netns: ns });
     assertEquals(nft.code, 0, nft.stderr);
     assertStringIncludes(nft.stderr, "removed the iptables installation from IPv6 (nft)");
-    for (const f of [4, 6] as const) {
-      assert(!(await snapshot(ns, tools("nft", f))).includes("KUMA_MESH"), `IPv${f} iptables`);
+    for (const mode of ["nft", "legacy"] as const) {
+      for (const f of [4, 6] as const) {
+        const save = await snapshot(ns, tools(mode, f));
+        assert(!save.includes("KUMA_MESH"), `IPv${f} iptables-${mode}`);
+      }
     }
     const status = await runCli(["status", ...NFT, ...KUMA_DP], { netns: ns });
     assertEquals(status.code, 0, status.stdout + status.stderr);
