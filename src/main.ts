@@ -44,6 +44,18 @@ function readEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * The absolute command that runs this program again, for the boot unit.
+ * `deno compile` sets Deno.build.standalone, and the binary is
+ * Deno.execPath(). From source, Deno.execPath() is the deno runtime, so the
+ * unit names the runner that applies scripts/permissions.txt, found next to
+ * this module.
+ */
+function selfCommand(): string[] {
+  if (Deno.build.standalone) return [Deno.execPath()];
+  return [decodeURIComponent(new URL("../scripts/kuma-tproxy", import.meta.url).pathname)];
+}
+
 const io: CliIo = {
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
   err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
@@ -57,6 +69,12 @@ const io: CliIo = {
   connectFirewalld: async () =>
     (await import("./firewalld/bus.ts")).connectFirewalld({ timeoutMs: 120_000 }),
   firewalldDir: "/etc/firewalld",
+  boot: {
+    unitDir: "/etc/systemd/system",
+    configDir: "/etc/kuma-tproxy",
+    runtimeDir: "/run/systemd/system",
+  },
+  selfCommand: selfCommand(),
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

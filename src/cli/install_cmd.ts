@@ -22,6 +22,8 @@ import {
   probeFirewalld,
   renderFirewalldDryRun,
 } from "./firewalld_step.ts";
+import { removeBootFiles, stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
+import { bootFiles, persistChoice, renderSystemdDryRun, systemdHost } from "./systemd_step.ts";
 import { UserError } from "./errors.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
@@ -88,8 +90,16 @@ async function removeEarlier(
   }
 }
 
-/** Applies the plan to the kernel, all-or-nothing, rolling back on SIGINT/SIGTERM. */
-async function applyToKernel(config: Config, io: CliIo, plan: InstallPlan): Promise<void> {
+/**
+ * Applies the plan to the kernel, all-or-nothing, rolling back on SIGINT/SIGTERM
+ * and when `afterApply` (storing the rules for boot) fails.
+ */
+async function applyToKernel(
+  config: Config,
+  io: CliIo,
+  plan: InstallPlan,
+  afterApply?: () => Promise<void>,
+): Promise<void> {
   info(
     io,
     "applying the transparent proxy rules; SSH connections through redirected ports may drop",
@@ -103,7 +113,7 @@ async function applyToKernel(config: Config, io: CliIo, plan: InstallPlan): Prom
     const report = await applyPlans(
       io.runner,
       plan.families.map((f) => ({ exe: f.exe!, rulesText: f.text })),
-      { ...restoreOptions(config, io), signal: controller.signal },
+      { ...restoreOptions(config, io), signal: controller.signal, afterApply },
     );
     for (const f of report.families) {
       if (f.removed.length > 0) {
@@ -183,13 +193,17 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     );
   }
   const host = await probeFirewalld(io);
+  let staged: StagedBoot | undefined;
   try {
-    if (config.storeFirewalld) await checkStoreFirewalld(config, host, plan.families);
+    const choice = persistChoice(config, host);
+    if (choice.note) info(io, choice.note);
+    if (choice.firewalld) await checkStoreFirewalld(config, host, plan.families);
     if (config.dryRun) {
       io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
-      if (config.storeFirewalld) {
+      if (choice.firewalld) {
         io.out(renderFirewalldDryRun(host, directEntriesFor(plan.families, config.verbose)));
       }
+      if (choice.systemd) io.out(renderSystemdDryRun(config, io));
       return EXIT.OK;
     }
     const guards = lockoutWarnings(config, {
@@ -198,11 +212,21 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     });
     for (const w of guards) warn(io, w);
 
-    if (config.storeFirewalld && host.running) {
+    // Written under temporary names before the kernel changes: a host where
+    // they cannot be written keeps its previous rules and files.
+    if (choice.systemd) staged = await stageBootFiles(systemdHost(io), bootFiles(config, io));
+    if (choice.firewalld && host.running) {
       await storeInRunningFirewalld(config, io, plan, host);
     } else {
-      await applyToKernel(config, io, plan);
-      if (config.storeFirewalld) {
+      const boot: string[] = [];
+      await applyToKernel(
+        config,
+        io,
+        plan,
+        staged && (async () => void boot.push(...(await staged!.commit()).lines)),
+      );
+      for (const line of boot) io.out(`${line}\n`);
+      if (choice.firewalld) {
         // firewalld is installed but stopped: it applies direct.xml at its next start.
         const report = await storeInDirectXml(
           { runner: io.runner },
@@ -217,7 +241,9 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
         for (const line of describePersist(report, "stored")) io.out(`${line}\n`);
       }
     }
+    if (choice.removeUnit) await removeStaleUnit(io);
   } finally {
+    await staged?.discard();
     closeFirewalld(host);
   }
   if (plan.families.some((f) => f.family === 6)) {
@@ -229,4 +255,23 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
   }
   info(io, "transparent proxy installed; run kuma-dp with the transparent proxy enabled");
   return EXIT.OK;
+}
+
+/**
+ * firewalld now persists the rules: a unit of ours from an earlier
+ * --store-systemd would apply an older config behind its back at every boot.
+ */
+async function removeStaleUnit(io: CliIo): Promise<void> {
+  try {
+    const report = await removeBootFiles(systemdHost(io), { dryRun: false });
+    for (const line of report.lines) io.out(`${line}\n`);
+  } catch (e) {
+    warn(
+      io,
+      `the rules are stored in firewalld, but the earlier systemd unit could not be removed ` +
+        `(it would apply an older config at boot; run uninstall, then install): ${
+          (e as Error).message
+        }`,
+    );
+  }
 }

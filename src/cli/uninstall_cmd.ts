@@ -17,6 +17,8 @@ import {
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { requireRoot, restoreOptions } from "./install_cmd.ts";
+import { removeBootFiles } from "../systemd/boot_files.ts";
+import { systemdHost } from "./systemd_step.ts";
 import { info, warn } from "./log.ts";
 import { type CliIo, EXIT } from "./io.ts";
 
@@ -58,8 +60,13 @@ async function uninstallFirewalld(
 export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "uninstall");
+  // The boot unit first: if anything below fails, the rules must not come
+  // back at the next boot behind the user's back. A failure here stops
+  // before any rule is touched.
+  const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
+  for (const line of boot.lines) io.out(`${line}\n`);
+  let total = boot.removed;
   const host = await probeFirewalld(io);
-  let total = 0;
   try {
     total += await uninstallFirewalld(host, config.dryRun, io);
   } finally {

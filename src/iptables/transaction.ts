@@ -36,6 +36,12 @@ export interface ApplyOptions extends RestoreOptions {
    * progress finishes, then every family already changed is rolled back.
    */
   signal?: AbortSignal;
+  /**
+   * A last step that must succeed with the new rules in place, such as
+   * storing them for boot. If it throws, every family is rolled back and
+   * {@linkcode ApplyError} `after_apply_failed` carries its error.
+   */
+  afterApply?: () => Promise<void>;
 }
 
 export interface FamilyReport {
@@ -58,7 +64,7 @@ export interface RollbackResult {
   error?: Error;
 }
 
-export type ApplyErrorCode = "test_failed" | "apply_failed" | "aborted";
+export type ApplyErrorCode = "test_failed" | "apply_failed" | "aborted" | "after_apply_failed";
 
 /**
  * Apply failed or was interrupted. `failures` holds iptables' errors,
@@ -70,8 +76,11 @@ export class ApplyError extends Error {
     readonly code: ApplyErrorCode,
     readonly failures: { family: Family; error: Error }[],
     readonly rollbacks: RollbackResult[],
+    /** The error of `afterApply`, for `after_apply_failed`. */
+    readonly afterApplyError?: Error,
   ) {
     const parts = failures.map((f) => `IPv${f.family}: ${f.error.message}`);
+    if (afterApplyError) parts.push(afterApplyError.message);
     const rb = rollbacks.map((r) =>
       r.error
         ? `IPv${r.family} rollback failed: ${r.error.message}`
@@ -81,6 +90,7 @@ export class ApplyError extends Error {
       test_failed: "The rules were rejected by iptables-restore --test, nothing was changed",
       apply_failed: "Applying the rules failed",
       aborted: "Applying the rules was interrupted",
+      after_apply_failed: "The new rules were applied, but the step after them failed",
     }[code];
     super([head, ...parts, ...rb].join("; "));
     this.name = "ApplyError";
@@ -218,6 +228,14 @@ export async function applyPlans(
     done.push(state);
     if (options.signal?.aborted) {
       throw new ApplyError("aborted", [], await rollBackAll(runner, done, options));
+    }
+  }
+  if (options.afterApply) {
+    try {
+      await options.afterApply();
+    } catch (e) {
+      const rollbacks = await rollBackAll(runner, done, options);
+      throw new ApplyError("after_apply_failed", [], rollbacks, e as Error);
     }
   }
   return {

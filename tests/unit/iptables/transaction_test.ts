@@ -207,6 +207,37 @@ Deno.test("applyPlans() finishes the step in progress on abort, then rolls back"
   assertEquals(live["4"], OLD);
 });
 
+Deno.test("applyPlans() rolls every family back when afterApply fails", async () => {
+  const { runner, live } = world((family, call, state) => {
+    state[family] = call.stdin!.includes(`-I OUTPUT 2 -p tcp ${C("old")}`) ? OLD : NEW_LIVE;
+    return ok();
+  });
+  let seen: Record<string, string> = {};
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        options({
+          afterApply: () => {
+            seen = { ...live };
+            return Promise.reject(new Error("cannot write /etc/kuma-tproxy/boot.yaml"));
+          },
+        }),
+      ),
+    ApplyError,
+  );
+  assertEquals(seen, { "4": NEW_LIVE, "6": NEW_LIVE }, "afterApply runs with the new rules live");
+  assertEquals(e.code, "after_apply_failed");
+  assertEquals(e.rollbacks.map((r) => [r.family, r.changed, r.error]), [
+    [6, true, undefined],
+    [4, true, undefined],
+  ]);
+  assertEquals(live, { "4": OLD, "6": OLD });
+  assertStringIncludes(e.message, "cannot write /etc/kuma-tproxy/boot.yaml");
+  assertStringIncludes(e.message, "IPv4 rolled back to its prior state");
+});
+
 Deno.test("applyPlans() refuses an unsafe state before running any restore", async () => {
   const unsafe =
     "*nat\n:OUTPUT ACCEPT\n:KUMA_MESH_OUTBOUND -\n-A OUTPUT -j KUMA_MESH_OUTBOUND\nCOMMIT\n";
