@@ -128,6 +128,18 @@ async function systemctl(host: SystemdHostIo, args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Creates the symlink with `ln`: Deno.symlink needs unscoped read and write
+ * permissions (a link's target is only resolved when it is followed), which
+ * the tool must not have. Without -f, ln never replaces an existing entry.
+ */
+async function symlink(host: SystemdHostIo, target: string, link: string): Promise<void> {
+  const r = await host.runner.run("ln", ["-s", "--", target, link]);
+  if (r.code !== 0) {
+    throw new SystemdError("io", `cannot create ${link}: ${r.stderr.trim()}`, link);
+  }
+}
+
 /** Writes `text` to a new file with `mode` (whatever the umask) and flushes it to disk. */
 async function writeSynced(path: string, text: string, mode: number): Promise<void> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true, mode });
@@ -282,7 +294,7 @@ async function commit(
         await Deno.mkdir(l.dir, { mode: DIR_MODE });
         undo.push(async () => void await removeIfEmpty(l.dir));
       }
-      await Deno.symlink(l.target, l.link);
+      await symlink(host, l.target, l.link);
       undo.push(() => Deno.remove(l.link));
     }
     lines.push(

@@ -41,7 +41,12 @@ async function withSandbox(
       `${unitDir}/multi-user.target.wants/ssh.service`,
     );
     if (options.running) await Deno.mkdir(`${root}/run/systemd/system`, { recursive: true });
-    const runner = new FakeRunner((c) => options.systemctl?.(c.args) ?? ok());
+    // ln is real (it only ever touches the sandbox); systemctl is a recording fake.
+    const runner = new FakeRunner(async (c) => {
+      if (c.cmd !== "ln") return options.systemctl?.(c.args) ?? ok();
+      const out = await new Deno.Command("ln", { args: c.args, stderr: "piped" }).output();
+      return { code: out.code, stdout: "", stderr: new TextDecoder().decode(out.stderr) };
+    });
     const host: SystemdHostIo = {
       dirs: { unitDir, configDir: `${root}/etc/kuma-tproxy` },
       runtimeDir: `${root}/run/systemd/system`,
@@ -73,6 +78,9 @@ async function tree(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
+const systemctlCalls = (runner: FakeRunner) =>
+  runner.lines().filter((l) => l.startsWith("systemctl"));
+
 const files = (command = "/usr/bin/kuma-tproxy", config = defaultConfig()) => ({
   unit: renderUnit({ command: [command], configPath: "/etc/kuma-tproxy/boot.yaml" }),
   config: renderStoredConfig(config),
@@ -101,7 +109,7 @@ Deno.test("stageBootFiles() + commit() write both files and enable like systemct
       `link ${unitDir}/kuma-tproxy.service`,
     );
     assertEquals(after[host.dirs.configDir], "dir 755");
-    assertEquals(runner.calls, [], "systemctl must not run without systemd");
+    assertEquals(systemctlCalls(runner), [], "systemctl must not run without systemd");
 
     await removeBootFiles(host, { dryRun: false });
     assertEquals(await tree(`${root}/etc`), before, "uninstall leaves the tree as before");
