@@ -14,6 +14,7 @@
  */
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { type BootHost, FOREIGN_UNITS, SYSTEMD_PATH, withBootHost } from "../world/boot_host.ts";
+import { withFirewalldHost } from "../world/firewalld_host.ts";
 import { KUMA_DP_UID, PORTS } from "../world/world.ts";
 import { MODES } from "./iptables_fixtures.ts";
 import {
@@ -299,4 +300,39 @@ Deno.test("install --store-systemd that cannot store keeps the previous rules an
     assertOk(await h.cli(["uninstall"]), "uninstall");
     assertEquals((await trees(h)).config, ABSENT);
   });
+});
+
+Deno.test({
+  name:
+    "install with both store flags where firewalld runs: firewalld stores, an earlier unit goes",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({ rfc3964Ipv4: false }, async (h) => {
+      assertEquals(await h.firewalld.start(), "running");
+      const exists = async (path: string) => (await h.inside("test", ["-e", path])).code === 0;
+      // An earlier install persisted with systemd only (behind firewalld's back).
+      const earlier = await h.cli(["install", "--kuma-dp-user", "5678", "--store-systemd"]);
+      assertOk(earlier, "install --store-systemd");
+      assert(await exists(UNIT) && await exists(CONFIG) && await exists(LINK));
+
+      const both = await h.cli([
+        "install",
+        ...["--kuma-dp-user", "5678", "--store-firewalld", "--store-systemd"],
+      ]);
+      assertOk(both, "install --store-firewalld --store-systemd");
+      assertStringIncludes(both.stderr, "the rules are stored in firewalld only");
+      assertStringIncludes(both.stdout, "firewalld (D-Bus): stored");
+      assertStringIncludes(both.stdout, `systemd: removed ${UNIT}`);
+      for (const path of [UNIT, CONFIG, LINK, "/etc/kuma-tproxy"]) {
+        assertEquals(await exists(path), false, `${path} after firewalld took over`);
+      }
+      const status = await h.cli([
+        "status",
+        ...["--kuma-dp-user", "5678", "--store-firewalld", "--store-systemd"],
+      ]);
+      assertEquals(status.code, 0, status.stdout + status.stderr);
+      assert(!status.stdout.includes("Boot (systemd"), status.stdout);
+      assertOk(await h.cli(["uninstall"]), "uninstall");
+    }),
 });
