@@ -23,7 +23,13 @@ import {
   renderFirewalldDryRun,
 } from "./firewalld_step.ts";
 import { removeBootFiles, stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
-import { bootFiles, persistChoice, renderSystemdDryRun, systemdHost } from "./systemd_step.ts";
+import {
+  bootFiles,
+  persistChoice,
+  renderSystemdDryRun,
+  staleUnitWarning,
+  systemdHost,
+} from "./systemd_step.ts";
 import { UserError } from "./errors.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
@@ -198,6 +204,10 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     const choice = persistChoice(config, host);
     if (choice.note) info(io, choice.note);
     if (choice.firewalld) await checkStoreFirewalld(config, host, plan.families);
+    if (!choice.systemd && !choice.removeUnit) {
+      const stale = await staleUnitWarning(config, io);
+      if (stale) warn(io, stale);
+    }
     if (config.dryRun) {
       io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
       if (choice.firewalld) {

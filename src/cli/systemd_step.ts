@@ -81,3 +81,17 @@ export async function bootUnitStatus(
     paths: { unit: state.paths.unit, config: state.paths.config },
   };
 }
+
+/**
+ * A warning when install runs without --store-systemd while our unit would
+ * apply a different config at the next boot; undefined otherwise (the boot
+ * run itself applies exactly the stored config).
+ */
+export async function staleUnitWarning(config: Config, io: CliIo): Promise<string | undefined> {
+  const state = await readBootState(systemdHost(io));
+  if (state.unit.ownership !== "ours" || state.config.text === renderStoredConfig(config)) {
+    return undefined;
+  }
+  return `the boot unit ${state.paths.unit} applies a different config at the next boot ` +
+    `(${state.paths.config}); add --store-systemd to store this one, or run uninstall first`;
+}

@@ -143,6 +143,7 @@ async function bootWithUnit(
   const unit = await Deno.readTextFile(h.path(UNIT));
   const boot = await h.run(execStart(unit), { env: { PATH: SYSTEMD_PATH }, cwd: "/" });
   assertOk(boot, "the unit's ExecStart");
+  assert(!boot.stderr.includes("[WARNING] the boot unit"), boot.stderr);
   assertEquals(await probeAll(w), expected(w, redirects), "after the unit ran");
   assertEquals(ours(await saves(w.host)), ours(installed), "the boot run restored every rule");
 }
@@ -226,6 +227,10 @@ for (const mode of MODES) {
       assertEquals(stale.code, 3, stale.stdout);
       assertStringIncludes(stale.stdout, "differs from config (run install --store-systemd again)");
       await bootWithUnit(h, REDIRECTS_B, await saves(w.host));
+      const plain = await h.cli(["install", ...FLAGS_A, ...backend]);
+      assertOk(plain, "install without --store-systemd");
+      assertStringIncludes(plain.stderr, "applies a different config at the next boot");
+      assertOk(await h.cli(["install", ...FLAGS_B, ...backend, ...store]), "install B again");
 
       const removed = await h.cli(["uninstall", ...backend]);
       assertOk(removed, "uninstall");
