@@ -7,6 +7,7 @@ import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
 import { SystemFacts } from "./host/system_facts.ts";
 import { SystemRunner } from "./iptables/runner.ts";
+import { selfCommand } from "./systemd/self_command.ts";
 
 const encoder = new TextEncoder();
 const runner = new SystemRunner();
@@ -44,18 +45,6 @@ function readEnv(): Record<string, string> {
   return env;
 }
 
-/**
- * The absolute command that runs this program again, for the boot unit.
- * `deno compile` sets Deno.build.standalone, and the binary is
- * Deno.execPath(). From source, Deno.execPath() is the deno runtime, so the
- * unit names the runner that applies scripts/permissions.txt, found next to
- * this module.
- */
-function selfCommand(): string[] {
-  if (Deno.build.standalone) return [Deno.execPath()];
-  return [decodeURIComponent(new URL("../scripts/kuma-tproxy", import.meta.url).pathname)];
-}
-
 const io: CliIo = {
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
   err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
@@ -74,7 +63,11 @@ const io: CliIo = {
     configDir: "/etc/kuma-tproxy",
     runtimeDir: "/run/systemd/system",
   },
-  selfCommand: selfCommand(),
+  selfCommand: selfCommand({
+    standalone: Deno.build.standalone,
+    execPath: Deno.execPath(),
+    mainModule: import.meta.url,
+  }),
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

@@ -356,8 +356,9 @@ export async function removeBootFiles(
     return { lines, removed: ours.length };
   }
   try {
-    if (state.systemdRunning && state.link === "ours") {
-      await systemctl(host, ["disable", UNIT_NAME]);
+    if (state.systemdRunning && (state.link === "ours" || state.unit.ownership === "ours")) {
+      // --now also stops it; with no ExecStop that only marks it inactive.
+      await systemctl(host, ["disable", "--now", UNIT_NAME]);
     }
     for (const p of ours) {
       await removeIfExists(p);

@@ -179,7 +179,7 @@ Deno.test("commit() and removeBootFiles() call systemctl when systemd runs", asy
     runner.calls.length = 0;
     await removeBootFiles(host, { dryRun: false });
     assertEquals(runner.lines(), [
-      "systemctl disable kuma-tproxy.service",
+      "systemctl disable --now kuma-tproxy.service",
       "systemctl daemon-reload",
     ]);
     assertEquals((await readBootState(host)).unit.ownership, "absent");
