@@ -196,17 +196,14 @@ function refuseForeign(state: BootState): void {
     [state.config.ownership, state.paths.config],
     [state.link, state.paths.wantsLink],
   ].filter(([o]) => o === "foreign").map(([, p]) => p);
-  if (foreign.length > 0) {
-    throw new SystemdError(
-      "foreign_file",
-      `--store-systemd: ${foreign.join(" and ")} ${foreign.length === 1 ? "exists" : "exist"} ` +
-        `but kuma-tproxy did not write ${foreign.length === 1 ? "it" : "them"}; move ` +
-        `${
-          foreign.length === 1 ? "it" : "them"
-        } away or drop --store-systemd. Nothing was changed.`,
-      foreign[0],
-    );
-  }
+  if (foreign.length === 0) return;
+  const [verb, it] = foreign.length === 1 ? ["exists", "it"] : ["exist", "them"];
+  throw new SystemdError(
+    "foreign_file",
+    `--store-systemd: ${foreign.join(" and ")} ${verb} but kuma-tproxy did not write ${it}; ` +
+      `move ${it} away or drop --store-systemd. Nothing was changed.`,
+    foreign[0],
+  );
 }
 
 /**
@@ -230,6 +227,10 @@ export async function stageBootFiles(
   }
   const createdConfigDir = !(await exists(host.dirs.configDir));
   const written: string[] = [];
+  const discard = async () => {
+    for (const p of written) await removeIfExists(p).catch(() => {});
+    if (createdConfigDir) await removeIfEmpty(host.dirs.configDir);
+  };
   try {
     if (createdConfigDir) await Deno.mkdir(host.dirs.configDir, { mode: DIR_MODE });
     for (
@@ -242,8 +243,7 @@ export async function stageBootFiles(
       await writeSynced(staged(path, "new"), text, mode);
     }
   } catch (e) {
-    for (const p of written) await removeIfExists(p).catch(() => {});
-    if (createdConfigDir) await removeIfEmpty(host.dirs.configDir);
+    await discard();
     const path = written.at(-1) ?? host.dirs.configDir;
     throw new SystemdError(
       "io",
@@ -252,10 +252,6 @@ export async function stageBootFiles(
       { cause: e },
     );
   }
-  const discard = async () => {
-    for (const p of written) await removeIfExists(p).catch(() => {});
-    if (createdConfigDir) await removeIfEmpty(host.dirs.configDir);
-  };
   return { paths, discard, commit: () => commit(host, state, discard) };
 }
 
