@@ -88,7 +88,13 @@ export async function bootUnitStatus(
  * run itself applies exactly the stored config).
  */
 export async function staleUnitWarning(config: Config, io: CliIo): Promise<string | undefined> {
-  const state = await readBootState(systemdHost(io));
+  let state;
+  try {
+    state = await readBootState(systemdHost(io));
+  } catch {
+    // Unreadable (a non-root dry run cannot read the 0600 config): no warning, no failure.
+    return undefined;
+  }
   if (state.unit.ownership !== "ours" || state.config.text === renderStoredConfig(config)) {
     return undefined;
   }

@@ -63,9 +63,16 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
   // The boot unit first: if anything below fails, the rules must not come
   // back at the next boot behind the user's back. A failure here stops
   // before any rule is touched.
-  const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
-  for (const line of boot.lines) io.out(`${line}\n`);
-  let total = boot.removed;
+  let total = 0;
+  try {
+    const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
+    for (const line of boot.lines) io.out(`${line}\n`);
+    total += boot.removed;
+  } catch (e) {
+    // A non-root dry run cannot read the 0600 config; a real run must stop here.
+    if (!config.dryRun) throw e;
+    warn(io, `[dry-run] cannot inspect the boot unit: ${(e as Error).message}`);
+  }
   const host = await probeFirewalld(io);
   try {
     total += await uninstallFirewalld(host, config.dryRun, io);

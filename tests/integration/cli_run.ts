@@ -76,7 +76,7 @@ let nonRootDir: Promise<Record<string, string>> | undefined;
  * /root (mode 0700), so a non-root run gets a world-readable copy of the npm
  * cache and a writable DENO_DIR of its own. Made once per test process.
  */
-function nonRootDenoEnv(): Promise<Record<string, string>> {
+export function nonRootDenoEnv(): Promise<Record<string, string>> {
   nonRootDir ??= (async () => {
     const info = await new Deno.Command(`${REPO_ROOT}/scripts/deno`, {
       args: ["info", "--json"],

@@ -32,6 +32,8 @@ const UNIT = "/etc/systemd/system/kuma-tproxy.service";
 const CONFIG = "/etc/kuma-tproxy/boot.yaml";
 const LINK = "/etc/systemd/system/multi-user.target.wants/kuma-tproxy.service";
 const ABSENT = { ".": "absent" };
+/** nobody: a user who cannot read root's 0600 files. */
+const NOBODY = 65534;
 
 /** Config A: DNS redirect with port, IP and UID exclusions (the traffic test's first scenario). */
 const A = [
@@ -206,6 +208,10 @@ for (const mode of MODES) {
       });
       assertOk(enable, "systemctl --root enable");
       assertEquals(await Deno.readLink(`${sysroot}${LINK}`), await Deno.readLink(h.path(LINK)));
+
+      // A non-root user may look: the 0600 config is unreadable to it, which must not fail a dry run.
+      const look = await h.cli(["install", "--dry-run", ...FLAGS_A, ...backend], { uid: NOBODY });
+      assertOk(look, "install --dry-run as a non-root user");
 
       const status = await h.cli(["status", ...FLAGS_A, ...backend]);
       assertOk(status, "status");

@@ -15,7 +15,7 @@
  *   never happen. The real binary stays reachable at `realSystemctl`, for
  *   offline `--root` runs on temp dirs.
  */
-import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
+import { type CliResult, KUMA_TPROXY, nonRootDenoEnv, REPO_ROOT } from "../integration/cli_run.ts";
 import { MountNs } from "./firewalld_host.ts";
 import { World } from "./world.ts";
 
@@ -127,14 +127,20 @@ export class BootHost {
     };
   }
 
-  /** `kuma-tproxy ...args` as root, with PATH, HOME and the World's resolv.conf. */
-  cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return this.run([KUMA_TPROXY, ...args], {
+  /**
+   * `kuma-tproxy ...args` with PATH, HOME and the World's resolv.conf: as root,
+   * or as `uid` (via setpriv, with a Deno cache that user can read).
+   */
+  async cli(args: string[], options: { uid?: number } = {}): Promise<CliResult> {
+    const asUser = options.uid === undefined
+      ? []
+      : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--"];
+    return this.run([...asUser, KUMA_TPROXY, ...args], {
       env: {
         PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         HOME: Deno.env.get("HOME") ?? "/root",
         ...this.world.toolEnv(),
-        ...env,
+        ...(options.uid === undefined ? {} : await nonRootDenoEnv()),
       },
     });
   }
