@@ -110,6 +110,10 @@ After=firewalld.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
+# A oneshot has no start timeout by default (systemd.service(5)); a hung run
+# must not hold the network, and with it SSH, down for ever. Our own steps
+# give up well before this (D-Bus 120 s, xtables lock retries).
+TimeoutStartSec=5min
 ExecStart=${exec}
 # systemctl reload re-applies the rules, for example after a flush.
 ExecReload=${exec}
