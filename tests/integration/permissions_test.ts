@@ -84,6 +84,8 @@ Deno.test("permissions.txt lets the tool do its job and nothing nearby", async (
     "write /etc/kuma-tproxy/boot.yaml": "allowed",
     "run systemctl": "allowed",
     "run /usr/bin/systemctl": "allowed",
+    "run ln": "allowed",
+    "run cp": "denied",
     "run iptables-nft": "allowed",
     "run ip6tables-legacy-restore": "allowed",
     "run /usr/sbin/iptables-nft-save": "allowed",

@@ -90,6 +90,8 @@ const checks: Record<string, () => unknown> = {
   // Queried, not run: systemctl must never be started on the machine itself.
   "run systemctl": granted("run", "systemctl"),
   "run /usr/bin/systemctl": granted("run", "/usr/bin/systemctl"),
+  "run ln": granted("run", "ln"),
+  "run cp": granted("run", "cp"),
   "run iptables-nft": run("iptables-nft"),
   "run ip6tables-legacy-restore": run("ip6tables-legacy-restore"),
   "run /usr/sbin/iptables-nft-save": run("/usr/sbin/iptables-nft-save"),
