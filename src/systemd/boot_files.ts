@@ -94,7 +94,15 @@ async function linkOwnership(paths: BootPaths): Promise<Ownership> {
   return target === paths.unit || target === `../${UNIT_NAME}` ? "ours" : "foreign";
 }
 
-/** Reads what our paths hold. Never changes anything. */
+/**
+ * Reads what our paths hold. Never changes anything.
+ *
+ * @example
+ * ```ts ignore
+ * const state = await readBootState(host);
+ * if (state.unit.ownership === "foreign") console.log(`${state.paths.unit} is not ours`);
+ * ```
+ */
 export async function readBootState(host: SystemdHostIo): Promise<BootState> {
   const paths = bootPaths(host.dirs);
   const unit = await readOrNull(host, paths.unit);
@@ -210,6 +218,16 @@ function refuseForeign(state: BootState): void {
  * Checks that the unit and config can be written and writes them under
  * temporary names. Refuses files at our paths that we did not write. Throws
  * {@linkcode SystemdError} with nothing changed.
+ *
+ * @example
+ * ```ts ignore
+ * const staged = await stageBootFiles(host, { unit: renderUnit(u), config: renderStoredConfig(c) });
+ * try {
+ *   await applyPlans(runner, plans, { ...options, afterApply: async () => void await staged.commit() });
+ * } finally {
+ *   await staged.discard();
+ * }
+ * ```
  */
 export async function stageBootFiles(
   host: SystemdHostIo,
@@ -322,6 +340,11 @@ async function commit(
  * Disables and removes our unit and config, and only those: a file at our
  * paths that we did not write is kept and named. Empty directories we may
  * have created (the config directory, the `.wants` directory) go too.
+ *
+ * @example
+ * ```ts ignore
+ * const { lines, removed } = await removeBootFiles(host, { dryRun: true });
+ * ```
  */
 export async function removeBootFiles(
   host: SystemdHostIo,

@@ -21,7 +21,15 @@ export const CONFIG_MARKER =
  */
 export const RUN_SPECIFIC_KEYS: readonly string[] = ["dryRun", "storeFirewalld", "storeSystemd"];
 
-/** Whether a stored config file's text is one of ours. */
+/**
+ * Whether a stored config file's text is one of ours.
+ *
+ * @example
+ * ```ts
+ * import { isOurConfig } from "./stored_config.ts";
+ * if (isOurConfig("kumaDPUser: kuma-dp\n")) throw new Error();
+ * ```
+ */
 export function isOurConfig(text: string): boolean {
   return text.startsWith(`${CONFIG_MARKER}\n`);
 }

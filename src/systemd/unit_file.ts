@@ -17,7 +17,15 @@ import { WANTED_BY } from "./layout.ts";
 export const UNIT_MARKER =
   "# Written by kuma-tproxy install --store-systemd; kuma-tproxy uninstall removes it.";
 
-/** Whether a unit file's text is one of ours. */
+/**
+ * Whether a unit file's text is one of ours.
+ *
+ * @example
+ * ```ts
+ * import { isOurUnit } from "./unit_file.ts";
+ * if (isOurUnit("[Service]\nExecStart=/bin/true\n")) throw new Error();
+ * ```
+ */
 export function isOurUnit(text: string): boolean {
   return text.startsWith(`${UNIT_MARKER}\n`);
 }
