@@ -87,7 +87,7 @@ export async function runStatus(
   }
 
   const persistence = await persistenceStatus(io, config, plan.families);
-  const boot = await bootUnitStatus(io, config, await bootAsked(config, io));
+  const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });
   const { report, exitCode } = statusReport({ planned, live, persistence, boot });
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report));
   return exitCode;

@@ -63,11 +63,11 @@ export function renderSystemdDryRun(config: Config, io: CliIo): string {
 export async function bootUnitStatus(
   io: CliIo,
   config: Config,
-  asked: boolean,
+  options: { asked: boolean },
 ): Promise<BootUnitStatus | undefined> {
   const state = await readBootState(systemdHost(io));
   const present = [state.unit.ownership, state.config.ownership, state.link].includes("ours");
-  if (!asked && !present) return undefined;
+  if (!options.asked && !present) return undefined;
   const want = bootFiles(config, io);
   const matches = state.unit.text === want.unit && state.config.text === want.config &&
     state.link === "ours";
