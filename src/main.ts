@@ -56,7 +56,10 @@ const io: CliIo = {
   facts: new SystemFacts(runner),
   // Imported on first use: dbus-next costs start-up time every other command would pay.
   connectFirewalld: async () =>
-    (await import("./firewalld/bus.ts")).connectFirewalld({ timeoutMs: 120_000 }),
+    (await import("./firewalld/bus.ts")).connectFirewalld({
+      timeoutMs: 120_000,
+      allowedOnly: true,
+    }),
   firewalldDir: "/etc/firewalld",
   boot: {
     unitDir: "/etc/systemd/system",

@@ -1,7 +1,7 @@
 /**
  * Registers every subcommand on the program. Each action lives in its own
  * file, imported when the command runs, so `--version` and `--help` do not
- * load the firewalld client (dbus-next, xml2js) or the rule builders.
+ * load the firewalld client (dbus-next, sax) or the rule builders.
  */
 import type { Command } from "commander";
 import { addConfigOptions, collectInputs } from "../config/flags.ts";

@@ -35,7 +35,10 @@ export interface LiveBackend {
  */
 export interface PersistenceStatus {
   mechanism: "firewalld";
-  /** firewalld's state on the bus ("RUNNING", ...), or "stopped" / "not installed". */
+  /**
+   * firewalld's state on the bus ("RUNNING", ...), or "stopped" / "not
+   * installed", or "unknown" when the bus may not be used (`detail` says why).
+   */
   firewalld: string;
   /** How many of our entries each place holds; null where it cannot be read or does not exist. */
   permanent: number | null;

@@ -78,7 +78,9 @@ export function renderStatusText(report: StatusReport): string {
   const lines = report.families.flatMap(familyLines);
   const p = report.persistence;
   if (p) {
-    const state = !p.stored
+    const state = p.firewalld === "unknown"
+      ? "unknown"
+      : !p.stored
       ? "not stored"
       : p.matches === false
       ? "stored, differs from config"

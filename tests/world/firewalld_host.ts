@@ -21,6 +21,7 @@
  * namespace), and /run/dbus stays empty.
  */
 import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
+import { firewalldState } from "../../src/firewalld/persist.ts";
 import { FirewalldWorld } from "./firewalld.ts";
 import { World } from "./world.ts";
 
@@ -187,8 +188,16 @@ export class FirewalldHost {
     args: string[],
     options: { env?: Record<string, string>; command?: string[] } = {},
   ): Promise<CliResult> {
+    return toResult(await this.spawnCli(args, options).output());
+  }
+
+  /** Like {@link cli}, but returns the running process, for a test that acts while it runs. */
+  spawnCli(
+    args: string[],
+    options: { env?: Record<string, string>; command?: string[] } = {},
+  ): Deno.ChildProcess {
     const argv = [...this.argv, ...(options.command ?? [KUMA_TPROXY]), ...args];
-    const out = await new Deno.Command(argv[0], {
+    return new Deno.Command(argv[0], {
       args: argv.slice(1),
       cwd: REPO_ROOT,
       clearEnv: true,
@@ -201,8 +210,7 @@ export class FirewalldHost {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
-    return toResult(out);
+    }).spawn();
   }
 
   /** Runs a command inside the host (mount namespace and netns) and returns its result. */
@@ -246,5 +254,39 @@ export async function withFirewalldHost<T>(
     return await fn(host);
   } finally {
     await host.destroy();
+  }
+}
+
+/**
+ * Every table of both families (nft, the default backend) in the host,
+ * without the lines that change by themselves: header comments and packet
+ * counters. Two equal results mean the kernel's rules did not change.
+ */
+export async function netfilter(h: FirewalldHost): Promise<string> {
+  let text = "";
+  for (const cmd of ["iptables-save", "ip6tables-save"]) {
+    text += (await h.world.host.exec(cmd, [])).split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.replace(/\[\d+:\d+\]/, ""))
+      .join("\n");
+  }
+  return text;
+}
+
+/** How many of our entries sit in the permanent config, the runtime config and direct.xml. */
+export async function ourCounts(fw: FirewalldWorld) {
+  const bus = fw.connect();
+  try {
+    const s = await firewalldState(
+      { bus: fw.running ? bus : undefined },
+      { directXmlPath: fw.directXmlPath },
+    );
+    return {
+      permanent: s.permanent?.length ?? null,
+      runtime: s.runtime?.length ?? null,
+      directXml: s.directXml?.length ?? null,
+    };
+  } finally {
+    bus.close();
   }
 }
