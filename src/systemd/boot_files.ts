@@ -223,7 +223,7 @@ function refuseForeign(state: BootState): void {
  * ```ts ignore
  * const staged = await stageBootFiles(host, { unit: renderUnit(u), config: renderStoredConfig(c) });
  * try {
- *   await applyPlans(runner, plans, { ...options, afterApply: async () => void await staged.commit() });
+ *   await applyPlans(runner, plans, { ...options, persist: async () => void await staged.commit() });
  * } finally {
  *   await staged.discard();
  * }
