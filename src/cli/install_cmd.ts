@@ -53,10 +53,27 @@ export function restoreOptions(config: Config, io: CliIo): RestoreOptions {
   };
 }
 
-/** IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the loopback interface. */
+/**
+ * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
+ * loopback interface. Already there (an earlier install added it) is
+ * success: iproute2 reports that as `RTNETLINK answers: File exists` (older)
+ * or `Error: ipv6: address already assigned.` (newer, kernel extack), so the
+ * address is looked for first and both answers are accepted for a race.
+ */
 async function ensurePassthroughAddress(io: CliIo, loopback: string): Promise<void> {
+  const shown = await io.runner.run("ip", [
+    "-6",
+    "-o",
+    "addr",
+    "show",
+    "dev",
+    loopback,
+    "to",
+    "::6/128",
+  ]);
+  if (shown.code === 0 && shown.stdout.trim() !== "") return;
   const r = await io.runner.run("ip", ["-6", "addr", "add", "::6/128", "dev", loopback]);
-  if (r.code !== 0 && !/File exists/i.test(r.stderr)) {
+  if (r.code !== 0 && !/File exists|already assigned/i.test(r.stderr)) {
     warn(
       io,
       `could not add ::6/128 to ${loopback} (needed by kuma-dp for IPv6): ${r.stderr.trim()}`,

@@ -12,7 +12,12 @@ import { type CliIo, EXIT } from "./io.ts";
 import { warn } from "./log.ts";
 import { planInstall } from "./plan.ts";
 import { persistenceStatus } from "./firewalld_step.ts";
-import { type LiveBackend, type PlannedFamily, statusReport } from "./status_report.ts";
+import {
+  type FamilyNote,
+  type LiveBackend,
+  type PlannedFamily,
+  statusReport,
+} from "./status_report.ts";
 import { renderStatusText } from "./status_text.ts";
 
 export interface StatusOptions {
@@ -60,6 +65,7 @@ export async function runStatus(
   }
 
   const live: LiveBackend[] = [];
+  const uninspected: FamilyNote[] = [...plan.uninspectable];
   for (const exe of plan.executables) {
     try {
       live.push({
@@ -68,12 +74,22 @@ export async function runStatus(
         rules: canonicalSavedRules(await readDump(io.runner, exe)),
       });
     } catch (e) {
-      warn(io, `cannot read IPv${exe.family} ${exe.mode} rules: ${(e as Error).message}`);
+      uninspected.push({
+        family: exe.family,
+        mode: exe.mode,
+        reason: `cannot read the rules: ${(e as Error).message}`,
+      });
     }
   }
 
   const persistence = await persistenceStatus(io, config, plan.families);
-  const { report, exitCode } = statusReport({ planned, live, persistence });
+  const { report, exitCode } = statusReport({
+    planned,
+    live,
+    persistence,
+    uninspected,
+    skipped: plan.skipped,
+  });
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report));
   return exitCode;
 }

@@ -51,10 +51,21 @@ export interface PersistenceStatus {
   detail?: string;
 }
 
+/** A family (or one backend of it) that status could not look at, and why. */
+export interface FamilyNote {
+  family: Family;
+  mode?: Mode;
+  reason: string;
+}
+
 export interface StatusFacts {
   planned: PlannedFamily[];
   live: LiveBackend[];
   persistence?: PersistenceStatus;
+  /** Backends whose rules could not be read (tools missing or broken): our rules may be there. */
+  uninspected?: FamilyNote[];
+  /** Families the config asks for that this host does not configure (IPv6 disabled, ...). */
+  skipped?: FamilyNote[];
 }
 
 /** How one table of the live rules differs from the generated ones. */
@@ -89,6 +100,10 @@ export interface StatusReport {
   state: StatusState;
   families: FamilyStatus[];
   persistence?: PersistenceStatus;
+  /** Present when some backend could not be read; the exit code is then never 0 or 1. */
+  uninspected?: FamilyNote[];
+  /** Families the config asks for that are not configured on this host, and why. */
+  skipped?: FamilyNote[];
 }
 
 /** Lines of `a` not in `b`, counting duplicates. */
@@ -132,7 +147,9 @@ function count(rules: Map<string, string[]>): number {
  * matches the config, nothing of ours is anywhere else, and persistence (if
  * asked for or present) matches too; 1 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
- * including a partial installation).
+ * including a partial installation). A backend that could not be read
+ * (`uninspected`) makes it 3 whatever else was seen: status cannot confirm
+ * either "installed as configured" or "nothing of ours".
  *
  * @example
  * ```ts
@@ -185,12 +202,17 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
     families.every((f) => f.planned && f.installed && f.matches && f.otherBackends.length === 0) &&
     facts.persistence?.matches !== false;
   const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
-  const exitCode = state === "installed"
+  const unsure = (facts.uninspected ?? []).length > 0;
+  const exitCode = unsure
+    ? EXIT.DRIFT
+    : state === "installed"
     ? EXIT.OK
     : state === "not-installed"
     ? EXIT.NOT_INSTALLED
     : EXIT.DRIFT;
   const report: StatusReport = { state, families };
   if (facts.persistence) report.persistence = facts.persistence;
+  if (unsure) report.uninspected = facts.uninspected;
+  if ((facts.skipped ?? []).length > 0) report.skipped = facts.skipped;
   return { report, exitCode };
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FamilyStatus, StatusReport, TableDrift } from "./status_report.ts";
+import type { FamilyNote, FamilyStatus, StatusReport, TableDrift } from "./status_report.ts";
 
 function summary(drift: TableDrift[]): string {
   return drift.map((d) => {
@@ -59,6 +59,11 @@ function familyLines(f: FamilyStatus): string[] {
  */
 export function renderStatusText(report: StatusReport): string {
   const lines = report.families.flatMap(familyLines);
+  const where = (n: FamilyNote) => `IPv${n.family}${n.mode ? ` (${n.mode})` : ""}`;
+  for (const n of report.skipped ?? []) lines.push(`${where(n)}: not configured: ${n.reason}`);
+  for (const n of report.uninspected ?? []) {
+    lines.push(`${where(n)}: cannot be inspected, our rules may be there: ${n.reason}`);
+  }
   const p = report.persistence;
   if (p) {
     const state = !p.stored
