@@ -27,6 +27,7 @@ import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
+import { withRunLock } from "./run_lock.ts";
 
 /** Root check: everything but a dry run changes the host. */
 export function requireRoot(config: Config, io: CliIo, what: string): void {
@@ -188,9 +189,23 @@ async function storeInRunningFirewalld(
   for (const line of describePersist(report, "stored")) io.out(`${line}\n`);
 }
 
+/**
+ * Installs (or, with --dry-run, prints) the rules. A real run holds our own
+ * lock from reading the live rules to the last change (run_lock.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const code = await runInstall(await resolveConfig(inputs), io);
+ * ```
+ */
 export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "install");
+  if (config.dryRun) return await install(config, io);
+  return await withRunLock(io, { exclusive: true }, () => install(config, io));
+}
+
+async function install(config: Config, io: CliIo): Promise<number> {
   const plan = await planInstall(config, io);
   for (const w of plan.warnings) warn(io, w);
   if (config.comments.disabled) {

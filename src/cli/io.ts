@@ -23,6 +23,8 @@ export interface CliIo {
   connectFirewalld(): Promise<FirewalldBus>;
   /** firewalld's config directory: /etc/firewalld. */
   firewalldDir: string;
+  /** The lock that keeps two runs apart (run_lock.ts): /run/kuma-tproxy.lock. */
+  lockPath: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }

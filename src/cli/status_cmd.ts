@@ -19,6 +19,7 @@ import {
   statusReport,
 } from "./status_report.ts";
 import { renderStatusText } from "./status_text.ts";
+import { withRunLock } from "./run_lock.ts";
 
 export interface StatusOptions {
   json: boolean;
@@ -45,6 +46,12 @@ export async function runStatus(
     );
     return EXIT.FAILURE;
   }
+  // Shared: status runs beside other readers, but never sees an install or
+  // uninstall half-done (one family switched, the other not yet).
+  return await withRunLock(io, { exclusive: false }, () => status(resolved, io, options));
+}
+
+async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Promise<number> {
   // A dry-run plan would quietly assume a UID and a full-featured host;
   // status must compare against what install would really generate here.
   const config = { ...resolved.config, dryRun: false };

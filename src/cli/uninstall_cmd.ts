@@ -5,6 +5,7 @@
  * and honours every config source.
  */
 import type { Resolved } from "../config/resolve.ts";
+import type { Config } from "../config/types.ts";
 import { describeEntry } from "../firewalld/direct_entries.ts";
 import { firewalldState } from "../firewalld/persist.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
@@ -21,6 +22,7 @@ import { UserError } from "./errors.ts";
 import { requireRoot, restoreOptions } from "./install_cmd.ts";
 import { info, warn } from "./log.ts";
 import { type CliIo, EXIT } from "./io.ts";
+import { withRunLock } from "./run_lock.ts";
 
 /** What uninstall found and did in firewalld. */
 interface FirewalldOutcome {
@@ -108,6 +110,11 @@ async function uninstallFirewalld(
 export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "uninstall");
+  if (config.dryRun) return await uninstall(config, io);
+  return await withRunLock(io, { exclusive: true }, () => uninstall(config, io));
+}
+
+async function uninstall(config: Config, io: CliIo): Promise<number> {
   const remains: string[] = [];
   const host = await probeFirewalld(io);
   let total = 0;
