@@ -110,6 +110,7 @@ async function uninstallFirewalld(
 export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "uninstall");
+  for (const w of resolved.warnings ?? []) warn(io, `${w}; uninstall ignores it and carries on`);
   if (config.dryRun) return await uninstall(config, io);
   return await withRunLock(io, { exclusive: true }, () => uninstall(config, io));
 }
