@@ -157,16 +157,22 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       skipped.push({ family: 6, reason: "no working ip6tables found" });
       continue;
     }
-    const functionality = exe ? await probeFunctionality(deps.runner, exe) : FULL_FUNCTIONALITY;
-    // kumactl's minimum: the nat table and the tcp and owner modules.
-    if (!config.dryRun) assertMinimumFunctionality(functionality);
-    const facts: BuildFacts = {
+    const base = {
       family,
       uid,
       loopback,
       nameservers: nameservers.filter((s) => familyOf(s) === family),
-      functionality,
     };
+    // Probe only the tables this config can use: probing a legacy table
+    // instantiates it for good (functionality.ts).
+    const tables = buildRuleSet(config, { ...base, functionality: FULL_FUNCTIONALITY })
+      .ruleSet.tables.map((t) => t.name);
+    const functionality = exe
+      ? await probeFunctionality(deps.runner, exe, { tables })
+      : FULL_FUNCTIONALITY;
+    // kumactl's minimum: the nat table and the tcp and owner modules.
+    if (!config.dryRun) assertMinimumFunctionality(functionality);
+    const facts: BuildFacts = { ...base, functionality };
     const built = buildRuleSet(config, facts);
     warnings.push(...built.warnings);
     const options = renderOptionsFor(config, functionality);
