@@ -2,16 +2,19 @@
  * Our runs never interleave (issue 14 item 4): several legacy installs
  * started together in one namespace all succeed and leave exactly one
  * installation, because each holds the tool's own lock from reading the
- * live rules to the last change (src/cli/run_lock.ts). Without it, a loser
- * planned `-N KUMA_MESH_INBOUND` against a dump taken before the winner
- * created that chain, and was told its rules were bad. An uninstall racing
- * the installs is serialized the same way.
+ * live rules to the last change (src/cli/run_lock.ts), and a `--test` that
+ * fails because the rules changed since they were read is planned again
+ * (src/iptables/transaction.ts) instead of being reported as a bad rule.
+ * Without both, a loser planned `-N KUMA_MESH_INBOUND` against a dump taken
+ * before the winner created that chain. An uninstall racing the installs is
+ * serialized the same way. The second test holds the lock from outside
+ * (util-linux `flock`, the same flock(2) lock) and sees install wait for it.
  *
  * Needs root and `ip netns` (run with --allow-all).
  */
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { withNetns } from "../world/netns.ts";
-import { addIPv6, ensureKumaDp, runCli } from "./cli_run.ts";
+import { addIPv6, ensureKumaDp, KUMA_TPROXY, REPO_ROOT, runCli } from "./cli_run.ts";
 import { snapshot, tools } from "./iptables_fixtures.ts";
 
 const LEGACY = [
@@ -52,3 +55,65 @@ Deno.test("concurrent legacy installs all succeed and leave one installation", a
     }
   });
 });
+
+Deno.test("install waits for a run that holds /run/kuma-tproxy.lock, and says so", async () => {
+  await ensureKumaDp();
+  const dir = await Deno.makeTempDir({ prefix: "ktp-lock-" });
+  try {
+    await withNetns("lock", async (ns) => {
+      // A stand-in for another run: holds the lock until the test lets go.
+      const holder = new Deno.Command("flock", {
+        args: [
+          "/run/kuma-tproxy.lock",
+          "sh",
+          "-c",
+          `touch ${dir}/held; while [ ! -e ${dir}/release ]; do sleep 0.05; done`,
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      for (let i = 0; i < 200 && !(await exists(`${dir}/held`)); i++) await pause(25);
+      assert(await exists(`${dir}/held`), "the holder got the lock");
+
+      const install = new Deno.Command("ip", {
+        args: ["netns", "exec", ns.name, KUMA_TPROXY, "install", "--kuma-dp-user", "5678"],
+        cwd: REPO_ROOT,
+        clearEnv: true,
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: Deno.env.get("HOME") ?? "/root" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      let exited = false;
+      install.status.then(() => exited = true);
+      // Long enough for an unlocked install to finish: it must still be waiting.
+      for (let i = 0; i < 30; i++) {
+        await pause(100);
+        assertEquals(exited, false, "install ran while another run held the lock");
+        assertEquals((await snapshot(ns, tools("nft", 4))).includes("KUMA_MESH"), false);
+      }
+      await Deno.writeTextFile(`${dir}/release`, "");
+      await holder.status;
+      const out = await install.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 0, stderr);
+      assertStringIncludes(
+        stderr,
+        "another kuma-tproxy run holds /run/kuma-tproxy.lock; waiting for it to finish",
+      );
+      assertStringIncludes(await snapshot(ns, tools("nft", 4)), "KUMA_MESH_OUTBOUND");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const pause = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
