@@ -59,19 +59,21 @@ Deno.test("concurrent legacy installs all succeed and leave one installation", a
 Deno.test("install waits for a run that holds /run/kuma-tproxy.lock, and says so", async () => {
   await ensureKumaDp();
   const dir = await Deno.makeTempDir({ prefix: "ktp-lock-" });
+  const release = () => Deno.writeTextFile(`${dir}/release`, "");
+  // A stand-in for another run: holds the lock until the test lets go (or
+  // its temp dir is gone, so a failed test never leaves it holding).
+  const holder = new Deno.Command("flock", {
+    args: [
+      "/run/kuma-tproxy.lock",
+      "sh",
+      "-c",
+      `touch ${dir}/held; while [ -e ${dir}/held ] && [ ! -e ${dir}/release ]; do sleep 0.05; done`,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
   try {
     await withNetns("lock", async (ns) => {
-      // A stand-in for another run: holds the lock until the test lets go.
-      const holder = new Deno.Command("flock", {
-        args: [
-          "/run/kuma-tproxy.lock",
-          "sh",
-          "-c",
-          `touch ${dir}/held; while [ ! -e ${dir}/release ]; do sleep 0.05; done`,
-        ],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
       for (let i = 0; i < 200 && !(await exists(`${dir}/held`)); i++) await pause(25);
       assert(await exists(`${dir}/held`), "the holder got the lock");
 
@@ -83,17 +85,20 @@ Deno.test("install waits for a run that holds /run/kuma-tproxy.lock, and says so
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      const output = install.output();
       let exited = false;
-      install.status.then(() => exited = true);
-      // Long enough for an unlocked install to finish: it must still be waiting.
-      for (let i = 0; i < 30; i++) {
-        await pause(100);
-        assertEquals(exited, false, "install ran while another run held the lock");
-        assertEquals((await snapshot(ns, tools("nft", 4))).includes("KUMA_MESH"), false);
+      output.then(() => exited = true, () => exited = true);
+      try {
+        // Long enough for an unlocked install to finish: it must still be waiting.
+        for (let i = 0; i < 30; i++) {
+          await pause(100);
+          assertEquals(exited, false, "install ran while another run held the lock");
+          assertEquals((await snapshot(ns, tools("nft", 4))).includes("KUMA_MESH"), false);
+        }
+      } finally {
+        await release();
       }
-      await Deno.writeTextFile(`${dir}/release`, "");
-      await holder.status;
-      const out = await install.output();
+      const out = await output;
       const stderr = new TextDecoder().decode(out.stderr);
       assertEquals(out.code, 0, stderr);
       assertStringIncludes(
@@ -103,6 +108,8 @@ Deno.test("install waits for a run that holds /run/kuma-tproxy.lock, and says so
       assertStringIncludes(await snapshot(ns, tools("nft", 4)), "KUMA_MESH_OUTBOUND");
     });
   } finally {
+    await release().catch(() => {});
+    await holder.status;
     await Deno.remove(dir, { recursive: true });
   }
 });
