@@ -72,7 +72,10 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
   }
 
   const live: LiveBackend[] = [];
-  const uninspected: FamilyNote[] = [...plan.uninspectable];
+  // As for uninstall: --ip-family-mode ipv4 is the operator saying there is no IPv6 of ours.
+  const uninspected: FamilyNote[] = plan.uninspectable.filter((u) =>
+    !(u.family === 6 && config.ipFamilyMode === "ipv4")
+  );
   for (const exe of plan.executables) {
     try {
       live.push({

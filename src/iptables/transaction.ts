@@ -8,7 +8,6 @@
  */
 import type { Family } from "../rules/model.ts";
 import { describeRemoval, planRemoval } from "./cleanup.ts";
-import type { ExecError } from "./errors.ts";
 import { type Executables, readDump } from "./executables.ts";
 import {
   familyTag,

@@ -15,19 +15,11 @@
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { MountNs } from "../world/firewalld_host.ts";
 import { type Netns, withNetns } from "../world/netns.ts";
-import {
-  addIPv6,
-  type CliResult,
-  ensureKumaDp,
-  KUMA_TPROXY,
-  REPO_ROOT,
-  runCli,
-} from "./cli_run.ts";
+import { addIPv6, type CliResult, ensureKumaDp, runCli } from "./cli_run.ts";
 import { snapshot, tools } from "./iptables_fixtures.ts";
 
 const KUMA_DP = ["--kuma-dp-user", "5678"];
 const FAST = ["--max-retries", "0", "--sleep-between-retries", "10ms"];
-const decoder = new TextDecoder();
 
 /** A mount namespace in which the named /usr/sbin entries are replaced by `scripts`. */
 async function withReplacedTools<T>(
@@ -45,26 +37,7 @@ async function withReplacedTools<T>(
     await mnt.sh(
       `mount -t overlay overlay -o 'lowerdir=/usr/sbin,upperdir=${dir}/up,workdir=${dir}/work' /usr/sbin`,
     );
-    return await fn(async (ns, args) => {
-      const argv = [...mnt.argv, "ip", "netns", "exec", ns.name, KUMA_TPROXY, ...args];
-      const out = await new Deno.Command(argv[0], {
-        args: argv.slice(1),
-        cwd: REPO_ROOT,
-        clearEnv: true,
-        env: {
-          PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-          HOME: Deno.env.get("HOME") ?? "/root",
-        },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: out.code,
-        stdout: decoder.decode(out.stdout),
-        stderr: decoder.decode(out.stderr),
-      };
-    });
+    return await fn((ns, args) => runCli(args, { netns: ns, mountNs: mnt.argv }));
   } finally {
     await mnt.destroy();
     await Deno.remove(dir, { recursive: true });
