@@ -98,6 +98,7 @@ Deno.test("uninstall failing in IPv6 after IPv4 was removed says which family wa
     // Detection and reading work; applying the IPv6 removal fails.
     const restore = `#!/bin/sh
 case " $* " in *" --version "*) exec /usr/sbin/xtables-nft-multi ip6tables-nft-restore "$@" ;; esac
+cat > /dev/null   # read the input as iptables-restore does, then fail
 echo 'ip6tables-restore: simulated failure' >&2
 exit 4
 `;
