@@ -28,6 +28,8 @@ export interface CliOptions {
   stdin?: string;
   /** Run as this UID (via setpriv) instead of root. */
   uid?: number;
+  /** An argv prefix that enters a private mount namespace first (`MountNs.argv`). */
+  mountNs?: string[];
 }
 
 const decoder = new TextDecoder();
@@ -36,6 +38,7 @@ const decoder = new TextDecoder();
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const ns = typeof options.netns === "string" ? options.netns : options.netns?.name;
   const argv = [
+    ...(options.mountNs ?? []),
     ...(ns ? ["ip", "netns", "exec", ns] : []),
     ...(options.uid === undefined
       ? []
