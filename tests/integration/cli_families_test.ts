@@ -126,7 +126,7 @@ Deno.test("dual-stack install with IPv6 disabled in the namespace says it config
       install.stderr,
       "IPv6 is disabled on this host (no interface has an IPv6 address, not even ::1): configuring IPv4 only",
     );
-    assertStringIncludes(install.stdout, "IPv4: installed");
+    assertStringIncludes(install.stdout, "IPv4 (nft): installed");
     assertEquals(install.stdout.includes("IPv6"), false, install.stdout);
 
     const status = await runCli(["status", ...KUMA_DP], { netns: ns });

@@ -60,7 +60,7 @@ for (const mode of MODES) {
         if (round === "install") {
           assertEquals(r.stderr.includes("replaced an earlier"), false, r.stderr);
         }
-        assertStringIncludes(r.stdout, `IPv6: installed`);
+        assertStringIncludes(r.stdout, `IPv6 (${mode}): installed`);
         const live = await both(ns, mode);
         for (const line of before.split("\n")) {
           assertStringIncludes(live, line, `${round} dropped it`);

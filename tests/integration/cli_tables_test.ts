@@ -38,8 +38,8 @@ Deno.test("legacy install, status and uninstall leave the legacy table list as i
 
     const install = await runCli(["install", "--kuma-dp-user", "5678"], { netns: ns });
     assertEquals(install.code, 0, install.stderr);
-    assertStringIncludes(install.stdout, "IPv4: installed 11 rules (legacy)");
-    assertStringIncludes(install.stdout, "IPv6: installed 11 rules (legacy)");
+    assertStringIncludes(install.stdout, "IPv4 (legacy): installed 11 rules and 4 chains");
+    assertStringIncludes(install.stdout, "IPv6 (legacy): installed 11 rules and 4 chains");
     const status = await runCli(["status", "--kuma-dp-user", "5678"], { netns: ns });
     assertEquals(status.code, 0, status.stdout + status.stderr);
     const uninstall = await runCli(["uninstall"], { netns: ns });

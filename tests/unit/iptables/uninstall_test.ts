@@ -108,11 +108,11 @@ Deno.test("uninstallAll() cleans the readable backends when one cannot be read, 
   );
   assertEquals(
     e.report.backends.map((b) => [b.family, b.inspected, b.removed.length, b.error !== undefined]),
-    [[4, true, 2, false], [6, false, 0, true]],
+    [[4, true, 3, false], [6, false, 0, true]],
   );
   assertEquals(runner.calls.filter((c) => c.cmd.endsWith("-restore")).map((c) => c.cmd), [
     "ip4-nft-restore",
   ]);
   assertStringIncludes(e.message, "IPv6 nft: cannot read the rules");
-  assertStringIncludes(e.message, "removed from IPv4 nft (2 entries)");
+  assertStringIncludes(e.message, "removed from IPv4 nft (3 entries)");
 });
