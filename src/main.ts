@@ -3,10 +3,12 @@
  * signals. Everything below takes a CliIo and returns an exit code.
  */
 import { cli } from "./cli/cli.ts";
+import { LOCK_PATH } from "./cli/run_lock.ts";
 import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
 import { SystemFacts } from "./host/system_facts.ts";
 import { SystemRunner } from "./iptables/runner.ts";
+import { selfCommand } from "./systemd/self_command.ts";
 
 const encoder = new TextEncoder();
 const runner = new SystemRunner();
@@ -60,6 +62,17 @@ const io: CliIo = {
       allowedOnly: true,
     }),
   firewalldDir: "/etc/firewalld",
+  boot: {
+    unitDir: "/etc/systemd/system",
+    configDir: "/etc/kuma-tproxy",
+    runtimeDir: "/run/systemd/system",
+  },
+  selfCommand: selfCommand({
+    standalone: Deno.build.standalone,
+    execPath: Deno.execPath(),
+    mainModule: import.meta.url,
+  }),
+  lockPath: LOCK_PATH,
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { addConfigOptions, collectInputs } from "../config/flags.ts";
-import { resolveConfig, type Resolved } from "../config/resolve.ts";
+import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { runCompletion } from "./completion_cmd.ts";
@@ -20,7 +20,11 @@ function checkTarget(target: string | undefined): void {
 }
 
 /** Resolves the config from every source for the command that is running. */
-export function resolveFor(cmd: Command, io: CliIo): Promise<Resolved> {
+export function resolveFor(
+  cmd: Command,
+  io: CliIo,
+  options: ResolveOptions = {},
+): Promise<Resolved> {
   const { configSources, flags } = collectInputs(cmd);
   return resolveConfig({
     configSources,
@@ -28,7 +32,7 @@ export function resolveFor(cmd: Command, io: CliIo): Promise<Resolved> {
     env: io.env,
     readFile: io.readFile,
     readStdin: io.readStdin,
-  });
+  }, options);
 }
 
 export function registerCommands(program: Command, io: CliIo, result: { code: number }): void {
@@ -46,7 +50,9 @@ Examples:
   # same options from a file and stdin, as with kumactl
   kuma-tproxy install transparent-proxy --config /etc/kuma/tproxy.yaml --config -
   # persist with firewalld so the rules survive reboots and firewall-cmd --reload
-  kuma-tproxy install --kuma-dp-user kuma-dp --store-firewalld`,
+  kuma-tproxy install --kuma-dp-user kuma-dp --store-firewalld
+  # without firewalld: a systemd unit applies the same config at boot
+  kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd`,
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
       checkTarget(target);
@@ -60,7 +66,7 @@ Examples:
   const uninstall = program.command("uninstall")
     .argument("[target]", `optional '${TARGET}', as in kumactl`)
     .description(
-      "remove every rule and chain this tool or kumactl 2.9+ installed, from iptables and firewalld",
+      "remove every rule and chain this tool or kumactl 2.9+ installed, from iptables and firewalld, and our boot unit",
     )
     .addHelpText(
       "after",
@@ -73,8 +79,9 @@ Examples:
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
       checkTarget(target);
+      // Lenient: uninstall is the emergency path, a typo must not block it.
       result.code = await (await import("./uninstall_cmd.ts")).runUninstall(
-        await resolveFor(cmd, io),
+        await resolveFor(cmd, io, { lenient: true }),
         io,
       );
     });

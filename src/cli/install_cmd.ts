@@ -29,12 +29,21 @@ import {
 } from "./firewalld_step.ts";
 import { assertReplaceable } from "../firewalld/direct_xml_file.ts";
 import { countRemoval, countRuleSet, formatCounts } from "./counts.ts";
+import { removeBootFiles, stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
+import {
+  bootFiles,
+  persistChoice,
+  renderSystemdDryRun,
+  staleUnitWarning,
+  systemdHost,
+} from "./systemd_step.ts";
 import { isUserError, UserError } from "./errors.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
 import { installWithNftables, removeNftTable } from "./nft_step.ts";
+import { withRunLock } from "./run_lock.ts";
 
 /** Root check: everything but a dry run changes the host. */
 export function requireRoot(config: Config, io: CliIo, what: string): void {
@@ -61,10 +70,27 @@ export function restoreOptions(config: Config, io: CliIo): RestoreOptions {
   };
 }
 
-/** IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the loopback interface. */
+/**
+ * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
+ * loopback interface. Already there (an earlier install added it) is
+ * success: iproute2 reports that as `RTNETLINK answers: File exists` (older)
+ * or `Error: ipv6: address already assigned.` (newer, kernel extack), so the
+ * address is looked for first and both answers are accepted for a race.
+ */
 async function ensurePassthroughAddress(io: CliIo, loopback: string): Promise<void> {
+  const shown = await io.runner.run("ip", [
+    "-6",
+    "-o",
+    "addr",
+    "show",
+    "dev",
+    loopback,
+    "to",
+    "::6/128",
+  ]);
+  if (shown.code === 0 && shown.stdout.trim() !== "") return;
   const r = await io.runner.run("ip", ["-6", "addr", "add", "::6/128", "dev", loopback]);
-  if (r.code !== 0 && !/File exists/i.test(r.stderr)) {
+  if (r.code !== 0 && !/File exists|already assigned/i.test(r.stderr)) {
     warn(
       io,
       `could not add ::6/128 to ${loopback} (needed by kuma-dp for IPv6): ${r.stderr.trim()}`,
@@ -218,9 +244,23 @@ function refusalCode(e: unknown): number {
   return isUserError(e) ? e.exitCode : EXIT.FAILURE;
 }
 
+/**
+ * Installs (or, with --dry-run, prints) the rules. A real run holds our own
+ * lock from reading the live rules to the last change (run_lock.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const code = await runInstall(await resolveConfig(inputs), io);
+ * ```
+ */
 export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "install");
+  if (config.dryRun) return await install(config, io);
+  return await withRunLock(io, { exclusive: true }, () => install(config, io));
+}
+
+async function install(config: Config, io: CliIo): Promise<number> {
   const plan = await planInstall(config, io);
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {
@@ -237,9 +277,13 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     );
   }
   const host = await probeFirewalld(io);
+  let staged: StagedBoot | undefined;
   try {
+    const choice = persistChoice(config, host);
+    if (choice.note) info(io, choice.note);
+    const storeFirewalld = choice.firewalld;
     let refusal: unknown;
-    if (config.storeFirewalld) {
+    if (storeFirewalld) {
       try {
         // A non-root dry run cannot open direct.xml for writing; root will find out.
         await checkStoreFirewalld(config, host, plan.families, { writable: io.uid() === 0 });
@@ -249,12 +293,17 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
         refusal = e;
       }
     }
-    const stale = config.storeFirewalld ? null : await findStaleEntries(io, host);
+    const stale = storeFirewalld ? null : await findStaleEntries(io, host);
+    if (!choice.systemd && !choice.removeUnit) {
+      const staleUnit = await staleUnitWarning(config, io);
+      if (staleUnit) warn(io, staleUnit);
+    }
     if (config.dryRun) {
       io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
-      if (config.storeFirewalld) {
+      if (storeFirewalld) {
         io.out(renderFirewalldDryRun(host, directEntriesFor(plan.families, config.verbose)));
       }
+      if (choice.systemd) io.out(renderSystemdDryRun(config, io));
       if (stale) {
         io.out(`\n${describeStaleDryRun(stale)}`);
         info(io, STALE_NOTE);
@@ -269,29 +318,48 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     });
     for (const w of guards) warn(io, w);
 
+    // Written under temporary names before the kernel changes: a host where
+    // they cannot be written keeps its previous rules and files.
+    if (choice.systemd) staged = await stageBootFiles(systemdHost(io), bootFiles(config, io));
     // Written in the transaction's persist step, reported after the kernel lines.
     let persisted: PersistReport | undefined;
-    if (config.storeFirewalld && host.running) {
+    const boot: string[] = [];
+    // The persist step: `step` (direct.xml), then the boot files last, since
+    // a failed commit puts the previous ones back itself.
+    const persistWith = (step?: () => Promise<void>) =>
+      step || staged
+        ? async () => {
+          await step?.();
+          if (staged) boot.push(...(await staged.commit()).lines);
+        }
+        : undefined;
+    if (storeFirewalld && host.running) {
+      // Never with a boot unit (choosePersistence): firewalld owns the rules.
       await storeInRunningFirewalld(config, io, plan, host);
-    } else if (config.storeFirewalld) {
+    } else if (storeFirewalld) {
       // firewalld is installed but stopped: it applies direct.xml at its next start.
-      await applyToKernel(config, io, plan, async () => {
-        persisted = await storeInDirectXml(
-          { runner: io.runner },
-          plan.families.map((f) => f.ruleSet),
-          {
-            verbose: config.verbose,
-            comments: plan.families.every((f) => f.comments),
-            directXmlPath: host.directXmlPath,
-            restoreCommands: restoreCommands(plan),
-          },
-        );
-      });
+      await applyToKernel(
+        config,
+        io,
+        plan,
+        persistWith(async () => {
+          persisted = await storeInDirectXml(
+            { runner: io.runner },
+            plan.families.map((f) => f.ruleSet),
+            {
+              verbose: config.verbose,
+              comments: plan.families.every((f) => f.comments),
+              directXmlPath: host.directXmlPath,
+              restoreCommands: restoreCommands(plan),
+            },
+          );
+        }),
+      );
     } else if (stale?.mechanism === "dbus") {
       // firewalld runs: it takes its own runtime rules out, before the kernel changes.
       for (const line of describePersist(await removeStaleEntries(host))) io.out(`${line}\n`);
       info(io, STALE_NOTE);
-      await applyToKernel(config, io, plan);
+      await applyToKernel(config, io, plan, persistWith());
     } else if (stale) {
       // Checked now, so that a file that cannot be written stops the install before the kernel changes.
       try {
@@ -306,17 +374,23 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
           { path: e.path, cause: e },
         );
       }
-      await applyToKernel(config, io, plan, async () => {
-        persisted = await removeStaleEntries(host);
-      });
+      await applyToKernel(
+        config,
+        io,
+        plan,
+        persistWith(async () => {
+          persisted = await removeStaleEntries(host);
+        }),
+      );
     } else {
-      await applyToKernel(config, io, plan);
+      await applyToKernel(config, io, plan, persistWith());
     }
+    if (choice.removeUnit) await removeStaleUnit(io);
     if (plan.families.some((f) => f.family === 6)) {
       await ensurePassthroughAddress(io, await io.facts.loopbackInterface());
     }
     for (const f of plan.families) {
-      const via = config.storeFirewalld && host.running ? ", through firewalld" : "";
+      const via = storeFirewalld && host.running ? ", through firewalld" : "";
       io.out(
         `IPv${f.family} (${f.exe!.mode}): installed ${
           formatCounts(countRuleSet(f.ruleSet))
@@ -324,8 +398,10 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
       );
     }
     if (persisted) { for (const line of describePersist(persisted)) io.out(`${line}\n`); }
+    for (const line of boot) io.out(`${line}\n`);
     if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
   } finally {
+    await staged?.discard();
     closeFirewalld(host);
   }
   try {
@@ -339,4 +415,23 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
   }
   info(io, "transparent proxy installed; run kuma-dp with the transparent proxy enabled");
   return EXIT.OK;
+}
+
+/**
+ * firewalld now persists the rules: a unit of ours from an earlier
+ * --store-systemd would apply an older config behind its back at every boot.
+ */
+async function removeStaleUnit(io: CliIo): Promise<void> {
+  try {
+    const report = await removeBootFiles(systemdHost(io), { dryRun: false });
+    for (const line of report.lines) io.out(`${line}\n`);
+  } catch (e) {
+    warn(
+      io,
+      `the rules are stored in firewalld, but the earlier systemd unit could not be removed ` +
+        `(it would apply an older config at boot; run uninstall, then install): ${
+          (e as Error).message
+        }`,
+    );
+  }
 }

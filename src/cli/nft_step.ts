@@ -28,11 +28,21 @@ import {
   checkIpv6Redirect,
   closeFirewalld,
   describePersist,
+  type FirewalldHost,
   probeFirewalld,
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { countRemoval, countRuleSet, formatCounts } from "./counts.ts";
 import { lockoutWarnings } from "./guards.ts";
+import { stageBootFiles } from "../systemd/boot_files.ts";
+import type { PersistChoice } from "../systemd/choice.ts";
+import {
+  bootFiles,
+  persistChoice,
+  renderSystemdDryRun,
+  staleUnitWarning,
+  systemdHost,
+} from "./systemd_step.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { info, warn } from "./log.ts";
 import type { InstallPlan } from "./plan.ts";
@@ -47,39 +57,28 @@ function asUserError(e: unknown): unknown {
 /** Reading the iptables dumps in preflight needs no lock waits or retries. */
 const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
 
-/** firewalld's direct interface holds iptables rules: nothing there for nft to store. */
-function storeFirewalldRefusal(): UserError {
-  return new UserError(
-    "--store-firewalld stores iptables rules in firewalld's direct interface; the nftables " +
-      "backend does not need it: firewalld leaves other nft tables alone at reload and " +
-      "restart, so our table lasts until reboot. To bring it back at boot, use " +
-      "--store-systemd. Nothing was changed.",
-    EXIT.USAGE,
-  );
-}
-
 /**
  * Everything that must hold before the kernel changes:
  * firewalld's RFC3964_IPv4 not breaking IPv6, nft present, the kernel
  * accepting the script, our table (if any) provably ours, our iptables rules
  * (if any) safe to remove.
  */
-async function preflight(config: Config, io: CliIo, plan: InstallPlan): Promise<string> {
-  const host = await probeFirewalld(io);
-  try {
-    if (host.running) await checkIpv6Redirect(config, host, plan.families);
-    else if (host.installed) {
-      try {
-        await checkIpv6Redirect(config, host, plan.families);
-      } catch (e) {
-        warn(
-          io,
-          `${(e as Error).message.replace(/ Nothing was changed\.$/, "")} (at its next start)`,
-        );
-      }
+async function preflight(
+  config: Config,
+  io: CliIo,
+  plan: InstallPlan,
+  host: FirewalldHost,
+): Promise<string> {
+  if (host.running) await checkIpv6Redirect(config, host, plan.families);
+  else if (host.installed) {
+    try {
+      await checkIpv6Redirect(config, host, plan.families);
+    } catch (e) {
+      warn(
+        io,
+        `${(e as Error).message.replace(/ Nothing was changed\.$/, "")} (at its next start)`,
+      );
     }
-  } finally {
-    closeFirewalld(host);
   }
   const nft = await findNft(io.runner);
   await checkNftScript(io.runner, nft, plan.nftScript!);
@@ -131,19 +130,30 @@ export async function installWithNftables(
   restore: Parameters<typeof uninstallAll>[2],
 ): Promise<number> {
   const script = plan.nftScript!;
-  const refusal = config.storeFirewalld ? storeFirewalldRefusal() : undefined;
-  if (config.dryRun) {
-    io.out(script);
-    if (refusal === undefined) return EXIT.OK;
-    warn(io, `[dry-run] the real run would refuse: ${refusal.message}`);
-    return refusal.exitCode;
-  }
-  if (refusal) throw refusal;
+  const host = await probeFirewalld(io);
   let nft: string;
+  let choice: PersistChoice;
   try {
-    nft = await preflight(config, io, plan);
-  } catch (e) {
-    throw asUserError(e);
+    // --store-firewalld has nothing to store (the direct interface holds
+    // iptables rules); --store-systemd brings the table back at boot.
+    choice = persistChoice(config, host);
+    if (choice.note) info(io, choice.note);
+    if (!choice.systemd) {
+      const staleUnit = await staleUnitWarning(config, io);
+      if (staleUnit) warn(io, staleUnit);
+    }
+    if (config.dryRun) {
+      io.out(script);
+      if (choice.systemd) io.out(renderSystemdDryRun(config, io));
+      return EXIT.OK;
+    }
+    try {
+      nft = await preflight(config, io, plan, host);
+    } catch (e) {
+      throw asUserError(e);
+    }
+  } finally {
+    closeFirewalld(host);
   }
   const guards = lockoutWarnings(config, {
     listeningPorts: await listeningTcpPorts(io.runner),
@@ -160,30 +170,47 @@ export async function installWithNftables(
     interrupted = true;
     warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
   });
+  // Written under temporary names before the kernel changes; committed last.
+  const staged = choice.systemd
+    ? await stageBootFiles(systemdHost(io), bootFiles(config, io))
+    : undefined;
+  const boot: string[] = [];
   try {
     info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
     await runNftScript(io.runner, nft, script).catch((e) => {
       throw asUserError(e);
     });
     if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
+    // The boot files before the iptables cleanup: a failed commit puts the
+    // previous files back itself, and the old iptables rules are still there.
+    let committed = false;
     try {
       if (interrupted) throw new Error("interrupted");
+      if (staged) {
+        boot.push(...(await staged.commit()).lines);
+        committed = true;
+      }
       await removeIptablesLeftovers(io, plan, restore);
     } catch (e) {
       await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
       throw new UserError(
         `${(e as Error).message}; the nft table was put back as it was before this install ` +
-          `(${previous === undefined ? "none" : "the earlier version"})`,
+          `(${previous === undefined ? "none" : "the earlier version"})` +
+          (committed
+            ? "; the boot unit already stores the new config: run install again once this is fixed"
+            : ""),
       );
     }
   } finally {
     stopListening();
+    await staged?.discard();
   }
   for (const f of plan.families) {
     io.out(
       `IPv${f.family} (nftables): installed ${formatCounts(countRuleSet(f.ruleSet))} in ${TABLE}\n`,
     );
   }
+  for (const line of boot) io.out(`${line}\n`);
   return EXIT.OK;
 }
 

@@ -10,9 +10,14 @@ import {
   FULL_FUNCTIONALITY,
   type Functionality,
   type HostFacts,
+  type Ipv6State,
 } from "../host/facts.ts";
 import { parseIpOrCidr } from "../config/values.ts";
-import { detectExecutables, type Executables } from "../iptables/executables.ts";
+import {
+  detectExecutables,
+  type Executables,
+  type Uninspectable,
+} from "../iptables/executables.ts";
 import { assertMinimumFunctionality, probeFunctionality } from "../iptables/functionality.ts";
 import type { Runner } from "../iptables/runner.ts";
 import { buildRuleSet } from "../rules/build.ts";
@@ -20,6 +25,7 @@ import type { Family, RuleSet } from "../rules/model.ts";
 import { renderOptionsFor, renderRestore } from "../rules/render.ts";
 import { nftOptionsFor, renderNftScript } from "../nftables/script.ts";
 import { UserError } from "./errors.ts";
+import type { FamilyNote } from "./status_report.ts";
 
 export interface FamilyPlan {
   family: Family;
@@ -37,6 +43,10 @@ export interface InstallPlan {
   families: FamilyPlan[];
   /** Every working backend of both families (empty in a dry run without iptables): where earlier installations may be. */
   executables: Executables[];
+  /** Backends whose tools are missing or broken, so that our rules there cannot be seen. */
+  uninspectable: Uninspectable[];
+  /** Families the config asks for that this host does not get, and why. */
+  skipped: FamilyNote[];
   warnings: string[];
   /** With `backend: nftables`: the `nft -f` input of both families. */
   nftScript?: string;
@@ -84,27 +94,43 @@ function familyOf(address: string): Family | undefined {
   }
 }
 
-/** Which families to configure: IPv4 always, IPv6 in dualstack mode when the host has IPv6. */
-async function plannedFamilies(config: Config, facts: HostFacts): Promise<Family[]> {
-  if (config.ipFamilyMode === "ipv4") return [4];
-  return (await facts.hasIPv6()) ? [4, 6] : [4];
+/** Why a dual-stack config configures IPv4 only on this host, by IPv6 state. */
+const IPV6_SKIPPED: Record<Exclude<Ipv6State, "available">, string> = {
+  disabled: "IPv6 is disabled on this host (no interface has an IPv6 address, not even ::1)",
+  "no-address": "no interface has an IPv6 address besides ::1",
+};
+
+/**
+ * Which families to configure: IPv4 always, IPv6 in dualstack mode when the
+ * host has IPv6 (kumactl skips it silently otherwise; we say so, and why).
+ */
+async function plannedFamilies(
+  config: Config,
+  facts: HostFacts,
+): Promise<{ families: Family[]; skipped: FamilyNote[] }> {
+  if (config.ipFamilyMode === "ipv4") return { families: [4], skipped: [] };
+  const state = await facts.ipv6();
+  if (state === "available") return { families: [4, 6], skipped: [] };
+  return { families: [4], skipped: [{ family: 6, reason: IPV6_SKIPPED[state] }] };
 }
 
 export async function planInstall(config: Config, deps: PlanDeps): Promise<InstallPlan> {
   const warnings: string[] = [];
   const uid = await kumaDpUid(config, deps.facts, warnings);
-  const families = await plannedFamilies(config, deps.facts);
+  const { families, skipped } = await plannedFamilies(config, deps.facts);
   const loopback = await deps.facts.loopbackInterface();
 
   // With nftables, iptables is only where earlier installations may be left.
   const nftables = config.backend === "nftables";
   let exes: Partial<Record<Family, Executables>> = {};
   let all: Executables[] = [];
+  let uninspectable: Uninspectable[] = [];
   try {
     const detected = await detectExecutables(deps.runner, config);
     if (!nftables) warnings.push(...detected.warnings);
     exes = nftables ? {} : { 4: detected.v4, 6: detected.v6 };
     all = detected.all;
+    uninspectable = detected.uninspectable;
   } catch (e) {
     // With nftables, no usable iptables means nothing of ours can be in it.
     if (!nftables) {
@@ -136,19 +162,26 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
     const exe = exes[family];
     if (family === 6 && !exe && exes[4] && !nftables) {
       warnings.push("no working ip6tables found; IPv6 traffic will not be redirected");
+      skipped.push({ family: 6, reason: "no working ip6tables found" });
       continue;
     }
-    const functionality = exe ? await probeFunctionality(deps.runner, exe) : FULL_FUNCTIONALITY;
-    // kumactl's minimum: the nat table and the tcp and owner modules. nft
-    // has every match built in; the kernel check before applying stands in.
-    if (!config.dryRun && !nftables) assertMinimumFunctionality(functionality);
-    const facts: BuildFacts = {
+    const base = {
       family,
       uid,
       loopback,
       nameservers: nameservers.filter((s) => familyOf(s) === family),
-      functionality,
     };
+    // Probe only the tables this config can use: probing a legacy table
+    // instantiates it for good (functionality.ts).
+    const tables = buildRuleSet(config, { ...base, functionality: FULL_FUNCTIONALITY })
+      .ruleSet.tables.map((t) => t.name);
+    const functionality = exe
+      ? await probeFunctionality(deps.runner, exe, { tables })
+      : FULL_FUNCTIONALITY;
+    // kumactl's minimum: the nat table and the tcp and owner modules. nft
+    // has every match built in; the kernel check before applying stands in.
+    if (!config.dryRun && !nftables) assertMinimumFunctionality(functionality);
+    const facts: BuildFacts = { ...base, functionality };
     const built = buildRuleSet(config, facts);
     warnings.push(...built.warnings);
     const options = renderOptionsFor(config, functionality);
@@ -161,7 +194,15 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       text: renderRestore(built.ruleSet, options),
     });
   }
-  const plan: InstallPlan = { uid, families: plans, executables: all, warnings };
+  for (const s of skipped) warnings.push(`${s.reason}: configuring IPv4 only`);
+  const plan: InstallPlan = {
+    uid,
+    families: plans,
+    executables: all,
+    uninspectable,
+    skipped,
+    warnings,
+  };
   if (nftables) {
     plan.nftScript = renderNftScript(plans.map((p) => p.ruleSet), nftOptionsFor(config));
   }

@@ -55,10 +55,42 @@ export interface PersistenceStatus {
   detail?: string;
 }
 
+/**
+ * Boot persistence with systemd (install --store-systemd): whether our unit
+ * and its config are there and enabled, and whether they are what install
+ * would write for the current config.
+ */
+export interface BootUnitStatus {
+  mechanism: "systemd";
+  /** kuma-tproxy.service: missing, ours, or someone else's unit of that name. */
+  unit: "absent" | "ours" | "foreign";
+  /** The stored config file. */
+  config: "absent" | "ours" | "foreign";
+  /** The WantedBy symlink points at our unit. */
+  enabled: boolean;
+  /** systemd runs as PID 1 here. */
+  systemdRunning: boolean;
+  /** Unit, config and symlink are exactly what install would write now. */
+  matches: boolean;
+  paths: { unit: string; config: string };
+}
+
+/** A family (or one backend of it) that status could not look at, and why. */
+export interface FamilyNote {
+  family: Family;
+  mode?: Mode;
+  reason: string;
+}
+
 export interface StatusFacts {
   planned: PlannedFamily[];
   live: LiveBackend[];
   persistence?: PersistenceStatus;
+  boot?: BootUnitStatus;
+  /** Backends whose rules could not be read (tools missing or broken): our rules may be there. */
+  uninspected?: FamilyNote[];
+  /** Families the config asks for that this host does not configure (IPv6 disabled, ...). */
+  skipped?: FamilyNote[];
 }
 
 /** How one table of the live rules differs from the generated ones. */
@@ -93,6 +125,11 @@ export interface StatusReport {
   state: StatusState;
   families: FamilyStatus[];
   persistence?: PersistenceStatus;
+  boot?: BootUnitStatus;
+  /** Present when some backend could not be read; the exit code is then never 0 or 1. */
+  uninspected?: FamilyNote[];
+  /** Families the config asks for that are not configured on this host, and why. */
+  skipped?: FamilyNote[];
 }
 
 /** Lines of `a` not in `b`, counting duplicates. */
@@ -133,10 +170,12 @@ function count(rules: Map<string, string[]>): number {
 
 /**
  * The report and exit code: 0 when every planned family is installed and
- * matches the config, nothing of ours is anywhere else, and persistence (if
- * asked for or present) matches too; 1 when no
+ * matches the config, nothing of ours is anywhere else, and persistence
+ * (firewalld or the systemd unit, if asked for or present) matches too; 1 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
- * including a partial installation).
+ * including a partial installation). A backend that could not be read
+ * (`uninspected`) makes it 3 whatever else was seen: status cannot confirm
+ * either "installed as configured" or "nothing of ours".
  *
  * @example
  * ```ts
@@ -187,14 +226,20 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
   families.sort((a, b) => a.family - b.family);
   const clean =
     families.every((f) => f.planned && f.installed && f.matches && f.otherBackends.length === 0) &&
-    facts.persistence?.matches !== false;
+    facts.persistence?.matches !== false && facts.boot?.matches !== false;
   const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
-  const exitCode = state === "installed"
+  const unsure = (facts.uninspected ?? []).length > 0;
+  const exitCode = unsure
+    ? EXIT.DRIFT
+    : state === "installed"
     ? EXIT.OK
     : state === "not-installed"
     ? EXIT.NOT_INSTALLED
     : EXIT.DRIFT;
   const report: StatusReport = { state, families };
   if (facts.persistence) report.persistence = facts.persistence;
+  if (facts.boot) report.boot = facts.boot;
+  if (unsure) report.uninspected = facts.uninspected;
+  if ((facts.skipped ?? []).length > 0) report.skipped = facts.skipped;
   return { report, exitCode };
 }

@@ -8,7 +8,7 @@
 import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { ConfigError } from "./errors.ts";
 import { LEAF_PATHS, OBJECT_PATHS, suggest } from "./keys.ts";
-import { type Setting, throwAll } from "./sources.ts";
+import { type Setting, type SourceOptions, throwAll } from "./sources.ts";
 
 const LEAVES = new Set(LEAF_PATHS);
 const KNOWN = [...LEAF_PATHS, ...OBJECT_PATHS];
@@ -24,7 +24,11 @@ const KNOWN = [...LEAF_PATHS, ...OBJECT_PATHS];
  * if (s.path !== "redirect.dns.port" || s.origin !== "file:/tp.yaml:3:11") throw new Error();
  * ```
  */
-export function documentSettings(text: string, source: string): Setting[] {
+export function documentSettings(
+  text: string,
+  source: string,
+  options: SourceOptions = {},
+): Setting[] {
   const lines = new LineCounter();
   // uniqueKeys (the default) makes a repeated key an error instead of a silent override.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -81,15 +85,15 @@ export function documentSettings(text: string, source: string): Setting[] {
         });
       } else {
         const guess = suggest(path, KNOWN);
-        errors.push(
-          new ConfigError({
-            code: "unknown_key",
-            path,
-            source: at(isNode(keyNode) ? keyNode.range?.[0] : node.range?.[0]),
-            reason: "is not a known setting" + (guess ? `; did you mean \`${guess}\`?` : ""),
-            expected: "",
-          }),
-        );
+        const unknown = new ConfigError({
+          code: "unknown_key",
+          path,
+          source: at(isNode(keyNode) ? keyNode.range?.[0] : node.range?.[0]),
+          reason: "is not a known setting" + (guess ? `; did you mean \`${guess}\`?` : ""),
+          expected: "",
+        });
+        if (options.onUnknownKey) options.onUnknownKey(unknown);
+        else errors.push(unknown);
       }
     }
   };

@@ -17,6 +17,7 @@ import {
   type Origin,
   type ResolveInputs,
   type Setting,
+  type SourceOptions,
   throwAll,
 } from "./sources.ts";
 
@@ -27,6 +28,19 @@ export interface Resolved {
   config: Config;
   /** Keyed by dotted leaf path ("redirect.dns.port"). */
   origins: Record<string, Origin>;
+  /** What a lenient resolve ignored (unknown keys and variables), one message each. */
+  warnings?: string[];
+}
+
+/** Options of {@linkcode resolveConfig}. */
+export interface ResolveOptions {
+  /**
+   * Unknown keys in config sources and unknown `KUMA_TRANSPARENT_PROXY_*`
+   * variables become warnings (`Resolved.warnings`) instead of errors; every
+   * other problem still fails. For uninstall, the emergency path: a typo
+   * must not keep our rules in the kernel.
+   */
+  lenient?: boolean;
 }
 
 /**
@@ -48,7 +62,11 @@ export function splitConfigSources(values: string[]): string[] {
   return sources;
 }
 
-async function readSource(source: string, inputs: ResolveInputs): Promise<Setting[]> {
+async function readSource(
+  source: string,
+  inputs: ResolveInputs,
+  options: SourceOptions,
+): Promise<Setting[]> {
   const name = source === "-" ? "stdin" : `file:${source}`;
   let text: string;
   try {
@@ -62,7 +80,7 @@ async function readSource(source: string, inputs: ResolveInputs): Promise<Settin
       expected: "",
     });
   }
-  return documentSettings(text, name);
+  return documentSettings(text, name, options);
 }
 
 function nest(settings: Iterable<Setting>): Record<string, unknown> {
@@ -111,9 +129,16 @@ function originOf(merged: Map<string, Setting>, path: PropertyKey[]): [string, O
  * if (origins["redirect.dns.enabled"] !== "file:/tp.yaml:1:37") throw new Error();
  * ```
  */
-export async function resolveConfig(inputs: ResolveInputs): Promise<Resolved> {
+export async function resolveConfig(
+  inputs: ResolveInputs,
+  options: ResolveOptions = {},
+): Promise<Resolved> {
   const layers: Setting[][] = [defaultSettings()];
   const errors: ConfigError[] = [];
+  const warnings: string[] = [];
+  const sourceOptions: SourceOptions = options.lenient
+    ? { onUnknownKey: (e) => warnings.push(e.message) }
+    : {};
   const collect = async (read: () => Setting[] | Promise<Setting[]>) => {
     try {
       layers.push(await read());
@@ -123,9 +148,9 @@ export async function resolveConfig(inputs: ResolveInputs): Promise<Resolved> {
     }
   };
   for (const source of splitConfigSources(inputs.configSources)) {
-    await collect(() => readSource(source, inputs));
+    await collect(() => readSource(source, inputs, sourceOptions));
   }
-  await collect(() => envSettings(inputs.env));
+  await collect(() => envSettings(inputs.env, sourceOptions));
   await collect(() => flagSettings(inputs.flags));
   throwAll(errors);
 
@@ -161,5 +186,5 @@ export async function resolveConfig(inputs: ResolveInputs): Promise<Resolved> {
     config.redirect.dns.enabled = true;
     origins["redirect.dns.enabled"] = origins["redirect.dns.captureAll"];
   }
-  return { config, origins };
+  return options.lenient ? { config, origins, warnings } : { config, origins };
 }

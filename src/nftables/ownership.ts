@@ -1,27 +1,26 @@
 /**
- * What makes an nft table ours. Until the shared ownership predicate of the
- * iptables layer lands, this is the one place that decides it for nftables:
- * point `isOurComment` at that predicate then.
+ * What makes an nft table ours, on top of the one comment predicate that
+ * every layer shares (src/rules/ownership.ts).
  *
  * @module
  */
-import { COMMENT_PREFIX } from "../rules/model.ts";
+import { isOurComment as isOurRuleComment } from "../rules/ownership.ts";
 import { NFT_TABLE } from "./script.ts";
 import type { NftTableState } from "./state.ts";
 
 /**
- * Whether a comment is one of ours: the tag followed by `/`, so that a
- * foreign `kuma/mesh/transparent/proxyX admin` is not.
+ * Whether an nft comment (absent on rules without one) is ours: the shared
+ * predicate, `kuma/mesh/transparent/proxy/` with its `/` boundary.
  *
  * @example
  * ```ts
  * import { isOurComment } from "./ownership.ts";
  * if (!isOurComment("kuma/mesh/transparent/proxy/redirect")) throw new Error();
- * if (isOurComment("kuma/mesh/transparent/proxyX admin")) throw new Error();
+ * if (isOurComment("kuma/mesh/transparent/proxyX admin") || isOurComment(undefined)) throw new Error();
  * ```
  */
 export function isOurComment(comment: string | undefined): boolean {
-  return comment !== undefined && comment.startsWith(`${COMMENT_PREFIX}/`);
+  return comment !== undefined && isOurRuleComment(comment);
 }
 
 /**

@@ -25,9 +25,9 @@ async function probe(h: FirewalldHost, f: Family): Promise<[string, string]> {
   ];
 }
 
-async function assertRedirected(h: FirewalldHost, when: string) {
+async function assertRedirected(h: FirewalldHost, when: string, families: Family[] = [4, 6]) {
   const w = h.world;
-  for (const f of [4, 6] as const) {
+  for (const f of families) {
     assertEquals(await probe(h, f), [
       sidecarReply(PORTS.inbound, w.addr("host", f), PORTS.hostApp),
       sidecarReply(PORTS.outbound, w.addr("peer", f), PORTS.peerService),
@@ -117,7 +117,7 @@ for (const backend of ["nftables", "iptables"] as const) {
 
 Deno.test({
   name:
-    "nftables backend: RFC3964_IPv4=yes refuses dual-stack; --store-firewalld is refused as not needed",
+    "nftables backend: RFC3964_IPv4=yes refuses dual-stack; --store-firewalld stores nothing in firewalld and says why",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
@@ -127,15 +127,19 @@ Deno.test({
       const refused = await h.cli(INSTALL);
       assertNotEquals(refused.code, 0, refused.stdout);
       assertStringIncludes(refused.stderr, "RFC3964_IPv4");
-      const stored = await h.cli([...INSTALL, "--store-firewalld", "--ip-family-mode", "ipv4"]);
-      assertEquals(stored.code, 2, stored.stderr);
-      assertStringIncludes(stored.stderr, "the nftables backend does not need it");
-      assertStringIncludes(stored.stderr, "--store-systemd");
       assertEquals(
         await h.world.host.exec("nft", ["list", "tables"]).then((t) => t.includes("kuma_mesh")),
         false,
       );
       assertEquals(await othersTables(h), before);
+      const stored = await h.cli([...INSTALL, "--store-firewalld", "--ip-family-mode", "ipv4"]);
+      assertOk(stored, "install --store-firewalld --ip-family-mode ipv4");
+      assertStringIncludes(stored.stderr, "--store-firewalld does nothing with --backend nftables");
+      assertStringIncludes(stored.stderr, "--store-systemd");
+      const direct = await h.firewalld.firewallCmd(["--permanent", "--direct", "--get-all-rules"]);
+      assertEquals(direct.stdout.includes("kuma/mesh/transparent/proxy"), false, direct.stdout);
+      assertEquals(await othersTables(h), before, "firewalld's tables");
+      await assertRedirected(h, "IPv4 only", [4]);
       const v4 = await h.cli([...INSTALL, "--ip-family-mode", "ipv4"]);
       assertOk(v4, "install --ip-family-mode ipv4");
       assertOk(await h.cli(["uninstall"]), "uninstall");

@@ -28,6 +28,8 @@ export interface CliOptions {
   stdin?: string;
   /** Run as this UID (via setpriv) instead of root. */
   uid?: number;
+  /** An argv prefix that enters a private mount namespace first (`MountNs.argv`). */
+  mountNs?: string[];
 }
 
 const decoder = new TextDecoder();
@@ -36,6 +38,7 @@ const decoder = new TextDecoder();
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const ns = typeof options.netns === "string" ? options.netns : options.netns?.name;
   const argv = [
+    ...(options.mountNs ?? []),
     ...(ns ? ["ip", "netns", "exec", ns] : []),
     ...(options.uid === undefined
       ? []
@@ -76,7 +79,7 @@ let nonRootDir: Promise<Record<string, string>> | undefined;
  * /root (mode 0700), so a non-root run gets a world-readable copy of the npm
  * cache and a writable DENO_DIR of its own. Made once per test process.
  */
-function nonRootDenoEnv(): Promise<Record<string, string>> {
+export function nonRootDenoEnv(): Promise<Record<string, string>> {
   nonRootDir ??= (async () => {
     const info = await new Deno.Command(`${REPO_ROOT}/scripts/deno`, {
       args: ["info", "--json"],

@@ -12,9 +12,13 @@
  * The test process itself stays outside that mount namespace and talks to
  * firewalld only through the private bus's own path, never the real one.
  *
- * `installed: false` makes a host without firewalld: an overlay over /etc
- * whose upper dir holds a whiteout for `firewalld` (so /etc/firewalld does
- * not exist in the namespace), and an empty /run/dbus.
+ * /etc is an overlay whose upper dir is a temp dir, and /etc/systemd/system
+ * and /run/systemd are empty tmpfs (no boot unit, no running systemd):
+ * install may write or remove kuma-tproxy.service and /etc/kuma-tproxy.
+ *
+ * `installed: false` makes a host without firewalld: the overlay's upper dir
+ * holds a whiteout for `firewalld` (so /etc/firewalld does not exist in the
+ * namespace), and /run/dbus stays empty.
  */
 import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
 import { firewalldState } from "../../src/firewalld/persist.ts";
@@ -33,6 +37,16 @@ export interface FirewalldHostOptions {
 }
 
 const decoder = new TextDecoder();
+
+/**
+ * An empty unit directory and no systemd runtime: install may write or
+ * remove the boot unit (src/systemd), never on the machine's own /etc, and
+ * never through the machine's systemctl.
+ */
+const PRIVATE_SYSTEMD = [
+  "mount -t tmpfs -o mode=0755 tmpfs /etc/systemd/system",
+  "mount -t tmpfs -o mode=0755 tmpfs /run/systemd",
+].join("\n");
 
 /** A process parked in a private mount namespace (`unshare -m --propagation private`), entered with nsenter. */
 export class MountNs {
@@ -112,7 +126,7 @@ export class FirewalldHost {
     /** The firewalld of this host; null when it is not installed. */
     readonly fw: FirewalldWorld | null,
     readonly mnt: MountNs,
-    /** Temp dir for the overlay of a host without firewalld. */
+    /** Temp dir for the overlay over /etc. */
     private readonly overlayDir: string | null,
   ) {}
 
@@ -124,14 +138,19 @@ export class FirewalldHost {
     let overlayDir: string | null = null;
     try {
       mnt = await MountNs.create();
-      if (options.installed === false) {
-        overlayDir = await Deno.makeTempDir({ prefix: "ktp-noetc-" });
-        await mnt.sh(`
+      // /etc is always an overlay with a temp upper dir: install --store-systemd
+      // creates /etc/kuma-tproxy, which must never appear on the machine.
+      overlayDir = await Deno.makeTempDir({ prefix: "ktp-etc-" });
+      const whiteout = options.installed === false
+        ? `mknod '${overlayDir}/up/firewalld' c 0 0   # overlayfs whiteout: hides /etc/firewalld`
+        : "";
+      await mnt.sh(`
           mkdir '${overlayDir}/up' '${overlayDir}/work'
-          mknod '${overlayDir}/up/firewalld' c 0 0   # overlayfs whiteout: hides /etc/firewalld
+          ${whiteout}
           mount -t overlay overlay -o 'lowerdir=/etc,upperdir=${overlayDir}/up,workdir=${overlayDir}/work' /etc
-          mount -t tmpfs -o mode=0755 tmpfs /run/dbus`);
-      } else {
+          mount -t tmpfs -o mode=0755 tmpfs /run/dbus
+          ${PRIVATE_SYSTEMD}`);
+      if (options.installed !== false) {
         fw = await FirewalldWorld.create({
           ns: world.host,
           rfc3964Ipv4: options.rfc3964Ipv4,
@@ -140,7 +159,6 @@ export class FirewalldHost {
         });
         await mnt.sh(`
           mount --bind '${fw.configDir}' /etc/firewalld
-          mount -t tmpfs -o mode=0755 tmpfs /run/dbus
           touch /run/dbus/system_bus_socket
           mount --bind '${fw.dir}/bus' /run/dbus/system_bus_socket`);
       }

@@ -130,6 +130,30 @@ Deno.test("statusReport() passes persistence through and counts a mismatch as dr
   assertEquals("persistence" in statusReport({ planned: [], live: [] }).report, false);
 });
 
+Deno.test("statusReport() passes the boot unit through and counts a mismatch as drift", () => {
+  const boot = {
+    mechanism: "systemd" as const,
+    unit: "ours" as const,
+    config: "ours" as const,
+    enabled: true,
+    systemdRunning: false,
+    matches: true,
+    paths: {
+      unit: "/etc/systemd/system/kuma-tproxy.service",
+      config: "/etc/kuma-tproxy/boot.yaml",
+    },
+  };
+  const ok = statusReport({ planned: [plan(4)], live: [live(4, "nft")], boot });
+  assertEquals([ok.report.boot, ok.exitCode], [boot, 0]);
+  const stale = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    boot: { ...boot, matches: false },
+  });
+  assertEquals(stale.exitCode, 3);
+  assertEquals("boot" in statusReport({ planned: [], live: [] }).report, false);
+});
+
 Deno.test("diffTables() notices a changed order and counts duplicates", () => {
   const a = new Map([["nat", ["-A OUTPUT -j A", "-A OUTPUT -j B"]]]);
   const b = new Map([["nat", ["-A OUTPUT -j B", "-A OUTPUT -j A"]]]);
@@ -171,4 +195,32 @@ Deno.test("runStatus() refuses to run as non-root with exit code 1", async () =>
   assertEquals(code, 1);
   assertEquals(out, "");
   assertStringIncludes(err, "status needs root privileges");
+});
+
+Deno.test("statusReport() cannot confirm anything (3) when a backend could not be inspected", () => {
+  const uninspected = [{ family: 6 as const, mode: "nft" as const, reason: "tools missing" }];
+  for (const l of [[live(4, "nft")], [empty(4, "nft")]]) {
+    const { report, exitCode } = statusReport({ planned: [plan(4)], live: l, uninspected });
+    assertEquals(exitCode, 3);
+    assertEquals(report.uninspected, uninspected);
+  }
+  const { report } = statusReport({ planned: [plan(4)], live: [live(4, "nft")], uninspected });
+  assertStringIncludes(
+    renderStatusText(report),
+    "IPv6 (nft): cannot be inspected, our rules may be there: tools missing\n",
+  );
+});
+
+Deno.test("statusReport() names a family the host does not configure without changing the exit code", () => {
+  const skipped = [{ family: 6 as const, reason: "IPv6 is disabled on this host" }];
+  const { report, exitCode } = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    skipped,
+  });
+  assertEquals(exitCode, 0);
+  assertStringIncludes(
+    renderStatusText(report),
+    "IPv6: not configured: IPv6 is disabled on this host\n",
+  );
 });
