@@ -352,7 +352,11 @@ Deno.test("nftables backend: status reads nft -j and names what differs", async 
     const install = await runCli(["install", ...flags], { netns: ns });
     assertEquals(install.code, 0, install.stderr);
     const ok = await runCli(["status", ...flags], { netns: ns });
-    assertEquals([ok.code, ok.stdout], [0, "IPv4: installed (nftables), matches config\n"]);
+    assertEquals([ok.code, ok.stdout], [
+      0,
+      "IPv4: installed (nftables), matches config\n" +
+      "IPv6: not configured: no interface has an IPv6 address besides ::1\n",
+    ]);
     // Someone changes our set and empties a chain behind our back.
     await ns.exec("nft", [
       "add element inet kuma_mesh_transparent_proxy outbound_exclude_ips_ipv4 { 198.51.100.0/24 }",
