@@ -12,28 +12,10 @@
  */
 import { assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { type FirewalldHost, withFirewalldHost } from "../world/firewalld_host.ts";
-import { APP_UID, NAMES, PORTS, sidecarReply } from "../world/world.ts";
+import { APP_UID, NAMES, PORTS } from "../world/world.ts";
+import { assertRedirected, probe } from "./firewalld_probes.ts";
 
-type Family = 4 | 6;
 const INSTALL = ["install", "--backend", "nftables", "--kuma-dp-user", "5678"];
-
-async function probe(h: FirewalldHost, f: Family): Promise<[string, string]> {
-  const w = h.world;
-  return [
-    await w.connect("peer", null, w.addr("host", f), PORTS.hostApp),
-    await w.connect("host", APP_UID, w.addr("peer", f), PORTS.peerService),
-  ];
-}
-
-async function assertRedirected(h: FirewalldHost, when: string, families: Family[] = [4, 6]) {
-  const w = h.world;
-  for (const f of families) {
-    assertEquals(await probe(h, f), [
-      sidecarReply(PORTS.inbound, w.addr("host", f), PORTS.hostApp),
-      sidecarReply(PORTS.outbound, w.addr("peer", f), PORTS.peerService),
-    ], `${when}: IPv${f} must be redirected to the sidecar`);
-  }
-}
 
 /** The nft ruleset without our table, one table a block, sorted, counters zeroed (firewalld's iptables backend counts). */
 async function othersTables(h: FirewalldHost): Promise<string> {
@@ -64,16 +46,16 @@ for (const backend of ["nftables", "iptables"] as const) {
         // No firewalld warning: its reloads leave our table alone.
         assertEquals(install.stderr.includes("--store-firewalld"), false, install.stderr);
         assertEquals(await othersTables(h), firewalldOwn, "firewalld's tables after install");
-        await assertRedirected(h, "after install");
+        await assertRedirected(h, [4, 6], "after install");
 
         await fw.reload();
-        await assertRedirected(h, "after firewall-cmd --reload");
+        await assertRedirected(h, [4, 6], "after firewall-cmd --reload");
         const complete = await fw.firewallCmd(["--complete-reload"]);
         assertEquals(complete.code, 0, complete.stderr);
-        await assertRedirected(h, "after firewall-cmd --complete-reload");
+        await assertRedirected(h, [4, 6], "after firewall-cmd --complete-reload");
         await fw.stop();
         assertEquals(await fw.start(), "running");
-        await assertRedirected(h, "after a firewalld restart");
+        await assertRedirected(h, [4, 6], "after a firewalld restart");
         const status = await h.cli(["status", ...INSTALL.slice(1)]);
         assertOk(status, "status");
 
@@ -105,7 +87,7 @@ for (const backend of ["nftables", "iptables"] as const) {
         const removed = await fw.firewallCmd(["--permanent", "--delete-policy=ktpout"]);
         assertEquals(removed.code, 0, removed.stderr);
         await fw.reload();
-        await assertRedirected(h, "after the policy is gone");
+        await assertRedirected(h, [4, 6], "after the policy is gone");
 
         const before = await othersTables(h);
         assertOk(await h.cli(["uninstall"]), "uninstall");
@@ -139,7 +121,7 @@ Deno.test({
       const direct = await h.firewalld.firewallCmd(["--permanent", "--direct", "--get-all-rules"]);
       assertEquals(direct.stdout.includes("kuma/mesh/transparent/proxy"), false, direct.stdout);
       assertEquals(await othersTables(h), before, "firewalld's tables");
-      await assertRedirected(h, "IPv4 only", [4]);
+      await assertRedirected(h, [4], "IPv4 only");
       const v4 = await h.cli([...INSTALL, "--ip-family-mode", "ipv4"]);
       assertOk(v4, "install --ip-family-mode ipv4");
       assertOk(await h.cli(["uninstall"]), "uninstall");
@@ -166,7 +148,7 @@ Deno.test({
       }
       const listed = await fw.firewallCmd(["--permanent", "--direct", "--get-all-rules"]);
       assertEquals(listed.stdout.includes("kuma/mesh/transparent/proxy"), false, listed.stdout);
-      await assertRedirected(h, "after switching and a reload");
+      await assertRedirected(h, [4, 6], "after switching and a reload");
       assertOk(await h.cli(["uninstall"]), "uninstall");
     }),
 });

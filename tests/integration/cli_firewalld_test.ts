@@ -15,49 +15,13 @@ import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../
 import { type DirectEntry, isOurEntry } from "../../src/firewalld/direct_entries.ts";
 import { directXmlEntries } from "../../src/firewalld/direct_xml.ts";
 import type { FirewalldWorld } from "../world/firewalld.ts";
-import {
-  type FirewalldHost,
-  netfilter,
-  ourCounts,
-  withFirewalldHost,
-} from "../world/firewalld_host.ts";
-import { APP_UID, NAMES, PORTS, sidecarReply } from "../world/world.ts";
-
-type Family = 4 | 6;
+import { netfilter, ourCounts, withFirewalldHost } from "../world/firewalld_host.ts";
+import { assertDirect, assertRedirected } from "./firewalld_probes.ts";
 
 const FOREIGN = Deno.readTextFileSync(
   new URL("../testdata/firewalld/foreign_valid.xml", import.meta.url),
 );
 const STORE = ["install", "--store-firewalld"];
-
-/** Both probes of one family: inbound to the app and outbound from it. */
-async function probe(h: FirewalldHost, f: Family): Promise<[string, string]> {
-  const w = h.world;
-  return [
-    await w.connect("peer", null, w.addr("host", f), PORTS.hostApp),
-    await w.connect("host", APP_UID, w.addr("peer", f), PORTS.peerService),
-  ];
-}
-
-async function assertRedirected(h: FirewalldHost, families: Family[], when: string) {
-  const w = h.world;
-  for (const f of families) {
-    assertEquals(await probe(h, f), [
-      sidecarReply(PORTS.inbound, w.addr("host", f), PORTS.hostApp),
-      sidecarReply(PORTS.outbound, w.addr("peer", f), PORTS.peerService),
-    ], `${when}: IPv${f} must be redirected to the sidecar`);
-  }
-}
-
-async function assertDirect(h: FirewalldHost, families: Family[], when: string) {
-  for (const f of families) {
-    assertEquals(
-      await probe(h, f),
-      [NAMES.hostApp, NAMES.peerService],
-      `${when}: IPv${f} must go direct`,
-    );
-  }
-}
 
 /** Foreign entries as a sorted list of JSON strings (order between kinds is firewalld's business). */
 const foreign = (entries: DirectEntry[]) =>

@@ -9,7 +9,14 @@
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { SYSTEMD_PATH, withBootHost } from "../world/boot_host.ts";
 import { KUMA_DP_UID } from "../world/world.ts";
-import { expected, prepare, probeAll, type ProbeName, ruleset } from "./traffic_probes.ts";
+import {
+  DEFAULT_TCP_REDIRECTS,
+  expected,
+  prepare,
+  probeAll,
+  type ProbeName,
+  ruleset,
+} from "./traffic_probes.ts";
 
 const UNIT = "/etc/systemd/system/kuma-tproxy.service";
 const INSTALL = [
@@ -21,16 +28,7 @@ const INSTALL = [
   "--redirect-dns",
   "--store-systemd",
 ];
-const REDIRECTS: ProbeName[] = [
-  "inbound to the app",
-  "inbound to port 8081",
-  "outbound from the app",
-  "outbound to port 9091",
-  "outbound to the extra IP",
-  "outbound from UID 5680",
-  "kuma-dp to the host address",
-  "DNS from the app",
-];
+const REDIRECTS: ProbeName[] = [...DEFAULT_TCP_REDIRECTS, "DNS from the app"];
 const OUR_TABLE = "table inet kuma_mesh_transparent_proxy {";
 
 function assertOk(r: { code: number; stdout: string; stderr: string }, what: string) {

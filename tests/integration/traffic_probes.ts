@@ -133,6 +133,17 @@ export const PROBES = {
   "DNS from kuma-dp": dns(KUMA_DP_UID),
 } satisfies Record<string, Probe>;
 
+/** Every TCP probe that a default install redirects (all but kuma-dp's own to the peer). */
+export const DEFAULT_TCP_REDIRECTS: ProbeName[] = [
+  "inbound to the app",
+  "inbound to port 8081",
+  "outbound from the app",
+  "outbound to port 9091",
+  "outbound to the extra IP",
+  "outbound from UID 5680",
+  "kuma-dp to the host address",
+];
+
 /**
  * Probes that need the passthrough address `::6` on lo, which install adds
  * and a simulated reboot removes: traffic_test.ts adds them to PROBES.

@@ -17,6 +17,7 @@ import { KUMA_DP_UID, PORTS, withWorld } from "../world/world.ts";
 import { runCli } from "./cli_run.ts";
 import { MODES } from "./iptables_fixtures.ts";
 import {
+  DEFAULT_TCP_REDIRECTS,
   EXCLUDED_IP,
   EXCLUDED_UID,
   expected,
@@ -32,17 +33,6 @@ import {
 
 /** The shared probes and the passthrough ones (prepare adds `::6` to lo). */
 const ALL_PROBES = { ...PROBES, ...PASSTHROUGH_PROBES };
-
-/** Every TCP probe that a default install redirects (all but kuma-dp's own to the peer). */
-const ALL_TCP: ProbeName[] = [
-  "inbound to the app",
-  "inbound to port 8081",
-  "outbound from the app",
-  "outbound to port 9091",
-  "outbound to the extra IP",
-  "outbound from UID 5680",
-  "kuma-dp to the host address",
-];
 
 /** A command line and the probes it must redirect; every other probe goes direct. */
 interface Scenario {
@@ -88,13 +78,13 @@ const SCENARIOS: Scenario[] = [
   fromCase("include-ports", ["inbound to the app", "kuma-dp to the host address"]),
   // The nftables backend turns insertRedirectInsteadOfAppend into chain
   // priorities, the log and the conntrack-INVALID drop into nft statements.
-  fromCase("inbound-insert", [...ALL_TCP, "DNS from the app"]),
-  fromCase("logs", ALL_TCP),
-  fromCase("drop-invalid", ALL_TCP),
+  fromCase("inbound-insert", [...DEFAULT_TCP_REDIRECTS, "DNS from the app"]),
+  fromCase("logs", DEFAULT_TCP_REDIRECTS),
+  fromCase("drop-invalid", DEFAULT_TCP_REDIRECTS),
   {
     name: "DNS capture-all",
     flags: ["--kuma-dp-user", String(KUMA_DP_UID), "--redirect-all-dns-traffic"],
-    redirects: [...ALL_TCP, "DNS from the app"],
+    redirects: [...DEFAULT_TCP_REDIRECTS, "DNS from the app"],
   },
 ];
 
