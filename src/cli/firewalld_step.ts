@@ -8,6 +8,7 @@ import type { FirewalldBus } from "../firewalld/bus.ts";
 import { type DirectEntry, sameEntry, toDirectEntries } from "../firewalld/direct_entries.ts";
 import { parseDirectXml, renderElement } from "../firewalld/direct_xml.ts";
 import { parentExists, readDirectXmlFile } from "../firewalld/direct_xml_file.ts";
+import { MAX_INPUT_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
@@ -70,7 +71,7 @@ export async function checkStoreFirewalld(
     // A stopped firewalld counts too: it applies direct.xml at its next start.
     let conf: string | null = null;
     try {
-      conf = await Deno.readTextFile(host.confPath);
+      conf = await readTextFileBounded(host.confPath, { maxBytes: MAX_INPUT_BYTES });
     } catch {
       // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
     }

@@ -174,7 +174,11 @@ async function storeInRunningFirewalld(
 export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "install");
-  const plan = await planInstall(config, io);
+  const plan = await planInstall(config, {
+    runner: io.runner,
+    facts: io.facts,
+    origins: resolved.origins,
+  });
   for (const w of plan.warnings) warn(io, w);
   if (config.comments.disabled) {
     warn(

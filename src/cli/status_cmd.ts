@@ -43,7 +43,11 @@ export async function runStatus(
   // A dry-run plan would quietly assume a UID and a full-featured host;
   // status must compare against what install would really generate here.
   const config = { ...resolved.config, dryRun: false };
-  const plan = await planInstall(config, { runner: io.runner, facts: io.facts });
+  const plan = await planInstall(config, {
+    runner: io.runner,
+    facts: io.facts,
+    origins: resolved.origins,
+  });
   for (const w of plan.warnings) warn(io, w);
   const planned: PlannedFamily[] = plan.families.filter((f) => f.exe).map((f) => ({
     family: f.family,

@@ -7,7 +7,8 @@
  */
 import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { ConfigError } from "./errors.ts";
-import { LEAF_PATHS, OBJECT_PATHS, suggest } from "./keys.ts";
+import { LEAF_DOCUMENT_TYPES, LEAF_PATHS, OBJECT_PATHS, suggest } from "./keys.ts";
+import type { DocumentType } from "./schema.ts";
 import { type Setting, throwAll } from "./sources.ts";
 
 const LEAVES = new Set(LEAF_PATHS);
@@ -71,6 +72,11 @@ export function documentSettings(text: string, source: string): Setting[] {
       } else if (LEAVES.has(path)) {
         // null is "not given", as when Go unmarshals JSON null into a field.
         if (value === null || (isScalar(value) && value.value === null)) continue;
+        const type = LEAF_DOCUMENT_TYPES.get(path);
+        if (type && isScalar(value) && typeof value.value !== type) {
+          errors.push(wrongType(path, type, value.value, at(value.range?.[0])));
+          continue;
+        }
         out.push({
           path,
           value: value.toJS(doc),
@@ -96,4 +102,18 @@ export function documentSettings(text: string, source: string): Setting[] {
   walk(doc.contents, "");
   throwAll(errors);
   return out;
+}
+
+/** `port: "15006"` or `enabled: "true"`: a document value of the wrong YAML type. */
+function wrongType(path: string, type: DocumentType, value: unknown, source: string): ConfigError {
+  const quoted = typeof value === "string";
+  return new ConfigError({
+    code: "invalid_value",
+    path,
+    source,
+    value,
+    reason: `is ${quoted ? "a string in quotes" : `a ${typeof value}`}, not a ${type}`,
+    expected: `${type === "number" ? "a number" : "true or false"} without quotes; ` +
+      "only env vars and flags take text",
+  });
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "./types.ts";
+import { BoundedReadError } from "../host/bounded_read.ts";
 import { ConfigError } from "./errors.ts";
 import { documentSettings } from "./document.ts";
 import { LEAF_PATHS, OBJECT_PATHS } from "./keys.ts";
@@ -54,15 +55,33 @@ async function readSource(source: string, inputs: ResolveInputs): Promise<Settin
   try {
     text = source === "-" ? await inputs.readStdin() : await inputs.readFile(source);
   } catch (e) {
-    throw new ConfigError({
-      code: "unreadable_source",
+    throw sourceReadError(e, name);
+  }
+  return documentSettings(text, name);
+}
+
+/** A config source that could not be read, as a problem with the whole source. */
+function sourceReadError(e: unknown, name: string): ConfigError {
+  if (e instanceof BoundedReadError && e.position) {
+    // Invalid UTF-8: name the line, like a YAML syntax error.
+    return new ConfigError({
+      code: "parse_error",
       path: "",
-      source: name,
-      reason: `cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+      source: `${name}:${e.position.line}:${e.position.column}`,
+      reason: `is not valid UTF-8 (expected UTF-8 text)`,
       expected: "",
     });
   }
-  return documentSettings(text, name);
+  const stdin = e instanceof BoundedReadError && e.kind === "not_regular" ? ", or - for stdin" : "";
+  return new ConfigError({
+    code: "unreadable_source",
+    path: "",
+    source: name,
+    reason: e instanceof BoundedReadError
+      ? `--config source ${e.reason} (expected ${e.expected}${stdin})`
+      : `--config source cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+    expected: "",
+  });
 }
 
 function nest(settings: Iterable<Setting>): Record<string, unknown> {
