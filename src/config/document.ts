@@ -6,7 +6,7 @@
  * @module
  */
 import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, MAX_SHOWN_PROBLEMS } from "./errors.ts";
 import { LEAF_DOCUMENT_TYPES, LEAF_PATHS, OBJECT_PATHS, suggest } from "./keys.ts";
 import type { DocumentType } from "./schema.ts";
 import { type Setting, throwAll } from "./sources.ts";
@@ -27,8 +27,10 @@ const KNOWN = [...LEAF_PATHS, ...OBJECT_PATHS];
  */
 export function documentSettings(text: string, source: string): Setting[] {
   const lines = new LineCounter();
-  // uniqueKeys (the default) makes a repeated key an error instead of a silent override.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // A repeated key is an error, not a silent override; walk() checks it with
+  // a Set, since the yaml package's own check (uniqueKeys) is quadratic: a
+  // 1 MiB mapping took minutes.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const at = (offset: number | undefined) => {
     const { line, col } = lines.linePos(offset ?? 0);
     return `${source}:${line}:${col}`;
@@ -46,6 +48,20 @@ export function documentSettings(text: string, source: string): Setting[] {
   }
   const out: Setting[] = [];
   const errors: ConfigError[] = [];
+  // toJS expands aliases; the yaml package refuses a "billion laughs" document there.
+  const toJS = (node: Node) => {
+    try {
+      return node.toJS(doc);
+    } catch (e) {
+      throw new ConfigError({
+        code: "parse_error",
+        path: "",
+        source: at(node.range?.[0]),
+        reason: `is not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}`,
+        expected: "",
+      });
+    }
+  };
 
   const walk = (node: unknown, prefix: string) => {
     if (node === null || node === undefined || (isScalar(node) && node.value === null)) return;
@@ -55,17 +71,33 @@ export function documentSettings(text: string, source: string): Setting[] {
           code: "invalid_value",
           path: prefix,
           source: at(isNode(node) ? node.range?.[0] : 0),
-          value: isNode(node) ? node.toJS(doc) : node,
-          reason: "is not a mapping",
+          // Only a scalar is shown: a list may be as long as the document.
+          value: isScalar(node) ? node.value : undefined,
+          reason: isSeq(node) ? "is a list, not a mapping" : "is not a mapping",
           expected: prefix ? `the keys of ${prefix}` : "a mapping of settings",
         }),
       );
       return;
     }
+    const seen = new Set<string>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const key = String(isScalar(keyNode) ? keyNode.value : keyNode);
       const path = prefix ? `${prefix}.${key}` : key;
+      if (seen.has(key)) {
+        errors.push(
+          new ConfigError({
+            code: "parse_error",
+            path: "",
+            source: at(isNode(keyNode) ? keyNode.range?.[0] : node.range?.[0]),
+            reason:
+              `is not valid YAML or JSON: the key ${path} is repeated (map keys must be unique)`,
+            expected: "",
+          }),
+        );
+        continue;
+      }
+      seen.add(key);
       const value = pair.value as Node | null;
       if (OBJECT_PATHS.has(path)) {
         walk(value, path);
@@ -79,14 +111,15 @@ export function documentSettings(text: string, source: string): Setting[] {
         }
         out.push({
           path,
-          value: value.toJS(doc),
+          value: toJS(value),
           origin: at(value.range?.[0]),
           itemOrigins: isSeq(value)
             ? value.items.map((i) => at(isNode(i) ? i.range?.[0] : value.range?.[0]))
             : undefined,
         });
       } else {
-        const guess = suggest(path, KNOWN);
+        // Past what is shown, a suggestion is wasted work (100,000 typos fit in 1 MiB).
+        const guess = errors.length < MAX_SHOWN_PROBLEMS ? suggest(path, KNOWN) : undefined;
         errors.push(
           new ConfigError({
             code: "unknown_key",
