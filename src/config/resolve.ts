@@ -36,7 +36,8 @@ export interface Resolved {
  * only once.
  */
 export function splitConfigSources(values: string[]): string[] {
-  const sources = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const sources = values.flatMap((v) => (looksInline(v) ? [v] : v.split(",")))
+    .map((v) => v.trim()).filter((v) => v !== "");
   if (sources.filter((s) => s === "-").length > 1) {
     throw new ConfigError({
       code: "conflict",
@@ -55,9 +56,34 @@ async function readSource(source: string, inputs: ResolveInputs): Promise<Settin
   try {
     text = source === "-" ? await inputs.readStdin() : await inputs.readFile(source);
   } catch (e) {
+    // Only a value that is not a file is inline YAML: a file may have any name.
+    if (!(e instanceof BoundedReadError) && looksInline(source)) throw inlineError(source);
     throw sourceReadError(e, name);
   }
   return documentSettings(text, name);
+}
+
+/**
+ * Whether a --config value looks like YAML rather than a path: a newline
+ * (or a typed `\n`), a flow mapping or list, or `key: value`. kumactl
+ * 2.9-2.10 took inline YAML there; 2.11+ takes files only (kuma PR #13478).
+ * Such a value is not split at its commas (`{ a: 1, b: 2 }`).
+ */
+function looksInline(value: string): boolean {
+  const t = value.trim();
+  return /\n|\\n/.test(t) || /^[{[]/.test(t) || /^[A-Za-z_][\w.-]*:(\s|$)/.test(t);
+}
+
+function inlineError(value: string): ConfigError {
+  return new ConfigError({
+    code: "unsupported",
+    path: "--config",
+    source: "flag:--config",
+    value,
+    reason: "is inline YAML, not a file path; kumactl 2.11+ refuses it too",
+    expected: "a file, or - with the YAML on stdin: kuma-tproxy install --config - <<'EOF' " +
+      "(one setting per line) EOF",
+  });
 }
 
 /** A config source that could not be read, as a problem with the whole source. */
