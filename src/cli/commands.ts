@@ -8,6 +8,7 @@ import { addConfigOptions, collectInputs } from "../config/flags.ts";
 import { resolveConfig, type Resolved } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
+import { warn } from "./log.ts";
 import { runCompletion } from "./completion_cmd.ts";
 
 /** The optional word that keeps `kumactl install transparent-proxy ...` command lines working. */
@@ -21,7 +22,8 @@ function checkTarget(target: string | undefined): void {
 
 /** Resolves the config from every source for the command that is running. */
 export function resolveFor(cmd: Command, io: CliIo): Promise<Resolved> {
-  const { configSources, flags } = collectInputs(cmd);
+  const { configSources, flags, notes } = collectInputs(cmd);
+  for (const note of notes) warn(io, note);
   return resolveConfig({
     configSources,
     flags,
