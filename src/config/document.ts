@@ -5,7 +5,16 @@
  *
  * @module
  */
-import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  Scalar,
+} from "yaml";
 import { ConfigError, MAX_SHOWN_PROBLEMS } from "./errors.ts";
 import { LEAF_DOCUMENT_TYPES, LEAF_PATHS, OBJECT_PATHS, suggest } from "./keys.ts";
 import type { DocumentType } from "./schema.ts";
@@ -105,8 +114,10 @@ export function documentSettings(text: string, source: string): Setting[] {
         // null is "not given", as when Go unmarshals JSON null into a field.
         if (value === null || (isScalar(value) && value.value === null)) continue;
         const type = LEAF_DOCUMENT_TYPES.get(path);
-        if (type && isScalar(value) && typeof value.value !== type) {
-          errors.push(wrongType(path, type, value.value, at(value.range?.[0])));
+        // A plain `port: x` goes on to the schema, which says "is not a port".
+        const plainForNumber = type === "number" && isScalar(value) && !isQuoted(value);
+        if (type && isScalar(value) && typeof value.value !== type && !plainForNumber) {
+          errors.push(wrongType(path, type, value, at(value.range?.[0])));
           continue;
         }
         out.push({
@@ -137,9 +148,14 @@ export function documentSettings(text: string, source: string): Setting[] {
   return out;
 }
 
+function isQuoted(node: Scalar): boolean {
+  return node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
+}
+
 /** `port: "15006"` or `enabled: "true"`: a document value of the wrong YAML type. */
-function wrongType(path: string, type: DocumentType, value: unknown, source: string): ConfigError {
-  const quoted = typeof value === "string";
+function wrongType(path: string, type: DocumentType, node: Scalar, source: string): ConfigError {
+  const value = node.value;
+  const quoted = isQuoted(node);
   return new ConfigError({
     code: "invalid_value",
     path,

@@ -1,8 +1,10 @@
 /** In-memory sources for resolveConfig() tests. */
 import type { FlagInput, ResolveInputs } from "../../../src/config/resolve.ts";
+import { decodeUtf8 } from "../../../src/host/bounded_read.ts";
 
 export interface FakeSources {
-  files?: Record<string, string>;
+  /** Text, or bytes decoded as the real reader decodes them (strict UTF-8). */
+  files?: Record<string, string | Uint8Array>;
   stdin?: string;
   configSources?: string[];
   env?: Record<string, string>;
@@ -17,10 +19,15 @@ export function fakeInputs(sources: FakeSources = {}): ResolveInputs {
     env: sources.env ?? {},
     flags: sources.flags ?? [],
     readFile: (path) => {
-      const text = sources.files?.[path];
-      return text === undefined
-        ? Promise.reject(new Error(`No such file or directory: ${path}`))
-        : Promise.resolve(text);
+      const content = sources.files?.[path];
+      if (content === undefined) {
+        return Promise.reject(new Error(`No such file or directory: ${path}`));
+      }
+      try {
+        return Promise.resolve(typeof content === "string" ? content : decodeUtf8(content, path));
+      } catch (e) {
+        return Promise.reject(e);
+      }
     },
     readStdin: () => {
       stdinReads++;
