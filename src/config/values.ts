@@ -302,6 +302,7 @@ export function interfaceNameProblem(name: string): string | undefined {
     return `has an interface name of ${bytes} bytes (Linux allows at most ${MAX_IFACE_BYTES})`;
   }
   if (name === "." || name === "..") return `has the interface name "${name}", which Linux refuses`;
+  // deno-lint-ignore no-control-regex -- control characters are what it looks for
   const bad = /[\s/:"'`\\\x00-\x1f\x7f]/.exec(name);
   if (bad) {
     const what = /\s/.test(bad[0]) || bad[0] < " " || bad[0] === "\x7f"
