@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo and the tests need, if any is missing:
 # iptables (nft and legacy backends), iproute2, firewalld, dbus, nftables,
-# util-linux (setpriv, unshare) and python3 (the stand-in sidecar). Then the
-# pinned Deno (scripts/setup.sh).
+# util-linux (setpriv, unshare), python3 (the stand-in sidecar) and systemd
+# (systemd-analyze verify and systemctl --root for the boot unit; never started).
+# Then the pinned Deno (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(iptables iproute2 firewalld dbus nftables util-linux python3)
+packages=(iptables iproute2 firewalld dbus nftables util-linux python3 systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@ import { ENV_PATHS } from "./config/keys.ts";
 import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./host/bounded_read.ts";
 import { SystemFacts } from "./host/system_facts.ts";
 import { SystemRunner } from "./iptables/runner.ts";
+import { selfCommand } from "./systemd/self_command.ts";
 
 const encoder = new TextEncoder();
 const runner = new SystemRunner();
@@ -56,8 +57,21 @@ const io: CliIo = {
   facts: new SystemFacts(runner),
   // Imported on first use: dbus-next costs start-up time every other command would pay.
   connectFirewalld: async () =>
-    (await import("./firewalld/bus.ts")).connectFirewalld({ timeoutMs: 120_000 }),
+    (await import("./firewalld/bus.ts")).connectFirewalld({
+      timeoutMs: 120_000,
+      allowedOnly: true,
+    }),
   firewalldDir: "/etc/firewalld",
+  boot: {
+    unitDir: "/etc/systemd/system",
+    configDir: "/etc/kuma-tproxy",
+    runtimeDir: "/run/systemd/system",
+  },
+  selfCommand: selfCommand({
+    standalone: Deno.build.standalone,
+    execPath: Deno.execPath(),
+    mainModule: import.meta.url,
+  }),
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

@@ -1,7 +1,7 @@
 /**
  * Registers every subcommand on the program. Each action lives in its own
  * file, imported when the command runs, so `--version` and `--help` do not
- * load the firewalld client (dbus-next, xml2js) or the rule builders.
+ * load the firewalld client (dbus-next, sax) or the rule builders.
  */
 import type { Command } from "commander";
 import { addConfigOptions, collectInputs } from "../config/flags.ts";
@@ -48,7 +48,9 @@ Examples:
   # same options from a file and stdin, as with kumactl
   kuma-tproxy install transparent-proxy --config /etc/kuma/tproxy.yaml --config -
   # persist with firewalld so the rules survive reboots and firewall-cmd --reload
-  kuma-tproxy install --kuma-dp-user kuma-dp --store-firewalld`,
+  kuma-tproxy install --kuma-dp-user kuma-dp --store-firewalld
+  # without firewalld: a systemd unit applies the same config at boot
+  kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd`,
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
       checkTarget(target);
@@ -62,7 +64,7 @@ Examples:
   const uninstall = program.command("uninstall")
     .argument("[target]", `optional '${TARGET}', as in kumactl`)
     .description(
-      "remove every rule and chain this tool or kumactl 2.9+ installed, from iptables and firewalld",
+      "remove every rule and chain this tool or kumactl 2.9+ installed, from iptables and firewalld, and our boot unit",
     )
     .addHelpText(
       "after",

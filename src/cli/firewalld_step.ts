@@ -5,45 +5,74 @@
  */
 import type { Config } from "../config/types.ts";
 import type { FirewalldBus } from "../firewalld/bus.ts";
-import { type DirectEntry, sameEntry, toDirectEntries } from "../firewalld/direct_entries.ts";
-import { parseDirectXml, renderElement } from "../firewalld/direct_xml.ts";
-import { parentExists, readDirectXmlFile } from "../firewalld/direct_xml_file.ts";
+import {
+  type DirectEntry,
+  isOurEntry,
+  sameEntry,
+  toDirectEntries,
+} from "../firewalld/direct_entries.ts";
+import { directXmlEntries, parseDirectXml, renderElement } from "../firewalld/direct_xml.ts";
+import {
+  assertNotSymlink,
+  assertReplaceable,
+  parentExists,
+  readDirectXmlFile,
+} from "../firewalld/direct_xml_file.ts";
+import { FirewalldError } from "../firewalld/errors.ts";
 import { MAX_INPUT_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { FamilyPlan } from "./plan.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, EXIT } from "./io.ts";
 import { UserError } from "./errors.ts";
+import { countEntries, formatCounts } from "./counts.ts";
+import { warn } from "./log.ts";
 
 export interface FirewalldHost {
-  /** Connected lazily; undefined when the bus socket does not even exist. */
+  /** Connected lazily; undefined when firewalld's state is unknown (see `unknown`). */
   bus?: FirewalldBus;
   running: boolean;
   /** The config directory exists (firewalld is installed). */
   installed: boolean;
+  /**
+   * Set when firewalld's state cannot be learnt: DBUS_SYSTEM_BUS_ADDRESS
+   * names a bus the binary may not use. The sentence says so; `running`
+   * is then false only because it is unknown.
+   */
+  unknown?: string;
   directXmlPath: string;
   confPath: string;
 }
 
-/** Looks for firewalld on the system bus and on disk. Close with {@link closeFirewalld}. */
+/**
+ * Looks for firewalld on the system bus and on disk. Close with
+ * {@link closeFirewalld}. Never fails because of the bus: an unreachable bus
+ * reads as "not running", and a bus address outside the binary's
+ * permissions as "unknown" (`host.unknown`), which each command handles.
+ */
 export async function probeFirewalld(io: CliIo): Promise<FirewalldHost> {
   const directXmlPath = `${io.firewalldDir}/direct.xml`;
-  const bus = await io.connectFirewalld();
-  let running = false;
-  try {
-    running = await bus.isRunning();
-  } catch {
-    // An unreachable bus reads as "not running".
-  }
-  return {
-    bus,
-    running,
+  const host: FirewalldHost = {
+    running: false,
     installed: await parentExists(directXmlPath),
     directXmlPath,
     confPath: `${io.firewalldDir}/firewalld.conf`,
   };
+  try {
+    host.bus = await io.connectFirewalld();
+  } catch (e) {
+    if (!(e instanceof FirewalldError && e.code === "bus-address")) throw e;
+    host.unknown = e.message;
+    return host;
+  }
+  try {
+    host.running = await host.bus.isRunning();
+  } catch {
+    // An unreachable bus reads as "not running".
+  }
+  return host;
 }
 
 export function closeFirewalld(host: FirewalldHost): void {
@@ -55,7 +84,16 @@ export async function checkStoreFirewalld(
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
+  options: { writable: boolean },
 ): Promise<void> {
+  if (host.unknown) {
+    throw new UserError(
+      `--store-firewalld: ${host.unknown}, so whether firewalld runs (and so where the rules ` +
+        "must go) cannot be told. Unset DBUS_SYSTEM_BUS_ADDRESS or point it at one of those " +
+        "sockets. Nothing was changed.",
+      EXIT.USAGE,
+    );
+  }
   if (!host.running && !host.installed) {
     throw new UserError(
       `--store-firewalld: firewalld is neither running (on the system bus) nor installed ` +
@@ -78,10 +116,88 @@ export async function checkStoreFirewalld(
     assertIpv6RedirectWorks(conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
   }
   if (!host.running) {
-    // A malformed direct.xml must stop the install before the kernel changes.
+    // A malformed, symlinked or unwritable direct.xml must stop the install
+    // before the kernel changes (issue 14 item 2).
     const text = await readDirectXmlFile(host.directXmlPath);
     if (text !== null) parseDirectXml(text, host.directXmlPath);
+    if (options.writable) await assertReplaceable(host.directXmlPath);
+    else await assertNotSymlink(host.directXmlPath);
   }
+}
+
+/**
+ * For an install without --store-firewalld: finds our entries that an
+ * earlier `--store-firewalld` left in firewalld's permanent or runtime config
+ * (firewalld running) or in direct.xml (stopped). They would bring that
+ * rule set back at the next reload or start, so install removes them. Null
+ * when there are none, or when they cannot be checked (a warning says why).
+ */
+export async function findStaleEntries(
+  io: CliIo,
+  host: FirewalldHost,
+): Promise<PersistReport | null> {
+  if (host.unknown) {
+    warn(
+      io,
+      `${host.unknown}; firewalld's state is unknown: if it runs, it flushes these rules at its ` +
+        "next reload, and entries an earlier --store-firewalld left in its permanent config were " +
+        "not checked",
+    );
+    return null;
+  }
+  const found = (
+    mechanism: PersistReport["mechanism"],
+    removed: PersistReport["removed"],
+  ): PersistReport | null =>
+    removed.permanent.length + removed.runtime.length + removed.directXml.length === 0
+      ? null
+      : { mechanism, added: [], removed, directXmlPath: host.directXmlPath };
+  if (host.running) {
+    const state = await firewalldState({ bus: host.bus }, { directXmlPath: host.directXmlPath });
+    return found("dbus", {
+      permanent: state.permanent ?? [],
+      runtime: state.runtime ?? [],
+      directXml: [],
+    });
+  }
+  if (!host.installed) return null;
+  try {
+    const text = await readDirectXmlFile(host.directXmlPath);
+    const entries = text === null
+      ? []
+      : directXmlEntries(text, host.directXmlPath).filter(isOurEntry);
+    return found("direct.xml", { permanent: [], runtime: [], directXml: entries });
+  } catch (e) {
+    if (!(e instanceof FirewalldError)) throw e;
+    warn(
+      io,
+      `could not check ${host.directXmlPath} for entries an earlier --store-firewalld left: ` +
+        e.message,
+    );
+    return null;
+  }
+}
+
+/** Why stale entries are removed, said once with the removal. */
+export const STALE_NOTE =
+  "they were stored by an earlier --store-firewalld and would bring that rule " +
+  "set back at firewalld's next reload or start; install without --store-firewalld takes them out";
+
+/**
+ * Removes stale entries (see {@link findStaleEntries}); the caller prints
+ * the report and {@link STALE_NOTE}. With firewalld running this goes over
+ * D-Bus and must run before the kernel changes (firewalld takes its own
+ * runtime rules out); with direct.xml it is the install transaction's
+ * persist step, so a failed write rolls the kernel back.
+ */
+export function removeStaleEntries(host: FirewalldHost): Promise<PersistReport> {
+  return removeOurEntries(host);
+}
+
+/** The dry-run lines for stale entries. */
+export function describeStaleDryRun(stale: PersistReport): string {
+  return describePersist(stale).map((l) => `${l.replace(": removed ", ": would remove ")}\n`)
+    .join("");
 }
 
 /** The direct entries our rule sets become. */
@@ -98,28 +214,32 @@ export function renderFirewalldDryRun(host: FirewalldHost, entries: DirectEntry[
   return `\n### firewalld (${where}) ###\n\n${entries.map(renderElement).join("\n")}\n`;
 }
 
-/** One line per place for a store or removal report. */
-export function describePersist(report: PersistReport, verb: string): string[] {
+/**
+ * One line per place for a store or removal report, in the order things
+ * happened: our old entries out, then the new ones in. Counts are rules and
+ * chains, as on the kernel lines (counts.ts).
+ */
+export function describePersist(report: PersistReport): string[] {
   const lines: string[] = [];
-  const n = (xs: unknown[]) => `${xs.length} entr${xs.length === 1 ? "y" : "ies"}`;
+  const n = (xs: DirectEntry[]) => formatCounts(countEntries(xs));
   if (report.mechanism === "dbus") {
-    if (report.added.length > 0) {
-      lines.push(
-        `firewalld (D-Bus): ${verb} ${n(report.added)} in the permanent and runtime direct config`,
-      );
-    }
     if (report.removed.permanent.length + report.removed.runtime.length > 0) {
       lines.push(
         `firewalld (D-Bus): removed ${n(report.removed.permanent)} from the permanent and ` +
           `${n(report.removed.runtime)} from the runtime direct config`,
       );
     }
-  } else {
     if (report.added.length > 0) {
-      lines.push(`firewalld (${report.directXmlPath}): ${verb} ${n(report.added)}`);
+      lines.push(
+        `firewalld (D-Bus): stored ${n(report.added)} in the permanent and runtime direct config`,
+      );
     }
+  } else {
     if (report.removed.directXml.length > 0) {
       lines.push(`firewalld (${report.directXmlPath}): removed ${n(report.removed.directXml)}`);
+    }
+    if (report.added.length > 0) {
+      lines.push(`firewalld (${report.directXmlPath}): stored ${n(report.added)}`);
     }
   }
   return lines;
@@ -149,6 +269,17 @@ export async function persistenceStatus(
 ): Promise<PersistenceStatus | undefined> {
   const host = await probeFirewalld(io);
   try {
+    if (host.unknown) {
+      return {
+        mechanism: "firewalld",
+        firewalld: "unknown",
+        permanent: null,
+        runtime: null,
+        directXml: null,
+        stored: false,
+        detail: host.unknown,
+      };
+    }
     if (!host.running && !host.installed) {
       if (!config.storeFirewalld) return undefined;
       return {

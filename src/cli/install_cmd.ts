@@ -8,21 +8,36 @@ import { parseDurationMs } from "../config/values.ts";
 import type { Config } from "../config/types.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
 import type { RestoreOptions } from "../iptables/restore_exec.ts";
-import { applyPlans } from "../iptables/transaction.ts";
+import { applyPlans, describeRollbacks, rollBackTo, snapshot } from "../iptables/transaction.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
 import { isOurEntry } from "../firewalld/direct_entries.ts";
-import { storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
+import { FirewalldError } from "../firewalld/errors.ts";
+import { type PersistReport, storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
 import {
   checkStoreFirewalld,
   closeFirewalld,
   describePersist,
+  describeStaleDryRun,
   directEntriesFor,
+  findStaleEntries,
   type FirewalldHost,
   probeFirewalld,
+  removeStaleEntries,
   renderFirewalldDryRun,
+  STALE_NOTE,
 } from "./firewalld_step.ts";
-import { UserError } from "./errors.ts";
+import { assertReplaceable } from "../firewalld/direct_xml_file.ts";
+import { countRemoval, countRuleSet, formatCounts } from "./counts.ts";
+import { removeBootFiles, stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
+import {
+  bootFiles,
+  persistChoice,
+  renderSystemdDryRun,
+  staleUnitWarning,
+  systemdHost,
+} from "./systemd_step.ts";
+import { isUserError, UserError } from "./errors.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { info, warn } from "./log.ts";
@@ -82,14 +97,26 @@ async function removeEarlier(
     if (b.removed.length > 0) {
       info(
         io,
-        `removed an earlier installation from IPv${b.family} (${b.mode}): ${b.removed.length} entries`,
+        `IPv${b.family} (${b.mode}): removed an earlier installation: ${
+          formatCounts(countRemoval(b.removed))
+        }`,
       );
     }
   }
 }
 
-/** Applies the plan to the kernel, all-or-nothing, rolling back on SIGINT/SIGTERM. */
-async function applyToKernel(config: Config, io: CliIo, plan: InstallPlan): Promise<void> {
+/**
+ * Applies the plan to the kernel, all-or-nothing, rolling back on
+ * SIGINT/SIGTERM. `persist` (storing the rules in direct.xml) is the last
+ * step of the same transaction: if it fails, the kernel is rolled back too,
+ * and the error says so.
+ */
+async function applyToKernel(
+  config: Config,
+  io: CliIo,
+  plan: InstallPlan,
+  persist?: () => Promise<void>,
+): Promise<void> {
   info(
     io,
     "applying the transparent proxy rules; SSH connections through redirected ports may drop",
@@ -103,13 +130,15 @@ async function applyToKernel(config: Config, io: CliIo, plan: InstallPlan): Prom
     const report = await applyPlans(
       io.runner,
       plan.families.map((f) => ({ exe: f.exe!, rulesText: f.text })),
-      { ...restoreOptions(config, io), signal: controller.signal },
+      { ...restoreOptions(config, io), signal: controller.signal, persist },
     );
     for (const f of report.families) {
       if (f.removed.length > 0) {
         info(
           io,
-          `replaced an earlier installation in IPv${f.family} (${f.mode}): ${f.removed.length} entries`,
+          `IPv${f.family} (${f.mode}): replaced an earlier installation: ${
+            formatCounts(countRemoval(f.removed))
+          }`,
         );
       }
     }
@@ -152,6 +181,8 @@ async function storeInRunningFirewalld(
   host: FirewalldHost,
 ): Promise<void> {
   const bus = host.bus!;
+  // If firewalld leaves the bus mid-way, the kernel goes back to this.
+  const before = await snapshot(io.runner, plan.executables);
   const runtime = [...await bus.getRuntimeChains(), ...await bus.getRuntimeRules()];
   if (!runtime.some(isOurEntry)) {
     // Ours in iptables but not in firewalld's runtime: applied behind its back
@@ -159,16 +190,39 @@ async function storeInRunningFirewalld(
     // add chains that already exist, so those go first.
     await removeEarlier(config, io, plan, new Set());
   }
-  const report = await storeWithFirewalld(
-    { bus, runner: io.runner },
-    plan.families.map((f) => f.ruleSet),
-    {
-      verbose: config.verbose,
-      comments: plan.families.every((f) => f.comments),
-      restoreCommands: restoreCommands(plan),
-    },
-  );
-  for (const line of describePersist(report, "stored")) io.out(`${line}\n`);
+  let report: PersistReport;
+  try {
+    report = await storeWithFirewalld(
+      { bus, runner: io.runner },
+      plan.families.map((f) => f.ruleSet),
+      {
+        verbose: config.verbose,
+        comments: plan.families.every((f) => f.comments),
+        restoreCommands: restoreCommands(plan),
+        directXmlPath: host.directXmlPath,
+      },
+    );
+  } catch (e) {
+    if (!(e instanceof FirewalldError && e.code === "firewalld-gone")) throw e;
+    // firewalld died with part of our new runtime rules applied (a killed
+    // firewalld does not flush): put the kernel back too.
+    const rollbacks = await rollBackTo(io.runner, before, restoreOptions(config, io));
+    const done = describeRollbacks(rollbacks, { byBackend: true });
+    throw new FirewalldError(
+      "firewalld-gone",
+      `${e.message}. Runtime: firewalld is not running, and the kernel rules were put back as ` +
+        `they were before this install (${
+          done.length > 0 ? done.join("; ") : "none of ours had changed"
+        }). The install did not happen; run it again once firewalld runs.`,
+      { path: e.path, cause: e },
+    );
+  }
+  for (const line of describePersist(report)) io.out(`${line}\n`);
+}
+
+/** The exit code a refusal of the real run would have (a dry run returns it too). */
+function refusalCode(e: unknown): number {
+  return isUserError(e) ? e.exitCode : EXIT.FAILURE;
 }
 
 export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
@@ -187,14 +241,40 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     );
   }
   const host = await probeFirewalld(io);
+  let staged: StagedBoot | undefined;
   try {
-    if (config.storeFirewalld) await checkStoreFirewalld(config, host, plan.families);
+    const choice = persistChoice(config, host);
+    if (choice.note) info(io, choice.note);
+    const storeFirewalld = choice.firewalld;
+    let refusal: unknown;
+    if (storeFirewalld) {
+      try {
+        // A non-root dry run cannot open direct.xml for writing; root will find out.
+        await checkStoreFirewalld(config, host, plan.families, { writable: io.uid() === 0 });
+      } catch (e) {
+        // A dry run still shows everything, then says the real run would refuse.
+        if (!config.dryRun || !(isUserError(e) || e instanceof FirewalldError)) throw e;
+        refusal = e;
+      }
+    }
+    const stale = storeFirewalld ? null : await findStaleEntries(io, host);
+    if (!choice.systemd && !choice.removeUnit) {
+      const staleUnit = await staleUnitWarning(config, io);
+      if (staleUnit) warn(io, staleUnit);
+    }
     if (config.dryRun) {
       io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
-      if (config.storeFirewalld) {
+      if (storeFirewalld) {
         io.out(renderFirewalldDryRun(host, directEntriesFor(plan.families, config.verbose)));
       }
-      return EXIT.OK;
+      if (choice.systemd) io.out(renderSystemdDryRun(config, io));
+      if (stale) {
+        io.out(`\n${describeStaleDryRun(stale)}`);
+        info(io, STALE_NOTE);
+      }
+      if (refusal === undefined) return EXIT.OK;
+      warn(io, `[dry-run] the real run would refuse: ${(refusal as Error).message}`);
+      return refusalCode(refusal);
     }
     const guards = lockoutWarnings(config, {
       listeningPorts: await listeningTcpPorts(io.runner),
@@ -202,35 +282,111 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
     });
     for (const w of guards) warn(io, w);
 
-    if (config.storeFirewalld && host.running) {
+    // Written under temporary names before the kernel changes: a host where
+    // they cannot be written keeps its previous rules and files.
+    if (choice.systemd) staged = await stageBootFiles(systemdHost(io), bootFiles(config, io));
+    // Written in the transaction's persist step, reported after the kernel lines.
+    let persisted: PersistReport | undefined;
+    const boot: string[] = [];
+    // The persist step: `step` (direct.xml), then the boot files last, since
+    // a failed commit puts the previous ones back itself.
+    const persistWith = (step?: () => Promise<void>) =>
+      step || staged
+        ? async () => {
+          await step?.();
+          if (staged) boot.push(...(await staged.commit()).lines);
+        }
+        : undefined;
+    if (storeFirewalld && host.running) {
+      // Never with a boot unit (choosePersistence): firewalld owns the rules.
       await storeInRunningFirewalld(config, io, plan, host);
-    } else {
-      await applyToKernel(config, io, plan);
-      if (config.storeFirewalld) {
-        // firewalld is installed but stopped: it applies direct.xml at its next start.
-        const report = await storeInDirectXml(
-          { runner: io.runner },
-          plan.families.map((f) => f.ruleSet),
-          {
-            verbose: config.verbose,
-            comments: plan.families.every((f) => f.comments),
-            directXmlPath: host.directXmlPath,
-            restoreCommands: restoreCommands(plan),
-          },
+    } else if (storeFirewalld) {
+      // firewalld is installed but stopped: it applies direct.xml at its next start.
+      await applyToKernel(
+        config,
+        io,
+        plan,
+        persistWith(async () => {
+          persisted = await storeInDirectXml(
+            { runner: io.runner },
+            plan.families.map((f) => f.ruleSet),
+            {
+              verbose: config.verbose,
+              comments: plan.families.every((f) => f.comments),
+              directXmlPath: host.directXmlPath,
+              restoreCommands: restoreCommands(plan),
+            },
+          );
+        }),
+      );
+    } else if (stale?.mechanism === "dbus") {
+      // firewalld runs: it takes its own runtime rules out, before the kernel changes.
+      for (const line of describePersist(await removeStaleEntries(host))) io.out(`${line}\n`);
+      info(io, STALE_NOTE);
+      await applyToKernel(config, io, plan, persistWith());
+    } else if (stale) {
+      // Checked now, so that a file that cannot be written stops the install before the kernel changes.
+      try {
+        await assertReplaceable(host.directXmlPath);
+      } catch (e) {
+        if (!(e instanceof FirewalldError)) throw e;
+        throw new FirewalldError(
+          e.code,
+          `${host.directXmlPath} holds entries of ours from an earlier --store-firewalld, which ` +
+            "would bring that rule set back at firewalld's next start, so install must remove " +
+            `them, but: ${e.message}`,
+          { path: e.path, cause: e },
         );
-        for (const line of describePersist(report, "stored")) io.out(`${line}\n`);
       }
+      await applyToKernel(
+        config,
+        io,
+        plan,
+        persistWith(async () => {
+          persisted = await removeStaleEntries(host);
+        }),
+      );
+    } else {
+      await applyToKernel(config, io, plan, persistWith());
     }
+    if (choice.removeUnit) await removeStaleUnit(io);
+    if (plan.families.some((f) => f.family === 6)) {
+      await ensurePassthroughAddress(io, await io.facts.loopbackInterface());
+    }
+    for (const f of plan.families) {
+      const via = storeFirewalld && host.running ? ", through firewalld" : "";
+      io.out(
+        `IPv${f.family} (${f.exe!.mode}): installed ${
+          formatCounts(countRuleSet(f.ruleSet))
+        }${via}\n`,
+      );
+    }
+    if (persisted) { for (const line of describePersist(persisted)) io.out(`${line}\n`); }
+    for (const line of boot) io.out(`${line}\n`);
+    if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
   } finally {
+    await staged?.discard();
     closeFirewalld(host);
-  }
-  if (plan.families.some((f) => f.family === 6)) {
-    await ensurePassthroughAddress(io, await io.facts.loopbackInterface());
-  }
-  for (const f of plan.families) {
-    const rules = f.ruleSet.tables.reduce((n, t) => n + t.rules.length, 0);
-    io.out(`IPv${f.family}: installed ${rules} rules (${f.exe!.mode})\n`);
   }
   info(io, "transparent proxy installed; run kuma-dp with the transparent proxy enabled");
   return EXIT.OK;
+}
+
+/**
+ * firewalld now persists the rules: a unit of ours from an earlier
+ * --store-systemd would apply an older config behind its back at every boot.
+ */
+async function removeStaleUnit(io: CliIo): Promise<void> {
+  try {
+    const report = await removeBootFiles(systemdHost(io), { dryRun: false });
+    for (const line of report.lines) io.out(`${line}\n`);
+  } catch (e) {
+    warn(
+      io,
+      `the rules are stored in firewalld, but the earlier systemd unit could not be removed ` +
+        `(it would apply an older config at boot; run uninstall, then install): ${
+          (e as Error).message
+        }`,
+    );
+  }
 }

@@ -6,6 +6,7 @@
 import type { FirewalldBus } from "../firewalld/bus.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Runner } from "../iptables/runner.ts";
+import type { BootDirs } from "../systemd/layout.ts";
 
 export interface CliIo {
   /** Writes to stdout: results only. */
@@ -28,6 +29,16 @@ export interface CliIo {
   connectFirewalld(): Promise<FirewalldBus>;
   /** firewalld's config directory: /etc/firewalld. */
   firewalldDir: string;
+  /**
+   * Boot persistence: the unit and config directories (/etc/systemd/system,
+   * /etc/kuma-tproxy) and systemd's runtime directory (/run/systemd/system).
+   */
+  boot: BootDirs & { runtimeDir: string };
+  /**
+   * How a systemd unit starts this same program, by absolute path: the
+   * binary itself when compiled, scripts/kuma-tproxy when run from source.
+   */
+  selfCommand: string[];
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }

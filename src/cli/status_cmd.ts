@@ -6,14 +6,28 @@
  * @module
  */
 import type { Resolved } from "../config/resolve.ts";
+import type { Config } from "../config/types.ts";
 import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
 import { readDump } from "../iptables/executables.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { warn } from "./log.ts";
 import { planInstall } from "./plan.ts";
-import { persistenceStatus } from "./firewalld_step.ts";
+import { closeFirewalld, persistenceStatus, probeFirewalld } from "./firewalld_step.ts";
+import { bootUnitStatus, persistChoice } from "./systemd_step.ts";
 import { type LiveBackend, type PlannedFamily, statusReport } from "./status_report.ts";
 import { renderStatusText } from "./status_text.ts";
+
+/** Whether install with this config would write the boot unit (it does not where firewalld takes over). */
+async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
+  if (!config.storeSystemd) return false;
+  if (!config.storeFirewalld) return true;
+  const host = await probeFirewalld(io);
+  try {
+    return persistChoice(config, host).systemd;
+  } finally {
+    closeFirewalld(host);
+  }
+}
 
 export interface StatusOptions {
   json: boolean;
@@ -77,7 +91,8 @@ export async function runStatus(
   }
 
   const persistence = await persistenceStatus(io, config, plan.families);
-  const { report, exitCode } = statusReport({ planned, live, persistence });
+  const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });
+  const { report, exitCode } = statusReport({ planned, live, persistence, boot });
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report));
   return exitCode;
 }

@@ -35,7 +35,10 @@ export interface LiveBackend {
  */
 export interface PersistenceStatus {
   mechanism: "firewalld";
-  /** firewalld's state on the bus ("RUNNING", ...), or "stopped" / "not installed". */
+  /**
+   * firewalld's state on the bus ("RUNNING", ...), or "stopped" / "not
+   * installed", or "unknown" when the bus may not be used (`detail` says why).
+   */
   firewalld: string;
   /** How many of our entries each place holds; null where it cannot be read or does not exist. */
   permanent: number | null;
@@ -51,10 +54,31 @@ export interface PersistenceStatus {
   detail?: string;
 }
 
+/**
+ * Boot persistence with systemd (install --store-systemd): whether our unit
+ * and its config are there and enabled, and whether they are what install
+ * would write for the current config.
+ */
+export interface BootUnitStatus {
+  mechanism: "systemd";
+  /** kuma-tproxy.service: missing, ours, or someone else's unit of that name. */
+  unit: "absent" | "ours" | "foreign";
+  /** The stored config file. */
+  config: "absent" | "ours" | "foreign";
+  /** The WantedBy symlink points at our unit. */
+  enabled: boolean;
+  /** systemd runs as PID 1 here. */
+  systemdRunning: boolean;
+  /** Unit, config and symlink are exactly what install would write now. */
+  matches: boolean;
+  paths: { unit: string; config: string };
+}
+
 export interface StatusFacts {
   planned: PlannedFamily[];
   live: LiveBackend[];
   persistence?: PersistenceStatus;
+  boot?: BootUnitStatus;
 }
 
 /** How one table of the live rules differs from the generated ones. */
@@ -89,6 +113,7 @@ export interface StatusReport {
   state: StatusState;
   families: FamilyStatus[];
   persistence?: PersistenceStatus;
+  boot?: BootUnitStatus;
 }
 
 /** Lines of `a` not in `b`, counting duplicates. */
@@ -129,8 +154,8 @@ function count(rules: Map<string, string[]>): number {
 
 /**
  * The report and exit code: 0 when every planned family is installed and
- * matches the config, nothing of ours is anywhere else, and persistence (if
- * asked for or present) matches too; 1 when no
+ * matches the config, nothing of ours is anywhere else, and persistence
+ * (firewalld or the systemd unit, if asked for or present) matches too; 1 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
  * including a partial installation).
  *
@@ -183,7 +208,7 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
   families.sort((a, b) => a.family - b.family);
   const clean =
     families.every((f) => f.planned && f.installed && f.matches && f.otherBackends.length === 0) &&
-    facts.persistence?.matches !== false;
+    facts.persistence?.matches !== false && facts.boot?.matches !== false;
   const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
   const exitCode = state === "installed"
     ? EXIT.OK
@@ -192,5 +217,6 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
     : EXIT.DRIFT;
   const report: StatusReport = { state, families };
   if (facts.persistence) report.persistence = facts.persistence;
+  if (facts.boot) report.boot = facts.boot;
   return { report, exitCode };
 }

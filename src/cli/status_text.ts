@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FamilyStatus, StatusReport, TableDrift } from "./status_report.ts";
+import type { BootUnitStatus, FamilyStatus, StatusReport, TableDrift } from "./status_report.ts";
 
 function summary(drift: TableDrift[]): string {
   return drift.map((d) => {
@@ -46,6 +46,23 @@ function familyLines(f: FamilyStatus): string[] {
   return lines;
 }
 
+function bootLine(b: BootUnitStatus): string {
+  const head = `Boot (systemd${b.systemdRunning ? "" : ", not running"}):`;
+  if (b.unit === "foreign") {
+    return `${head} ${b.paths.unit} is not ours (kuma-tproxy did not write it)`;
+  }
+  if (b.unit === "absent") return `${head} not installed`;
+  const parts = [
+    "unit installed",
+    b.enabled ? "enabled" : "not enabled",
+    b.config === "ours"
+      ? null
+      : `${b.paths.config} ${b.config === "absent" ? "missing" : "not ours"}`,
+    b.matches ? "matches config" : "differs from config (run install --store-systemd again)",
+  ];
+  return `${head} ${parts.filter((p) => p !== null).join(", ")}`;
+}
+
 /**
  * Renders the report for stdout.
  *
@@ -61,7 +78,9 @@ export function renderStatusText(report: StatusReport): string {
   const lines = report.families.flatMap(familyLines);
   const p = report.persistence;
   if (p) {
-    const state = !p.stored
+    const state = p.firewalld === "unknown"
+      ? "unknown"
+      : !p.stored
       ? "not stored"
       : p.matches === false
       ? "stored, differs from config"
@@ -74,5 +93,6 @@ export function renderStatusText(report: StatusReport): string {
         (where ? `; our entries: ${where}` : "") + (p.detail ? ` (${p.detail})` : ""),
     );
   }
+  if (report.boot) lines.push(bootLine(report.boot));
   return lines.map((l) => `${l}\n`).join("");
 }

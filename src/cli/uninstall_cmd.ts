@@ -17,7 +17,10 @@ import {
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { requireRoot, restoreOptions } from "./install_cmd.ts";
+import { removeBootFiles } from "../systemd/boot_files.ts";
+import { systemdHost } from "./systemd_step.ts";
 import { info, warn } from "./log.ts";
+import { countEntries, countRemoval, formatCounts } from "./counts.ts";
 import { type CliIo, EXIT } from "./io.ts";
 
 /**
@@ -43,13 +46,13 @@ async function uninstallFirewalld(
     for (const [where, entries] of places) {
       if (!entries || entries.length === 0) continue;
       total += entries.length;
-      io.out(`firewalld (${where}): would remove ${entries.length} entries\n`);
+      io.out(`firewalld (${where}): would remove ${formatCounts(countEntries(entries))}\n`);
       for (const e of entries) io.out(`  ${describeEntry(e)}\n`);
     }
     return total;
   }
   const report = await removeOurEntries(host);
-  const lines = describePersist(report, "removed");
+  const lines = describePersist(report);
   for (const line of lines) io.out(`${line}\n`);
   return report.removed.permanent.length + report.removed.runtime.length +
     report.removed.directXml.length;
@@ -58,10 +61,25 @@ async function uninstallFirewalld(
 export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "uninstall");
-  const host = await probeFirewalld(io);
+  // The boot unit first: if anything below fails, the rules must not come
+  // back at the next boot behind the user's back. A failure here stops
+  // before any rule is touched.
   let total = 0;
   try {
-    total += await uninstallFirewalld(host, config.dryRun, io);
+    const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
+    for (const line of boot.lines) io.out(`${line}\n`);
+    total += boot.removed;
+  } catch (e) {
+    // A non-root dry run cannot read the 0600 config; a real run must stop here.
+    if (!config.dryRun) throw e;
+    warn(io, `[dry-run] cannot inspect the boot unit: ${(e as Error).message}`);
+  }
+  const host = await probeFirewalld(io);
+  try {
+    // firewalld's state unknown: the kernel rules still go, but not silently.
+    if (host.unknown) {
+      warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
+    } else total += await uninstallFirewalld(host, config.dryRun, io);
   } finally {
     closeFirewalld(host);
   }
@@ -75,12 +93,12 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
     if (b.removed.length === 0) continue;
     total += b.removed.length;
     const verb = report.dryRun ? "would remove" : "removed";
-    io.out(`IPv${b.family} (${b.mode}): ${verb} ${b.removed.length} entries\n`);
+    io.out(`IPv${b.family} (${b.mode}): ${verb} ${formatCounts(countRemoval(b.removed))}\n`);
     if (report.dryRun || config.verbose) {
       for (const line of b.removed) io.out(`  ${line}\n`);
     }
   }
   if (total === 0) io.out("no transparent proxy rules found\n");
   else if (!report.dryRun) info(io, "transparent proxy rules removed");
-  return EXIT.OK;
+  return host.unknown ? EXIT.FAILURE : EXIT.OK;
 }

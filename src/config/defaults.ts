@@ -34,6 +34,7 @@ export function defaultConfig(): Config {
     },
     dropInvalidPackets: false,
     storeFirewalld: false,
+    storeSystemd: false,
     verbose: false,
     dryRun: false,
     wait: 5,

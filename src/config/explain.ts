@@ -19,9 +19,10 @@ function valueAt(config: Config, path: string): unknown {
 }
 
 /** The config rebuilt leaf by leaf in `types.ts` order, so output never depends on object history. */
-function ordered(config: Config): Record<string, unknown> {
+function ordered(config: Config, omit: readonly string[]): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   for (const path of LEAF_PATHS) {
+    if (omit.includes(path)) continue;
     const keys = path.split(".");
     let node = root;
     for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
@@ -31,6 +32,12 @@ function ordered(config: Config): Record<string, unknown> {
   // Keep the (possibly empty) executables map, so the YAML shows the key.
   root.iptablesExecutables ??= {};
   return root;
+}
+
+/** Options of {@linkcode renderConfigYaml}. */
+export interface RenderConfigOptions {
+  /** Leaf paths left out, so that they take their defaults when the YAML is read back. */
+  omit?: readonly string[];
 }
 
 /**
@@ -45,8 +52,8 @@ function ordered(config: Config): Record<string, unknown> {
  * }
  * ```
  */
-export function renderConfigYaml(config: Config): string {
-  return stringify(ordered(config), { lineWidth: 0 });
+export function renderConfigYaml(config: Config, options: RenderConfigOptions = {}): string {
+  return stringify(ordered(config, options.omit ?? []), { lineWidth: 0 });
 }
 
 function showLeaf(value: unknown): string {

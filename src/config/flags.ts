@@ -184,6 +184,12 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     description: "also store the rules in firewalld so they survive reboots",
   },
   {
+    flag: "--store-systemd",
+    path: "storeSystemd",
+    kind: "boolean",
+    description: "also install a systemd unit that applies this config at boot",
+  },
+  {
     flag: "--verbose",
     path: "verbose",
     kind: "boolean",

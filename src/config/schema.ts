@@ -309,6 +309,7 @@ const shape = z.strictObject({
   }),
   dropInvalidPackets: bool,
   storeFirewalld: bool,
+  storeSystemd: bool,
   verbose: bool,
   dryRun: bool,
   wait: uint(2 ** 32 - 1, "a number of seconds"),

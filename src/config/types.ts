@@ -59,6 +59,8 @@ export interface Config {
   };
   dropInvalidPackets: boolean;
   storeFirewalld: boolean;
+  /** A boot unit re-applies this config (src/systemd). */
+  storeSystemd: boolean;
   verbose: boolean;
   dryRun: boolean;
   /** Seconds to wait for the xtables lock; 0 = do not pass --wait. */

@@ -51,6 +51,49 @@ const CONFIG_PATH = "/org/fedoraproject/FirewallD1/config";
 const DIRECT = "org.fedoraproject.FirewallD1.direct";
 const CONFIG_DIRECT = "org.fedoraproject.FirewallD1.config.direct";
 
+/**
+ * The only bus sockets the binary may connect to: Deno checks a unix-socket
+ * connect against read, write and net permissions on the exact path, and
+ * scripts/permissions.txt grants exactly these two (dbus-next's /var/run
+ * default and the system bus at /run). A unit test keeps both lists equal.
+ */
+export const ALLOWED_BUS_SOCKETS = [
+  "/run/dbus/system_bus_socket",
+  "/var/run/dbus/system_bus_socket",
+] as const;
+
+/**
+ * Throws a `bus-address` {@link FirewalldError} unless `address` is a
+ * `unix:path=` address of one of {@link ALLOWED_BUS_SOCKETS}; connecting
+ * elsewhere would end in Deno's own permission error, which names a flag the
+ * user cannot pass to the binary.
+ *
+ * @example
+ * ```ts
+ * import { assertAllowedBusAddress } from "./bus.ts";
+ * assertAllowedBusAddress("unix:path=/run/dbus/system_bus_socket");
+ * ```
+ */
+export function assertAllowedBusAddress(address: string): void {
+  // D-Bus addresses: `transport:key=value,...`, several separated by `;`
+  // (dbus specification, "Server Addresses"); dbus-next uses the first.
+  const first = address.split(";").find((a) => a.trim() !== "") ?? "";
+  const m = /^unix:(.*)$/.exec(first.trim());
+  const keys = new Map(
+    (m?.[1] ?? "").split(",").map((
+      kv,
+    ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
+  const path = keys.get("path");
+  if (path !== undefined && (ALLOWED_BUS_SOCKETS as readonly string[]).includes(path)) return;
+  throw new FirewalldError(
+    "bus-address",
+    `DBUS_SYSTEM_BUS_ADDRESS is ${JSON.stringify(address)}, but kuma-tproxy may only reach the ` +
+      `system bus at unix:path=${ALLOWED_BUS_SOCKETS.join(" or unix:path=")}`,
+    { operation: "connect" },
+  );
+}
+
 /** Options of {@link connectFirewalld}. */
 export interface ConnectOptions {
   /** Bus address; default `DBUS_SYSTEM_BUS_ADDRESS`, then {@link DEFAULT_SYSTEM_BUS_ADDRESS}. */
@@ -67,9 +110,15 @@ export function systemBusAddress(): string {
 /**
  * Connects to firewalld over D-Bus with dbus-next. The connection is opened
  * lazily; call `close()` when done (or use {@link withFirewalldBus}).
+ * `allowedOnly` refuses an address outside {@link ALLOWED_BUS_SOCKETS}
+ * (the binary's permissions) with a `bus-address` error before connecting.
  */
-export function connectFirewalld(options: ConnectOptions = {}): FirewalldBus {
-  return new DbusFirewalldBus(options.address ?? systemBusAddress(), options.timeoutMs ?? 120_000);
+export function connectFirewalld(
+  options: ConnectOptions & { allowedOnly?: boolean } = {},
+): FirewalldBus {
+  const address = options.address ?? systemBusAddress();
+  if (options.allowedOnly) assertAllowedBusAddress(address);
+  return new DbusFirewalldBus(address, options.timeoutMs ?? 120_000);
 }
 
 /** Runs `fn` with a connected bus and always closes it. */

@@ -5,15 +5,14 @@
  * because editing the file then changes only the permanent config and
  * runtime would follow only at the next reload (testing.md, firewalld facts).
  *
- * xml2js validates the text and tells us what each element is. It drops XML
- * comments and gives no positions, so the edit itself is a splice of the
- * original text (see _xml_scan.ts): foreign elements, unknown elements,
- * attributes, comments, whitespace and order are kept byte for byte.
+ * One streaming parse (sax, in _xml_parse.ts) validates the text and gives
+ * each element's content and where it sits, so the edit is a splice of the
+ * original text: foreign elements, unknown elements, attributes, comments,
+ * whitespace and order are kept byte for byte.
  *
  * @module
  */
-import xml2js from "xml2js";
-import { type RootSpan, scanRoot } from "./_xml_scan.ts";
+import { parseXmlRoot, type RootSpan, XmlSyntaxError } from "./_xml_parse.ts";
 import { type DirectEntry, type Ipv, isOurEntry } from "./direct_entries.ts";
 import { FirewalldError } from "./errors.ts";
 import { joinArgs, ShellWordsError, splitArgs } from "./shell_words.ts";
@@ -44,13 +43,6 @@ export interface DirectXmlEdit {
   added: DirectEntry[];
 }
 
-interface Xml2jsNode {
-  "#name": string;
-  $?: Record<string, string>;
-  _?: string;
-  $$?: Xml2jsNode[];
-}
-
 /**
  * Parses and validates direct.xml text. Throws a {@link FirewalldError} with
  * code `malformed-direct-xml` if it is not well-formed XML with a single
@@ -64,71 +56,47 @@ interface Xml2jsNode {
  * ```
  */
 export function parseDirectXml(text: string, path?: string): DirectXml {
-  const malformed = (reason: string, cause?: unknown) =>
-    new FirewalldError(
+  const file = path ?? "direct.xml";
+  if (text.trim() === "") {
+    throw new FirewalldError(
       "malformed-direct-xml",
-      `${path ?? "direct.xml"} is not valid direct.xml: ${reason}`,
-      { path, cause },
+      `${file} is not valid direct.xml: the file is empty`,
+      {
+        path,
+      },
     );
-  if (text.trim() === "") throw malformed("the file is empty");
-  let parsed: Record<string, Xml2jsNode | string>;
-  try {
-    parsed = parseSync(text);
-  } catch (e) {
-    throw malformed(firstLine(e), e);
   }
   let root: RootSpan;
   try {
-    root = scanRoot(text);
+    root = parseXmlRoot(text);
   } catch (e) {
-    throw malformed(firstLine(e), e);
+    if (!(e instanceof XmlSyntaxError)) throw e;
+    throw new FirewalldError(
+      "malformed-direct-xml",
+      `${file} is not valid direct.xml: ${e.message}`,
+      { path, line: e.line, column: e.column, cause: e },
+    );
   }
-  if (root.name !== "direct") throw malformed(`the root element is <${root.name}>, not <direct>`);
-  const rootNode = parsed.direct;
-  const nodes = typeof rootNode === "object" && rootNode ? rootNode.$$ ?? [] : [];
-  if (nodes.length !== root.children.length) {
-    throw malformed(`found ${root.children.length} elements where the parser saw ${nodes.length}`);
+  if (root.name !== "direct") {
+    throw new FirewalldError(
+      "malformed-direct-xml",
+      `${file} is not valid direct.xml: the root element is <${root.name}>, not <direct>`,
+      {
+        path,
+        line: lineOf(text, root.start),
+        column: root.start - text.lastIndexOf("\n", root.start - 1),
+      },
+    );
   }
-  const elements = root.children.map((span, i): DirectXmlElement => {
-    const node = nodes[i];
-    if (node["#name"] !== span.name) {
-      throw malformed(`element ${i + 1} is <${span.name}> but the parser saw <${node["#name"]}>`);
-    }
-    const attributes = node.$ ?? {};
-    const body = node._ ?? "";
-    return {
-      name: span.name,
-      attributes,
-      text: body,
-      start: span.start,
-      end: span.end,
-      entry: toEntry(span.name, attributes, body),
-    };
-  });
+  const elements = root.children.map((span): DirectXmlElement => ({
+    ...span,
+    entry: toEntry(span.name, span.attributes, span.text),
+  }));
   return { text, root, elements };
 }
 
-/** xml2js calls back synchronously unless `async` is set; this keeps the editing functions pure and sync. */
-function parseSync(text: string): Record<string, Xml2jsNode | string> {
-  let result: unknown;
-  let error: unknown;
-  let called = false;
-  new xml2js.Parser({ explicitChildren: true, preserveChildrenOrder: true, async: false })
-    .parseString(text, (err: unknown, value: unknown) => {
-      if (called) return;
-      called = true;
-      error = err;
-      result = value;
-    });
-  if (!called) throw new Error("xml2js did not finish parsing synchronously");
-  if (error) throw error;
-  if (result === null || typeof result !== "object") throw new Error("no root element");
-  return result as Record<string, Xml2jsNode | string>;
-}
-
-function firstLine(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return message.split("\n").filter((l) => l.trim() !== "").join(", ");
+function lineOf(text: string, offset: number): number {
+  return text.slice(0, offset).split("\n").length;
 }
 
 /** What firewalld's direct.xml reader (firewall/core/io/direct.py) would load from an element. */
@@ -208,12 +176,31 @@ export function editDirectXml(
   const ours = doc.elements.filter((e) => e.entry && isOurEntry(e.entry));
   let out = text;
   for (const element of [...ours].reverse()) out = cutElement(out, element.start, element.end);
-  if (entries.length > 0) out = append(out, scanRoot(out), entries);
+  if (entries.length > 0) out = append(out, parseXmlRoot(out), entries);
   return { text: out, removed: ours.map((e) => e.entry!), added: [...entries] };
 }
 
 /** What firewalld writes for a new direct.xml (firewall/core/io/direct.py `write`). */
 export const EMPTY_DIRECT_XML = `<?xml version="1.0" encoding="utf-8"?>\n<direct>\n</direct>\n`;
+
+/**
+ * Whether `text` is an empty direct config as firewalld or this tool write
+ * one: an optional XML declaration and a `<direct>` without attributes,
+ * children, comments or text. Such a file means the same to firewalld as no
+ * file, so removal deletes it instead of leaving it behind; anything an
+ * admin wrote into it (a comment, an attribute) keeps it.
+ *
+ * @example
+ * ```ts
+ * import { EMPTY_DIRECT_XML, isEmptyDirectXml } from "./direct_xml.ts";
+ * if (!isEmptyDirectXml(EMPTY_DIRECT_XML) || isEmptyDirectXml("<direct><!-- x --></direct>")) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function isEmptyDirectXml(text: string): boolean {
+  return /^\s*(<\?xml\s[^?]*\?>)?\s*<direct\s*(\/>|>\s*<\/direct\s*>)\s*$/.test(text);
+}
 
 /** Cuts an element; when it is alone on its line, the whole line goes so no blank line is left. */
 function cutElement(text: string, start: number, end: number): string {

@@ -10,11 +10,13 @@ import { FirewalldError } from "./errors.ts";
 export const DEFAULT_DIRECT_XML_PATH = "/etc/firewalld/direct.xml";
 
 /**
- * Our backup of the previous file, next to it. firewalld's own
- * `config.direct.update` keeps `direct.xml.old`; a separate name means
- * neither overwrites the other's backup.
+ * The backup that earlier versions left next to direct.xml (holding our
+ * rules). No backup is written any more: the replacement is atomic, so the
+ * file is always the old or the new one, and firewalld keeps its own
+ * `direct.xml.old` for its D-Bus updates. A leftover one is removed whenever
+ * direct.xml is written or removed.
  */
-export const BACKUP_SUFFIX = ".kuma-tproxy.bak";
+export const OLD_BACKUP_SUFFIX = ".kuma-tproxy.bak";
 
 /**
  * Mode of a direct.xml we create: firewalld writes the file with Python's
@@ -43,23 +45,73 @@ export async function parentExists(path: string): Promise<boolean> {
 }
 
 /**
- * Replaces the file at `path` with `text`: first a copy of the old file at
- * `path + BACKUP_SUFFIX`, then a temporary file in the same directory
- * (rename is only atomic within one file system) with the old mode and owner,
- * then a rename over the original. A reader sees the old or the new file,
- * never half of one. If `path` is a symlink, its target is replaced.
+ * Checks, changing nothing, that {@link writeFileAtomic} can replace `path`:
+ * it is not a symbolic link (see {@link refuseSymlink}) nor anything but a
+ * regular file, it can be opened for writing (an immutable or append-only
+ * file, a read-only mount or missing permissions fail here), and a new file
+ * can be created beside it (the temporary file that is renamed over it).
+ * Run it before the kernel changes, so that a store that cannot be written
+ * never gets as far as applying rules.
+ */
+export async function assertReplaceable(path: string): Promise<void> {
+  const info = await assertNotSymlink(path);
+  if (info && !info.isFile) {
+    throw new FirewalldError("io", `${path} is not a regular file; nothing was changed`, { path });
+  }
+  try {
+    if (info) (await Deno.open(path, { write: true })).close();
+    const probe = tempName(path);
+    (await Deno.open(probe, { write: true, createNew: true, mode: 0o600 })).close();
+    await Deno.remove(probe);
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new FirewalldError(
+      "io",
+      `Cannot write ${path} (checked before changing anything): ${detail}. Nothing was changed.`,
+      { path, cause: e },
+    );
+  }
+}
+
+/**
+ * Throws `symlink` if `path` is a symbolic link (see {@link refuseSymlink});
+ * returns what lstat found, null for no file. Needs no write access, so a
+ * non-root dry run can check it too.
+ */
+export async function assertNotSymlink(path: string): Promise<Deno.FileInfo | null> {
+  const info = await lstatOrNull(path);
+  if (info?.isSymlink) await refuseSymlink(path);
+  return info;
+}
+
+/**
+ * Refuses a symbolic link at `path`, naming it and its target. Replacing
+ * the link would break the admin's setup (whatever else points at the
+ * target keeps the old content), and writing through it would write outside
+ * firewalld's config directory, which the tool may not and should not do.
+ */
+async function refuseSymlink(path: string): Promise<never> {
+  const target = await Deno.readLink(path).catch(() => "an unreadable target");
+  throw new FirewalldError(
+    "symlink",
+    `${path} is a symbolic link to ${target}; kuma-tproxy neither writes through it nor replaces ` +
+      `it. Make ${path} a regular file (for example copy ${target} over the link), then run ` +
+      "the command again. Nothing was changed.",
+    { path },
+  );
+}
+
+/**
+ * Replaces the file at `path` with `text`: a temporary file in the same
+ * directory (rename is only atomic within one file system) with the old
+ * mode and owner, then a rename over the original. A reader sees the old or
+ * the new file, never half of one. A symbolic link is refused. A leftover
+ * {@link OLD_BACKUP_SUFFIX} file of an earlier version is removed.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const target = await resolve(path);
-  const old = await statOrNull(target);
-  const tmp = `${dirname(target)}/.${basename(target)}.kuma-tproxy-${
-    crypto.randomUUID().slice(0, 8)
-  }.tmp`;
+  const old = await assertNotSymlink(path);
+  const tmp = tempName(path);
   try {
-    if (old) {
-      await Deno.copyFile(target, target + BACKUP_SUFFIX);
-      await Deno.chmod(target + BACKUP_SUFFIX, old.mode! & 0o7777);
-    }
     const mode = old ? old.mode! & 0o7777 : NEW_FILE_MODE;
     const file = await Deno.open(tmp, { write: true, createNew: true, mode });
     try {
@@ -71,25 +123,46 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     // The umask may have cut bits from `mode` at creation.
     await Deno.chmod(tmp, mode);
     if (old && old.uid !== null && old.gid !== null) await Deno.chown(tmp, old.uid, old.gid);
-    await Deno.rename(tmp, target);
+    await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw ioError(`Cannot write ${target}`, path, e);
+    throw ioError(`Cannot write ${path}`, path, e);
   }
+  await removeOldBackup(path);
 }
 
-async function resolve(path: string): Promise<string> {
+/**
+ * Removes direct.xml (it held nothing but an empty `<direct>`: firewalld
+ * reads a missing direct.xml as an empty direct config, firewall/core/io/direct.py)
+ * and a leftover backup of an earlier version. A symbolic link is refused.
+ */
+export async function removeDirectXmlFile(path: string): Promise<void> {
+  await assertNotSymlink(path);
   try {
-    return await Deno.realPath(path);
+    await Deno.remove(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return path;
-    throw ioError(`Cannot resolve ${path}`, path, e);
+    if (!(e instanceof Deno.errors.NotFound)) throw ioError(`Cannot remove ${path}`, path, e);
+  }
+  await removeOldBackup(path);
+}
+
+async function removeOldBackup(path: string): Promise<void> {
+  try {
+    await Deno.remove(path + OLD_BACKUP_SUFFIX);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw ioError(`Cannot remove ${path + OLD_BACKUP_SUFFIX}`, path, e);
+    }
   }
 }
 
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+function tempName(path: string): string {
+  return `${dirname(path)}/.${basename(path)}.kuma-tproxy-${crypto.randomUUID().slice(0, 8)}.tmp`;
+}
+
+async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   try {
-    return await Deno.stat(path);
+    return await Deno.lstat(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw ioError(`Cannot inspect ${path}`, path, e);

@@ -25,6 +25,15 @@ export type FirewalldErrorCode =
   | "rollback-failed"
   /** Dual stack on a host whose firewalld rejects IPv6 redirected to ::1. */
   | "rfc3964-ipv4"
+  /** direct.xml is a symbolic link: refused before anything changed (see direct_xml_file.ts). */
+  | "symlink"
+  /** DBUS_SYSTEM_BUS_ADDRESS names a bus the binary may not connect to (see bus.ts). */
+  | "bus-address"
+  /**
+   * firewalld left the bus in the middle of a store: the permanent config
+   * was restored by writing direct.xml; the message says what is where.
+   */
+  | "firewalld-gone"
   /** Reading or writing direct.xml failed. */
   | "io";
 
@@ -38,6 +47,9 @@ export interface FirewalldErrorDetails {
   firewalldCode?: string;
   /** stderr of a failed command, as it was. */
   stderr?: string;
+  /** Where in `path` the problem is (malformed-direct-xml), counting from 1. */
+  line?: number;
+  column?: number;
   cause?: unknown;
 }
 
@@ -57,6 +69,8 @@ export class FirewalldError extends Error {
   readonly operation?: string;
   readonly firewalldCode?: string;
   readonly stderr?: string;
+  readonly line?: number;
+  readonly column?: number;
 
   constructor(code: FirewalldErrorCode, message: string, details: FirewalldErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -66,5 +80,7 @@ export class FirewalldError extends Error {
     this.operation = details.operation;
     this.firewalldCode = details.firewalldCode;
     this.stderr = details.stderr;
+    this.line = details.line;
+    this.column = details.column;
   }
 }

@@ -26,11 +26,12 @@ import {
   toDirectEntries,
   type ToDirectEntriesOptions,
 } from "./direct_entries.ts";
-import { directXmlEntries, editDirectXml } from "./direct_xml.ts";
+import { directXmlEntries, editDirectXml, isEmptyDirectXml } from "./direct_xml.ts";
 import {
   DEFAULT_DIRECT_XML_PATH,
   parentExists,
   readDirectXmlFile,
+  removeDirectXmlFile,
   writeFileAtomic,
 } from "./direct_xml_file.ts";
 import { FirewalldError } from "./errors.ts";
@@ -65,12 +66,15 @@ export interface DirectXmlOptions {
  * our old entries in the permanent config (`config.direct.update`) and in the
  * runtime config (`direct.addChain`/`addRule`). If firewalld refuses any
  * step, its previous direct config (permanent and runtime) is restored and a
- * `rejected` error says so (`rollback-failed` if restoring failed too).
+ * `rejected` error says so (`rollback-failed` if restoring failed too). If
+ * firewalld leaves the bus mid-way (killed, crashed), the previous permanent
+ * config is restored by rewriting direct.xml, which it reads at its next
+ * start, and a `firewalld-gone` error says so.
  */
 export async function storeWithFirewalld(
   deps: { bus: FirewalldBus; runner: Runner },
   ruleSets: readonly RuleSet[],
-  options: StoreOptions = {},
+  options: StoreOptions & DirectXmlOptions = {},
 ): Promise<PersistReport> {
   const entries = await prepare(deps.runner, ruleSets, options);
   const state = await deps.bus.state();
@@ -95,7 +99,13 @@ export async function storeWithFirewalld(
     });
     await replaceRuntime(bus, previousRuntime, entries);
   } catch (e) {
-    throw await rollBack(bus, previous, previousRuntime, e);
+    throw await rollBack(
+      bus,
+      previous,
+      previousRuntime,
+      e,
+      options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH,
+    );
   }
   return {
     mechanism: "dbus",
@@ -131,7 +141,7 @@ export async function storeInDirectXml(
   }
   const text = await readDirectXmlFile(path);
   const edit = editDirectXml(text, entries, path);
-  if (edit.text !== text) await writeFileAtomic(path, edit.text);
+  if (edit.text !== text) await writeDirectXml(path, edit.text);
   return {
     mechanism: "direct.xml",
     added: entries,
@@ -163,12 +173,16 @@ export async function removeFromFirewalld(
     }
     const runtime = await runtimeOurs(bus);
     await replaceRuntime(bus, runtime, []);
+    // firewalld rewrote direct.xml; an empty one is what a host without one had.
+    const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
+    const text = permanent.length > 0 ? await readDirectXmlFile(path) : null;
+    if (text !== null && isEmptyDirectXml(text)) await removeDirectXmlFile(path);
     return { mechanism: "dbus", added: [], removed: { permanent, runtime, directXml: [] } };
   }
   const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
   const text = await readDirectXmlFile(path);
   const edit = text === null ? null : editDirectXml(text, [], path);
-  if (edit && edit.removed.length > 0) await writeFileAtomic(path, edit.text);
+  if (edit && edit.removed.length > 0) await writeDirectXml(path, edit.text);
   return {
     mechanism: "direct.xml",
     added: [],
@@ -265,18 +279,78 @@ async function replaceRuntime(
   for (const e of add) if (e.kind === "rule") await bus.addRuntimeRule(e);
 }
 
+/**
+ * Writes direct.xml, or removes it when it would hold nothing but an empty
+ * `<direct>`: firewalld reads a missing file as an empty direct config
+ * (firewall/core/io/direct.py), and a host that had none gets none back.
+ */
+async function writeDirectXml(path: string, text: string): Promise<void> {
+  if (isEmptyDirectXml(text)) await removeDirectXmlFile(path);
+  else await writeFileAtomic(path, text);
+}
+
+/** Whether firewalld has left the bus (a failing bus counts as gone). */
+async function gone(bus: FirewalldBus): Promise<boolean> {
+  try {
+    return (await bus.state()) === null;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * firewalld left the bus after (or while) its permanent config was updated:
+ * put our previous permanent entries back into direct.xml, which it reads at
+ * its next start. Foreign entries were never changed by us, so the file's
+ * foreign part is already the previous one.
+ */
+async function restorePermanentFile(
+  previous: DirectConfig,
+  path: string,
+  why: string,
+  cause: unknown,
+): Promise<FirewalldError> {
+  const ours = [...previous.chains, ...previous.rules].filter(isOurEntry);
+  try {
+    const text = await readDirectXmlFile(path);
+    if (text !== null || ours.length > 0) {
+      const edit = editDirectXml(text, ours, path);
+      if (edit.text !== text) await writeDirectXml(path, edit.text);
+    }
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    return new FirewalldError(
+      "rollback-failed",
+      `firewalld left the system bus while the rules were being stored (${why}), and restoring ` +
+        `its previous permanent direct config in ${path} failed too (${detail}); ${path} may ` +
+        "hold the new rules, which firewalld would apply at its next start: check it before " +
+        "starting firewalld",
+      { cause, path },
+    );
+  }
+  return new FirewalldError(
+    "firewalld-gone",
+    `firewalld left the system bus while the rules were being stored (${why}). Permanent: its ` +
+      `previous direct config was restored by rewriting ${path}, which firewalld applies at its ` +
+      `next start (${ours.length} entries of ours, as before this install)`,
+    { cause, path },
+  );
+}
+
 /** Puts back the permanent config and our runtime entries as they were; returns the error to throw. */
 async function rollBack(
   bus: FirewalldBus,
   previous: DirectConfig,
   previousRuntime: readonly DirectEntry[],
   cause: unknown,
+  directXmlPath: string,
 ): Promise<FirewalldError> {
   const why = cause instanceof Error ? cause.message : String(cause);
   const failures: string[] = [];
   try {
     await bus.updatePermanent(previous);
   } catch (e) {
+    if (await gone(bus)) return restorePermanentFile(previous, directXmlPath, why, cause);
     failures.push(`permanent: ${e instanceof Error ? e.message : e}`);
   }
   try {

@@ -14,6 +14,12 @@ export interface TableRemoval {
   deletes: string[];
   /** Our KUMA_MESH_* chains: flushed, then deleted. */
   chains: string[];
+  /**
+   * The rules in those chains, as `-D CHAIN spec`, for listings and counts
+   * only (the flush removes them), so that a removal counts the same rules
+   * an install created.
+   */
+  flushed?: string[];
 }
 
 /**
@@ -37,16 +43,20 @@ export function planRemoval(dump: SaveDump): TableRemoval[] {
   for (const t of dump.tables) {
     const deletes: string[] = [];
     const chains: string[] = [];
+    const flushed: string[] = [];
     for (const c of t.chains) {
       if (c.ours) {
         chains.push(c.name);
+        for (const r of c.rules) flushed.push(`-D ${c.name} ${r.spec}`.trimEnd());
         continue;
       }
       for (const r of c.rules) {
         if (r.ours) deletes.push(`-D ${c.name} ${r.spec}`.trimEnd());
       }
     }
-    if (deletes.length > 0 || chains.length > 0) out.push({ table: t.name, deletes, chains });
+    if (deletes.length > 0 || chains.length > 0) {
+      out.push({ table: t.name, deletes, chains, flushed });
+    }
   }
   return out;
 }
@@ -83,6 +93,7 @@ export function renderRemoval(removals: TableRemoval[]): string {
 export function describeRemoval(removals: TableRemoval[]): string[] {
   return removals.flatMap((r) => [
     ...r.deletes.map((d) => `-t ${r.table} ${d}`),
+    ...(r.flushed ?? []).map((d) => `-t ${r.table} ${d}`),
     ...r.chains.map((c) => `-t ${r.table} -X ${c}`),
   ]);
 }

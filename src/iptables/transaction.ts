@@ -36,6 +36,13 @@ export interface ApplyOptions extends RestoreOptions {
    * progress finishes, then every family already changed is rolled back.
    */
   signal?: AbortSignal;
+  /**
+   * The last step of the transaction, after every family is applied: e.g.
+   * writing the rules where they persist. If it throws, every family is
+   * rolled back and an {@linkcode ApplyError} `persist_failed` carries its
+   * error as `cause`, so the kernel never keeps rules that are stored nowhere.
+   */
+  persist?: () => Promise<void>;
 }
 
 export interface FamilyReport {
@@ -58,7 +65,7 @@ export interface RollbackResult {
   error?: Error;
 }
 
-export type ApplyErrorCode = "test_failed" | "apply_failed" | "aborted";
+export type ApplyErrorCode = "test_failed" | "apply_failed" | "aborted" | "persist_failed";
 
 /**
  * Apply failed or was interrupted. `failures` holds iptables' errors,
@@ -70,19 +77,20 @@ export class ApplyError extends Error {
     readonly code: ApplyErrorCode,
     readonly failures: { family: Family; error: Error }[],
     readonly rollbacks: RollbackResult[],
+    /** The error of the `persist` step (`persist_failed`). */
+    cause?: unknown,
   ) {
     const parts = failures.map((f) => `IPv${f.family}: ${f.error.message}`);
-    const rb = rollbacks.map((r) =>
-      r.error
-        ? `IPv${r.family} rollback failed: ${r.error.message}`
-        : `IPv${r.family} ${r.changed ? "rolled back to its prior state" : "was left unchanged"}`
-    );
+    const rb = describeRollbacks(rollbacks);
     const head = {
       test_failed: "The rules were rejected by iptables-restore --test, nothing was changed",
       apply_failed: "Applying the rules failed",
       aborted: "Applying the rules was interrupted",
+      persist_failed: `The rules were applied, but storing them failed (${
+        cause instanceof Error ? cause.message : String(cause)
+      }), so the kernel was rolled back to the rules it had before`,
     }[code];
-    super([head, ...parts, ...rb].join("; "));
+    super([head, ...parts, ...rb].join("; "), cause === undefined ? undefined : { cause });
     this.name = "ApplyError";
   }
 }
@@ -129,6 +137,52 @@ async function rollBack(
   return result;
 }
 
+/** The live rules of some backends, taken before a change that is not ours to undo (firewalld's). */
+export interface Snapshot {
+  states: FamilyState[];
+}
+
+/** Reads the live rules of each backend, for {@linkcode rollBackTo}. */
+export async function snapshot(runner: Runner, exes: readonly Executables[]): Promise<Snapshot> {
+  const states: FamilyState[] = [];
+  for (const exe of exes) {
+    states.push({ plan: { exe, rulesText: "" }, before: await readDump(runner, exe) });
+  }
+  return { states };
+}
+
+/**
+ * Puts our part of each snapshotted backend back as it was (foreign rules
+ * are never touched), for when something outside this module changed the
+ * kernel and then failed, e.g. firewalld killed while adding our rules.
+ * Never throws; each result says what happened.
+ */
+export function rollBackTo(
+  runner: Runner,
+  snap: Snapshot,
+  options: RestoreOptions,
+): Promise<RollbackResult[]> {
+  return rollBackAll(runner, snap.states, options);
+}
+
+/**
+ * One phrase per rollback, as in {@linkcode ApplyError}'s message.
+ * `byBackend` names the backend too and leaves out backends that were found
+ * unchanged (for a snapshot of every backend, where most are).
+ */
+export function describeRollbacks(
+  rollbacks: readonly RollbackResult[],
+  options: { byBackend?: boolean } = {},
+): string[] {
+  const shown = options.byBackend ? rollbacks.filter((r) => r.changed || r.error) : rollbacks;
+  return shown.map((r) => {
+    const who = options.byBackend ? `IPv${r.family} (${r.mode})` : `IPv${r.family}`;
+    return r.error
+      ? `${who} rollback failed: ${r.error.message}`
+      : `${who} ${r.changed ? "rolled back to its prior state" : "was left unchanged"}`;
+  });
+}
+
 async function rollBackAll(
   runner: Runner,
   states: FamilyState[],
@@ -151,7 +205,8 @@ async function rollBackAll(
  * 2. runs `--test` on every family's merged input; nothing changes if one fails;
  * 3. applies family by family, with retries; each attempt re-reads the live
  *    rules, so a retry after a partial commit still converges;
- * 4. on failure or abort, rolls back every family already changed.
+ * 4. on failure or abort, rolls back every family already changed;
+ * 5. runs `persist`, if given; if it fails, rolls back every family.
  *
  * Throws {@linkcode ApplyError}.
  *
@@ -218,6 +273,13 @@ export async function applyPlans(
     done.push(state);
     if (options.signal?.aborted) {
       throw new ApplyError("aborted", [], await rollBackAll(runner, done, options));
+    }
+  }
+  if (options.persist) {
+    try {
+      await options.persist();
+    } catch (e) {
+      throw new ApplyError("persist_failed", [], await rollBackAll(runner, done, options), e);
     }
   }
   return {

@@ -14,9 +14,13 @@
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { type DirectEntry, isOurEntry } from "../../src/firewalld/direct_entries.ts";
 import { directXmlEntries } from "../../src/firewalld/direct_xml.ts";
-import { firewalldState } from "../../src/firewalld/persist.ts";
 import type { FirewalldWorld } from "../world/firewalld.ts";
-import { type FirewalldHost, withFirewalldHost } from "../world/firewalld_host.ts";
+import {
+  type FirewalldHost,
+  netfilter,
+  ourCounts,
+  withFirewalldHost,
+} from "../world/firewalld_host.ts";
 import { APP_UID, NAMES, PORTS, sidecarReply } from "../world/world.ts";
 
 type Family = 4 | 6;
@@ -55,24 +59,6 @@ async function assertDirect(h: FirewalldHost, families: Family[], when: string) 
   }
 }
 
-/** How many of our entries sit in the permanent config, the runtime config and direct.xml. */
-async function ourCounts(fw: FirewalldWorld) {
-  const bus = fw.connect();
-  try {
-    const s = await firewalldState(
-      { bus: fw.running ? bus : undefined },
-      { directXmlPath: fw.directXmlPath },
-    );
-    return {
-      permanent: s.permanent?.length ?? null,
-      runtime: s.runtime?.length ?? null,
-      directXml: s.directXml?.length ?? null,
-    };
-  } finally {
-    bus.close();
-  }
-}
-
 /** Foreign entries as a sorted list of JSON strings (order between kinds is firewalld's business). */
 const foreign = (entries: DirectEntry[]) =>
   entries.filter((e) => !isOurEntry(e)).map((e) => JSON.stringify(e)).sort();
@@ -96,21 +82,6 @@ async function runtimeForeign(fw: FirewalldWorld): Promise<string[]> {
   } finally {
     bus.close();
   }
-}
-
-/**
- * Every table of both families (nft, the default backend), without the
- * lines that change by themselves: header comments and packet counters.
- */
-async function netfilter(h: FirewalldHost): Promise<string> {
-  let text = "";
-  for (const cmd of ["iptables-save", "ip6tables-save"]) {
-    text += (await h.world.host.exec(cmd, [])).split("\n")
-      .filter((l) => !l.startsWith("#"))
-      .map((l) => l.replace(/\[\d+:\d+\]/, ""))
-      .join("\n");
-  }
-  return text;
 }
 
 function assertOk(r: { code: number; stdout: string; stderr: string }, what: string) {
@@ -293,6 +264,12 @@ Deno.test({
       const bad = await h.cli([...STORE, "--ip-family-mode", "ipv4"]);
       assertNotEquals(bad.code, 0, bad.stdout);
       assertStringIncludes(bad.stderr, "/etc/firewalld/direct.xml");
+      // The real place, quoted (xml2js said "Line: 0, Column: 24, Char: ").
+      assertStringIncludes(
+        bad.stderr,
+        `is not valid direct.xml: line 3, column 3: the file ends inside the markup that starts ` +
+          `here: "<rule ipv=\\"ipv4\\" table=\\"nat\\""`,
+      );
       assertEquals(bad.stderr.includes("    at "), false, `a stack trace:\n${bad.stderr}`);
       assertEquals(await h.directXml(), malformed, "the malformed file is left as it was");
       assertEquals(await netfilter(h), stopped, "iptables after the malformed refusal");

@@ -21,15 +21,18 @@ Deno.test("install interrupted by SIGINT during IPv6 puts the old installation b
   await ensureKumaDp();
   const dir = await Deno.makeTempDir({ prefix: "ktp-interrupt-" });
   const marker = `${dir}/applying`;
+  const release = `${dir}/release`;
   const wrapper = `${dir}/ip6tables-restore`;
-  // Answers --version and --test at once (detection and validation), and
-  // sleeps before a real apply, after telling the test it got there.
+  // Answers --version and --test at once (detection and validation). Before a
+  // real apply it tells the test it got there, then holds the apply until the
+  // test has sent SIGINT and releases it (bounded, so a broken test cannot hang).
   await Deno.writeTextFile(
     wrapper,
     `#!/bin/bash
 case " $* " in
   *" --version "*|*" --test "*) ;;
-  *) touch ${marker}; sleep 3 ;;
+  *) touch ${marker}
+     for _ in $(seq 600); do [ -e ${release} ] && break; sleep 0.05; done ;;
 esac
 exec /usr/sbin/ip6tables-nft-restore "$@"
 `,
@@ -81,8 +84,22 @@ exec /usr/sbin/ip6tables-nft-restore "$@"
       const during = await snapshot(ns, tools("nft", 4));
       assertStringIncludes(during, "--to-ports 15007", "IPv4 should already hold the new rules");
       child.kill("SIGINT");
-      const out = await child.output();
-      const stderr = new TextDecoder().decode(out.stderr);
+      // Release the apply only once the CLI has said it saw the signal, so the
+      // test does not depend on how fast the signal handler runs.
+      let stderr = "";
+      const decoder = new TextDecoder();
+      const reader = child.stderr.getReader();
+      while (!stderr.includes("interrupted")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stderr += decoder.decode(value, { stream: true });
+      }
+      await Deno.writeTextFile(release, "");
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        stderr += decoder.decode(r.value, { stream: true });
+      }
+      const out = await child.status;
+      await child.stdout.cancel();
       assertNotEquals(out.code, 0, stderr);
       assertStringIncludes(stderr, "interrupted");
       assert(!/Stack|at file:/.test(stderr), stderr);

@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { isOurEntry } from "../../src/firewalld/direct_entries.ts";
 import { directXmlEntries } from "../../src/firewalld/direct_xml.ts";
-import { BACKUP_SUFFIX } from "../../src/firewalld/direct_xml_file.ts";
+import { OLD_BACKUP_SUFFIX } from "../../src/firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../../src/firewalld/errors.ts";
 import {
   firewalldState,
@@ -38,7 +38,8 @@ Deno.test("storeInDirectXml() with firewalld stopped edits direct.xml, and a lat
       const text = await Deno.readTextFile(directXmlPath);
       // Foreign text, comments included, is kept byte for byte ahead of our entries.
       assert(text.startsWith(FOREIGN.slice(0, FOREIGN.indexOf("</direct>"))));
-      assertEquals(await Deno.readTextFile(directXmlPath + BACKUP_SUFFIX), FOREIGN);
+      // No backup of ours: the replacement is atomic (issue 13 item 16).
+      await assertRejects(() => Deno.stat(directXmlPath + OLD_BACKUP_SUFFIX), Deno.errors.NotFound);
       assertEquals((await Deno.stat(directXmlPath)).mode! & 0o777, 0o640);
       const state = await firewalldState({ bus }, { directXmlPath });
       assertEquals([state.state, state.directXml?.length], [null, 34]);

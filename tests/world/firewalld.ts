@@ -156,6 +156,19 @@ export class FirewalldWorld {
     clearTimeout(timer);
   }
 
+  /**
+   * Kills firewalld with SIGKILL, as a crash or the OOM killer would: it
+   * neither flushes its rules nor answers a call in progress.
+   */
+  async kill(): Promise<void> {
+    const child = this.#firewalld;
+    if (!child) return;
+    this.#firewalld = null;
+    // `ip netns exec` execs firewalld, so the child's PID is firewalld's own.
+    child.kill("SIGKILL");
+    await child.status;
+  }
+
   get running(): boolean {
     return this.#firewalld !== null;
   }

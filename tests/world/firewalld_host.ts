@@ -12,11 +12,16 @@
  * The test process itself stays outside that mount namespace and talks to
  * firewalld only through the private bus's own path, never the real one.
  *
- * `installed: false` makes a host without firewalld: an overlay over /etc
- * whose upper dir holds a whiteout for `firewalld` (so /etc/firewalld does
- * not exist in the namespace), and an empty /run/dbus.
+ * /etc is an overlay whose upper dir is a temp dir, and /etc/systemd/system
+ * and /run/systemd are empty tmpfs (no boot unit, no running systemd):
+ * install may write or remove kuma-tproxy.service and /etc/kuma-tproxy.
+ *
+ * `installed: false` makes a host without firewalld: the overlay's upper dir
+ * holds a whiteout for `firewalld` (so /etc/firewalld does not exist in the
+ * namespace), and /run/dbus stays empty.
  */
 import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
+import { firewalldState } from "../../src/firewalld/persist.ts";
 import { FirewalldWorld } from "./firewalld.ts";
 import { World } from "./world.ts";
 
@@ -30,6 +35,16 @@ export interface FirewalldHostOptions {
 }
 
 const decoder = new TextDecoder();
+
+/**
+ * An empty unit directory and no systemd runtime: install may write or
+ * remove the boot unit (src/systemd), never on the machine's own /etc, and
+ * never through the machine's systemctl.
+ */
+const PRIVATE_SYSTEMD = [
+  "mount -t tmpfs -o mode=0755 tmpfs /etc/systemd/system",
+  "mount -t tmpfs -o mode=0755 tmpfs /run/systemd",
+].join("\n");
 
 /** A process parked in a private mount namespace (`unshare -m --propagation private`), entered with nsenter. */
 export class MountNs {
@@ -109,7 +124,7 @@ export class FirewalldHost {
     /** The firewalld of this host; null when it is not installed. */
     readonly fw: FirewalldWorld | null,
     readonly mnt: MountNs,
-    /** Temp dir for the overlay of a host without firewalld. */
+    /** Temp dir for the overlay over /etc. */
     private readonly overlayDir: string | null,
   ) {}
 
@@ -121,14 +136,19 @@ export class FirewalldHost {
     let overlayDir: string | null = null;
     try {
       mnt = await MountNs.create();
-      if (options.installed === false) {
-        overlayDir = await Deno.makeTempDir({ prefix: "ktp-noetc-" });
-        await mnt.sh(`
+      // /etc is always an overlay with a temp upper dir: install --store-systemd
+      // creates /etc/kuma-tproxy, which must never appear on the machine.
+      overlayDir = await Deno.makeTempDir({ prefix: "ktp-etc-" });
+      const whiteout = options.installed === false
+        ? `mknod '${overlayDir}/up/firewalld' c 0 0   # overlayfs whiteout: hides /etc/firewalld`
+        : "";
+      await mnt.sh(`
           mkdir '${overlayDir}/up' '${overlayDir}/work'
-          mknod '${overlayDir}/up/firewalld' c 0 0   # overlayfs whiteout: hides /etc/firewalld
+          ${whiteout}
           mount -t overlay overlay -o 'lowerdir=/etc,upperdir=${overlayDir}/up,workdir=${overlayDir}/work' /etc
-          mount -t tmpfs -o mode=0755 tmpfs /run/dbus`);
-      } else {
+          mount -t tmpfs -o mode=0755 tmpfs /run/dbus
+          ${PRIVATE_SYSTEMD}`);
+      if (options.installed !== false) {
         fw = await FirewalldWorld.create({
           ns: world.host,
           rfc3964Ipv4: options.rfc3964Ipv4,
@@ -136,7 +156,6 @@ export class FirewalldHost {
         });
         await mnt.sh(`
           mount --bind '${fw.configDir}' /etc/firewalld
-          mount -t tmpfs -o mode=0755 tmpfs /run/dbus
           touch /run/dbus/system_bus_socket
           mount --bind '${fw.dir}/bus' /run/dbus/system_bus_socket`);
       }
@@ -169,8 +188,16 @@ export class FirewalldHost {
     args: string[],
     options: { env?: Record<string, string>; command?: string[] } = {},
   ): Promise<CliResult> {
+    return toResult(await this.spawnCli(args, options).output());
+  }
+
+  /** Like {@link cli}, but returns the running process, for a test that acts while it runs. */
+  spawnCli(
+    args: string[],
+    options: { env?: Record<string, string>; command?: string[] } = {},
+  ): Deno.ChildProcess {
     const argv = [...this.argv, ...(options.command ?? [KUMA_TPROXY]), ...args];
-    const out = await new Deno.Command(argv[0], {
+    return new Deno.Command(argv[0], {
       args: argv.slice(1),
       cwd: REPO_ROOT,
       clearEnv: true,
@@ -183,8 +210,7 @@ export class FirewalldHost {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
-    return toResult(out);
+    }).spawn();
   }
 
   /** Runs a command inside the host (mount namespace and netns) and returns its result. */
@@ -228,5 +254,39 @@ export async function withFirewalldHost<T>(
     return await fn(host);
   } finally {
     await host.destroy();
+  }
+}
+
+/**
+ * Every table of both families (nft, the default backend) in the host,
+ * without the lines that change by themselves: header comments and packet
+ * counters. Two equal results mean the kernel's rules did not change.
+ */
+export async function netfilter(h: FirewalldHost): Promise<string> {
+  let text = "";
+  for (const cmd of ["iptables-save", "ip6tables-save"]) {
+    text += (await h.world.host.exec(cmd, [])).split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.replace(/\[\d+:\d+\]/, ""))
+      .join("\n");
+  }
+  return text;
+}
+
+/** How many of our entries sit in the permanent config, the runtime config and direct.xml. */
+export async function ourCounts(fw: FirewalldWorld) {
+  const bus = fw.connect();
+  try {
+    const s = await firewalldState(
+      { bus: fw.running ? bus : undefined },
+      { directXmlPath: fw.directXmlPath },
+    );
+    return {
+      permanent: s.permanent?.length ?? null,
+      runtime: s.runtime?.length ?? null,
+      directXml: s.directXml?.length ?? null,
+    };
+  } finally {
+    bus.close();
   }
 }

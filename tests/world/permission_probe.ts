@@ -46,6 +46,18 @@ async function busCall(): Promise<void> {
   }
 }
 
+/** Asks Deno whether a permission is granted, without using it; throws NotCapable when not. */
+function granted(name: "write" | "run", target: string) {
+  return () => {
+    const desc: Deno.PermissionDescriptor = name === "write"
+      ? { name, path: target }
+      : { name, command: target };
+    if (Deno.permissions.querySync(desc).state !== "granted") {
+      throw new Deno.errors.NotCapable(`${name} ${target}`);
+    }
+  };
+}
+
 const checks: Record<string, () => unknown> = {
   "env KUMA_TRANSPARENT_PROXY_*": () => Deno.env.get("KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT"),
   "env PATH,HOME,NO_COLOR": () => ["PATH", "HOME", "NO_COLOR"].map((v) => Deno.env.get(v)),
@@ -57,6 +69,29 @@ const checks: Record<string, () => unknown> = {
   "read any file": () => Deno.readTextFile("/etc/passwd"),
   "write /etc/firewalld": () => Deno.writeTextFile("/etc/firewalld/direct.xml", "<direct/>\n"),
   "write elsewhere": () => Deno.writeTextFile("/tmp/ktp-permission-probe", "x"),
+  // Queried, not tried: the probe must not write to this machine's unit directory.
+  "write /etc/systemd/system/kuma-tproxy.service": granted(
+    "write",
+    "/etc/systemd/system/kuma-tproxy.service",
+  ),
+  "write /etc/systemd/system/multi-user.target.wants/kuma-tproxy.service": granted(
+    "write",
+    "/etc/systemd/system/multi-user.target.wants/kuma-tproxy.service",
+  ),
+  "write /etc/systemd/system/kuma-tproxy-foo.service": granted(
+    "write",
+    "/etc/systemd/system/kuma-tproxy-foo.service",
+  ),
+  "write /etc/systemd/system/kuma-tproxy.service.d": granted(
+    "write",
+    "/etc/systemd/system/kuma-tproxy.service.d/x.conf",
+  ),
+  "write /etc/kuma-tproxy/boot.yaml": granted("write", "/etc/kuma-tproxy/boot.yaml"),
+  // Queried, not run: systemctl must never be started on the machine itself.
+  "run systemctl": granted("run", "systemctl"),
+  "run /usr/bin/systemctl": granted("run", "/usr/bin/systemctl"),
+  "run ln": granted("run", "ln"),
+  "run cp": granted("run", "cp"),
   "run iptables-nft": run("iptables-nft"),
   "run ip6tables-legacy-restore": run("ip6tables-legacy-restore"),
   "run /usr/sbin/iptables-nft-save": run("/usr/sbin/iptables-nft-save"),

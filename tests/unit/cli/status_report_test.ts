@@ -130,6 +130,30 @@ Deno.test("statusReport() passes persistence through and counts a mismatch as dr
   assertEquals("persistence" in statusReport({ planned: [], live: [] }).report, false);
 });
 
+Deno.test("statusReport() passes the boot unit through and counts a mismatch as drift", () => {
+  const boot = {
+    mechanism: "systemd" as const,
+    unit: "ours" as const,
+    config: "ours" as const,
+    enabled: true,
+    systemdRunning: false,
+    matches: true,
+    paths: {
+      unit: "/etc/systemd/system/kuma-tproxy.service",
+      config: "/etc/kuma-tproxy/boot.yaml",
+    },
+  };
+  const ok = statusReport({ planned: [plan(4)], live: [live(4, "nft")], boot });
+  assertEquals([ok.report.boot, ok.exitCode], [boot, 0]);
+  const stale = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    boot: { ...boot, matches: false },
+  });
+  assertEquals(stale.exitCode, 3);
+  assertEquals("boot" in statusReport({ planned: [], live: [] }).report, false);
+});
+
 Deno.test("diffTables() notices a changed order and counts duplicates", () => {
   const a = new Map([["nat", ["-A OUTPUT -j A", "-A OUTPUT -j B"]]]);
   const b = new Map([["nat", ["-A OUTPUT -j B", "-A OUTPUT -j A"]]]);

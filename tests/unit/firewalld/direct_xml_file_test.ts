@@ -1,10 +1,19 @@
-import { assert, assertEquals } from "../../assert.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import {
-  BACKUP_SUFFIX,
+  assertReplaceable,
+  OLD_BACKUP_SUFFIX,
   parentExists,
   readDirectXmlFile,
+  removeDirectXmlFile,
   writeFileAtomic,
 } from "../../../src/firewalld/direct_xml_file.ts";
+import { FirewalldError } from "../../../src/firewalld/errors.ts";
+
+async function names(dir: string): Promise<string[]> {
+  const out = [];
+  for await (const e of Deno.readDir(dir)) out.push(e.name);
+  return out.sort();
+}
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ktp-fw-file-" });
@@ -15,10 +24,11 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-Deno.test("writeFileAtomic() keeps mode and owner and leaves a backup of the old file", () =>
+Deno.test("writeFileAtomic() keeps mode and owner and removes an earlier version's backup", () =>
   withTempDir(async (dir) => {
     const path = `${dir}/direct.xml`;
     await Deno.writeTextFile(path, "old");
+    await Deno.writeTextFile(path + OLD_BACKUP_SUFFIX, "our rules, left by an earlier version");
     await Deno.chmod(path, 0o600);
     await Deno.chown(path, 4321, 4322);
     await writeFileAtomic(path, "new");
@@ -26,12 +36,8 @@ Deno.test("writeFileAtomic() keeps mode and owner and leaves a backup of the old
     assertEquals(await Deno.readTextFile(path), "new");
     assertEquals(info.mode! & 0o7777, 0o600);
     assertEquals([info.uid, info.gid], [4321, 4322]);
-    assertEquals(await Deno.readTextFile(path + BACKUP_SUFFIX), "old");
-    assertEquals((await Deno.stat(path + BACKUP_SUFFIX)).mode! & 0o7777, 0o600);
-    // Nothing else (no leftover temporary file).
-    const names = [];
-    for await (const e of Deno.readDir(dir)) names.push(e.name);
-    assertEquals(names.sort(), ["direct.xml", "direct.xml" + BACKUP_SUFFIX]);
+    // Nothing else: no backup (the rename is atomic), no leftover temporary file.
+    assertEquals(await names(dir), ["direct.xml"]);
   }));
 
 Deno.test("writeFileAtomic() creates a missing file with mode 0644 whatever the umask", () =>
@@ -43,16 +49,67 @@ Deno.test("writeFileAtomic() creates a missing file with mode 0644 whatever the 
       Deno.umask(old);
     }
     assertEquals((await Deno.stat(`${dir}/direct.xml`)).mode! & 0o7777, 0o644);
-    assertEquals(await readDirectXmlFile(`${dir}/direct.xml${BACKUP_SUFFIX}`), null);
+    assertEquals(await names(dir), ["direct.xml"]);
   }));
 
-Deno.test("writeFileAtomic() replaces a symlink's target and keeps the link", () =>
+Deno.test("writeFileAtomic(), removeDirectXmlFile() and assertReplaceable() refuse a symlink, naming its target", () =>
   withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/real.xml`, "old");
     await Deno.symlink(`${dir}/real.xml`, `${dir}/direct.xml`);
-    await writeFileAtomic(`${dir}/direct.xml`, "new");
+    for (
+      const run of [
+        () => writeFileAtomic(`${dir}/direct.xml`, "new"),
+        () => removeDirectXmlFile(`${dir}/direct.xml`),
+        () => assertReplaceable(`${dir}/direct.xml`),
+      ]
+    ) {
+      const e = await assertRejects(run, FirewalldError);
+      assertEquals(e.code, "symlink");
+      assert(
+        e.message.startsWith(
+          `${dir}/direct.xml is a symbolic link to ${dir}/real.xml; kuma-tproxy neither writes`,
+        ),
+        e.message,
+      );
+    }
     assert((await Deno.lstat(`${dir}/direct.xml`)).isSymlink);
-    assertEquals(await Deno.readTextFile(`${dir}/real.xml`), "new");
+    assertEquals(await Deno.readTextFile(`${dir}/real.xml`), "old");
+    assertEquals(await names(dir), ["direct.xml", "real.xml"]);
+  }));
+
+Deno.test("assertReplaceable() refuses what writeFileAtomic() could not replace, changing nothing", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/direct.xml`;
+    await assertReplaceable(path); // missing file, writable directory
+    await Deno.writeTextFile(path, "old");
+    await assertReplaceable(path);
+    await Deno.mkdir(`${dir}/sub.xml`);
+    assertEquals(
+      (await assertRejects(() => assertReplaceable(`${dir}/sub.xml`), FirewalldError)).code,
+      "io",
+    );
+    // An immutable file (chattr +i: ext4 and, since Linux 6.0, tmpfs support it).
+    const chattr = (flag: string) =>
+      new Deno.Command("chattr", { args: [flag, path], stderr: "null" }).output();
+    if (!(await chattr("+i")).success) return;
+    try {
+      const e = await assertRejects(() => assertReplaceable(path), FirewalldError);
+      assertEquals(e.code, "io");
+      assert(e.message.startsWith(`Cannot write ${path} (checked before changing anything)`));
+    } finally {
+      await chattr("-i");
+    }
+    assertEquals(await Deno.readTextFile(path), "old");
+    assertEquals(await names(dir), ["direct.xml", "sub.xml"]);
+  }));
+
+Deno.test("removeDirectXmlFile() removes the file and an earlier version's backup", () =>
+  withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/direct.xml`, "<direct/>");
+    await Deno.writeTextFile(`${dir}/direct.xml${OLD_BACKUP_SUFFIX}`, "old");
+    await removeDirectXmlFile(`${dir}/direct.xml`);
+    await removeDirectXmlFile(`${dir}/direct.xml`); // already gone: fine
+    assertEquals(await names(dir), []);
   }));
 
 Deno.test("readDirectXmlFile() and parentExists() tell a missing file from a missing directory", () =>

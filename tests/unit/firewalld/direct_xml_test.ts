@@ -2,6 +2,8 @@ import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import {
   directXmlEntries,
   editDirectXml,
+  EMPTY_DIRECT_XML,
+  isEmptyDirectXml,
   parseDirectXml,
   renderElement,
 } from "../../../src/firewalld/direct_xml.ts";
@@ -141,4 +143,22 @@ Deno.test("renderElement() output reads back as the same entry", () => {
     entries.map((e) => "  " + renderElement(e) + "\n").join("")
   }</direct>\n`;
   assertEquals(directXmlEntries(text), entries);
+});
+
+Deno.test("isEmptyDirectXml() is true only for an empty config as firewalld or we write it", () => {
+  const cases: [string, boolean][] = [
+    [EMPTY_DIRECT_XML, true],
+    [`<?xml version="1.0" encoding="utf-8"?>\n<direct/>\n`, true],
+    ["<direct></direct>", true],
+    ["\n<direct>\n\n</direct>\n\n", true],
+    ["<direct><!-- ops: keep this file --></direct>", false],
+    [`<direct a="1"/>`, false],
+    [`<direct>\n  <chain ipv="ipv4" table="nat" chain="X"/>\n</direct>\n`, false],
+    [`<?xml version="1.0"?>\n<!-- c -->\n<direct/>`, false],
+    ["<direct>text</direct>", false],
+    ["", false],
+  ];
+  for (const [text, empty] of cases) {
+    assertEquals(isEmptyDirectXml(text), empty, JSON.stringify(text));
+  }
 });

@@ -1,7 +1,12 @@
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import type { DirectConfig } from "../../../src/firewalld/bus.ts";
 import { toDirectEntries } from "../../../src/firewalld/direct_entries.ts";
-import { BACKUP_SUFFIX } from "../../../src/firewalld/direct_xml_file.ts";
+import {
+  directXmlEntries,
+  EMPTY_DIRECT_XML,
+  renderElement,
+} from "../../../src/firewalld/direct_xml.ts";
+import { OLD_BACKUP_SUFFIX, readDirectXmlFile } from "../../../src/firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../../../src/firewalld/errors.ts";
 import {
   firewalldState,
@@ -195,13 +200,17 @@ Deno.test("storeInDirectXml() and removeFromFirewalld() edit direct.xml when fir
     const original =
       `<?xml version="1.0" encoding="utf-8"?>\n<direct>\n  <!-- ops -->\n  <passthrough ipv="ipv4">-t raw -N OPS</passthrough>\n</direct>\n`;
     await Deno.writeTextFile(directXmlPath, original);
+    await Deno.writeTextFile(directXmlPath + OLD_BACKUP_SUFFIX, "left by an earlier version");
     const stored = await storeInDirectXml({ runner: new FakeRunner() }, dualStackRuleSets(), {
       ...options,
       directXmlPath,
     });
     assertEquals(stored.mechanism, "direct.xml");
     assertEquals(stored.added.length, 34);
-    assertEquals(await Deno.readTextFile(directXmlPath + BACKUP_SUFFIX), original);
+    // A backup an earlier version left (with our rules) is removed; none is written.
+    const names = [];
+    for await (const f of Deno.readDir(dir)) names.push(f.name);
+    assertEquals(names, ["direct.xml"]);
     const state = await firewalldState({ bus: new FakeBus(undefined, null) }, { directXmlPath });
     assertEquals(state.directXml?.length, 34);
     assertEquals([state.permanent, state.runtime], [null, null]);
@@ -210,6 +219,33 @@ Deno.test("storeInDirectXml() and removeFromFirewalld() edit direct.xml when fir
     });
     assertEquals(removed.removed.directXml.length, 34);
     assertEquals(await Deno.readTextFile(directXmlPath), original);
+  }));
+
+Deno.test("removeFromFirewalld() deletes a direct.xml left holding only an empty <direct>", () =>
+  withDir(async (dir) => {
+    const directXmlPath = `${dir}/direct.xml`;
+    await storeInDirectXml({ runner: new FakeRunner() }, dualStackRuleSets(), {
+      ...options,
+      directXmlPath,
+    });
+    assertEquals(directXmlEntries(await Deno.readTextFile(directXmlPath)).length, 34);
+    const removed = await removeFromFirewalld({}, { directXmlPath });
+    assertEquals(removed.removed.directXml.length, 34);
+    const names = [];
+    for await (const f of Deno.readDir(dir)) names.push(f.name);
+    assertEquals(names, [], "the file we created is gone");
+  }));
+
+Deno.test("removeFromFirewalld() over D-Bus deletes the empty direct.xml firewalld rewrote", () =>
+  withDir(async (dir) => {
+    const directXmlPath = `${dir}/direct.xml`;
+    const bus = new FakeBus();
+    await storeWithFirewalld({ bus, runner: new FakeRunner() }, [natRuleSet(4)], options);
+    // firewalld writes direct.xml on config.direct.update; after removing ours it is empty.
+    await Deno.writeTextFile(directXmlPath, EMPTY_DIRECT_XML);
+    const removed = await removeFromFirewalld({ bus }, { directXmlPath });
+    assert(removed.removed.permanent.length > 0);
+    assertEquals(await readDirectXmlFile(directXmlPath), null);
   }));
 
 Deno.test("storeInDirectXml() leaves a malformed direct.xml unchanged", () =>
@@ -262,4 +298,50 @@ Deno.test("firewalldState() reports permanent, runtime and direct.xml entries an
     assertEquals(state.runtime?.length, 17);
     assertEquals(state.directXml, null);
     assert(state.directXmlError?.includes("not valid direct.xml"));
+  }));
+
+Deno.test("storeWithFirewalld() restores the previous permanent config in direct.xml when firewalld leaves the bus", () =>
+  withDir(async (dir) => {
+    const directXmlPath = `${dir}/direct.xml`;
+    const bus = new FakeBus(withOld());
+    // firewalld wrote the new permanent config to direct.xml, then died while runtime was updated.
+    let added = 0;
+    bus.failOn = (op, arg) => {
+      if (op === "update") {
+        if (bus.currentState === null) return true;
+        const p = arg as DirectConfig;
+        Deno.writeTextFileSync(
+          directXmlPath,
+          `<?xml version="1.0" encoding="utf-8"?>\n<direct>\n${
+            [...p.chains, ...p.rules].map((e) => `  ${renderElement(e)}\n`).join("")
+          }</direct>\n`,
+        );
+      }
+      if (op === "addRule" && ++added === 3) {
+        bus.currentState = null;
+        return true;
+      }
+      return false;
+    };
+    const e = await assertRejects(
+      () =>
+        storeWithFirewalld({ bus, runner: new FakeRunner() }, dualStackRuleSets(), {
+          ...options,
+          directXmlPath,
+        }),
+      FirewalldError,
+    );
+    assertEquals(e.code, "firewalld-gone");
+    assert(
+      e.message.includes(
+        `Permanent: its previous direct config was restored by rewriting ${directXmlPath}`,
+      ),
+      e.message,
+    );
+    const restored = directXmlEntries((await readDirectXmlFile(directXmlPath))!);
+    const previous = withOld();
+    assertEquals(
+      restored.map((x) => JSON.stringify(x)).sort(),
+      [...previous.chains, ...previous.rules].map((x) => JSON.stringify(x)).sort(),
+    );
   }));

@@ -40,6 +40,7 @@ Deno.test("planRemoval() deletes each of our rules by its exact spec, once per o
         `-D OUTPUT -p udp ${C("zone")} -m udp --dport 53 -j CT --zone 2`,
       ],
       chains: [],
+      flushed: [],
     },
     {
       table: "nat",
@@ -48,6 +49,11 @@ Deno.test("planRemoval() deletes each of our rules by its exact spec, once per o
         `-D MY_CHAIN ${C("tagged in a foreign chain")} -j RETURN`,
       ],
       chains: ["KUMA_MESH_INBOUND", "KUMA_MESH_INBOUND_REDIRECT"],
+      // Listed and counted only: the flush of our chains removes them.
+      flushed: [
+        "-D KUMA_MESH_INBOUND -j KUMA_MESH_INBOUND_REDIRECT",
+        "-D KUMA_MESH_INBOUND_REDIRECT -p tcp -j REDIRECT --to-ports 15006",
+      ],
     },
   ]);
 });
@@ -80,9 +86,13 @@ Deno.test("renderRemoval() is empty when nothing is ours", () => {
   );
 });
 
-Deno.test("describeRemoval() prefixes each line with its table", () => {
+Deno.test("describeRemoval() prefixes each line with its table, one line per rule or chain", () => {
   const lines = describeRemoval(planRemoval(parseSave(DUMP)));
-  assertEquals(lines.length, 6);
+  assertEquals(lines.length, 8);
+  assertEquals(
+    lines[5],
+    "-t nat -D KUMA_MESH_INBOUND_REDIRECT -p tcp -j REDIRECT --to-ports 15006",
+  );
   assertEquals(lines[0].startsWith("-t raw -D OUTPUT "), true);
   assertEquals(lines.at(-1), "-t nat -X KUMA_MESH_INBOUND_REDIRECT");
 });

@@ -89,7 +89,7 @@ Deno.test("applyPlans() tests every family first, then applies removal and new r
   const input = restores(runner)[0].stdin!;
   assertEquals(input, mergeRestore(planRemoval(parseSave(OLD)), RULES));
   assertEquals(input.split("COMMIT").length, 2);
-  assertEquals(report.families.map((f) => [f.family, f.removed.length]), [[4, 2], [6, 2]]);
+  assertEquals(report.families.map((f) => [f.family, f.removed.length]), [[4, 3], [6, 3]]);
 });
 
 Deno.test("applyPlans() changes nothing when one family fails --test", async () => {
@@ -205,6 +205,42 @@ Deno.test("applyPlans() finishes the step in progress on abort, then rolls back"
   );
   assertEquals(e.rollbacks.map((r) => [r.family, r.changed]), [[4, true]]);
   assertEquals(live["4"], OLD);
+});
+
+Deno.test("applyPlans() rolls every family back when the persist step fails", async () => {
+  const { runner, live } = world((family, call, state) => {
+    state[family] = call.stdin!.includes(`-I OUTPUT 2 -p tcp ${C("old")}`) ? OLD : NEW_LIVE;
+    return ok();
+  });
+  let seen: Record<string, string> = {};
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        options({
+          persist: () => {
+            seen = { ...live };
+            return Promise.reject(new Error("EPERM: direct.xml is immutable"));
+          },
+        }),
+      ),
+    ApplyError,
+  );
+  assertEquals(seen, { "4": NEW_LIVE, "6": NEW_LIVE }, "persist runs after every family");
+  assertEquals(e.code, "persist_failed");
+  assertEquals((e.cause as Error).message, "EPERM: direct.xml is immutable");
+  assertEquals(e.rollbacks.map((r) => [r.family, r.changed, r.error]), [[6, true, undefined], [
+    4,
+    true,
+    undefined,
+  ]]);
+  assertEquals(live, { "4": OLD, "6": OLD });
+  assertStringIncludes(
+    e.message,
+    "The rules were applied, but storing them failed (EPERM: direct.xml is immutable), so the " +
+      "kernel was rolled back to the rules it had before; IPv6 rolled back to its prior state; IPv4 rolled back",
+  );
 });
 
 Deno.test("applyPlans() refuses an unsafe state before running any restore", async () => {

@@ -30,10 +30,10 @@ Deno.test("uninstallAll() removes ours from every backend that has any", async (
   };
   const runner = new FakeRunner((c) => ok(c.cmd.endsWith("-save") ? dumps[c.cmd] : ""));
   const report = await uninstallAll(runner, [exe(4, "nft"), exe(4, "legacy"), exe(6, "nft")], opts);
-  assertEquals(report.backends.map((b) => [b.family, b.mode, b.removed.length]), [[4, "nft", 2], [
+  assertEquals(report.backends.map((b) => [b.family, b.mode, b.removed.length]), [[4, "nft", 3], [
     4,
     "legacy",
-    2,
+    3,
   ], [6, "nft", 0]]);
   const restores = runner.calls.filter((c) => c.cmd.endsWith("-restore"));
   assertEquals(restores.map((c) => [c.cmd, c.args.join(" ")]), [
@@ -48,6 +48,7 @@ Deno.test("uninstallAll() in dry-run lists and changes nothing", async () => {
   const report = await uninstallAll(runner, [exe(4, "nft")], { ...opts, dryRun: true });
   assertEquals(report.backends[0].removed, [
     `-t nat -D OUTPUT ${C("x")} -j KUMA_MESH_OUTBOUND`,
+    "-t nat -D KUMA_MESH_OUTBOUND -j RETURN",
     "-t nat -X KUMA_MESH_OUTBOUND",
   ]);
   assertEquals(runner.calls.filter((c) => c.cmd.endsWith("-restore")).length, 0);

@@ -1,0 +1,55 @@
+import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
+import { defaultConfig } from "../../../src/config/defaults.ts";
+import { resolveConfig } from "../../../src/config/resolve.ts";
+import type { Config } from "../../../src/config/types.ts";
+import {
+  isOurConfig,
+  renderStoredConfig,
+  RUN_SPECIFIC_KEYS,
+} from "../../../src/systemd/stored_config.ts";
+import { CASES, configForCase } from "../../cases.ts";
+import { assertGolden } from "../../golden.ts";
+
+const PATH = "/etc/kuma-tproxy/boot.yaml";
+
+/** What `install --config <file>` resolves the stored text to, with no env and no flags. */
+async function readBack(text: string): Promise<Config> {
+  const { config } = await resolveConfig({
+    configSources: [PATH],
+    env: {},
+    flags: [],
+    readFile: (p) =>
+      p === PATH ? Promise.resolve(text) : Promise.reject(new Deno.errors.NotFound(p)),
+    readStdin: () => Promise.reject(new Error("no stdin")),
+  });
+  return config;
+}
+
+for (const c of CASES) {
+  Deno.test(`renderStoredConfig() reads back through install --config to the same config (case ${c.name})`, async () => {
+    const config = await configForCase(c.name);
+    // The run-specific keys as a user may set them: they must not survive.
+    const asRun = { ...config, dryRun: true, storeFirewalld: true, storeSystemd: true };
+    const back = await readBack(renderStoredConfig(asRun));
+    assertEquals(back, { ...config, dryRun: false, storeFirewalld: false, storeSystemd: false });
+    // The same config always gives the same bytes: status compares them.
+    assertEquals(renderStoredConfig(back), renderStoredConfig(asRun));
+  });
+}
+
+Deno.test("renderStoredConfig() leaves out the run-specific keys and marks the file as ours", () => {
+  const text = renderStoredConfig({ ...defaultConfig(), dryRun: true, storeSystemd: true });
+  for (const key of RUN_SPECIFIC_KEYS) {
+    assert(!new RegExp(`^${key}:`, "m").test(text), `${key} in\n${text}`);
+  }
+  assert(isOurConfig(text));
+  assert(!isOurConfig("kumaDPUser: kuma-dp\n"));
+  assertStringIncludes(text, "\nredirect:\n");
+});
+
+Deno.test("renderStoredConfig() matches the golden file for case with-multiple-flags", async () => {
+  assertGolden(
+    "systemd/boot.with-multiple-flags.yaml",
+    renderStoredConfig(await configForCase("with-multiple-flags")),
+  );
+});
