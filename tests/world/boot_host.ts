@@ -131,7 +131,7 @@ export class BootHost {
    * `kuma-tproxy ...args` with PATH, HOME and the World's resolv.conf: as root,
    * or as `uid` (via setpriv; the repo-local Deno cache is readable by any user).
    */
-  async cli(args: string[], options: { uid?: number } = {}): Promise<CliResult> {
+  cli(args: string[], options: { uid?: number } = {}): Promise<CliResult> {
     const asUser = options.uid === undefined
       ? []
       : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--"];

@@ -1,5 +1,7 @@
 /** In-memory sources for resolveConfig() tests. */
-import type { FlagInput, ResolveInputs } from "../../../src/config/resolve.ts";
+import { assertRejects } from "../../assert.ts";
+import { ConfigError } from "../../../src/config/errors.ts";
+import { type FlagInput, resolveConfig, type ResolveInputs } from "../../../src/config/resolve.ts";
 import { decodeUtf8 } from "../../../src/host/bounded_read.ts";
 
 export interface FakeSources {
@@ -42,4 +44,14 @@ export function fakeInputs(sources: FakeSources = {}): ResolveInputs {
 /** A flag input, as collectInputs() gives it. */
 export function flag(flag: string, path: string, raw: FlagInput["raw"]): FlagInput {
   return { flag, path, raw };
+}
+
+/** One config file, given as --config: the most common source in these tests. */
+export function oneFile(text: string | Uint8Array, path = "/tp.yaml"): FakeSources {
+  return { files: { [path]: text }, configSources: [path] };
+}
+
+/** Resolves the sources and returns the ConfigError it must throw. */
+export function rejection(sources: FakeSources): Promise<ConfigError> {
+  return assertRejects(() => resolveConfig(fakeInputs(sources)), ConfigError);
 }

@@ -7,7 +7,7 @@ import { resolveConfig, splitConfigSources } from "../../../src/config/resolve.t
 import { ConfigError, MAX_SHOWN_PROBLEMS, showValue } from "../../../src/config/errors.ts";
 import { MAX_LIST_ITEMS } from "../../../src/config/values.ts";
 import { BoundedReadError } from "../../../src/host/bounded_read.ts";
-import { fakeInputs, flag } from "./fake_inputs.ts";
+import { fakeInputs, flag, oneFile, rejection } from "./fake_inputs.ts";
 
 const E = "KUMA_TRANSPARENT_PROXY_";
 
@@ -22,13 +22,9 @@ Deno.test("resolveConfig() takes an empty or blank string as the empty list", as
 });
 
 Deno.test("resolveConfig() names the whole list when an entry is empty", async () => {
-  const e = await assertRejects(
-    () =>
-      resolveConfig(fakeInputs({
-        flags: [flag("--exclude-inbound-ports", "redirect.inbound.excludePorts", "22,,23,,24")],
-      })),
-    ConfigError,
-  );
+  const e = await rejection({
+    flags: [flag("--exclude-inbound-ports", "redirect.inbound.excludePorts", "22,,23,,24")],
+  });
   // One problem per list, not one per empty entry.
   assertEquals(e.errors.length, 1);
   assertEquals(
@@ -42,8 +38,7 @@ Deno.test("resolveConfig() accepts a list of exactly the limit, in every form", 
   const ports = Array.from({ length: MAX_LIST_ITEMS }, (_, i) => 1000 + i);
   const file = `redirect:\n  inbound:\n    excludePorts: [${ports.join(",")}]\n`;
   const { config } = await resolveConfig(fakeInputs({
-    files: { "/tp.yaml": file },
-    configSources: ["/tp.yaml"],
+    ...oneFile(file),
     flags: [flag("--exclude-outbound-ports", "redirect.outbound.excludePorts", ports.join(","))],
   }));
   assertEquals(config.redirect.inbound.excludePorts.length, MAX_LIST_ITEMS);
@@ -53,28 +48,17 @@ Deno.test("resolveConfig() accepts a list of exactly the limit, in every form", 
 Deno.test("resolveConfig() counts the entries inside list items against the limit", async () => {
   // 2 items, each holding more than half the limit as a comma string.
   const half = Array(MAX_LIST_ITEMS / 2 + 1).fill("10.0.0.1").join(",");
-  const e = await assertRejects(
-    () =>
-      resolveConfig(fakeInputs({
-        files: {
-          "/tp.yaml": `redirect:\n  outbound:\n    excludePortsForIPs: ["${half}", "${half}"]\n`,
-        },
-        configSources: ["/tp.yaml"],
-      })),
-    ConfigError,
+  const e = await rejection(
+    oneFile(`redirect:\n  outbound:\n    excludePortsForIPs: ["${half}", "${half}"]\n`),
   );
   assertEquals(e.path, "redirect.outbound.excludePortsForIPs");
   assertStringIncludes(e.message, `has more entries than the limit of ${MAX_LIST_ITEMS}`);
 });
 
 Deno.test("resolveConfig() says how long a list over the limit is, without echoing it", async () => {
-  const e = await assertRejects(
-    () =>
-      resolveConfig(fakeInputs({
-        env: { [`${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS`]: Array(10_000).fill("443").join(",") },
-      })),
-    ConfigError,
-  );
+  const e = await rejection({
+    env: { [`${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS`]: Array(10_000).fill("443").join(",") },
+  });
   assertEquals(
     e.message,
     `redirect.outbound.excludePorts: value from env ${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS has ` +
@@ -84,8 +68,7 @@ Deno.test("resolveConfig() says how long a list over the limit is, without echoi
 
 Deno.test("resolveConfig() takes numbers and booleans as text from env and flags only", async () => {
   const { config } = await resolveConfig(fakeInputs({
-    files: { "/tp.yaml": "redirect:\n  dns:\n    port: 5353\n    enabled: true\nwait: 0\n" },
-    configSources: ["/tp.yaml"],
+    ...oneFile("redirect:\n  dns:\n    port: 5353\n    enabled: true\nwait: 0\n"),
     env: { [`${E}REDIRECT_INBOUND_PORT`]: "25006", [`${E}VERBOSE`]: "true" },
     flags: [flag("--redirect-outbound-port", "redirect.outbound.port", "25001")],
   }));
@@ -97,21 +80,15 @@ Deno.test("resolveConfig() takes numbers and booleans as text from env and flags
   assertEquals(config.redirect.outbound.port, 25001);
   // A quoted string in a port *list* stays fine, as in kumactl.
   const list = await resolveConfig(fakeInputs({
-    files: { "/tp.yaml": "redirect:\n  inbound:\n    excludePorts: ['22', '80,443']\n" },
-    configSources: ["/tp.yaml"],
+    ...oneFile("redirect:\n  inbound:\n    excludePorts: ['22', '80,443']\n"),
   }));
   assertEquals(list.config.redirect.inbound.excludePorts, [22, 80, 443]);
 });
 
 Deno.test("resolveConfig() says a quoted number in a file is a string", async () => {
-  const e = await assertRejects(
-    () =>
-      resolveConfig(fakeInputs({
-        files: { "/tp.yaml": 'redirect:\n  inbound:\n    port: "15006"\n' },
-        configSources: ["/tp.yaml"],
-      })),
-    ConfigError,
-  );
+  const e = await rejection({
+    ...oneFile('redirect:\n  inbound:\n    port: "15006"\n'),
+  });
   assertEquals(
     e.message,
     "redirect.inbound.port: 15006 from /tp.yaml:3:11 is a string in quotes, not a number " +
@@ -165,19 +142,13 @@ Deno.test("splitConfigSources() keeps inline YAML whole and splits paths at comm
 });
 
 Deno.test("resolveConfig() reads a file whose name only looks like YAML", async () => {
-  const { config } = await resolveConfig(fakeInputs({
-    files: { "[prod].yaml": "verbose: true\n" },
-    configSources: ["[prod].yaml"],
-  }));
+  const { config } = await resolveConfig(fakeInputs(oneFile("verbose: true\n", "[prod].yaml")));
   assertEquals(config.verbose, true);
 });
 
 Deno.test("resolveConfig() shows the first problems of a huge document, and counts the rest", async () => {
   const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}: 1\n`).join("");
-  const e = await assertRejects(
-    () => resolveConfig(fakeInputs({ files: { "/tp.yaml": keys }, configSources: ["/tp.yaml"] })),
-    ConfigError,
-  );
+  const e = await rejection(oneFile(keys));
   assertEquals(e.errors.length, 20_000);
   const lines = e.message.split("\n");
   assertEquals(lines.length, MAX_SHOWN_PROBLEMS + 1);
@@ -186,10 +157,7 @@ Deno.test("resolveConfig() shows the first problems of a huge document, and coun
 
 Deno.test("resolveConfig() refuses a repeated key, in YAML and JSON", async () => {
   for (const text of ["verbose: true\nverbose: false\n", '{"verbose": true, "verbose": false}']) {
-    const e = await assertRejects(
-      () => resolveConfig(fakeInputs({ files: { "/tp": text }, configSources: ["/tp"] })),
-      ConfigError,
-    );
+    const e = await rejection(oneFile(text));
     assertEquals(e.code, "parse_error");
     assertStringIncludes(e.message, "the key verbose is repeated");
   }

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
+import { withTempDir } from "../../temp_dir.ts";
 import {
   BoundedReadError,
   type ByteReader,
@@ -7,14 +8,7 @@ import {
   readTextFileBounded,
 } from "../../../src/host/bounded_read.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ktp-bounded-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir("ktp-bounded-", fn);
 
 /** An endless stream of `a`s that counts what it gave: /dev/zero on stdin. */
 function endless(): ByteReader & { given: number } {
@@ -30,14 +24,14 @@ function endless(): ByteReader & { given: number } {
 }
 
 Deno.test("readTextFileBounded() reads a regular file up to exactly the limit", async () => {
-  await withTempDir(async (dir) => {
+  await withTemp(async (dir) => {
     await Deno.writeTextFile(`${dir}/ok`, "x".repeat(100));
     assertEquals(await readTextFileBounded(`${dir}/ok`, { maxBytes: 100 }), "x".repeat(100));
   });
 });
 
 Deno.test("readTextFileBounded() refuses a file one byte over the limit", async () => {
-  await withTempDir(async (dir) => {
+  await withTemp(async (dir) => {
     await Deno.writeTextFile(`${dir}/big`, "x".repeat(101));
     const e = await assertRejects(
       () => readTextFileBounded(`${dir}/big`, { maxBytes: 100 }),
@@ -49,7 +43,7 @@ Deno.test("readTextFileBounded() refuses a file one byte over the limit", async 
 });
 
 Deno.test("readTextFileBounded() refuses devices, directories and FIFOs without reading them", async () => {
-  await withTempDir(async (dir) => {
+  await withTemp(async (dir) => {
     const fifo = `${dir}/fifo`;
     const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
     assert(mk.success, "mkfifo");
@@ -72,7 +66,7 @@ Deno.test("readTextFileBounded() refuses devices, directories and FIFOs without 
 });
 
 Deno.test("readTextFileBounded() follows symlinks and passes file system errors on", async () => {
-  await withTempDir(async (dir) => {
+  await withTemp(async (dir) => {
     await Deno.writeTextFile(`${dir}/target`, "nameserver 10.0.0.2\n");
     await Deno.symlink(`${dir}/target`, `${dir}/link`);
     assertEquals(
