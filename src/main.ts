@@ -3,6 +3,7 @@
  * signals. Everything below takes a CliIo and returns an exit code.
  */
 import { cli } from "./cli/cli.ts";
+import { LOCK_PATH } from "./cli/run_lock.ts";
 import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
 import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./host/bounded_read.ts";
@@ -72,6 +73,7 @@ const io: CliIo = {
     execPath: Deno.execPath(),
     mainModule: import.meta.url,
   }),
+  lockPath: LOCK_PATH,
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

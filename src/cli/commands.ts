@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { addConfigOptions, collectInputs } from "../config/flags.ts";
-import { resolveConfig, type Resolved } from "../config/resolve.ts";
+import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { warn } from "./log.ts";
@@ -21,7 +21,11 @@ function checkTarget(target: string | undefined): void {
 }
 
 /** Resolves the config from every source for the command that is running. */
-export function resolveFor(cmd: Command, io: CliIo): Promise<Resolved> {
+export function resolveFor(
+  cmd: Command,
+  io: CliIo,
+  options: ResolveOptions = {},
+): Promise<Resolved> {
   const { configSources, flags, notes } = collectInputs(cmd);
   for (const note of notes) warn(io, note);
   return resolveConfig({
@@ -30,7 +34,7 @@ export function resolveFor(cmd: Command, io: CliIo): Promise<Resolved> {
     env: io.env,
     readFile: io.readFile,
     readStdin: io.readStdin,
-  });
+  }, options);
 }
 
 export function registerCommands(program: Command, io: CliIo, result: { code: number }): void {
@@ -77,8 +81,9 @@ Examples:
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
       checkTarget(target);
+      // Lenient: uninstall is the emergency path, a typo must not block it.
       result.code = await (await import("./uninstall_cmd.ts")).runUninstall(
-        await resolveFor(cmd, io),
+        await resolveFor(cmd, io, { lenient: true }),
         io,
       );
     });

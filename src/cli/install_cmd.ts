@@ -42,6 +42,7 @@ import { lockoutWarnings } from "./guards.ts";
 import { type CliIo, EXIT } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
+import { withRunLock } from "./run_lock.ts";
 
 /** Root check: everything but a dry run changes the host. */
 export function requireRoot(config: Config, io: CliIo, what: string): void {
@@ -68,10 +69,27 @@ export function restoreOptions(config: Config, io: CliIo): RestoreOptions {
   };
 }
 
-/** IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the loopback interface. */
+/**
+ * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
+ * loopback interface. Already there (an earlier install added it) is
+ * success: iproute2 reports that as `RTNETLINK answers: File exists` (older)
+ * or `Error: ipv6: address already assigned.` (newer, kernel extack), so the
+ * address is looked for first and both answers are accepted for a race.
+ */
 async function ensurePassthroughAddress(io: CliIo, loopback: string): Promise<void> {
+  const shown = await io.runner.run("ip", [
+    "-6",
+    "-o",
+    "addr",
+    "show",
+    "dev",
+    loopback,
+    "to",
+    "::6/128",
+  ]);
+  if (shown.code === 0 && shown.stdout.trim() !== "") return;
   const r = await io.runner.run("ip", ["-6", "addr", "add", "::6/128", "dev", loopback]);
-  if (r.code !== 0 && !/File exists/i.test(r.stderr)) {
+  if (r.code !== 0 && !/File exists|already assigned/i.test(r.stderr)) {
     warn(
       io,
       `could not add ::6/128 to ${loopback} (needed by kuma-dp for IPv6): ${r.stderr.trim()}`,
@@ -225,14 +243,28 @@ function refusalCode(e: unknown): number {
   return isUserError(e) ? e.exitCode : EXIT.FAILURE;
 }
 
+/**
+ * Installs (or, with --dry-run, prints) the rules. A real run holds our own
+ * lock from reading the live rules to the last change (run_lock.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const code = await runInstall(await resolveConfig(inputs), io);
+ * ```
+ */
 export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "install");
-  const plan = await planInstall(config, {
-    runner: io.runner,
-    facts: io.facts,
-    origins: resolved.origins,
-  });
+  if (config.dryRun) return await install(config, io, resolved.origins);
+  return await withRunLock(
+    io,
+    { exclusive: true },
+    () => install(config, io, resolved.origins),
+  );
+}
+
+async function install(config: Config, io: CliIo, origins: Resolved["origins"]): Promise<number> {
+  const plan = await planInstall(config, { runner: io.runner, facts: io.facts, origins });
   for (const w of plan.warnings) warn(io, w);
   if (config.comments.disabled) {
     warn(

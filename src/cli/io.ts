@@ -39,6 +39,8 @@ export interface CliIo {
    * binary itself when compiled, scripts/kuma-tproxy when run from source.
    */
   selfCommand: string[];
+  /** The lock that keeps two runs apart (run_lock.ts): /run/kuma-tproxy.lock. */
+  lockPath: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }

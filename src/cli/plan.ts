@@ -10,18 +10,24 @@ import {
   FULL_FUNCTIONALITY,
   type Functionality,
   type HostFacts,
+  type Ipv6State,
 } from "../host/facts.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { Origin } from "../config/resolve.ts";
 import { MAX_LIST_ITEMS, parseIpOrCidr } from "../config/values.ts";
 import { BoundedReadError } from "../host/bounded_read.ts";
-import { detectExecutables, type Executables } from "../iptables/executables.ts";
+import {
+  detectExecutables,
+  type Executables,
+  type Uninspectable,
+} from "../iptables/executables.ts";
 import { assertMinimumFunctionality, probeFunctionality } from "../iptables/functionality.ts";
 import type { Runner } from "../iptables/runner.ts";
 import { buildRuleSet } from "../rules/build.ts";
 import type { Family, RuleSet } from "../rules/model.ts";
 import { renderOptionsFor, renderRestore } from "../rules/render.ts";
 import { UserError } from "./errors.ts";
+import type { FamilyNote } from "./status_report.ts";
 
 export interface FamilyPlan {
   family: Family;
@@ -39,6 +45,10 @@ export interface InstallPlan {
   families: FamilyPlan[];
   /** Every working backend of both families (empty in a dry run without iptables): where earlier installations may be. */
   executables: Executables[];
+  /** Backends whose tools are missing or broken, so that our rules there cannot be seen. */
+  uninspectable: Uninspectable[];
+  /** Families the config asks for that this host does not get, and why. */
+  skipped: FamilyNote[];
   warnings: string[];
 }
 
@@ -86,10 +96,24 @@ function familyOf(address: string): Family | undefined {
   }
 }
 
-/** Which families to configure: IPv4 always, IPv6 in dualstack mode when the host has IPv6. */
-async function plannedFamilies(config: Config, facts: HostFacts): Promise<Family[]> {
-  if (config.ipFamilyMode === "ipv4") return [4];
-  return (await facts.hasIPv6()) ? [4, 6] : [4];
+/** Why a dual-stack config configures IPv4 only on this host, by IPv6 state. */
+const IPV6_SKIPPED: Record<Exclude<Ipv6State, "available">, string> = {
+  disabled: "IPv6 is disabled on this host (no interface has an IPv6 address, not even ::1)",
+  "no-address": "no interface has an IPv6 address besides ::1",
+};
+
+/**
+ * Which families to configure: IPv4 always, IPv6 in dualstack mode when the
+ * host has IPv6 (kumactl skips it silently otherwise; we say so, and why).
+ */
+async function plannedFamilies(
+  config: Config,
+  facts: HostFacts,
+): Promise<{ families: Family[]; skipped: FamilyNote[] }> {
+  if (config.ipFamilyMode === "ipv4") return { families: [4], skipped: [] };
+  const state = await facts.ipv6();
+  if (state === "available") return { families: [4, 6], skipped: [] };
+  return { families: [4], skipped: [{ family: 6, reason: IPV6_SKIPPED[state] }] };
 }
 
 const RESOLV_CONF = "redirect.dns.resolvConfigPath";
@@ -134,16 +158,18 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   const warnings: string[] = [];
   const nameservers = await readNameservers(config, deps);
   const uid = await kumaDpUid(config, deps.facts, warnings);
-  const families = await plannedFamilies(config, deps.facts);
+  const { families, skipped } = await plannedFamilies(config, deps.facts);
   const loopback = await deps.facts.loopbackInterface();
 
   let exes: Partial<Record<Family, Executables>> = {};
   let all: Executables[] = [];
+  let uninspectable: Uninspectable[] = [];
   try {
     const detected = await detectExecutables(deps.runner, config);
     warnings.push(...detected.warnings);
     exes = { 4: detected.v4, 6: detected.v6 };
     all = detected.all;
+    uninspectable = detected.uninspectable;
   } catch (e) {
     if (!config.dryRun) throw e;
     // kumactl also carries on in a dry run; it then assumes no modules at all,
@@ -158,18 +184,25 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
     const exe = exes[family];
     if (family === 6 && !exe && exes[4]) {
       warnings.push("no working ip6tables found; IPv6 traffic will not be redirected");
+      skipped.push({ family: 6, reason: "no working ip6tables found" });
       continue;
     }
-    const functionality = exe ? await probeFunctionality(deps.runner, exe) : FULL_FUNCTIONALITY;
-    // kumactl's minimum: the nat table and the tcp and owner modules.
-    if (!config.dryRun) assertMinimumFunctionality(functionality);
-    const facts: BuildFacts = {
+    const base = {
       family,
       uid,
       loopback,
       nameservers: nameservers.filter((s) => familyOf(s) === family),
-      functionality,
     };
+    // Probe only the tables this config can use: probing a legacy table
+    // instantiates it for good (functionality.ts).
+    const tables = buildRuleSet(config, { ...base, functionality: FULL_FUNCTIONALITY })
+      .ruleSet.tables.map((t) => t.name);
+    const functionality = exe
+      ? await probeFunctionality(deps.runner, exe, { tables })
+      : FULL_FUNCTIONALITY;
+    // kumactl's minimum: the nat table and the tcp and owner modules.
+    if (!config.dryRun) assertMinimumFunctionality(functionality);
+    const facts: BuildFacts = { ...base, functionality };
     const built = buildRuleSet(config, facts);
     warnings.push(...built.warnings);
     const options = renderOptionsFor(config, functionality);
@@ -182,5 +215,6 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       text: renderRestore(built.ruleSet, options),
     });
   }
-  return { uid, families: plans, executables: all, warnings };
+  for (const s of skipped) warnings.push(`${s.reason}: configuring IPv4 only`);
+  return { uid, families: plans, executables: all, uninspectable, skipped, warnings };
 }

@@ -14,8 +14,14 @@ import { warn } from "./log.ts";
 import { planInstall } from "./plan.ts";
 import { closeFirewalld, persistenceStatus, probeFirewalld } from "./firewalld_step.ts";
 import { bootUnitStatus, persistChoice } from "./systemd_step.ts";
-import { type LiveBackend, type PlannedFamily, statusReport } from "./status_report.ts";
+import {
+  type FamilyNote,
+  type LiveBackend,
+  type PlannedFamily,
+  statusReport,
+} from "./status_report.ts";
 import { renderStatusText } from "./status_text.ts";
+import { withRunLock } from "./run_lock.ts";
 
 /** Whether install with this config would write the boot unit (it does not where firewalld takes over). */
 async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
@@ -54,6 +60,12 @@ export async function runStatus(
     );
     return EXIT.FAILURE;
   }
+  // Shared: status runs beside other readers, but never sees an install or
+  // uninstall half-done (one family switched, the other not yet).
+  return await withRunLock(io, { exclusive: false }, () => status(resolved, io, options));
+}
+
+async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Promise<number> {
   // A dry-run plan would quietly assume a UID and a full-featured host;
   // status must compare against what install would really generate here.
   const config = { ...resolved.config, dryRun: false };
@@ -78,6 +90,10 @@ export async function runStatus(
   }
 
   const live: LiveBackend[] = [];
+  // As for uninstall: --ip-family-mode ipv4 is the operator saying there is no IPv6 of ours.
+  const uninspected: FamilyNote[] = plan.uninspectable.filter((u) =>
+    !(u.family === 6 && config.ipFamilyMode === "ipv4")
+  );
   for (const exe of plan.executables) {
     try {
       live.push({
@@ -86,13 +102,24 @@ export async function runStatus(
         rules: canonicalSavedRules(await readDump(io.runner, exe)),
       });
     } catch (e) {
-      warn(io, `cannot read IPv${exe.family} ${exe.mode} rules: ${(e as Error).message}`);
+      uninspected.push({
+        family: exe.family,
+        mode: exe.mode,
+        reason: `cannot read the rules: ${(e as Error).message}`,
+      });
     }
   }
 
   const persistence = await persistenceStatus(io, config, plan.families);
   const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });
-  const { report, exitCode } = statusReport({ planned, live, persistence, boot });
+  const { report, exitCode } = statusReport({
+    planned,
+    live,
+    persistence,
+    boot,
+    uninspected,
+    skipped: plan.skipped,
+  });
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report));
   return exitCode;
 }

@@ -74,11 +74,22 @@ export interface BootUnitStatus {
   paths: { unit: string; config: string };
 }
 
+/** A family (or one backend of it) that status could not look at, and why. */
+export interface FamilyNote {
+  family: Family;
+  mode?: Mode;
+  reason: string;
+}
+
 export interface StatusFacts {
   planned: PlannedFamily[];
   live: LiveBackend[];
   persistence?: PersistenceStatus;
   boot?: BootUnitStatus;
+  /** Backends whose rules could not be read (tools missing or broken): our rules may be there. */
+  uninspected?: FamilyNote[];
+  /** Families the config asks for that this host does not configure (IPv6 disabled, ...). */
+  skipped?: FamilyNote[];
 }
 
 /** How one table of the live rules differs from the generated ones. */
@@ -114,6 +125,10 @@ export interface StatusReport {
   families: FamilyStatus[];
   persistence?: PersistenceStatus;
   boot?: BootUnitStatus;
+  /** Present when some backend could not be read; the exit code is then never 0 or 1. */
+  uninspected?: FamilyNote[];
+  /** Families the config asks for that are not configured on this host, and why. */
+  skipped?: FamilyNote[];
 }
 
 /** Lines of `a` not in `b`, counting duplicates. */
@@ -157,7 +172,9 @@ function count(rules: Map<string, string[]>): number {
  * matches the config, nothing of ours is anywhere else, and persistence
  * (firewalld or the systemd unit, if asked for or present) matches too; 1 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
- * including a partial installation).
+ * including a partial installation). A backend that could not be read
+ * (`uninspected`) makes it 3 whatever else was seen: status cannot confirm
+ * either "installed as configured" or "nothing of ours".
  *
  * @example
  * ```ts
@@ -210,7 +227,10 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
     families.every((f) => f.planned && f.installed && f.matches && f.otherBackends.length === 0) &&
     facts.persistence?.matches !== false && facts.boot?.matches !== false;
   const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
-  const exitCode = state === "installed"
+  const unsure = (facts.uninspected ?? []).length > 0;
+  const exitCode = unsure
+    ? EXIT.DRIFT
+    : state === "installed"
     ? EXIT.OK
     : state === "not-installed"
     ? EXIT.NOT_INSTALLED
@@ -218,5 +238,7 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
   const report: StatusReport = { state, families };
   if (facts.persistence) report.persistence = facts.persistence;
   if (facts.boot) report.boot = facts.boot;
+  if (unsure) report.uninspected = facts.uninspected;
+  if ((facts.skipped ?? []).length > 0) report.skipped = facts.skipped;
   return { report, exitCode };
 }

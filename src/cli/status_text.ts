@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { BootUnitStatus, FamilyStatus, StatusReport, TableDrift } from "./status_report.ts";
+import type {
+  BootUnitStatus,
+  FamilyNote,
+  FamilyStatus,
+  StatusReport,
+  TableDrift,
+} from "./status_report.ts";
 
 function summary(drift: TableDrift[]): string {
   return drift.map((d) => {
@@ -76,6 +82,11 @@ function bootLine(b: BootUnitStatus): string {
  */
 export function renderStatusText(report: StatusReport): string {
   const lines = report.families.flatMap(familyLines);
+  const where = (n: FamilyNote) => `IPv${n.family}${n.mode ? ` (${n.mode})` : ""}`;
+  for (const n of report.skipped ?? []) lines.push(`${where(n)}: not configured: ${n.reason}`);
+  for (const n of report.uninspected ?? []) {
+    lines.push(`${where(n)}: cannot be inspected, our rules may be there: ${n.reason}`);
+  }
   const p = report.persistence;
   if (p) {
     const state = p.firewalld === "unknown"

@@ -5,10 +5,12 @@
  * and honours every config source.
  */
 import type { Resolved } from "../config/resolve.ts";
+import type { Config } from "../config/types.ts";
 import { describeEntry } from "../firewalld/direct_entries.ts";
 import { firewalldState } from "../firewalld/persist.ts";
+import { FirewalldError } from "../firewalld/errors.ts";
 import { detectAllExecutables } from "../iptables/executables.ts";
-import { uninstallAll } from "../iptables/uninstall.ts";
+import { uninstallAll, UninstallError, type UninstallReport } from "../iptables/uninstall.ts";
 import {
   closeFirewalld,
   describePersist,
@@ -16,24 +18,48 @@ import {
   probeFirewalld,
   removeOurEntries,
 } from "./firewalld_step.ts";
+import { UserError } from "./errors.ts";
 import { requireRoot, restoreOptions } from "./install_cmd.ts";
+import { info, warn } from "./log.ts";
+import { type CliIo, EXIT } from "./io.ts";
+import { withRunLock } from "./run_lock.ts";
 import { removeBootFiles } from "../systemd/boot_files.ts";
 import { systemdHost } from "./systemd_step.ts";
-import { info, warn } from "./log.ts";
 import { countEntries, countRemoval, formatCounts } from "./counts.ts";
-import { type CliIo, EXIT } from "./io.ts";
+
+/** What uninstall found and did in firewalld. */
+interface FirewalldOutcome {
+  /** Entries removed (or, in a dry run, that would be). */
+  count: number;
+  /** What of ours may remain there, when something could not be read. */
+  remains?: string;
+}
+
+/**
+ * What is left in a direct.xml we cannot parse, and how to remove it by
+ * hand: the file is never rewritten then, since we cannot tell our entries
+ * from the rest (the same test as `isOurEntry`).
+ */
+function malformedDirectXml(path: string, e: Error): string {
+  return `${path} cannot be parsed (${e.message}), so it was left untouched and any of our ` +
+    `entries in it remain; firewalld applies them at its next start. Edit it by hand: delete ` +
+    `every <chain> whose chain starts with KUMA_MESH_, and every <rule> that sits in such a ` +
+    `chain, jumps to one (-j KUMA_MESH_...) or carries --comment kuma/mesh/transparent/proxy/...; ` +
+    `then run uninstall again`;
+}
 
 /**
  * firewalld first: while it runs it owns its runtime rules, so it must take
  * them out itself (deleting them behind its back would make its later
- * removeRule calls fail). Returns how many entries were (or would be) removed.
+ * removeRule calls fail). A direct.xml that cannot be parsed does not stop
+ * the uninstall: the kernel rules are the emergency, the file stays as it is.
  */
 async function uninstallFirewalld(
   host: FirewalldHost,
   dryRun: boolean,
   io: CliIo,
-): Promise<number> {
-  if (!host.running && !host.installed) return 0;
+): Promise<FirewalldOutcome> {
+  if (!host.running && !host.installed) return { count: 0 };
   if (dryRun) {
     const state = await firewalldState(
       { bus: host.running ? host.bus : undefined },
@@ -42,29 +68,62 @@ async function uninstallFirewalld(
     const places: [string, typeof state.permanent][] = host.running
       ? [["permanent", state.permanent], ["runtime", state.runtime]]
       : [[host.directXmlPath, state.directXml]];
-    let total = 0;
+    let count = 0;
     for (const [where, entries] of places) {
       if (!entries || entries.length === 0) continue;
-      total += entries.length;
+      count += entries.length;
       io.out(`firewalld (${where}): would remove ${formatCounts(countEntries(entries))}\n`);
       for (const e of entries) io.out(`  ${describeEntry(e)}\n`);
     }
-    return total;
+    const unreadable = !host.running && state.directXmlError !== undefined;
+    return unreadable
+      ? {
+        count,
+        remains: malformedDirectXml(host.directXmlPath, new Error(state.directXmlError)),
+      }
+      : { count };
   }
-  const report = await removeOurEntries(host);
-  const lines = describePersist(report);
-  for (const line of lines) io.out(`${line}\n`);
-  return report.removed.permanent.length + report.removed.runtime.length +
-    report.removed.directXml.length;
+  let report;
+  try {
+    report = await removeOurEntries(host);
+  } catch (e) {
+    if (e instanceof FirewalldError && e.code === "malformed-direct-xml") {
+      return { count: 0, remains: malformedDirectXml(host.directXmlPath, e) };
+    }
+    throw e;
+  }
+  for (const line of describePersist(report)) io.out(`${line}\n`);
+  return {
+    count: report.removed.permanent.length + report.removed.runtime.length +
+      report.removed.directXml.length,
+  };
 }
 
+/**
+ * Removes our rules from every backend of both families, and our firewalld
+ * entries. Exits 0 only when every place that may hold something of ours
+ * was read and cleaned; otherwise it removes what it can, then fails with
+ * a list of what may remain and which removals were done.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await runUninstall(await resolveConfig(inputs, { lenient: true }), io);
+ * ```
+ */
 export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "uninstall");
+  for (const w of resolved.warnings ?? []) warn(io, `${w}; uninstall ignores it and carries on`);
+  if (config.dryRun) return await uninstall(config, io);
+  return await withRunLock(io, { exclusive: true }, () => uninstall(config, io));
+}
+
+async function uninstall(config: Config, io: CliIo): Promise<number> {
+  const remains: string[] = [];
+  let total = 0;
   // The boot unit first: if anything below fails, the rules must not come
   // back at the next boot behind the user's back. A failure here stops
   // before any rule is touched.
-  let total = 0;
   try {
     const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
     for (const line of boot.lines) io.out(`${line}\n`);
@@ -76,29 +135,74 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
   }
   const host = await probeFirewalld(io);
   try {
-    // firewalld's state unknown: the kernel rules still go, but not silently.
     if (host.unknown) {
+      // firewalld's state unknown: the kernel rules still go, but not silently.
       warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
-    } else total += await uninstallFirewalld(host, config.dryRun, io);
+      remains.push(`firewalld: ${host.unknown}; its entries of ours were not checked`);
+    } else {
+      const fw = await uninstallFirewalld(host, config.dryRun, io);
+      total += fw.count;
+      if (fw.remains) {
+        warn(io, `${host.directXmlPath} cannot be parsed; removing our kernel rules anyway`);
+        remains.push(fw.remains);
+      }
+    }
   } finally {
     closeFirewalld(host);
   }
-  const { executables, warnings } = await detectAllExecutables(io.runner, config);
+  const { executables, uninspectable, warnings } = await detectAllExecutables(io.runner, config);
   for (const w of warnings) warn(io, w);
-  const report = await uninstallAll(io.runner, executables, {
-    ...restoreOptions(config, io),
-    dryRun: config.dryRun,
-  });
+  let report: UninstallReport;
+  try {
+    report = await uninstallAll(io.runner, executables, {
+      ...restoreOptions(config, io),
+      dryRun: config.dryRun,
+    });
+  } catch (e) {
+    if (!(e instanceof UninstallError)) throw e;
+    report = e.report;
+  }
+  const verb = report.dryRun ? "would remove" : "removed";
+  const removed: string[] = [];
   for (const b of report.backends) {
+    const where = `IPv${b.family} (${b.mode})`;
+    if (b.error) {
+      remains.push(
+        b.inspected
+          ? `${where}: removing ${formatCounts(countRemoval(b.removed))} failed: ${b.error.message}`
+          : `${where}: the rules cannot be read, so ours may remain: ${b.error.message}`,
+      );
+      continue;
+    }
     if (b.removed.length === 0) continue;
     total += b.removed.length;
-    const verb = report.dryRun ? "would remove" : "removed";
-    io.out(`IPv${b.family} (${b.mode}): ${verb} ${formatCounts(countRemoval(b.removed))}\n`);
+    const counted = formatCounts(countRemoval(b.removed));
+    removed.push(`${where} ${counted}`);
+    io.out(`${where}: ${verb} ${counted}\n`);
     if (report.dryRun || config.verbose) {
       for (const line of b.removed) io.out(`  ${line}\n`);
     }
   }
+  for (const u of uninspectable) {
+    const where = `IPv${u.family}${u.mode ? ` (${u.mode})` : ""}`;
+    const what = `${where} cannot be inspected: ${u.reason}`;
+    // --ip-family-mode ipv4 is the operator saying there is no IPv6 of ours.
+    if (u.family === 6 && config.ipFamilyMode === "ipv4") warn(io, `${what}; skipped (ipv4 mode)`);
+    else remains.push(`${what}; our rules may remain there`);
+  }
+  if (remains.length > 0) {
+    const done = removed.length > 0 ? `${verb} from ${removed.join(", ")}, but ` : "";
+    const ipv6Only = uninspectable.some((u) => u.family === 6) && config.ipFamilyMode !== "ipv4"
+      ? " (on a host that never had IPv6 rules of ours, `uninstall --ip-family-mode ipv4` " +
+        "accepts that IPv6 cannot be inspected)"
+      : "";
+    throw new UserError(
+      `uninstall is incomplete: ${done}something of ours may remain:\n` +
+        remains.map((r) => `  - ${r}`).join("\n") +
+        `\nfix what is named above and run uninstall again${ipv6Only}`,
+    );
+  }
   if (total === 0) io.out("no transparent proxy rules found\n");
   else if (!report.dryRun) info(io, "transparent proxy rules removed");
-  return host.unknown ? EXIT.FAILURE : EXIT.OK;
+  return EXIT.OK;
 }

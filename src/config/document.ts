@@ -18,7 +18,7 @@ import {
 import { ConfigError, MAX_SHOWN_PROBLEMS } from "./errors.ts";
 import { LEAF_DOCUMENT_TYPES, LEAF_PATHS, OBJECT_PATHS, suggest } from "./keys.ts";
 import type { DocumentType } from "./schema.ts";
-import { type Setting, throwAll } from "./sources.ts";
+import { type Setting, type SourceOptions, throwAll } from "./sources.ts";
 
 const LEAVES = new Set(LEAF_PATHS);
 const KNOWN = [...LEAF_PATHS, ...OBJECT_PATHS];
@@ -34,7 +34,11 @@ const KNOWN = [...LEAF_PATHS, ...OBJECT_PATHS];
  * if (s.path !== "redirect.dns.port" || s.origin !== "file:/tp.yaml:3:11") throw new Error();
  * ```
  */
-export function documentSettings(text: string, source: string): Setting[] {
+export function documentSettings(
+  text: string,
+  source: string,
+  options: SourceOptions = {},
+): Setting[] {
   const lines = new LineCounter();
   // A repeated key is an error, not a silent override; walk() checks it with
   // a Set, since the yaml package's own check (uniqueKeys) is quadratic: a
@@ -57,6 +61,7 @@ export function documentSettings(text: string, source: string): Setting[] {
   }
   const out: Setting[] = [];
   const errors: ConfigError[] = [];
+  let unknownKeys = 0;
   // toJS expands aliases; the yaml package refuses a "billion laughs" document there.
   const toJS = (node: Node) => {
     try {
@@ -130,16 +135,16 @@ export function documentSettings(text: string, source: string): Setting[] {
         });
       } else {
         // Past what is shown, a suggestion is wasted work (100,000 typos fit in 1 MiB).
-        const guess = errors.length < MAX_SHOWN_PROBLEMS ? suggest(path, KNOWN) : undefined;
-        errors.push(
-          new ConfigError({
-            code: "unknown_key",
-            path,
-            source: at(isNode(keyNode) ? keyNode.range?.[0] : node.range?.[0]),
-            reason: "is not a known setting" + (guess ? `; did you mean \`${guess}\`?` : ""),
-            expected: "",
-          }),
-        );
+        const guess = ++unknownKeys <= MAX_SHOWN_PROBLEMS ? suggest(path, KNOWN) : undefined;
+        const unknown = new ConfigError({
+          code: "unknown_key",
+          path,
+          source: at(isNode(keyNode) ? keyNode.range?.[0] : node.range?.[0]),
+          reason: "is not a known setting" + (guess ? `; did you mean \`${guess}\`?` : ""),
+          expected: "",
+        });
+        if (options.onUnknownKey) options.onUnknownKey(unknown);
+        else errors.push(unknown);
       }
     }
   };

@@ -18,6 +18,7 @@ import {
   type Origin,
   type ResolveInputs,
   type Setting,
+  type SourceOptions,
   throwAll,
 } from "./sources.ts";
 
@@ -28,6 +29,19 @@ export interface Resolved {
   config: Config;
   /** Keyed by dotted leaf path ("redirect.dns.port"). */
   origins: Record<string, Origin>;
+  /** What a lenient resolve ignored (unknown keys and variables), one message each. */
+  warnings?: string[];
+}
+
+/** Options of {@linkcode resolveConfig}. */
+export interface ResolveOptions {
+  /**
+   * Unknown keys in config sources and unknown `KUMA_TRANSPARENT_PROXY_*`
+   * variables become warnings (`Resolved.warnings`) instead of errors; every
+   * other problem still fails. For uninstall, the emergency path: a typo
+   * must not keep our rules in the kernel.
+   */
+  lenient?: boolean;
 }
 
 /**
@@ -50,7 +64,11 @@ export function splitConfigSources(values: string[]): string[] {
   return sources;
 }
 
-async function readSource(source: string, inputs: ResolveInputs): Promise<Setting[]> {
+async function readSource(
+  source: string,
+  inputs: ResolveInputs,
+  options: SourceOptions,
+): Promise<Setting[]> {
   const name = source === "-" ? "stdin" : `file:${source}`;
   let text: string;
   try {
@@ -60,7 +78,7 @@ async function readSource(source: string, inputs: ResolveInputs): Promise<Settin
     if (!(e instanceof BoundedReadError) && looksInline(source)) throw inlineError(source);
     throw sourceReadError(e, name);
   }
-  return documentSettings(text, name);
+  return documentSettings(text, name, options);
 }
 
 /**
@@ -156,9 +174,16 @@ function originOf(merged: Map<string, Setting>, path: PropertyKey[]): [string, O
  * if (origins["redirect.dns.enabled"] !== "file:/tp.yaml:1:37") throw new Error();
  * ```
  */
-export async function resolveConfig(inputs: ResolveInputs): Promise<Resolved> {
+export async function resolveConfig(
+  inputs: ResolveInputs,
+  options: ResolveOptions = {},
+): Promise<Resolved> {
   const layers: Setting[][] = [defaultSettings()];
   const errors: ConfigError[] = [];
+  const warnings: string[] = [];
+  const sourceOptions: SourceOptions = options.lenient
+    ? { onUnknownKey: (e) => warnings.push(e.message) }
+    : {};
   const collect = async (read: () => Setting[] | Promise<Setting[]>) => {
     try {
       layers.push(await read());
@@ -168,9 +193,9 @@ export async function resolveConfig(inputs: ResolveInputs): Promise<Resolved> {
     }
   };
   for (const source of splitConfigSources(inputs.configSources)) {
-    await collect(() => readSource(source, inputs));
+    await collect(() => readSource(source, inputs, sourceOptions));
   }
-  await collect(() => envSettings(inputs.env));
+  await collect(() => envSettings(inputs.env, sourceOptions));
   await collect(() => flagSettings(inputs.flags));
   throwAll(errors);
 
@@ -206,5 +231,5 @@ export async function resolveConfig(inputs: ResolveInputs): Promise<Resolved> {
     config.redirect.dns.enabled = true;
     origins["redirect.dns.enabled"] = origins["redirect.dns.captureAll"];
   }
-  return { config, origins };
+  return options.lenient ? { config, origins, warnings } : { config, origins };
 }

@@ -39,6 +39,15 @@ export interface ResolveInputs {
   readStdin(): Promise<string>;
 }
 
+/** Options of the source readers. */
+export interface SourceOptions {
+  /**
+   * Receives each unknown key or `KUMA_TRANSPARENT_PROXY_*` variable instead
+   * of failing the source (uninstall's lenient mode); the rest is read as usual.
+   */
+  onUnknownKey?: (error: ConfigError) => void;
+}
+
 /** One raw setting from one source. */
 export interface Setting {
   /** Leaf path from keys.ts. */
@@ -128,7 +137,7 @@ export function executableSettings(value: string, origin: Origin): Setting[] {
  * }
  * ```
  */
-export function envSettings(env: Record<string, string>): Setting[] {
+export function envSettings(env: Record<string, string>, options: SourceOptions = {}): Setting[] {
   const out: Setting[] = [];
   const errors: ConfigError[] = [];
   // Sorted so that settings and errors come out the same on every run.
@@ -137,16 +146,16 @@ export function envSettings(env: Record<string, string>): Setting[] {
     const path = ENV_PATHS.get(name);
     if (path === undefined) {
       const guess = suggest(name, ENV_PATHS.keys());
-      errors.push(
-        new ConfigError({
-          code: "unknown_key",
-          path: name,
-          source: origin,
-          value: env[name],
-          reason: "is not a known setting" + (guess ? `; did you mean \`${guess}\`?` : ""),
-          expected: "",
-        }),
-      );
+      const unknown = new ConfigError({
+        code: "unknown_key",
+        path: name,
+        source: origin,
+        value: env[name],
+        reason: "is not a known setting" + (guess ? `; did you mean \`${guess}\`?` : ""),
+        expected: "",
+      });
+      if (options.onUnknownKey) options.onUnknownKey(unknown);
+      else errors.push(unknown);
       continue;
     }
     try {

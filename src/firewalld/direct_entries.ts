@@ -9,13 +9,8 @@
  *
  * @module
  */
-import {
-  CHAIN_PREFIX,
-  COMMENT_PREFIX,
-  type Family,
-  type Rule,
-  type RuleSet,
-} from "../rules/model.ts";
+import type { Family, Rule, RuleSet } from "../rules/model.ts";
+import { hasOurCommentWord, isOurChain, jumpTargetOf } from "../rules/ownership.ts";
 import { ruleArgs as renderRuleArgs } from "../rules/render.ts";
 
 /** firewalld's name for an address family: `ipv4` (iptables), `ipv6` (ip6tables), `eb` (ebtables). */
@@ -132,14 +127,12 @@ function rulesByChain(rules: readonly Rule[]): Map<string, Rule[]> {
   return byChain;
 }
 
-const OUR_CHAIN = `${CHAIN_PREFIX}_`;
-const JUMP_OPTIONS = new Set(["-j", "--jump", "-g", "--goto"]);
-
 /**
  * Whether an entry is ours: a chain named `KUMA_MESH_*`, a rule in such a
- * chain, a rule carrying the `kuma/mesh/transparent/proxy` comment, or a rule
- * that jumps to a `KUMA_MESH_*` chain. The last case matters because a rule
- * left jumping to a chain we removed is invalid, and one invalid direct rule
+ * chain, a rule carrying our `kuma/mesh/transparent/proxy/...` comment, or a
+ * rule that jumps to a `KUMA_MESH_*` chain, each as src/rules/ownership.ts
+ * defines it (`kuma/mesh/transparent/proxyX` and `KUMA_MESHY` are foreign).
+ * The jump case matters because a rule left jumping to a chain we removed is invalid, and one invalid direct rule
  * puts firewalld in FAILED state at its next start or reload (testing.md).
  * Passthroughs are never ours: we never write them.
  *
@@ -154,13 +147,12 @@ const JUMP_OPTIONS = new Set(["-j", "--jump", "-g", "--goto"]);
 export function isOurEntry(entry: DirectEntry): boolean {
   switch (entry.kind) {
     case "chain":
-      return entry.chain.startsWith(OUR_CHAIN);
-    case "rule":
-      return entry.chain.startsWith(OUR_CHAIN) ||
-        entry.args.some((arg, i) =>
-          arg.startsWith(COMMENT_PREFIX) ||
-          (JUMP_OPTIONS.has(entry.args[i - 1]) && arg.startsWith(OUR_CHAIN))
-        );
+      return isOurChain(entry.chain);
+    case "rule": {
+      const target = jumpTargetOf(entry.args);
+      return isOurChain(entry.chain) || hasOurCommentWord(entry.args) ||
+        (target !== undefined && isOurChain(target));
+    }
     case "passthrough":
       return false;
   }

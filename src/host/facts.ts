@@ -16,9 +16,17 @@ export interface HostFacts {
   lookupUser(nameOrUid: string): Promise<UserEntry | undefined>;
   /** Name of the loopback interface (`lo` on Linux). */
   loopbackInterface(): Promise<string>;
-  /** Whether any interface has a non-loopback IPv6 address (link-local counts, as in kumactl). */
-  hasIPv6(): Promise<boolean>;
+  /**
+   * Whether IPv6 can be configured: `available` when an interface has a
+   * non-loopback IPv6 address (link-local counts, as in kumactl's
+   * HasLocalIPv6); `no-address` when only `::1` exists; `disabled` when no
+   * interface has any IPv6 address, not even `::1` (IPv6 disabled by sysctl
+   * `disable_ipv6` or at boot).
+   */
+  ipv6(): Promise<Ipv6State>;
 }
+
+export type Ipv6State = "available" | "no-address" | "disabled";
 
 /** What the detected iptables backend can do, per family (kumactl `Functionality`). */
 export interface Functionality {

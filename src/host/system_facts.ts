@@ -4,7 +4,7 @@
  */
 import type { Runner } from "../iptables/runner.ts";
 import { MAX_HOST_FILE_BYTES, MAX_INPUT_BYTES, readTextFileBounded } from "./bounded_read.ts";
-import type { HostFacts, UserEntry } from "./facts.ts";
+import type { HostFacts, Ipv6State, UserEntry } from "./facts.ts";
 import { parseLoopback, parseNameservers, parsePasswd } from "./parse.ts";
 
 export class SystemFacts implements HostFacts {
@@ -58,10 +58,11 @@ export class SystemFacts implements HostFacts {
     return "lo";
   }
 
-  hasIPv6(): Promise<boolean> {
+  ipv6(): Promise<Ipv6State> {
     // Like kumactl's HasLocalIPv6: any IPv6 address that is not loopback; link-local counts.
+    const v6 = Deno.networkInterfaces().filter((i) => i.family === "IPv6");
     return Promise.resolve(
-      Deno.networkInterfaces().some((i) => i.family === "IPv6" && i.address !== "::1"),
+      v6.some((i) => i.address !== "::1") ? "available" : v6.length > 0 ? "no-address" : "disabled",
     );
   }
 }

@@ -14,8 +14,8 @@
  * @module
  */
 import type { SaveDump } from "./save_parser.ts";
-import { isOurChain, tokenize } from "./save_parser.ts";
-import { COMMENT_PREFIX } from "../rules/model.ts";
+import { tokenize } from "./save_parser.ts";
+import { hasOurCommentWord, isOurChain } from "../rules/ownership.ts";
 import {
   BASIC,
   BASIC_ORDER,
@@ -166,11 +166,6 @@ export function canonicalRule(chain: string, specTokens: string[]): string {
   return parts.join(" ");
 }
 
-/** Whether spec tokens carry our comment. */
-function tagged(tokens: string[]): boolean {
-  return tokens.some((w, i) => w === "--comment" && tokens[i + 1]?.startsWith(COMMENT_PREFIX));
-}
-
 /** Built-in chains first, in hook order; then the others by name. */
 function chainOrder(a: string, b: string): number {
   const builtins = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
@@ -250,7 +245,7 @@ export function canonicalRules(
     }
     const hasPosition = insert && /^\d+$/.test(words[2] ?? "");
     const spec = words.slice(hasPosition ? 3 : 2);
-    if (options.oursOnly && !isOurChain(chain) && !tagged(spec)) continue;
+    if (options.oursOnly && !isOurChain(chain) && !hasOurCommentWord(spec)) continue;
     const rules = table.rules.get(chain) ?? [];
     const rule = canonicalRule(chain, spec);
     if (insert) {

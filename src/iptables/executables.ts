@@ -22,6 +22,19 @@ export interface Executables {
   restore: string;
 }
 
+/**
+ * A backend of one family that cannot be inspected, though our rules may be
+ * there: its tools are missing or broken while the same backend works for
+ * the other family (or no backend works at all). Uninstall and status must
+ * say so instead of reporting "nothing found".
+ */
+export interface Uninspectable {
+  family: Family;
+  /** Undefined when no backend of any family works. */
+  mode?: Mode;
+  reason: string;
+}
+
 /** Options of {@linkcode detectExecutables}. */
 export interface DetectOptions {
   /** Searched after PATH, in order (kumactl's fallback directories by default). */
@@ -232,10 +245,19 @@ export async function detectExecutables(
   runner: Runner,
   config: Config,
   options: DetectOptions = {},
-): Promise<{ v4: Executables; v6?: Executables; all: Executables[]; warnings: string[] }> {
+): Promise<
+  {
+    v4: Executables;
+    v6?: Executables;
+    all: Executables[];
+    uninspectable: Uninspectable[];
+    warnings: string[];
+  }
+> {
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
   const warnings: string[] = [];
   const { custom, all } = await findAll(runner, config, dirs, warnings);
+  const uninspectable = uninspectableBackends(all, dirs);
 
   let v4 = custom[4];
   if (!v4) {
@@ -269,13 +291,59 @@ export async function detectExecutables(
     }
   }
 
-  if (config.ipFamilyMode === "ipv4") return { v4, all, warnings };
+  if (config.ipFamilyMode === "ipv4") return { v4, all, uninspectable, warnings };
   const mode = v4.mode;
   const v6 = custom[6] ?? all.find((e) => e.family === 6 && e.mode === mode);
   if (!v6) {
     warnings.push(`No ip6tables executables of mode ${mode} found; IPv6 will be skipped`);
   }
-  return { v4, v6, all, warnings };
+  return { v4, v6, all, uninspectable, warnings };
+}
+
+/**
+ * Backends of a family whose tools are missing or broken while the same
+ * backend works for the other family: iptables packages ship both families
+ * together (Debian's and RHEL's `iptables` both carry ip6tables), so one
+ * family missing means the tools were removed or broke, and rules an earlier
+ * install put there cannot be seen. A backend missing for both families
+ * (legacy on RHEL 8+) is simply not installed; with no backend at all,
+ * nothing can be inspected.
+ *
+ * @example
+ * ```ts
+ * import { uninspectableBackends } from "./executables.ts";
+ * const v4 = { mode: "nft", family: 4, iptables: "iptables", save: "iptables-save", restore: "iptables-restore" } as const;
+ * const [gap] = uninspectableBackends([v4]);
+ * if (gap.family !== 6 || gap.mode !== "nft") throw new Error();
+ * ```
+ */
+export function uninspectableBackends(
+  all: readonly Executables[],
+  dirs: readonly string[] = DEFAULT_PATH_DIRS,
+): Uninspectable[] {
+  const where = `searched PATH and ${dirs.join(", ")}`;
+  if (all.length === 0) {
+    return ([4, 6] as Family[]).map((family) => ({
+      family,
+      reason: `no working iptables or ip6tables tools of either backend found (${where})`,
+    }));
+  }
+  const out: Uninspectable[] = [];
+  for (const mode of MODES) {
+    for (const family of [4, 6] as Family[]) {
+      const other = family === 4 ? 6 : 4;
+      const has = (f: Family) => all.some((e) => e.family === f && e.mode === mode);
+      if (has(family) || !has(other)) continue;
+      const base = family === 4 ? "iptables" : "ip6tables";
+      out.push({
+        family,
+        mode,
+        reason: `no working ${base}, ${base}-save and ${base}-restore of the ${mode} backend ` +
+          `found (${where}), though its IPv${other} tools work`,
+      });
+    }
+  }
+  return out;
 }
 
 /**
@@ -317,8 +385,9 @@ export async function detectAllExecutables(
   runner: Runner,
   config: Config,
   options: DetectOptions = {},
-): Promise<{ executables: Executables[]; warnings: string[] }> {
+): Promise<{ executables: Executables[]; uninspectable: Uninspectable[]; warnings: string[] }> {
   const warnings: string[] = [];
-  const { all } = await findAll(runner, config, options.pathDirs ?? DEFAULT_PATH_DIRS, warnings);
-  return { executables: all, warnings };
+  const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
+  const { all } = await findAll(runner, config, dirs, warnings);
+  return { executables: all, uninspectable: uninspectableBackends(all, dirs), warnings };
 }

@@ -6,10 +6,20 @@ import type { Functionality } from "../host/facts.ts";
 import { ExecutablesError } from "./errors.ts";
 import type { Executables } from "./executables.ts";
 import type { Runner } from "./runner.ts";
+import type { TableName } from "../rules/model.ts";
 import { hasChain, parseSave } from "./save_parser.ts";
 
 const MODULES = ["comment", "conntrack", "owner", "multiport", "tcp", "udp"] as const;
-const TABLES = ["nat", "raw", "mangle"] as const;
+const TABLES: readonly TableName[] = ["nat", "raw", "mangle"];
+
+/** Options of {@linkcode probeFunctionality}. */
+export interface ProbeOptions {
+  /**
+   * The tables to probe; the others read as absent. Default all three. nat
+   * is always probed: it is the minimum, and it shows DOCKER_OUTPUT.
+   */
+  tables?: readonly TableName[];
+}
 
 async function succeeds(runner: Runner, cmd: string, args: string[]): Promise<string | undefined> {
   try {
@@ -22,8 +32,12 @@ async function succeeds(runner: Runner, cmd: string, args: string[]): Promise<st
 
 /**
  * Probes modules with `<iptables> -m <module> -h` and tables with
- * `<save> -t <table>`, as kumactl does. On legacy, `-t` loads the table's
- * kernel module; that is the backend we are about to use anyway.
+ * `<save> -t <table>`, as kumactl does. On legacy, `-t` instantiates the
+ * table in the network namespace (an empty `*mangle` appears in every later
+ * `iptables-legacy-save`, and no command removes it), while `-m ... -h`
+ * touches no table. So only the tables the rule set needs are probed: pass
+ * them in `options.tables` (plan.ts does), and a legacy install plus
+ * uninstall leaves no table that was not there or needed.
  *
  * @example
  * ```ts ignore
@@ -31,10 +45,17 @@ async function succeeds(runner: Runner, cmd: string, args: string[]): Promise<st
  * assertMinimumFunctionality(f);
  * ```
  */
-export async function probeFunctionality(runner: Runner, exe: Executables): Promise<Functionality> {
+export async function probeFunctionality(
+  runner: Runner,
+  exe: Executables,
+  options: ProbeOptions = {},
+): Promise<Functionality> {
+  const wanted = new Set<TableName>(["nat", ...(options.tables ?? TABLES)]);
   const [modules, tables] = await Promise.all([
     Promise.all(MODULES.map((m) => succeeds(runner, exe.iptables, ["-m", m, "-h"]))),
-    Promise.all(TABLES.map((t) => succeeds(runner, exe.save, ["-t", t]))),
+    Promise.all(
+      TABLES.map((t) => wanted.has(t) ? succeeds(runner, exe.save, ["-t", t]) : undefined),
+    ),
   ]);
   const has = (i: number) => modules[i] !== undefined;
   const nat = tables[0];

@@ -3,8 +3,11 @@
  * exact rule text so that cleanup can delete a rule by the very spec that
  * iptables printed, and marks what belongs to us.
  */
-import { CHAIN_PREFIX, COMMENT_PREFIX } from "../rules/model.ts";
+import { COMMENT_PREFIX } from "../rules/model.ts";
+import { hasOurCommentWord, isOurChain, jumpTargetOf } from "../rules/ownership.ts";
 import { UnsafeStateError } from "./errors.ts";
+
+export { isOurChain };
 
 /** One `-A CHAIN spec` line. */
 export interface SavedRule {
@@ -13,9 +16,9 @@ export interface SavedRule {
   spec: string;
   /** 1-based position in its chain. */
   index: number;
-  /** Ours: in a KUMA_MESH_* chain, or tagged with our comment prefix. */
+  /** Ours: in a KUMA_MESH_* chain, or tagged with our comment (src/rules/ownership.ts). */
   ours: boolean;
-  /** Tagged with our comment prefix. */
+  /** Tagged with our comment (`kuma/mesh/transparent/proxy/...`). */
   tagged: boolean;
 }
 
@@ -38,11 +41,6 @@ export interface SavedTable {
 export interface SaveDump {
   /** In dump order. */
   tables: SavedTable[];
-}
-
-/** A chain name we create (`KUMA_MESH_INBOUND`, ...). */
-export function isOurChain(name: string): boolean {
-  return name.startsWith(`${CHAIN_PREFIX}_`);
 }
 
 /**
@@ -76,18 +74,14 @@ export function tokenize(spec: string): string[] {
   return words;
 }
 
-/** Whether any `--comment` of the spec starts with our prefix. */
+/** Whether any `--comment` of the spec is ours (src/rules/ownership.ts). */
 export function hasOurComment(spec: string): boolean {
-  if (!spec.includes(COMMENT_PREFIX)) return false;
-  const words = tokenize(spec);
-  return words.some((w, i) => w === "--comment" && words[i + 1]?.startsWith(COMMENT_PREFIX));
+  return spec.includes(COMMENT_PREFIX) && hasOurCommentWord(tokenize(spec));
 }
 
 /** The chain a rule jumps or goes to (`-j X`, `--jump X`, `-g X`, `--goto X`). */
 export function jumpTarget(spec: string): string | undefined {
-  const words = tokenize(spec);
-  const i = words.findIndex((w) => w === "-j" || w === "--jump" || w === "-g" || w === "--goto");
-  return i >= 0 ? words[i + 1] : undefined;
+  return jumpTargetOf(tokenize(spec));
 }
 
 const COUNTERS = /^\[\d+:\d+\]\s+/;

@@ -8,7 +8,6 @@
  */
 import type { Family } from "../rules/model.ts";
 import { describeRemoval, planRemoval } from "./cleanup.ts";
-import type { ExecError } from "./errors.ts";
 import { type Executables, readDump } from "./executables.ts";
 import {
   familyTag,
@@ -105,6 +104,43 @@ function sameOurs(a: SaveDump, b: SaveDump): boolean {
   const x = ourRuleLines(a, { positions: true });
   const y = ourRuleLines(b, { positions: true });
   return x.length === y.length && x.every((l, i) => l === y[i]);
+}
+
+/**
+ * Runs `--test` on the family's merged input. When it fails and our rules
+ * changed since they were read (another tool, kumactl say, installed or
+ * removed meanwhile: our own runs hold the lock in src/cli/run_lock.ts), the
+ * input was planned against a stale dump, so the failure is a race, not a
+ * bad rule: plan again from the live rules, up to `maxRetries` times.
+ * Returns the error that remains, if any.
+ */
+async function testFamily(
+  runner: Runner,
+  state: FamilyState,
+  options: ApplyOptions,
+): Promise<Error | undefined> {
+  const { exe, rulesText } = state.plan;
+  for (let attempt = 0;; attempt++) {
+    const input = mergeRestore(planRemoval(state.before), rulesText);
+    if (input === "") return undefined;
+    try {
+      await withRetries(
+        `${familyTag(exe)} ${exe.restore} --test`,
+        options,
+        retryableTest,
+        () => restoreOnce(runner, exe, input, { ...options, test: true }),
+      );
+      return undefined;
+    } catch (e) {
+      const now = attempt < options.maxRetries
+        ? await readDump(runner, exe).catch(() => undefined)
+        : undefined;
+      if (!now || sameOurs(now, state.before)) return e as Error;
+      assertSafeToClean(now);
+      options.log?.(`${familyTag(exe)} the rules changed while planning; planning again`);
+      state.before = now;
+    }
+  }
 }
 
 /**
@@ -231,19 +267,9 @@ export async function applyPlans(
   if (options.signal?.aborted) throw new ApplyError("aborted", [], []);
 
   const failures: { family: Family; error: Error }[] = [];
-  for (const { plan, before } of states) {
-    const input = mergeRestore(planRemoval(before), plan.rulesText);
-    if (input === "") continue;
-    try {
-      await withRetries(
-        `${familyTag(plan.exe)} ${plan.exe.restore} --test`,
-        options,
-        retryableTest,
-        () => restoreOnce(runner, plan.exe, input, { ...options, test: true }),
-      );
-    } catch (e) {
-      failures.push({ family: plan.exe.family, error: e as ExecError });
-    }
+  for (const state of states) {
+    const error = await testFamily(runner, state, options);
+    if (error) failures.push({ family: state.plan.exe.family, error });
   }
   if (failures.length > 0) throw new ApplyError("test_failed", failures, []);
   if (options.signal?.aborted) throw new ApplyError("aborted", [], []);

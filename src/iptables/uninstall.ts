@@ -20,7 +20,10 @@ export interface BackendRemoval {
   mode: Executables["mode"];
   /** What was (or, in dry-run, would be) removed: `-t nat -D CHAIN spec`, `-t nat -X CHAIN`. */
   removed: string[];
+  /** Why this backend was not (fully) cleaned; `removed` then lists what was planned. */
   error?: Error;
+  /** False when the rules could not even be read: nothing is known about this backend. */
+  inspected: boolean;
 }
 
 export interface UninstallReport {
@@ -28,13 +31,26 @@ export interface UninstallReport {
   backends: BackendRemoval[];
 }
 
-/** Some backends could not be cleaned; `report` says which and why. */
+/**
+ * Some backends could not be cleaned; `report` says which and why, and which
+ * were cleaned (their rules are gone: removal is not rolled back).
+ */
 export class UninstallError extends Error {
   constructor(readonly report: UninstallReport) {
     const failed = report.backends.filter((b) => b.error);
+    const done = report.backends.filter((b) => !b.error && b.removed.length > 0);
     super(
       "Uninstall failed: " +
-        failed.map((b) => `IPv${b.family} ${b.mode}: ${b.error!.message}`).join("; "),
+        failed.map((b) =>
+          `IPv${b.family} ${b.mode}: ${b.inspected ? "" : "cannot read the rules: "}${
+            b.error!.message
+          }`
+        ).join("; ") +
+        (done.length > 0
+          ? `; removed from ${
+            done.map((b) => `IPv${b.family} ${b.mode} (${b.removed.length} entries)`).join(", ")
+          }`
+          : ""),
     );
     this.name = "UninstallError";
   }
@@ -43,8 +59,9 @@ export class UninstallError extends Error {
 /**
  * Removes our rules and chains from every given backend. All dumps are read
  * and checked first, so an unsafe state anywhere ({@linkcode UnsafeStateError})
- * stops the uninstall before anything changes. Backends that fail do not stop
- * the others; the error comes at the end as {@linkcode UninstallError}.
+ * stops the uninstall before anything changes. Backends that fail, to read or
+ * to apply, do not stop the others (uninstall is the emergency path); the
+ * error comes at the end as {@linkcode UninstallError}.
  *
  * @example
  * ```ts ignore
@@ -57,18 +74,36 @@ export async function uninstallAll(
   exes: Executables[],
   options: RestoreOptions & { dryRun?: boolean },
 ): Promise<UninstallReport> {
-  const dumps: SaveDump[] = [];
+  const dumps: (SaveDump | Error)[] = [];
   for (const exe of exes) {
-    const dump = await readDump(runner, exe);
+    let dump: SaveDump;
+    try {
+      dump = await readDump(runner, exe);
+    } catch (e) {
+      dumps.push(e as Error);
+      continue;
+    }
     assertSafeToClean(dump);
     dumps.push(dump);
   }
   const report: UninstallReport = { dryRun: options.dryRun ?? false, backends: [] };
   for (const [i, exe] of exes.entries()) {
+    const dump = dumps[i];
+    if (dump instanceof Error) {
+      report.backends.push({
+        family: exe.family,
+        mode: exe.mode,
+        removed: [],
+        error: dump,
+        inspected: false,
+      });
+      continue;
+    }
     const entry: BackendRemoval = {
       family: exe.family,
       mode: exe.mode,
-      removed: describeRemoval(planRemoval(dumps[i])),
+      removed: describeRemoval(planRemoval(dump)),
+      inspected: true,
     };
     report.backends.push(entry);
     if (options.dryRun || entry.removed.length === 0) continue;
@@ -80,7 +115,7 @@ export async function uninstallAll(
         retryableApply,
         async () => {
           // Re-read on retries: a partial commit or another tool may have changed the rules.
-          const live = first ? dumps[i] : await readDump(runner, exe);
+          const live = first ? dump : await readDump(runner, exe);
           first = false;
           assertSafeToClean(live);
           const input = renderRemoval(planRemoval(live));

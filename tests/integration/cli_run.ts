@@ -31,6 +31,8 @@ export interface CliOptions {
    * the runner must work for any user as it is (issue 13 item 6).
    */
   uid?: number;
+  /** An argv prefix that enters a private mount namespace first (`MountNs.argv`). */
+  mountNs?: string[];
 }
 
 const decoder = new TextDecoder();
@@ -39,6 +41,7 @@ const decoder = new TextDecoder();
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const ns = typeof options.netns === "string" ? options.netns : options.netns?.name;
   const argv = [
+    ...(options.mountNs ?? []),
     ...(ns ? ["ip", "netns", "exec", ns] : []),
     ...(options.uid === undefined
       ? []

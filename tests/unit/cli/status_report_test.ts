@@ -196,3 +196,31 @@ Deno.test("runStatus() refuses to run as non-root with exit code 1", async () =>
   assertEquals(out, "");
   assertStringIncludes(err, "status needs root privileges");
 });
+
+Deno.test("statusReport() cannot confirm anything (3) when a backend could not be inspected", () => {
+  const uninspected = [{ family: 6 as const, mode: "nft" as const, reason: "tools missing" }];
+  for (const l of [[live(4, "nft")], [empty(4, "nft")]]) {
+    const { report, exitCode } = statusReport({ planned: [plan(4)], live: l, uninspected });
+    assertEquals(exitCode, 3);
+    assertEquals(report.uninspected, uninspected);
+  }
+  const { report } = statusReport({ planned: [plan(4)], live: [live(4, "nft")], uninspected });
+  assertStringIncludes(
+    renderStatusText(report),
+    "IPv6 (nft): cannot be inspected, our rules may be there: tools missing\n",
+  );
+});
+
+Deno.test("statusReport() names a family the host does not configure without changing the exit code", () => {
+  const skipped = [{ family: 6 as const, reason: "IPv6 is disabled on this host" }];
+  const { report, exitCode } = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    skipped,
+  });
+  assertEquals(exitCode, 0);
+  assertStringIncludes(
+    renderStatusText(report),
+    "IPv6: not configured: IPv6 is disabled on this host\n",
+  );
+});

@@ -250,3 +250,28 @@ Deno.test("renderExplain() names each setting's value and origin", async () => {
   assert(lines.includes("redirect.inbound.excludePorts: [22, 80]  (flag:--exclude-inbound-ports)"));
   assert(lines.includes("redirect.dns.port: 15053  (default)"));
 });
+
+Deno.test("resolveConfig() with lenient turns unknown keys and variables into warnings, keeping the rest", async () => {
+  const files = { "/tp.yaml": "wait: 9\nredirect:\n  inbound:\n    excludPorts: [22]\n" };
+  const inputs = () =>
+    fakeInputs({
+      files,
+      configSources: ["/tp.yaml"],
+      env: { KUMA_TRANSPARENT_PROXY_TYPO: "1", [DNS_PORT_ENV]: "5353" },
+    });
+  const strict = await assertRejects(() => resolveConfig(inputs()), ConfigError);
+  assertEquals(strict.code, "unknown_key");
+
+  const { config, warnings } = await resolveConfig(inputs(), { lenient: true });
+  assertEquals(config.wait, 9);
+  assertEquals(config.redirect.dns.port, 5353);
+  assertEquals(warnings?.length, 2);
+  assert(warnings![0].includes("redirect.inbound.excludPorts"), warnings![0]);
+  assert(warnings![1].includes("KUMA_TRANSPARENT_PROXY_TYPO"), warnings![1]);
+
+  // Only unknown keys are forgiven: a bad value still fails.
+  await assertRejects(
+    () => resolveConfig(fakeInputs({ env: { [DNS_PORT_ENV]: "70000" } }), { lenient: true }),
+    ConfigError,
+  );
+});

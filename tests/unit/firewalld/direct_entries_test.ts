@@ -75,6 +75,16 @@ Deno.test("isOurEntry() finds our chains, rules in them, tagged rules and jumps 
     [{ kind: "chain", ipv: "ipv6", table: "nat", chain: "KUMA_MESH_OUTBOUND" }, true],
     [{ kind: "chain", ipv: "ipv4", table: "nat", chain: "KUMA_MESHY" }, false],
     [{ kind: "chain", ipv: "ipv4", table: "filter", chain: "OPS" }, false],
+    [{ kind: "chain", ipv: "ipv4", table: "nat", chain: "KUMA_MESH" }, false],
+    [r("KUMA_MESHY", ["-j", "RETURN"]), false],
+    [r("OUTPUT", ["-p", "tcp", "-j", "KUMA_MESHY"]), false],
+    [r("OUTPUT", ["-m", "comment", "--comment", "kuma/mesh/transparent/proxyX admin"]), false],
+    [
+      r("OUTPUT", ["-m", "comment", "--comment", "kuma/mesh/transparent/proxy", "-j", "ACCEPT"]),
+      false,
+    ],
+    // Our tag as some other option's value is not a comment.
+    [r("OUTPUT", ["-m", "string", "--string", "kuma/mesh/transparent/proxy/x"]), false],
     [r("KUMA_MESH_INBOUND", ["-j", "RETURN"]), true],
     [r("OUTPUT", ["-m", "comment", "--comment", "kuma/mesh/transparent/proxy/x y"]), true],
     [r("OUTPUT", ["-p", "tcp", "--goto", "KUMA_MESH_OUTBOUND"]), true],

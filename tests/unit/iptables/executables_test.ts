@@ -8,6 +8,7 @@ import {
   detectAllExecutables,
   detectExecutables,
   modeFromVersion,
+  uninspectableBackends,
 } from "../../../src/iptables/executables.ts";
 import { fail, FakeRunner, ok } from "./fake_runner.ts";
 
@@ -240,4 +241,28 @@ Deno.test("detectAllExecutables() lists every backend of every family", async ()
   const runner = host({ ...backend("nft"), ...backend("legacy"), ...backend("nft", 6) });
   const r = await detectAllExecutables(runner, defaultConfig(), dirs);
   assertEquals(r.executables.map((e) => `${e.family}/${e.mode}`), ["4/nft", "4/legacy", "6/nft"]);
+});
+
+Deno.test("uninspectableBackends() names a family whose backend works only for the other family", () => {
+  const set = (family: 4 | 6, mode: "nft" | "legacy") => ({
+    mode,
+    family,
+    iptables: "x",
+    save: "x",
+    restore: "x",
+  });
+  assertEquals(uninspectableBackends([set(4, "nft"), set(6, "nft")]), []);
+  // Legacy missing for both families is simply not installed (RHEL 8+).
+  assertEquals(
+    uninspectableBackends([set(4, "nft"), set(6, "nft"), set(4, "legacy")]).map((
+      u,
+    ) => [u.family, u.mode]),
+    [[6, "legacy"]],
+  );
+  assertEquals(uninspectableBackends([set(4, "nft")]).map((u) => [u.family, u.mode]), [[6, "nft"]]);
+  assertEquals(uninspectableBackends([set(6, "nft")]).map((u) => [u.family, u.mode]), [[4, "nft"]]);
+  assertEquals(uninspectableBackends([]).map((u) => [u.family, u.mode]), [[4, undefined], [
+    6,
+    undefined,
+  ]]);
 });

@@ -71,3 +71,11 @@ Deno.test("assertMinimumFunctionality() needs nat, tcp and owner", () => {
   assertEquals(e.code, "minimum_requirements");
   assertEquals(e.details, ['table: "nat"', 'module: "owner"']);
 });
+
+Deno.test("probeFunctionality() probes only the tables asked for, and always nat", async () => {
+  const runner = new FakeRunner(() => ok("*x\nCOMMIT\n"));
+  const f = await probeFunctionality(runner, exe, { tables: ["raw"] });
+  assertEquals(f.tables, { nat: true, raw: true, mangle: false });
+  const probed = runner.calls.filter((c) => c.cmd === "ipt-save").map((c) => c.args[1]).sort();
+  assertEquals(probed, ["nat", "raw"]);
+});

@@ -147,3 +147,20 @@ Deno.test("assertSafeToClean() refuses a foreign rule that jumps to our chain, n
   assertEquals(e.table, "nat");
   assertEquals(e.subject, "-A OUTPUT -p udp -m comment --comment admin -j KUMA_MESH_OUTBOUND");
 });
+
+Deno.test("parseSave() treats a comment that only starts like our tag, and KUMA_MESHY, as foreign", () => {
+  const dump = parseSave([
+    "*nat",
+    ":OUTPUT ACCEPT [0:0]",
+    ":KUMA_MESHY - [0:0]",
+    '-A OUTPUT -m comment --comment "kuma/mesh/transparent/proxyX admin" -j ACCEPT',
+    '-A OUTPUT -m comment --comment "kuma/mesh/transparent/proxy" -j ACCEPT',
+    "-A OUTPUT -j KUMA_MESHY",
+    "-A KUMA_MESHY -j RETURN",
+    "COMMIT",
+  ].join("\n"));
+  assertEquals(hasOurs(dump), false);
+  assertEquals(ourRuleLines(dump), []);
+  // A foreign jump to a foreign chain is not a reason to refuse.
+  assertSafeToClean(dump);
+});

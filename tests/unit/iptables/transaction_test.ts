@@ -253,3 +253,39 @@ Deno.test("applyPlans() refuses an unsafe state before running any restore", asy
   );
   assert(runner.calls.every((c) => c.cmd.endsWith("-save")));
 });
+
+Deno.test("applyPlans() plans again when --test fails because our rules changed meanwhile", async () => {
+  // Read: nothing of ours. Then another tool installs OLD; the first --test
+  // fails on `-N KUMA_MESH_OUTBOUND` (the chain exists now).
+  let saves = 0;
+  let tests = 0;
+  const runner = new FakeRunner((call) => {
+    if (call.cmd.endsWith("-save")) {
+      return ok(saves++ === 0 ? "*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n" : OLD);
+    }
+    if (call.args.includes("--test")) {
+      return tests++ === 0 ? fail("iptables-restore: line 2 failed") : ok();
+    }
+    return ok();
+  });
+  const report = await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options());
+  assertEquals(tests, 2);
+  // The second plan removes what the other tool installed.
+  const applied = runner.calls.filter((c) => c.cmd === "ip4-restore" && !c.args.includes("--test"));
+  assertStringIncludes(applied[0].stdin ?? "", "-X KUMA_MESH_OUTBOUND");
+  assertEquals(report.families[0].removed.length > 0, true);
+});
+
+Deno.test("applyPlans() reports a --test failure as it is when the rules did not change", async () => {
+  const runner = new FakeRunner((call) => {
+    if (call.cmd.endsWith("-save")) return ok(OLD);
+    if (call.args.includes("--test")) return fail("iptables-restore: line 3 failed");
+    return ok();
+  });
+  const e = await assertRejects(
+    () => applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options()),
+    ApplyError,
+  );
+  assertEquals(e.code, "test_failed");
+  assertEquals(runner.calls.filter((c) => c.args.includes("--test")).length, 1);
+});

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "../../assert.ts";
+import { assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
 import { planRemoval, renderRemoval } from "../../../src/iptables/cleanup.ts";
 import { UnsafeStateError } from "../../../src/iptables/errors.ts";
 import type { Executables } from "../../../src/iptables/executables.ts";
@@ -96,4 +96,23 @@ Deno.test("readInstalled() reports our live chains and rules", async () => {
     (await readInstalled(new FakeRunner(() => ok(FOREIGN)), exe(4, "nft"))).installed,
     false,
   );
+});
+
+Deno.test("uninstallAll() cleans the readable backends when one cannot be read, then reports it", async () => {
+  const runner = new FakeRunner((c) =>
+    c.cmd === "ip6-nft-save" ? fail("broken") : ok(c.cmd.endsWith("-save") ? OURS : "")
+  );
+  const e = await assertRejects(
+    () => uninstallAll(runner, [exe(4, "nft"), exe(6, "nft")], opts),
+    UninstallError,
+  );
+  assertEquals(
+    e.report.backends.map((b) => [b.family, b.inspected, b.removed.length, b.error !== undefined]),
+    [[4, true, 3, false], [6, false, 0, true]],
+  );
+  assertEquals(runner.calls.filter((c) => c.cmd.endsWith("-restore")).map((c) => c.cmd), [
+    "ip4-nft-restore",
+  ]);
+  assertStringIncludes(e.message, "IPv6 nft: cannot read the rules");
+  assertStringIncludes(e.message, "removed from IPv4 nft (3 entries)");
 });
