@@ -105,7 +105,7 @@ export async function checkStoreFirewalld(
   }
   if (families.some((f) => f.family === 6)) {
     // firewalld's own output chain rejects IPv6 redirected to ::1 when
-    // RFC3964_IPv4 is on (measured, testing.md). Refuse rather than switch it.
+    // RFC3964_IPv4 is on (firewalld F7, docs/firewalld.md#f7). Refuse rather than switch it.
     // A stopped firewalld counts too: it applies direct.xml at its next start.
     let conf: string | null = null;
     try {

@@ -1,5 +1,5 @@
 /**
- * The one schema for every setting of reference §1. Its input is the merged
+ * The one schema for every setting of kumactl K1 (docs/kumactl.md#k1). Its input is the merged
  * raw settings of all sources (YAML values, env and flag strings); its output
  * is the normalised {@link Config}. Each leaf accepts every form a source can
  * produce (a port as 80 or "80", a list as [80, "443,8080"] or "80,443") and
@@ -245,7 +245,7 @@ const duration = leaf((v) =>
 
 const ipFamilyMode = leaf((v) => {
   // kumactl matches case-insensitively but compares case-sensitively later,
-  // so "IPv4" left IPv6 on (reference §8.3); we normalise instead.
+  // so "IPv4" left IPv6 on (kumactl quirk K8.3, docs/kumactl.md#k8-3); we normalise instead.
   const t = scalarText(v, "dualstack or ipv4").trim().toLowerCase();
   if (t === "" || t === "dualstack") return "dualstack" as const;
   if (t === "ipv4") return "ipv4" as const;
@@ -375,8 +375,9 @@ export const configSchema: z.ZodType<Config, unknown> = shape.superRefine((c, ct
   const inboundUids = c.redirect?.inbound?.excludePortsForUIDs;
   if (Array.isArray(inboundUids) && inboundUids.length > 0) {
     // kumactl turns each entry into a match-less `-j RETURN` that disables
-    // inbound redirection entirely (reference §8.4); an owner match cannot
-    // see inbound traffic anyway, so there is nothing correct to build.
+    // inbound redirection entirely (kumactl quirk K8.4, docs/kumactl.md#k8-4);
+    // an owner match cannot see inbound traffic anyway, so there is nothing
+    // correct to build.
     unsupported(
       ctx,
       ["redirect", "inbound", "excludePortsForUIDs"],

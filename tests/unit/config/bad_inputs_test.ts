@@ -112,7 +112,7 @@ const CASES: BadCase[] = [
     source: "file:/tp.yaml:2:12",
   },
   {
-    name: "inbound UID exclusions (kumactl §8.4)",
+    name: "inbound UID exclusions (kumactl K8.4)",
     sources: file("redirect:\n  inbound:\n    excludePortsForUIDs: ['1000']\n"),
     code: "unsupported",
     path: "redirect.inbound.excludePortsForUIDs",
