@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned Deno from the npm registry into .tools/ (nothing global),
-# then fetches the project's npm dependencies into Deno's cache.
+# then fetches the project's npm dependencies into Deno's repo-local cache
+# (.tools/deno_dir, see scripts/deno), readable by every user.
 # Only the npm registry and Debian's packages are reachable from our machines,
 # so the usual curl installer is not an option.
 set -euo pipefail
@@ -21,4 +22,6 @@ if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -q "^deno $DENO_VERS
     "deno@$DENO_VERSION" "@deno/$pkg@$DENO_VERSION" >&2
 fi
 ln -sf "node_modules/@deno/$pkg/deno" .tools/deno
-.tools/deno install --frozen >&2
+# The same DENO_DIR as scripts/deno. Created with the usual umask 022, so any
+# user can read it.
+DENO_DIR="$PWD/.tools/deno_dir" .tools/deno install --frozen >&2

@@ -6,6 +6,7 @@ import { cli } from "./cli/cli.ts";
 import { LOCK_PATH } from "./cli/run_lock.ts";
 import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
+import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./host/bounded_read.ts";
 import { SystemFacts } from "./host/system_facts.ts";
 import { SystemRunner } from "./iptables/runner.ts";
 import { selfCommand } from "./systemd/self_command.ts";
@@ -50,8 +51,8 @@ const io: CliIo = {
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
   err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
   env: readEnv(),
-  readStdin: () => new Response(Deno.stdin.readable).text(),
-  readFile: (path) => Deno.readTextFile(path),
+  readStdin: () => readTextBounded(Deno.stdin, "stdin", { maxBytes: MAX_INPUT_BYTES }),
+  readFile: (path) => readTextFileBounded(path, { maxBytes: MAX_INPUT_BYTES }),
   uid: () => Deno.uid() ?? -1,
   runner,
   facts: new SystemFacts(runner),

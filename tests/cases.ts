@@ -5,8 +5,9 @@
  * golden-text tests, the CLI tests and the namespace traffic tests cannot
  * drift apart.
  *
- * The first three mirror ../shared/reference/kuma-goldens/cases.yaml, whose
- * iptables-save output kumactl produced on Debian 12.
+ * The first three mirror kumactl's own test cases (kumahq/kuma
+ * test/transparentproxy/config.go; tests/testdata/kuma-goldens/cases.yaml),
+ * whose iptables-save output kumactl produced on Debian 12.
  */
 import { Command } from "commander";
 import { addConfigOptions, collectInputs } from "../src/config/flags.ts";
@@ -132,7 +133,7 @@ export const CASES: readonly Case[] = [
   },
   {
     name: "logs",
-    // With the inbound insert the LOG rule must still be first in PREROUTING (§8.6 fix).
+    // With the inbound insert the LOG rule must still be first in PREROUTING (kumactl quirk K8.6).
     flags: [...KUMA_DP, "--iptables-logs", "--redirect-inbound-insert-instead-of-append"],
     env: { KUMA_TRANSPARENT_PROXY_LOG_LEVEL: "4" },
   },
@@ -170,7 +171,7 @@ export const CASES: readonly Case[] = [
   },
   {
     name: "vnet-without-dns",
-    // §8.6 fix: no vnet DNS rules while DNS redirect is off.
+    // kumactl quirk K8.6 fixed: no vnet DNS rules while DNS redirect is off.
     flags: [...KUMA_DP, "--vnet", "docker0:172.17.0.0/16", "--vnet", "br+:fd00:1::/64"],
   },
   {

@@ -21,9 +21,10 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
     )
     .version(VERSION, "-V, --version", "print the version")
     .helpCommand(false)
-    .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    // Commander's own `error: ...` lines are replaced by ours (usageMessage),
+    // so every error reads `kuma-tproxy: ...`. Subcommands inherit this.
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
   registerCommands(program, io, result);
   return program;
 }
@@ -38,7 +39,9 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.
-      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (e.exitCode === 0) return EXIT.OK;
+      io.err(`${PROGRAM_NAME}: ${usageMessage(e)}\n`);
+      return EXIT.USAGE;
     }
     io.err(`${PROGRAM_NAME}: ${describeError(e, io.env)}\n`);
     if (e instanceof ConfigError || isUserError(e)) {
@@ -46,4 +49,20 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     }
     return EXIT.FAILURE;
   }
+}
+
+/**
+ * A commander error in our one format: "error: unknown option '--x'\n(Did
+ * you mean --y?)" becomes "unknown option '--x' (did you mean --y?); run
+ * with --help for usage".
+ */
+export function usageMessage(e: CommanderError): string {
+  // Without a command, commander has already printed the help to stderr.
+  if (e.code === "commander.help") return "no command given (expected one of the commands above)";
+  const [first = "", ...hints] = e.message.split("\n").map((l) => l.trim()).filter((l) => l);
+  const notes = hints.map((h) =>
+    h.replace(/^\((.*)\)$/, "$1").replace(/^./, (c) => c.toLowerCase())
+  );
+  const what = first.replace(/^error: /, "").replace(/\.$/, "");
+  return `${what}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}; run with --help for usage`;
 }

@@ -8,6 +8,7 @@ import { addConfigOptions, collectInputs } from "../config/flags.ts";
 import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
+import { warn } from "./log.ts";
 import { runCompletion } from "./completion_cmd.ts";
 
 /** The optional word that keeps `kumactl install transparent-proxy ...` command lines working. */
@@ -25,7 +26,8 @@ export function resolveFor(
   io: CliIo,
   options: ResolveOptions = {},
 ): Promise<Resolved> {
-  const { configSources, flags } = collectInputs(cmd);
+  const { configSources, flags, notes } = collectInputs(cmd);
+  for (const note of notes) warn(io, note);
   return resolveConfig({
     configSources,
     flags,

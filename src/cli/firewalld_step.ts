@@ -19,6 +19,7 @@ import {
   readDirectXmlFile,
 } from "../firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
+import { MAX_INPUT_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
@@ -115,7 +116,7 @@ export async function checkStoreFirewalld(
 
 /**
  * firewalld's own output chain rejects IPv6 redirected to ::1 when
- * RFC3964_IPv4 is on (measured with firewalld 1.3.3: `::1` lies in `::/96`).
+ * RFC3964_IPv4 is on (firewalld F7, docs/firewalld.md#f7: `::1` lies in `::/96`).
  * Refuse rather than switch it. A stopped firewalld counts too: it builds
  * that chain at its next start. The same chain filters whatever backend
  * redirected the packet, so both backends check.
@@ -128,7 +129,7 @@ export async function checkIpv6Redirect(
   if (!families.some((f) => f.family === 6)) return;
   let conf: string | null = null;
   try {
-    conf = await Deno.readTextFile(host.confPath);
+    conf = await readTextFileBounded(host.confPath, { maxBytes: MAX_INPUT_BYTES });
   } catch {
     // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
   }

@@ -256,12 +256,16 @@ function refusalCode(e: unknown): number {
 export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
   requireRoot(config, io, "install");
-  if (config.dryRun) return await install(config, io);
-  return await withRunLock(io, { exclusive: true }, () => install(config, io));
+  if (config.dryRun) return await install(config, io, resolved.origins);
+  return await withRunLock(
+    io,
+    { exclusive: true },
+    () => install(config, io, resolved.origins),
+  );
 }
 
-async function install(config: Config, io: CliIo): Promise<number> {
-  const plan = await planInstall(config, io);
+async function install(config: Config, io: CliIo, origins: Resolved["origins"]): Promise<number> {
+  const plan = await planInstall(config, { runner: io.runner, facts: io.facts, origins });
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {
     const code = await installWithNftables(config, io, plan, restoreOptions(config, io));

@@ -14,6 +14,11 @@ export interface CliIo {
   /** Writes to stderr: messages, warnings, errors. */
   err(text: string): void;
   env: Record<string, string>;
+  /**
+   * Reads stdin (`--config -`) and config files. Both refuse more than
+   * MAX_INPUT_BYTES and invalid UTF-8, and readFile refuses anything but a
+   * regular file (host/bounded_read.ts), so a config can never be /dev/zero.
+   */
   readStdin(): Promise<string>;
   readFile(path: string): Promise<string>;
   /** Effective UID of the process. */

@@ -12,7 +12,10 @@ import {
   type HostFacts,
   type Ipv6State,
 } from "../host/facts.ts";
-import { parseIpOrCidr } from "../config/values.ts";
+import { ConfigError } from "../config/errors.ts";
+import type { Origin } from "../config/resolve.ts";
+import { MAX_LIST_ITEMS, parseIpOrCidr } from "../config/values.ts";
+import { BoundedReadError } from "../host/bounded_read.ts";
 import {
   detectExecutables,
   type Executables,
@@ -55,6 +58,8 @@ export interface InstallPlan {
 export interface PlanDeps {
   runner: Runner;
   facts: HostFacts;
+  /** Where each setting came from (Resolved.origins), for config errors about host files. */
+  origins?: Record<string, Origin>;
 }
 
 /** Resolves the kuma-dp user as kumactl does: the given UID or name, else UID 5678, else user kuma-dp. */
@@ -114,8 +119,47 @@ async function plannedFamilies(
   return { families: [4], skipped: [{ family: 6, reason: IPV6_SKIPPED[state] }] };
 }
 
+const RESOLV_CONF = "redirect.dns.resolvConfigPath";
+
+/**
+ * The nameservers DNS redirection needs, read before anything else: the
+ * resolv.conf path is input like any setting, so a missing or unreadable
+ * one is a config error (exit 2) that names where the path came from.
+ */
+async function readNameservers(config: Config, deps: PlanDeps): Promise<string[]> {
+  const dns = config.redirect.dns;
+  if (!dns.enabled || dns.captureAll) return [];
+  const problem = (reason: string, expected: string) =>
+    new ConfigError({
+      code: "invalid_value",
+      path: RESOLV_CONF,
+      source: deps.origins?.[RESOLV_CONF] ?? "default",
+      value: dns.resolvConfigPath,
+      reason,
+      expected,
+    });
+  let nameservers: string[];
+  try {
+    nameservers = await deps.facts.nameservers(dns.resolvConfigPath);
+  } catch (e) {
+    if (e instanceof BoundedReadError) throw problem(e.reason, e.expected);
+    const reason = e instanceof Deno.errors.NotFound
+      ? "does not exist"
+      : `cannot be read: ${e instanceof Error ? e.message : String(e)}`;
+    throw problem(reason, "a readable resolv.conf, since DNS redirection is on");
+  }
+  if (nameservers.length > MAX_LIST_ITEMS) {
+    throw problem(
+      `lists ${nameservers.length} nameservers, more than the limit of ${MAX_LIST_ITEMS}`,
+      `at most ${MAX_LIST_ITEMS} (glibc uses the first 3)`,
+    );
+  }
+  return nameservers;
+}
+
 export async function planInstall(config: Config, deps: PlanDeps): Promise<InstallPlan> {
   const warnings: string[] = [];
+  const nameservers = await readNameservers(config, deps);
   const uid = await kumaDpUid(config, deps.facts, warnings);
   const { families, skipped } = await plannedFamilies(config, deps.facts);
   const loopback = await deps.facts.loopbackInterface();
@@ -139,20 +183,6 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       // which silently drops every comment. We assume a standard host instead.
       warnings.push(
         `${(e as Error).message}; the dry run assumes a host with every iptables table and module`,
-      );
-    }
-  }
-
-  let nameservers: string[] = [];
-  const dns = config.redirect.dns;
-  if (dns.enabled && !dns.captureAll) {
-    try {
-      nameservers = await deps.facts.nameservers(dns.resolvConfigPath);
-    } catch (e) {
-      throw new UserError(
-        `redirect.dns.resolvConfigPath: cannot read '${dns.resolvConfigPath}': ${
-          (e as Error).message
-        }`,
       );
     }
   }

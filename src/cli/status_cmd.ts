@@ -70,7 +70,11 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
   // A dry-run plan would quietly assume a UID and a full-featured host;
   // status must compare against what install would really generate here.
   const config = { ...resolved.config, dryRun: false };
-  const plan = await planInstall(config, { runner: io.runner, facts: io.facts });
+  const plan = await planInstall(config, {
+    runner: io.runner,
+    facts: io.facts,
+    origins: resolved.origins,
+  });
   for (const w of plan.warnings) warn(io, w);
   const planned: PlannedFamily[] = config.backend === "nftables"
     ? plannedNftables(config, plan)

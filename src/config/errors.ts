@@ -60,7 +60,15 @@ export class ConfigError extends Error {
   readonly errors: ConfigError[];
 
   constructor(problem: ConfigProblem, more: ConfigError[] = []) {
-    super([describeProblem(problem), ...more.map((e) => e.message)].join("\n"));
+    const shown = more.slice(0, MAX_SHOWN_PROBLEMS - 1).map((e) => e.message);
+    const hidden = more.length - shown.length;
+    super(
+      [
+        describeProblem(problem),
+        ...shown,
+        ...(hidden > 0 ? [`(and ${hidden} more problem${hidden === 1 ? "" : "s"})`] : []),
+      ].join("\n"),
+    );
     this.name = "ConfigError";
     this.code = problem.code;
     this.path = problem.path;
@@ -83,6 +91,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** How many problems a message lists; `errors` keeps them all. */
+export const MAX_SHOWN_PROBLEMS = 20;
+
 /** "flag:--x" -> "flag --x"; "env:X" -> "env X"; "file:/p:1:2" -> "/p:1:2". */
 export function describeSource(source: string): string {
   if (source.startsWith("file:")) return source.slice("file:".length);
@@ -93,10 +104,17 @@ export function describeSource(source: string): string {
 
 /** Quotes a value only when it would otherwise be unreadable in a sentence. */
 export function showValue(value: unknown): string {
-  if (typeof value === "string") return /^[^\s"'`]+$/.test(value) ? value : JSON.stringify(value);
   if (value === undefined) return "nothing";
-  return JSON.stringify(value);
+  const text = typeof value === "string" && /^[^\s"'`]+$/.test(value)
+    ? value
+    : JSON.stringify(value) ?? String(value);
+  // A value can be as long as its source (1 MiB); a message stays readable.
+  return text.length > MAX_SHOWN_VALUE
+    ? `${text.slice(0, MAX_SHOWN_VALUE)}... (${text.length} characters)`
+    : text;
 }
+
+const MAX_SHOWN_VALUE = 120;
 
 function describeProblem(p: ConfigProblem): string {
   // A problem with a whole source (unparsable, unreadable) has no setting path.

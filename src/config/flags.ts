@@ -284,6 +284,32 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
   })),
 ];
 
+/** A kumactl flag that no longer does anything here, accepted so that documented command lines work. */
+export interface NoOpFlag {
+  flag: string;
+  /** Set for a flag that takes a value. */
+  valueName?: string;
+  /** Why it does nothing, completing "<flag> is accepted for compatibility and ...". */
+  note: string;
+}
+
+/** kumactl flags that are accepted, ignored, and reported as such. */
+export const NO_OP_FLAGS: readonly NoOpFlag[] = [
+  {
+    // In the Kuma 2.0-2.2 docs' eBPF example; kumactl made that engine the only one.
+    flag: "--experimental-transparent-proxy-engine",
+    note:
+      "has no effect: the engine it opted into became kumactl's only one, and is the one kuma-tproxy implements",
+  },
+  {
+    // kumactl 1.x: where DNS traffic to the upstream resolvers jumped (Docker's
+    // chain). kumactl 2.x, and kuma-tproxy, find DOCKER_OUTPUT themselves (kuma #2585).
+    flag: "--redirect-dns-upstream-target-chain",
+    valueName: "chain",
+    note: "has no effect: Docker's DOCKER_OUTPUT chain is detected and used automatically",
+  },
+];
+
 /** Per-command parse state: what the user typed, in order. */
 interface ParseState {
   configSources: string[];
@@ -344,6 +370,13 @@ export function addConfigOptions(cmd: Command): void {
     }
   }
 
+  for (const noop of NO_OP_FLAGS) {
+    const option = noop.valueName
+      ? new Option(`${noop.flag} <${noop.valueName}>`, `ignored: ${noop.note}`)
+      : new Option(noop.flag, `ignored: ${noop.note}`);
+    cmd.addOption(option.hideHelp());
+  }
+
   // pflag accepts `--flag=false` for booleans but never takes the next word
   // as their value; commander knows neither. Rewrite `--flag=value` to a bare
   // `--flag` and keep the value aside, so `install --redirect-dns
@@ -358,6 +391,8 @@ export function addConfigOptions(cmd: Command): void {
       if ((end >= 0 && i >= end) || !arg.startsWith("--")) return arg;
       const eq = arg.indexOf("=");
       const flag = eq < 0 ? arg : arg.slice(0, eq);
+      // `--experimental-transparent-proxy-engine=true` is still a bare flag.
+      if (NO_OP_FLAGS.some((n) => n.flag === flag && !n.valueName)) return flag;
       const spec = state.specs.get(flag);
       if (!spec) return arg;
       state.order.push(flag);
@@ -373,7 +408,9 @@ export function addConfigOptions(cmd: Command): void {
  * What the user gave on the command line, in the form `resolveConfig`
  * wants: only options set on the command line, in the order typed.
  */
-export function collectInputs(cmd: Command): { configSources: string[]; flags: FlagInput[] } {
+export function collectInputs(
+  cmd: Command,
+): { configSources: string[]; flags: FlagInput[]; notes: string[] } {
   const state = states.get(cmd);
   if (!state) throw new Error("collectInputs(): addConfigOptions() was not called on this command");
   const flags: FlagInput[] = [];
@@ -388,5 +425,7 @@ export function collectInputs(cmd: Command): { configSources: string[]; flags: F
       : (cmd.getOptionValue(key) as string | string[]);
     flags.push({ flag, path: spec.path, raw });
   }
-  return { configSources: [...state.configSources], flags };
+  const notes = NO_OP_FLAGS.filter((n) => cmd.getOptionValueSource(attribute(n.flag)) === "cli")
+    .map((n) => `${n.flag} is accepted for compatibility and ${n.note}`);
+  return { configSources: [...state.configSources], flags, notes };
 }

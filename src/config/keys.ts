@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { CONFIG_SHAPE } from "./schema.ts";
+import { CONFIG_SHAPE, type DocumentType, documentTypeOf } from "./schema.ts";
 
 /** Prefix of every env var (kumactl `envconfig.Process("KUMA_TRANSPARENT_PROXY", ...)`). */
 export const ENV_PREFIX = "KUMA_TRANSPARENT_PROXY_";
@@ -22,18 +22,23 @@ function walk(shape: Record<string, unknown>, prefix: string, leaves: string[], 
       walk(schema.shape, path, leaves, objects);
     } else {
       leaves.push(path);
+      const type = documentTypeOf(schema);
+      if (type) documentTypes.set(path, type);
     }
   }
 }
 
 const leaves: string[] = [];
 const objects: string[] = [];
+const documentTypes = new Map<string, DocumentType>();
 walk(CONFIG_SHAPE.shape, "", leaves, objects);
 
 /** Every leaf setting path, in `types.ts` order ("redirect.dns.port", "iptablesExecutables.iptables"). */
 export const LEAF_PATHS: readonly string[] = leaves;
 /** Every nested object path ("redirect", "redirect.dns", "iptablesExecutables"). */
 export const OBJECT_PATHS: ReadonlySet<string> = new Set(objects);
+/** Leaves whose value in a YAML/JSON document must be a number or a boolean ("redirect.dns.port"). */
+export const LEAF_DOCUMENT_TYPES: ReadonlyMap<string, DocumentType> = documentTypes;
 
 /**
  * Upper-snake form of a camelCase key, as envconfig's `split_words` gives it,

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "./types.ts";
+import { BoundedReadError } from "../host/bounded_read.ts";
 import { ConfigError } from "./errors.ts";
 import { documentSettings } from "./document.ts";
 import { LEAF_PATHS, OBJECT_PATHS } from "./keys.ts";
@@ -49,7 +50,8 @@ export interface ResolveOptions {
  * only once.
  */
 export function splitConfigSources(values: string[]): string[] {
-  const sources = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const sources = values.flatMap((v) => (looksInline(v) ? [v] : v.split(",")))
+    .map((v) => v.trim()).filter((v) => v !== "");
   if (sources.filter((s) => s === "-").length > 1) {
     throw new ConfigError({
       code: "conflict",
@@ -72,15 +74,58 @@ async function readSource(
   try {
     text = source === "-" ? await inputs.readStdin() : await inputs.readFile(source);
   } catch (e) {
-    throw new ConfigError({
-      code: "unreadable_source",
+    // Only a value that is not a file is inline YAML: a file may have any name.
+    if (!(e instanceof BoundedReadError) && looksInline(source)) throw inlineError(source);
+    throw sourceReadError(e, name);
+  }
+  return documentSettings(text, name, options);
+}
+
+/**
+ * Whether a --config value looks like YAML rather than a path: a newline
+ * (or a typed `\n`), a flow mapping or list, or `key: value`. kumactl
+ * 2.9-2.10 took inline YAML there; 2.11+ takes files only (kuma PR #13478).
+ * Such a value is not split at its commas (`{ a: 1, b: 2 }`).
+ */
+function looksInline(value: string): boolean {
+  const t = value.trim();
+  return /\n|\\n/.test(t) || /^[{[]/.test(t) || /^[A-Za-z_][\w.-]*:(\s|$)/.test(t);
+}
+
+function inlineError(value: string): ConfigError {
+  return new ConfigError({
+    code: "unsupported",
+    path: "--config",
+    source: "flag:--config",
+    value,
+    reason: "is inline YAML, not a file path; kumactl 2.11+ refuses it too",
+    expected: "a file, or - with the YAML on stdin: kuma-tproxy install --config - <<'EOF' " +
+      "(one setting per line) EOF",
+  });
+}
+
+/** A config source that could not be read, as a problem with the whole source. */
+function sourceReadError(e: unknown, name: string): ConfigError {
+  if (e instanceof BoundedReadError && e.position) {
+    // Invalid UTF-8: name the line, like a YAML syntax error.
+    return new ConfigError({
+      code: "parse_error",
       path: "",
-      source: name,
-      reason: `cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+      source: `${name}:${e.position.line}:${e.position.column}`,
+      reason: `is not valid UTF-8 (expected UTF-8 text)`,
       expected: "",
     });
   }
-  return documentSettings(text, name, options);
+  const stdin = e instanceof BoundedReadError && e.kind === "not_regular" ? ", or - for stdin" : "";
+  return new ConfigError({
+    code: "unreadable_source",
+    path: "",
+    source: name,
+    reason: e instanceof BoundedReadError
+      ? `--config source ${e.reason} (expected ${e.expected}${stdin})`
+      : `--config source cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+    expected: "",
+  });
 }
 
 function nest(settings: Iterable<Setting>): Record<string, unknown> {

@@ -1,5 +1,5 @@
 /**
- * The one schema for every setting of reference §1. Its input is the merged
+ * The one schema for every setting of kumactl K1 (docs/kumactl.md#k1). Its input is the merged
  * raw settings of all sources (YAML values, env and flag strings); its output
  * is the normalised {@link Config}. Each leaf accepts every form a source can
  * produce (a port as 80 or "80", a list as [80, "443,8080"] or "80,443") and
@@ -15,14 +15,13 @@ import { z } from "zod";
 import type { Config, ExecutableName } from "./types.ts";
 import {
   formatDuration,
+  MAX_LIST_ITEMS,
   parseBool,
   parseDurationMs,
   parseIpOrCidr,
   parsePort,
-  parsePortList,
   parseUidExclusion,
   parseVnet,
-  splitIpList,
   ValueError,
 } from "./values.ts";
 
@@ -60,28 +59,80 @@ function leaf<T>(parse: (input: unknown) => T) {
   });
 }
 
-/** A list leaf: an array whose items may each hold several values, or one string. */
-function list<T>(splitString: (s: string) => string[], parseItem: (item: unknown) => T[]) {
+/** How a list setting is written: one rule for every list (README, "Value formats"). */
+interface ListFormat<T> {
+  /** Splits a whole string value (an env var, a flag, a YAML string) into entries. */
+  splitString(s: string): string[];
+  /** Splits one string item of a YAML list, which may hold several entries. */
+  splitItem(s: string): string[];
+  /** Parses one entry; throws ValueError. */
+  parse(entry: string | number): T;
+  /** How the entries are written, for the message about an empty one. */
+  entries: string;
+}
+
+/**
+ * A list leaf: a YAML list whose items may each hold several entries, or
+ * one string. An empty or blank string is the empty list (how an env var or
+ * flag clears a list); any other empty entry (`22,,23`, `22,`, `[22, ""]`)
+ * is an error, as kumactl's own parsers make it. More than MAX_LIST_ITEMS
+ * entries are refused before any is parsed.
+ */
+function list<T>(format: ListFormat<T>) {
   return z.unknown().transform((input, ctx): T[] => {
     if (input === null || input === undefined) return [];
-    const items = typeof input === "string" ? splitString(input) : input;
-    if (!Array.isArray(items)) {
+    if (typeof input === "string" && input.trim() === "") return [];
+    if (typeof input !== "string" && !Array.isArray(input)) {
       report(ctx, input, { reason: "is not a list", expected: "a list or a comma string" });
+      return z.NEVER;
+    }
+    // Each entry with the YAML item it came from, so a file error names the item's line.
+    const entries: { entry: unknown; item?: number; whole: unknown }[] = [];
+    if (typeof input === "string") {
+      for (const entry of format.splitString(input)) entries.push({ entry, whole: input });
+    } else {
+      for (let i = 0; i < input.length && entries.length <= MAX_LIST_ITEMS; i++) {
+        const item: unknown = input[i];
+        if (typeof item !== "string") entries.push({ entry: item, item: i, whole: item });
+        else {for (const entry of format.splitItem(item)) {
+            entries.push({ entry, item: i, whole: item });
+          }}
+      }
+    }
+    if (entries.length > MAX_LIST_ITEMS) {
+      const count = typeof input === "string"
+        ? entries.length
+        : input.length > MAX_LIST_ITEMS
+        ? input.length
+        : undefined;
+      report(ctx, undefined, {
+        reason: count === undefined
+          ? `has more entries than the limit of ${MAX_LIST_ITEMS}`
+          : `has ${count} entries, more than the limit of ${MAX_LIST_ITEMS}`,
+        expected: `at most ${MAX_LIST_ITEMS} entries`,
+      });
       return z.NEVER;
     }
     const out: T[] = [];
     let failed = false;
-    items.forEach((item, i) => {
+    const emptyIn = new Set<unknown>();
+    for (const { entry, item, whole } of entries) {
       try {
-        out.push(...parseItem(item));
+        if (typeof entry === "string" && entry.trim() === "") {
+          if (emptyIn.has(whole)) continue;
+          emptyIn.add(whole);
+          throw new ValueError(String(whole), "has an empty entry", format.entries);
+        }
+        out.push(
+          format.parse(typeof entry === "number" ? entry : scalarText(entry, format.entries)),
+        );
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
         failed = true;
-        // The index points into the list as given, so a file error can name the item's line.
-        const at = Array.isArray(input) ? [i] : [];
-        report(ctx, item, { reason: e.reason, expected: e.expected, value: e.value }, at);
+        const at = item === undefined ? [] : [item];
+        report(ctx, entry, { reason: e.reason, expected: e.expected, value: e.value }, at);
       }
-    });
+    }
     return failed ? z.NEVER : out;
   });
 }
@@ -98,63 +149,94 @@ function typed(input: unknown, expected: string, reason: string): string | numbe
   throw new ValueError(JSON.stringify(input) ?? String(input), reason, expected);
 }
 
-const bool = leaf((v) =>
-  typeof v === "boolean"
-    ? v
-    : parseBool(typeof v === "number" ? String(v) : scalarText(v, "true or false"))
+/**
+ * The YAML/JSON type a leaf's value must have in a config document: kumactl
+ * decodes documents into Go's bool and integer fields, so `port: "15006"`
+ * and `enabled: "true"` fail there. Env vars and flags are text by nature
+ * and are parsed. Read by keys.ts (LEAF_DOCUMENT_TYPES) and document.ts.
+ */
+export type DocumentType = "number" | "boolean";
+const documentTypes = new WeakMap<z.ZodType, DocumentType>();
+
+function inDocuments<S extends z.ZodType>(type: DocumentType, schema: S): S {
+  documentTypes.set(schema, type);
+  return schema;
+}
+
+/** The type a leaf schema needs in documents, if it is not free-form. */
+export function documentTypeOf(schema: unknown): DocumentType | undefined {
+  return documentTypes.get(schema as z.ZodType);
+}
+
+const bool = inDocuments(
+  "boolean",
+  leaf((v) =>
+    typeof v === "boolean"
+      ? v
+      : parseBool(typeof v === "number" ? String(v) : scalarText(v, "true or false"))
+  ),
 );
 
-const port = leaf((v) => parsePort(typed(v, "1-65535", "is not a port")));
+const port = inDocuments("number", leaf((v) => parsePort(typed(v, "1-65535", "is not a port"))));
 
 function uint(max: number, what: string) {
-  return leaf((v) => {
-    const raw = typed(v, `an integer from 0 to ${max}`, `is not ${what}`);
-    const text = String(raw).trim();
-    if (!/^[0-9]+$/.test(text) || Number(text) > max) {
-      throw new ValueError(text, `is not ${what}`, `an integer from 0 to ${max}`);
-    }
-    return Number(text);
-  });
+  return inDocuments(
+    "number",
+    leaf((v) => {
+      const raw = typed(v, `an integer from 0 to ${max}`, `is not ${what}`);
+      const text = String(raw).trim();
+      if (!/^[0-9]+$/.test(text) || Number(text) > max) {
+        throw new ValueError(text, `is not ${what}`, `an integer from 0 to ${max}`);
+      }
+      return Number(text);
+    }),
+  );
 }
 
 const text = leaf((v) => scalarText(v, "a string"));
 
-const commaSplit = (s: string) => (s.trim() === "" ? [] : s.split(","));
+const commaSplit = (s: string) => s.split(",");
 
-const ports = list(
-  commaSplit,
-  (item) =>
-    typeof item === "number" ? [parsePort(item)] : parsePortList(scalarText(item, "a port")),
-);
+const ports = list({
+  splitString: commaSplit,
+  splitItem: commaSplit,
+  parse: parsePort,
+  entries: "ports 1-65535 separated by single commas, like 22,80",
+});
 
-const ips = list(
-  commaSplit,
-  (item) => splitIpList(scalarText(item, "an IP or CIDR")).map((ip) => parseIpOrCidr(ip.text).text),
-);
+const ips = list({
+  splitString: commaSplit,
+  splitItem: commaSplit,
+  parse: (entry) => parseIpOrCidr(String(entry)).text,
+  entries: "IPs or CIDRs separated by single commas, like 10.0.0.1,192.168.0.0/16",
+});
 
-/**
- * kumactl splits the env var on `,`, which makes port lists impossible to
- * pass; the Kubernetes annotation uses `;`. We split on `;` whenever one is
- * present, else on `,` (kumactl compatible).
- */
-function splitUidEntries(s: string): string[] {
-  if (s.trim() === "") return [];
-  return s.includes(";") ? s.split(";").filter((e) => e.trim() !== "") : s.split(",");
-}
+const uids = list({
+  /**
+   * kumactl splits the env var on `,`, which makes port lists impossible to
+   * pass; the Kubernetes annotation uses `;`. We split on `;` whenever one is
+   * present, else on `,` (kumactl compatible).
+   */
+  splitString: (s) => s.split(s.includes(";") ? ";" : ","),
+  // A YAML item is one entry (its ports may hold commas), or several joined by `;`.
+  splitItem: (s) => s.split(";"),
+  parse: (entry) => {
+    const text = String(entry);
+    parseUidExclusion(text);
+    return text.trim();
+  },
+  entries: "[proto:][ports:]uids entries separated by ; (or , without port lists)",
+});
 
-const uids = list(
-  splitUidEntries,
-  (item) =>
-    scalarText(item, "[proto:][ports:]uids").split(";").filter((e) => e.trim() !== "").map((e) => {
-      parseUidExclusion(e);
-      return e.trim();
-    }),
-);
-
-const vnets = list(commaSplit, (item) => {
-  const t = scalarText(item, "iface:CIDR");
-  parseVnet(t);
-  return [t.trim()];
+const vnets = list({
+  splitString: commaSplit,
+  splitItem: commaSplit,
+  parse: (entry) => {
+    const text = String(entry);
+    parseVnet(text);
+    return text.trim();
+  },
+  entries: "iface:CIDR entries separated by single commas, like docker0:172.17.0.0/16",
 });
 
 const duration = leaf((v) =>
@@ -163,7 +245,7 @@ const duration = leaf((v) =>
 
 const ipFamilyMode = leaf((v) => {
   // kumactl matches case-insensitively but compares case-sensitively later,
-  // so "IPv4" left IPv6 on (reference §8.3); we normalise instead.
+  // so "IPv4" left IPv6 on (kumactl quirk K8.3, docs/kumactl.md#k8-3); we normalise instead.
   const t = scalarText(v, "dualstack or ipv4").trim().toLowerCase();
   if (t === "" || t === "dualstack") return "dualstack" as const;
   if (t === "ipv4") return "ipv4" as const;
@@ -301,8 +383,9 @@ export const configSchema: z.ZodType<Config, unknown> = shape.superRefine((c, ct
   const inboundUids = c.redirect?.inbound?.excludePortsForUIDs;
   if (Array.isArray(inboundUids) && inboundUids.length > 0) {
     // kumactl turns each entry into a match-less `-j RETURN` that disables
-    // inbound redirection entirely (reference §8.4); an owner match cannot
-    // see inbound traffic anyway, so there is nothing correct to build.
+    // inbound redirection entirely (kumactl quirk K8.4, docs/kumactl.md#k8-4);
+    // an owner match cannot see inbound traffic anyway, so there is nothing
+    // correct to build.
     unsupported(
       ctx,
       ["redirect", "inbound", "excludePortsForUIDs"],

@@ -125,7 +125,7 @@ export function executableSettings(value: string, origin: Origin): Setting[] {
 
 /**
  * Reads the `KUMA_TRANSPARENT_PROXY_*` env vars, always (kumactl skipped
- * them when no --config was given, reference §8.1). An unknown var in our
+ * them when no --config was given: kumactl quirk K8.1, docs/kumactl.md#k8-1). An unknown var in our
  * namespace is an error, since it is almost always a typo.
  *
  * @example

@@ -6,7 +6,7 @@
  * `values.ts`, which the schema also uses for validation.
  *
  * Keys and defaults follow kumactl's `pkg/transparentproxy/config` (see
- * ../shared/reference/kuma-tproxy-behaviour.md §1).
+ * docs/kumactl.md#k1).
  */
 
 /** A 1-65535 TCP/UDP port. */

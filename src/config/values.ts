@@ -61,6 +61,14 @@ export interface VnetNetwork {
   cidr: IpNet;
 }
 
+/**
+ * The most entries any list setting (ports, IPs, UID exclusions, vnets) and
+ * resolv.conf's nameservers may have. Real hosts need tens; each entry
+ * becomes at least one rule, and 4096 keeps install within seconds and a
+ * few hundred MB where an unbounded list once ran out of memory.
+ */
+export const MAX_LIST_ITEMS = 4096;
+
 const PORT_EXPECTED = "1-65535";
 const DECIMAL = /^[0-9]+$/;
 /** Highest UID Linux accepts: (uid_t)-1 is reserved as "no user". */
@@ -266,6 +274,50 @@ export function splitIpList(text: string): IpNet[] {
   return text.split(",").map(parseIpOrCidr);
 }
 
+/** Linux's IFNAMSIZ minus the terminating NUL (include/uapi/linux/if.h). */
+const MAX_IFACE_BYTES = 15;
+
+/**
+ * Checks an interface name as iptables' `-i` takes it: Linux's rules for
+ * names (net/core/dev.c, dev_valid_name(): 1-15 bytes, not `.` or `..`, no
+ * `/`, `:` or whitespace), optionally ending in iptables' `+` wildcard
+ * (libxtables xtables_parse_interface(), which counts the `+` in the 15).
+ * Quotes, backslashes and control characters are refused too: no real
+ * interface has them, and they would break the rule's iptables-restore line
+ * and firewalld's re-quoting of it. Returns the reason, or undefined if valid.
+ *
+ * @example
+ * ```ts
+ * import { interfaceNameProblem } from "./values.ts";
+ * if (interfaceNameProblem("docker0") || interfaceNameProblem("br+")) throw new Error();
+ * if (!interfaceNameProblem("do\"cker") || !interfaceNameProblem("a-very-long-name0")) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes === 0) return "has an empty interface name";
+  if (bytes > MAX_IFACE_BYTES) {
+    return `has an interface name of ${bytes} bytes (Linux allows at most ${MAX_IFACE_BYTES})`;
+  }
+  if (name === "." || name === "..") return `has the interface name "${name}", which Linux refuses`;
+  // deno-lint-ignore no-control-regex -- control characters are what it looks for
+  const bad = /[\s/:"'`\\\x00-\x1f\x7f]/.exec(name);
+  if (bad) {
+    const what = /\s/.test(bad[0]) || bad[0] < " " || bad[0] === "\x7f"
+      ? `a control or whitespace character (U+${
+        bad[0].charCodeAt(0).toString(16).padStart(4, "0")
+      })`
+      : `'${bad[0]}'`;
+    return `has an interface name with ${what}`;
+  }
+  if (name.slice(0, -1).includes("+")) {
+    return "has an interface name with '+' before its end (iptables' wildcard is a final +)";
+  }
+  return undefined;
+}
+
 /**
  * Parses a vnet `iface:CIDR` entry, split at the first `:` so that IPv6
  * CIDRs work. The interface may end in `+` (an iptables wildcard).
@@ -283,10 +335,14 @@ export function parseVnet(text: string): VnetNetwork {
   const colon = t.indexOf(":");
   if (colon < 0) throw new ValueError(t, "is not a vnet network", expected);
   const iface = t.slice(0, colon);
-  // Linux interface names are at most 15 bytes (IFNAMSIZ - 1) and cannot
-  // contain '/' or whitespace; '+' is only meaningful to iptables at the end.
-  if (!/^[^\s/:+]{1,15}\+?$/.test(iface) && iface !== "+") {
-    throw new ValueError(t, "has an invalid interface name", expected);
+  const problem = interfaceNameProblem(iface);
+  if (problem) {
+    throw new ValueError(
+      t,
+      problem,
+      `${expected}; an interface name is 1-15 bytes without whitespace, / : quotes or \\, ` +
+        "and may end in the wildcard +",
+    );
   }
   const cidrText = t.slice(colon + 1);
   if (!cidrText.includes("/")) throw new ValueError(t, "has no CIDR prefix", expected);

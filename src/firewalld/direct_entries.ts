@@ -5,7 +5,7 @@
  * Every custom chain becomes a `<chain>` and every rule a `<rule>` (never a
  * passthrough: firewalld loads all chains, then all rules, then all
  * passthroughs, so rules could not jump to chains a passthrough creates; see
- * testing.md, firewalld facts).
+ * firewalld F3, docs/firewalld.md#f3).
  *
  * @module
  */
@@ -66,7 +66,7 @@ export function ipvOf(family: Family): "ipv4" | "ipv6" {
  * custom chains, then its rules chain by chain in final order.
  *
  * Priorities are explicit and increase along each chain, because firewalld
- * keeps the order of equal priorities only by accident (testing.md).
+ * keeps the order of equal priorities only by accident (firewalld F3, docs/firewalld.md#f3).
  * Inserted rules get -k..-1 so that they sit above foreign direct rules of
  * the usual priority 0, like `-I`; appended rules get 0, 1, ... and are
  * loaded after foreign ones of the same priority, like `-A`.
@@ -133,7 +133,7 @@ function rulesByChain(rules: readonly Rule[]): Map<string, Rule[]> {
  * rule that jumps to a `KUMA_MESH_*` chain, each as src/rules/ownership.ts
  * defines it (`kuma/mesh/transparent/proxyX` and `KUMA_MESHY` are foreign).
  * The jump case matters because a rule left jumping to a chain we removed is invalid, and one invalid direct rule
- * puts firewalld in FAILED state at its next start or reload (testing.md).
+ * puts firewalld in FAILED state at its next start or reload (firewalld F4, docs/firewalld.md#f4).
  * Passthroughs are never ours: we never write them.
  *
  * @example

@@ -3,7 +3,7 @@
  * text. Used when firewalld is installed but not running: it applies the
  * file at its next start. While firewalld runs we go through D-Bus instead,
  * because editing the file then changes only the permanent config and
- * runtime would follow only at the next reload (testing.md, firewalld facts).
+ * runtime would follow only at the next reload (firewalld F5, docs/firewalld.md#f5).
  *
  * One streaming parse (sax, in _xml_parse.ts) validates the text and gives
  * each element's content and where it sits, so the edit is a splice of the

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { MAX_HOST_FILE_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
 import { FirewalldError } from "./errors.ts";
 
 /** Where firewalld keeps its permanent direct config (firewall/config `FIREWALLD_DIRECT`). */
@@ -26,7 +27,7 @@ export const NEW_FILE_MODE = 0o644;
 /** Reads direct.xml; null if it does not exist. */
 export async function readDirectXmlFile(path: string): Promise<string | null> {
   try {
-    return await Deno.readTextFile(path);
+    return await readTextFileBounded(path, { maxBytes: MAX_HOST_FILE_BYTES });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw ioError(`Cannot read ${path}`, path, e);

@@ -2,9 +2,10 @@
  * Persisting our rules with firewalld, and taking them out again.
  *
  * - firewalld running: it must own the rules, because firewalld 1.x flushes
- *   the iptables tables on start, reload and stop (testing.md). We write the
- *   permanent direct config (survives reload, restart, reboot) and the
- *   runtime direct config (effective now) over D-Bus.
+ *   the iptables tables on start, reload and stop (firewalld F1,
+ *   docs/firewalld.md#f1). We write the permanent direct config (survives
+ *   reload, restart, reboot) and the runtime direct config (effective now)
+ *   over D-Bus.
  * - firewalld installed but stopped: we edit direct.xml, which it applies at
  *   its next start.
  *

@@ -3,7 +3,7 @@
  * `RFC3964_IPv4=yes`, firewalld's own output chain rejects IPv6 traffic that
  * nat OUTPUT redirects to `::1` (it lies in `::/96`, and the `oifname "lo"`
  * accept does not match a rerouted packet), so dual-stack redirection fails
- * with "No route to host" (measured; testing.md, firewalld facts). We never
+ * with "No route to host" (firewalld F7, docs/firewalld.md#f7). We never
  * change the setting ourselves: the CLI refuses and names the remedies.
  *
  * @module

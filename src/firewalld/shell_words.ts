@@ -8,7 +8,7 @@
  *   with `shlex.split` (firewall/functions.py `joinArgs`/`splitArgs`).
  * - iptables-restore input: firewalld wraps every argument that holds
  *   whitespace in double quotes (firewall/core/ipXtables.py `set_rules`),
- *   which is why a comment with `"` breaks it (testing.md, firewalld facts).
+ *   which is why a comment with `"` breaks it (firewalld F6, docs/firewalld.md#f6).
  *
  * @module
  */

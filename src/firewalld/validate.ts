@@ -2,7 +2,7 @@
  * Checks direct entries with `iptables-restore --test` before they reach
  * firewalld: one invalid direct rule puts firewalld in FAILED state at its
  * next start or reload, and then none of the direct rules are applied
- * (testing.md, firewalld facts).
+ * (firewalld F4, docs/firewalld.md#f4).
  *
  * @module
  */

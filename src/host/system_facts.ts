@@ -3,6 +3,7 @@
  * `getent`), and interface data from the kernel.
  */
 import type { Runner } from "../iptables/runner.ts";
+import { MAX_HOST_FILE_BYTES, MAX_INPUT_BYTES, readTextFileBounded } from "./bounded_read.ts";
 import type { HostFacts, Ipv6State, UserEntry } from "./facts.ts";
 import { parseLoopback, parseNameservers, parsePasswd } from "./parse.ts";
 
@@ -13,15 +14,22 @@ export class SystemFacts implements HostFacts {
   ) {}
 
   async nameservers(resolvConfPath: string): Promise<string[]> {
-    return parseNameservers(await Deno.readTextFile(resolvConfPath));
+    return parseNameservers(
+      await readTextFileBounded(resolvConfPath, { maxBytes: MAX_INPUT_BYTES }),
+    );
   }
 
   async lookupUser(nameOrUid: string): Promise<UserEntry | undefined> {
     let entries: UserEntry[] = [];
     try {
-      entries = parsePasswd(await Deno.readTextFile(this.passwdPath));
+      // Lossy: a GECOS field may be Latin-1, and only names and UIDs are used.
+      const text = await readTextFileBounded(this.passwdPath, {
+        maxBytes: MAX_HOST_FILE_BYTES,
+        lossy: true,
+      });
+      entries = parsePasswd(text);
     } catch {
-      // No readable /etc/passwd: NSS below may still know the user.
+      // No readable /etc/passwd (or one past the limit): NSS below may still know the user.
     }
     // kumactl looks a value up as a UID first, then as a name.
     const asUid = /^\d+$/.test(nameOrUid) ? Number(nameOrUid) : undefined;

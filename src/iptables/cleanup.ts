@@ -1,6 +1,6 @@
 /**
  * Surgical removal of our rules. kumactl flushed every table and restored a
- * filtered copy (reference §8.7), which races with Docker, firewalld and
+ * filtered copy (kumactl quirk K8.7, docs/kumactl.md#k8-7), which races with Docker, firewalld and
  * kube-proxy and drops anything that merely mentions KUMA_MESH. Here every
  * rule we own in a chain we do not own is deleted by its exact spec, and only
  * our own chains are flushed and deleted, so every other rule stays as it is.

@@ -1,6 +1,6 @@
 /**
  * Finds the iptables, iptables-save and iptables-restore executables of each
- * backend and picks one, as kumactl does (reference §3). One difference: the
+ * backend and picks one, as kumactl does (kumactl K3.1, docs/kumactl.md#k3-1). One difference: the
  * "existing rules" test reads a plain `<save>` dump (no `-t`), which lists
  * only tables that already exist, so probing the legacy tools no longer loads
  * empty legacy tables into the kernel.
@@ -202,7 +202,7 @@ export async function readDump(runner: Runner, exe: Executables): Promise<SaveDu
 }
 
 /**
- * Picks the IPv4 backend when both work (reference §3 "Choosing the mode"):
+ * Picks the IPv4 backend when both work (kumactl K3.2, docs/kumactl.md#k3-2):
  * the one with rules; when both have rules, the one with Docker's
  * `DOCKER_OUTPUT` chain; otherwise nft.
  *

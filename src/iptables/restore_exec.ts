@@ -23,7 +23,7 @@ export interface RestoreOptions {
 /**
  * Lock flags for a restore run. Only legacy takes the xtables lock; nft
  * restores are atomic netlink batches. 0 means no flag: kumactl behaves so,
- * though its docs say "0 waits forever" (reference §8.9). `=` is required
+ * though its docs say "0 waits forever" (kumactl quirk K8.9, docs/kumactl.md#k8-9). `=` is required
  * (kumactl PR #8364: `-w N` is not accepted).
  *
  * @example

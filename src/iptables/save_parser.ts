@@ -164,7 +164,7 @@ export function hasChain(dump: SaveDump, table: string, chain: string): boolean 
 
 /**
  * Refuses a dump we cannot clean without touching rules that are not ours
- * (reference §4 step 2). Throws {@linkcode UnsafeStateError}.
+ * (kumactl K4 step 2, docs/kumactl.md#k4). Throws {@linkcode UnsafeStateError}.
  */
 export function assertSafeToClean(dump: SaveDump): void {
   const tagged = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.tagged)));

@@ -29,7 +29,7 @@ export const NFT_TABLE_COMMENT = fullComment(
  * Hook priorities of our base chains. iptables (both backends) registers raw
  * at -300, mangle at -150 and nat at -100 (NF_IP_PRI_*, linux
  * include/uapi/linux/netfilter_ipv4.h); firewalld's nftables backend puts
- * its nat chains at dstnat + 10 (-90). A nat chain that redirects first
+ * its nat chains at dstnat + 10 (-90; firewalld F10, docs/firewalld.md#f10). A nat chain that redirects first
  * wins: the kernel runs no later nat chain for a connection once one has
  * set up its NAT (net/netfilter/nf_nat_core.c, nf_nat_inet_fn).
  *

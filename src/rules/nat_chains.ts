@@ -42,8 +42,9 @@ export function addressesOfFamily(entries: string[], family: 4 | 6): string[] {
  * KUMA_MESH_INBOUND: skip excluded sources and ports, then send the rest to
  * the inbound redirect chain.
  *
- * Unlike kumactl (§8.4), inbound `excludePortsForUIDs` never produces a bare
- * `-j RETURN` here; config validation rejects it.
+ * Unlike kumactl (quirk K8.4, docs/kumactl.md#k8-4), inbound
+ * `excludePortsForUIDs` never produces a bare `-j RETURN` here; config
+ * validation rejects it.
  *
  * @example
  * ```ts

@@ -3,10 +3,10 @@
  * DNS redirection, outbound exclusions, vnet and logging (kumactl
  * `builder/builder_table_nat.go`).
  *
- * Divergences from kumactl, on purpose (reference §8):
- * - §8.6: vnet DNS-redirect PREROUTING rules only exist when DNS redirect is
+ * Divergences from kumactl, on purpose (kumactl quirk K8.6, docs/kumactl.md#k8-6):
+ * - vnet DNS-redirect PREROUTING rules only exist when DNS redirect is
  *   on for the family; kumactl adds them even with DNS off.
- * - §8.6: the PREROUTING LOG rule is inserted first, so it sees every packet;
+ * - the PREROUTING LOG rule is inserted first, so it sees every packet;
  *   kumactl appends it, which lands it after the inserted vnet or inbound jumps.
  *
  * @module
@@ -75,7 +75,8 @@ function logRule(chain: "PREROUTING" | "OUTPUT", level: number): Rule {
 function buildPrerouting(ctx: BuildContext): Rule[] {
   const { config, facts, dns, chains } = ctx;
   const rules: Rule[] = [];
-  // §8.6 fix: insert, so the LOG rule is first in PREROUTING.
+  // kumactl quirk K8.6 fixed (docs/kumactl.md#k8-6): insert, so the LOG rule
+  // is first in PREROUTING.
   if (config.log.enabled) rules.push(logRule("PREROUTING", config.log.level));
 
   const networks = config.redirect.vnet.networks
@@ -84,7 +85,7 @@ function buildPrerouting(ctx: BuildContext): Rule[] {
     // kumactl walks its interface map in sorted order (Go sort.Strings: bytes).
     .sort((a, b) => (a.iface < b.iface ? -1 : a.iface > b.iface ? 1 : 0));
   for (const { iface, cidr } of networks) {
-    // §8.6 fix: only with DNS redirect on for this family.
+    // kumactl quirk K8.6 fixed (docs/kumactl.md#k8-6): only with DNS redirect on for this family.
     if (dns.enabled) {
       rules.push(insertRule(
         "PREROUTING",

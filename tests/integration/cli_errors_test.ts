@@ -22,7 +22,7 @@ interface BadInput {
   args: string[];
   env?: Record<string, string>;
   /** Files written to the test's temp dir; `$DIR` in args and env names that dir. */
-  files?: Record<string, string>;
+  files?: Record<string, string | Uint8Array>;
   stdin?: string;
   uid?: number;
   code: 1 | 2;
@@ -32,6 +32,14 @@ interface BadInput {
 
 const USER = ["--kuma-dp-user", "5678"];
 const NOBODY = 65534;
+const MiB = 1024 * 1024;
+/** A valid config padded with comments past the 1 MiB input limit. */
+const OVERSIZED = "verbose: true\n" + "# padding\n".repeat(5 * MiB / 10);
+/** Just below the limit, one list of 200,000 ports: refused by the list limit, not a crash. */
+const LONG_LIST = `redirect:\n  inbound:\n    excludePorts: [${
+  Array(200_000).fill("22").join(",")
+}]\n`;
+const E = "KUMA_TRANSPARENT_PROXY_";
 
 const BAD_INPUTS: BadInput[] = [
   {
@@ -132,6 +140,200 @@ const BAD_INPUTS: BadInput[] = [
     code: 2,
     says: ["wait", "flag --wait", "soon"],
   },
+  // Issue 13 item 1: only regular files, never more than the limit.
+  {
+    name: "--config /dev/zero (a device, never read)",
+    args: ["install", ...USER, "--config", "/dev/zero"],
+    code: 2,
+    says: ["/dev/zero", "--config", "not a regular file but a character device", "1 MiB"],
+  },
+  {
+    name: "--config /dev/null (not a regular file either)",
+    args: ["install", ...USER, "--config", "/dev/null"],
+    code: 2,
+    says: ["/dev/null", "--config", "not a regular file"],
+  },
+  {
+    name: "--config naming a directory",
+    args: ["install", ...USER, "--config", "$DIR"],
+    code: 2,
+    says: ["$DIR", "--config", "not a regular file but a directory"],
+  },
+  {
+    name: "a 5 MiB config file",
+    args: ["install", ...USER, "--config", "$DIR/huge.yaml"],
+    files: { "huge.yaml": OVERSIZED },
+    code: 2,
+    says: ["$DIR/huge.yaml", "--config", "more than the limit of 1 MiB"],
+  },
+  {
+    name: "5 MiB on stdin",
+    args: ["install", ...USER, "--config", "-"],
+    stdin: OVERSIZED,
+    code: 2,
+    says: ["stdin", "--config", "more than the limit of 1 MiB"],
+  },
+  {
+    name: "resolv.conf on a device",
+    args: ["install", ...USER, "--redirect-dns", "--redirect-dns-resolv-config-path", "/dev/zero"],
+    code: 2,
+    says: [
+      "redirect.dns.resolvConfigPath",
+      "/dev/zero from flag --redirect-dns-resolv-config-path",
+      "not a regular file",
+    ],
+  },
+  {
+    name: "a 5 MiB resolv.conf",
+    args: ["install", ...USER, "--redirect-dns"],
+    env: { [`${E}REDIRECT_DNS_RESOLV_CONFIG_PATH`]: "$DIR/resolv.conf" },
+    files: { "resolv.conf": "nameserver 10.0.0.2\n" + "# padding\n".repeat(5 * MiB / 10) },
+    code: 2,
+    says: [
+      "redirect.dns.resolvConfigPath",
+      `env ${E}REDIRECT_DNS_RESOLV_CONFIG_PATH`,
+      "more than the limit of 1 MiB",
+    ],
+  },
+  // Issue 14 item 6: a resolv.conf that does not exist is input, not a runtime failure.
+  {
+    name: "a resolv.conf that does not exist",
+    args: ["install", ...USER, "--redirect-dns"],
+    env: { [`${E}REDIRECT_DNS_RESOLV_CONFIG_PATH`]: "$DIR/no-resolv.conf" },
+    code: 2,
+    says: [
+      "redirect.dns.resolvConfigPath: $DIR/no-resolv.conf",
+      `env ${E}REDIRECT_DNS_RESOLV_CONFIG_PATH`,
+      "does not exist",
+    ],
+  },
+  // Issue 13 item 2: a long list just below the size limit is a config error.
+  {
+    name: "a list of 200,000 ports just below the size limit",
+    args: ["install", ...USER, "--config", "$DIR/long.yaml"],
+    files: { "long.yaml": LONG_LIST },
+    code: 2,
+    says: ["redirect.inbound.excludePorts", "$DIR/long.yaml:3:", "limit of 4096"],
+  },
+  {
+    name: "a flag list of 5,000 ports",
+    args: ["install", ...USER, "--exclude-outbound-ports", Array(5000).fill("443").join(",")],
+    code: 2,
+    says: ["redirect.outbound.excludePorts", "flag --exclude-outbound-ports", "limit of 4096"],
+  },
+  // Issue 13 item 13: invalid UTF-8 names its file and line.
+  {
+    name: "invalid UTF-8 in a config file",
+    args: ["install", ...USER, "--config", "$DIR/latin1.yaml"],
+    // "# café" in Latin-1: 0xe9 is no UTF-8 sequence.
+    files: {
+      "latin1.yaml": new Uint8Array([...new TextEncoder().encode("verbose: true\n# caf"), 0xe9]),
+    },
+    code: 2,
+    says: ["$DIR/latin1.yaml:2:6", "not valid UTF-8"],
+  },
+  // Issue 13 item 14: one rule for lists and scalars.
+  {
+    name: "an empty port entry on a flag",
+    args: ["install", ...USER, "--exclude-inbound-ports", "22,,23"],
+    code: 2,
+    says: [
+      "redirect.inbound.excludePorts",
+      "22,,23",
+      "flag --exclude-inbound-ports",
+      "empty entry",
+    ],
+  },
+  {
+    name: "an empty IP entry in an env var",
+    args: ["install", ...USER],
+    env: { [`${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_IPS`]: "10.0.0.1," },
+    code: 2,
+    says: [
+      "redirect.outbound.excludePortsForIPs",
+      `env ${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_IPS`,
+      "empty entry",
+    ],
+  },
+  {
+    name: "an empty UID entry on a flag",
+    args: ["install", ...USER, "--exclude-outbound-ports-for-uids", "1000;;1001"],
+    code: 2,
+    says: ["redirect.outbound.excludePortsForUIDs", "flag --exclude-outbound-ports-for-uids"],
+  },
+  {
+    name: "an empty item in a YAML port list",
+    args: ["install", ...USER, "--config", "$DIR/empty-item.yaml"],
+    files: { "empty-item.yaml": 'redirect:\n  inbound:\n    excludePorts: [22, ""]\n' },
+    code: 2,
+    says: ["redirect.inbound.excludePorts", "$DIR/empty-item.yaml:3:", "empty entry"],
+  },
+  {
+    name: "a quoted port in YAML (kumactl rejects it too)",
+    args: ["install", ...USER, "--config", "$DIR/quoted.yaml"],
+    files: { "quoted.yaml": 'redirect:\n  inbound:\n    port: "15006"\n' },
+    code: 2,
+    says: ["redirect.inbound.port", "$DIR/quoted.yaml:3:11", "not a number"],
+  },
+  {
+    name: "a quoted boolean in YAML",
+    args: ["install", ...USER, "--config", "$DIR/quoted-bool.yaml"],
+    files: { "quoted-bool.yaml": 'verbose: "true"\n' },
+    code: 2,
+    says: ["verbose", "$DIR/quoted-bool.yaml:1:10", "not a boolean"],
+  },
+  // Issue 13 item 11, issue 14 item 6: vnet interface names follow Linux's rules.
+  {
+    name: "a vnet interface with quotes",
+    args: ["install", ...USER, "--vnet", `do"ck'er:172.17.0.0/16`],
+    code: 2,
+    says: ["redirect.vnet.networks", "flag --vnet", "interface name with '\"'"],
+  },
+  {
+    name: "a vnet interface with a backslash, from an env var",
+    args: ["install", ...USER],
+    env: { [`${E}REDIRECT_VNET_NETWORKS`]: "dock\\er:172.17.0.0/16" },
+    code: 2,
+    says: ["redirect.vnet.networks", `env ${E}REDIRECT_VNET_NETWORKS`, "interface name with '\\'"],
+  },
+  {
+    name: "a vnet interface name of 16 bytes",
+    args: ["install", ...USER, "--vnet", "ééééééééx:10.0.0.0/8"],
+    code: 2,
+    says: ["redirect.vnet.networks", "flag --vnet", "17 bytes"],
+  },
+  // Issue 13 item 9: inline YAML is detected, and not split at its commas.
+  {
+    name: "inline YAML in --config",
+    args: ["install", ...USER, "--config", "kumaDPUser: dataplane\\nverbose: true"],
+    code: 2,
+    says: ["--config", "inline YAML", "--config -", "<<'EOF'"],
+  },
+  {
+    name: "an inline YAML flow mapping in --config",
+    args: ["install", ...USER, "--config", "{ kumaDPUser: dataplane, verbose: true }"],
+    code: 2,
+    says: ["{ kumaDPUser: dataplane, verbose: true }", "inline YAML", "--config -"],
+  },
+  // Issue 13 item 10: commander's errors in the one format.
+  {
+    name: "a misspelt flag, with a suggestion",
+    args: ["install", ...USER, "--dry-runn"],
+    code: 2,
+    says: ["kuma-tproxy: unknown option '--dry-runn' (did you mean --dry-run?)", "--help"],
+  },
+  {
+    name: "a flag without its value",
+    args: ["install", ...USER, "--redirect-dns-port"],
+    code: 2,
+    says: ["kuma-tproxy: option '--redirect-dns-port <port>' argument missing"],
+  },
+  {
+    name: "an unknown command",
+    args: ["instal", ...USER],
+    code: 2,
+    says: ["kuma-tproxy: unknown command 'instal'"],
+  },
 ];
 
 /** Both families of both backends, normalised: what must not change. */
@@ -164,6 +366,13 @@ function assertNoStack(stderr: string): void {
   assert(!/Uncaught|Stack backtrace/.test(stderr), `crash on stderr:\n${stderr}`);
 }
 
+/** Every error reads `kuma-tproxy: ...` (after any `# ` notes), never commander's `error: ...`. */
+function assertOneFormat(stderr: string): void {
+  const first = stderr.split("\n").find((l) => !l.startsWith("# "));
+  assert(first?.startsWith("kuma-tproxy: "), `error not in the kuma-tproxy: format:\n${stderr}`);
+  assert(!/^error:/m.test(stderr), `commander's own format on stderr:\n${stderr}`);
+}
+
 Deno.test("kuma-tproxy refuses bad input with a clear message and changes nothing", async (t) => {
   await withForeignNetns(async (ns) => {
     const before = await allSaves(ns);
@@ -174,12 +383,15 @@ Deno.test("kuma-tproxy refuses bad input with a clear message and changes nothin
       for (const bad of BAD_INPUTS) {
         await t.step(`${bad.name} exits ${bad.code}`, async () => {
           const sub = (s: string) => s.replaceAll("$DIR", dir);
-          for (const [name, text] of Object.entries(bad.files ?? {})) {
-            await Deno.writeTextFile(`${dir}/${name}`, text);
+          for (const [name, content] of Object.entries(bad.files ?? {})) {
+            if (typeof content === "string") await Deno.writeTextFile(`${dir}/${name}`, content);
+            else await Deno.writeFile(`${dir}/${name}`, content);
           }
+          const env = bad.env &&
+            Object.fromEntries(Object.entries(bad.env).map(([k, v]) => [k, sub(v)]));
           const r = await runCli(bad.args.map(sub), {
             netns: ns,
-            env: bad.env,
+            env,
             stdin: bad.stdin,
             uid: bad.uid,
           });
@@ -187,6 +399,7 @@ Deno.test("kuma-tproxy refuses bad input with a clear message and changes nothin
           assertEquals(r.stdout, "", "nothing on stdout");
           for (const fragment of bad.says) assertStringIncludes(r.stderr, sub(fragment));
           assertNoStack(r.stderr);
+          assertOneFormat(r.stderr);
           assertEquals(await allSaves(ns), before, "iptables state after the refusal");
         });
       }
@@ -198,6 +411,34 @@ Deno.test("kuma-tproxy refuses bad input with a clear message and changes nothin
         assertStringIncludes(r.stderr, "[WARNING]");
         assertStringIncludes(r.stderr, "non-root");
         assertEquals(await allSaves(ns), before);
+      });
+      await t.step("kumactl's no-op flags are accepted and say so (issue 13 item 8)", async () => {
+        const r = await runCli([
+          "install",
+          "--dry-run",
+          ...USER,
+          "--experimental-transparent-proxy-engine",
+          "--redirect-dns-upstream-target-chain",
+          "DOCKER_OUTPUT",
+        ], { netns: ns });
+        assertEquals(r.code, 0, r.stderr);
+        assertStringIncludes(r.stdout, "### IPv4 ###");
+        assertStringIncludes(
+          r.stderr,
+          "# [WARNING] --experimental-transparent-proxy-engine is accepted for compatibility " +
+            "and has no effect",
+        );
+        assertStringIncludes(
+          r.stderr,
+          "# [WARNING] --redirect-dns-upstream-target-chain is accepted for compatibility " +
+            "and has no effect: Docker's DOCKER_OUTPUT chain is detected",
+        );
+        assertEquals(await allSaves(ns), before);
+      });
+      await t.step("install --help does not list the no-op flags", async () => {
+        const r = await runCli(["install", "--help"], { netns: ns });
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(r.stdout.includes("experimental"), false, r.stdout);
       });
       await t.step("install transparent-proxy --dry-run prints both families", async () => {
         const r = await runCli(["install", "transparent-proxy", "--dry-run", ...USER], {

@@ -1,12 +1,10 @@
 /**
  * `--backend nftables` beside a real firewalld 1.3 (both FirewallBackend
  * values) on its own bus (../world/firewalld_host.ts), judged by real traffic
- * in both families. firewalld deletes and rebuilds only its own tables at
- * reload (firewalld `nftables.py` flushes `inet firewalld`, `ip firewalld`
- * and `ip6 firewalld` by name; its iptables backend flushes the iptables
- * tables), so our inet table must survive `--reload`, `--complete-reload`
- * and a restart, and firewalld's filtering must still apply to what we
- * redirect.
+ * in both families. firewalld deletes and rebuilds only its own tables
+ * (firewalld F10, docs/firewalld.md#f10), so our inet table must survive
+ * `--reload`, `--complete-reload` and a restart, and firewalld's filtering
+ * must still apply to what we redirect (F11).
  *
  * Needs root, `ip netns`, unshare/nsenter and firewalld (run with --allow-all).
  */

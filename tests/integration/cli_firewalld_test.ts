@@ -7,7 +7,7 @@
  *
  * firewalld.conf is stock except DefaultZone=trusted, and RFC3964_IPv4=no
  * where IPv6 is redirected (stock `yes` makes firewalld reject IPv6 traffic
- * redirected to ::1; ../../../shared/testing.md).
+ * redirected to ::1; firewalld F7, docs/firewalld.md#f7).
  *
  * Needs root, `ip netns`, unshare/nsenter and firewalld (run with --allow-all).
  */

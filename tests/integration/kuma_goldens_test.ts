@@ -5,8 +5,9 @@
  * (tests/testdata/kuma-goldens, Debian 12, nft backend).
  *
  * Comments are stripped from both sides: our wording differs where kumactl's
- * had a quote (`envoy's`), which firewalld cannot carry. No §8 bug fix
- * changes a rule of these three cases, so the expected side is used as is.
+ * had a quote (`envoy's`), which firewalld cannot carry. No fix of a kumactl
+ * quirk (docs/kumactl.md, K8) changes a rule of these three cases, so the
+ * expected side is used as is.
  *
  * Needs root and `ip netns` (run with --allow-all).
  */

@@ -1,6 +1,6 @@
 /**
- * Proves the traffic world is a fair judge (shared/testing.md, "Proving a
- * redirect"): kumactl's own rule sets, loaded with iptables-restore, must
+ * Proves the traffic world is a fair judge (docs/testing.md#t3, "Proving a
+ * redirect with traffic"): kumactl's own rule sets, loaded with iptables-restore, must
  * pass exactly the checks our tool will be held to, and with no rules every
  * probe must reach the real server. If these fail, the world is wrong, not
  * the tool.
@@ -55,7 +55,7 @@ async function assertDirect(world: World, family: 4 | 6): Promise<void> {
   assertEquals(await world.dnsQuery(APP_UID, peer, "example.com"), upstream);
 }
 
-/** The three TCP checks of testing.md for a redirecting rule set. */
+/** The three TCP checks of docs/testing.md#t3 for a redirecting rule set. */
 async function assertRedirected(world: World, family: 4 | 6): Promise<void> {
   const host = world.addr("host", family);
   const peer = world.addr("peer", family);
@@ -98,9 +98,10 @@ for (const family of [4, 6] as const) {
     await withWorld(async (world) => {
       const servers = await nameservers(world, family);
       assertEquals(servers, [world.addr("peer", family)]);
-      // The two nat OUTPUT rules of kumactl's DNS redirect (behaviour reference §2.2,
-      // rules 3 and 5): kuma-dp's own queries return first, so the stand-in can
-      // still reach the upstream without looping into itself.
+      // The two nat OUTPUT rules of kumactl's DNS redirect (kumactl K2.2,
+      // docs/kumactl.md#k2-2, rules 1 and 2): kuma-dp's own queries return
+      // first, so the stand-in can still reach the upstream without looping
+      // into itself.
       const rules = [
         "*nat",
         `-A OUTPUT -p udp --dport 53 -m owner --uid-owner ${KUMA_DP_UID} -j RETURN`,

@@ -15,7 +15,7 @@
  *   never happen. The real binary stays reachable at `realSystemctl`, for
  *   offline `--root` runs on temp dirs.
  */
-import { type CliResult, KUMA_TPROXY, nonRootDenoEnv, REPO_ROOT } from "../integration/cli_run.ts";
+import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
 import { MountNs } from "./firewalld_host.ts";
 import { World } from "./world.ts";
 
@@ -129,9 +129,9 @@ export class BootHost {
 
   /**
    * `kuma-tproxy ...args` with PATH, HOME and the World's resolv.conf: as root,
-   * or as `uid` (via setpriv, with a Deno cache that user can read).
+   * or as `uid` (via setpriv; the repo-local Deno cache is readable by any user).
    */
-  async cli(args: string[], options: { uid?: number } = {}): Promise<CliResult> {
+  cli(args: string[], options: { uid?: number } = {}): Promise<CliResult> {
     const asUser = options.uid === undefined
       ? []
       : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--"];
@@ -140,7 +140,6 @@ export class BootHost {
         PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         HOME: Deno.env.get("HOME") ?? "/root",
         ...this.world.toolEnv(),
-        ...(options.uid === undefined ? {} : await nonRootDenoEnv()),
       },
     });
   }

@@ -1,5 +1,5 @@
 /**
- * The two-host traffic world of shared/testing.md: a "host" namespace where
+ * The two-host traffic world of docs/testing.md#t1: a "host" namespace where
  * the rules go, with the sidecar stand-in (UID 5678) and an app service, and
  * a "peer" namespace with real services and an upstream DNS server, joined by
  * a veth pair. Probes send real TCP, UDP and DNS traffic and report what

@@ -112,7 +112,7 @@ const CASES: BadCase[] = [
     source: "file:/tp.yaml:2:12",
   },
   {
-    name: "inbound UID exclusions (kumactl §8.4)",
+    name: "inbound UID exclusions (kumactl K8.4)",
     sources: file("redirect:\n  inbound:\n    excludePortsForUIDs: ['1000']\n"),
     code: "unsupported",
     path: "redirect.inbound.excludePortsForUIDs",
@@ -137,6 +137,95 @@ const CASES: BadCase[] = [
     sources: { stdin: "", configSources: ["-", "-"] },
     code: "conflict",
     path: "",
+    source: "flag:--config",
+  },
+  {
+    name: "invalid UTF-8 in a file names its line and column",
+    sources: {
+      files: {
+        "/tp.yaml": new Uint8Array([...new TextEncoder().encode("verbose: true\n# ab"), 0xff]),
+      },
+      configSources: ["/tp.yaml"],
+    },
+    code: "parse_error",
+    path: "",
+    source: "file:/tp.yaml:2:5",
+  },
+  {
+    name: "a quoted port in a file (kumactl rejects it too)",
+    sources: file('redirect:\n  inbound:\n    port: "15006"\n'),
+    code: "invalid_value",
+    path: "redirect.inbound.port",
+    source: "file:/tp.yaml:3:11",
+  },
+  {
+    name: "a quoted log level in a file",
+    sources: file("log:\n  level: '7'\n"),
+    code: "invalid_value",
+    path: "log.level",
+    source: "file:/tp.yaml:2:10",
+  },
+  {
+    name: "a quoted boolean in a file",
+    sources: file('redirect:\n  dns:\n    enabled: "true"\n'),
+    code: "invalid_value",
+    path: "redirect.dns.enabled",
+    source: "file:/tp.yaml:3:14",
+  },
+  {
+    name: "a number for a boolean in a file",
+    sources: file("verbose: 1\n"),
+    code: "invalid_value",
+    path: "verbose",
+    source: "file:/tp.yaml:1:10",
+  },
+  {
+    name: "an empty item in a file's port list",
+    sources: file('redirect:\n  inbound:\n    excludePorts: [22, ""]\n'),
+    code: "invalid_value",
+    path: "redirect.inbound.excludePorts",
+    source: "file:/tp.yaml:3:24",
+  },
+  {
+    name: "an empty entry inside a file's list item",
+    sources: file("redirect:\n  outbound:\n    excludePortsForIPs: ['10.0.0.1,,10.0.0.2']\n"),
+    code: "invalid_value",
+    path: "redirect.outbound.excludePortsForIPs",
+    source: "file:/tp.yaml:3:26",
+  },
+  {
+    name: "a list longer than the limit in a file",
+    sources: file(`redirect:\n  inbound:\n    excludePorts: [${Array(4097).fill(22).join(",")}]\n`),
+    code: "invalid_value",
+    path: "redirect.inbound.excludePorts",
+    source: "file:/tp.yaml:3:19",
+  },
+  {
+    name: "an alias bomb in a file",
+    sources: file(
+      "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" +
+        Array.from({ length: 6 }, (_, i) => {
+          const prev = i === 0 ? "a" : `b${i - 1}`;
+          return `b${i}: &b${i} [${Array(10).fill(`*${prev}`).join(", ")}]\n`;
+        }).join("") +
+        "redirect:\n  inbound:\n    excludePorts: *b5\n",
+    ),
+    code: "parse_error",
+    path: "",
+    source: "file:/tp.yaml:10:19",
+  },
+  {
+    name: "inline YAML where a file path belongs",
+    sources: { configSources: ["kumaDPUser: dataplane\\nverbose: true"] },
+    code: "unsupported",
+    path: "--config",
+    source: "flag:--config",
+  },
+  {
+    name: "an inline flow mapping, not split at its commas",
+    sources: { configSources: ["{ kumaDPUser: dataplane, verbose: true }"] },
+    code: "unsupported",
+    path: "--config",
     source: "flag:--config",
   },
   // env vars
@@ -210,7 +299,70 @@ const CASES: BadCase[] = [
     path: "wait",
     source: `env:${E}WAIT`,
   },
+  {
+    name: "an empty IP entry in env",
+    sources: env("REDIRECT_INBOUND_EXCLUDE_PORTS_FOR_IPS", "10.0.0.1,"),
+    code: "invalid_value",
+    path: "redirect.inbound.excludePortsForIPs",
+    source: `env:${E}REDIRECT_INBOUND_EXCLUDE_PORTS_FOR_IPS`,
+  },
+  {
+    name: "an empty UID entry in env",
+    sources: env("REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_UIDS", "1000;;udp:53:1001"),
+    code: "invalid_value",
+    path: "redirect.outbound.excludePortsForUIDs",
+    source: `env:${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_UIDS`,
+  },
+  {
+    name: "a vnet interface with a backslash in env",
+    sources: env("REDIRECT_VNET_NETWORKS", "dock\\er:172.17.0.0/16"),
+    code: "invalid_value",
+    path: "redirect.vnet.networks",
+    source: `env:${E}REDIRECT_VNET_NETWORKS`,
+  },
   // flags
+  {
+    name: "an empty port entry on a flag",
+    sources: flagged("--exclude-inbound-ports", "redirect.inbound.excludePorts", "22,,23"),
+    code: "invalid_value",
+    path: "redirect.inbound.excludePorts",
+    source: "flag:--exclude-inbound-ports",
+  },
+  {
+    name: "a trailing comma in a flag port list",
+    sources: flagged("--include-outbound-ports", "redirect.outbound.includePorts", "80,"),
+    code: "invalid_value",
+    path: "redirect.outbound.includePorts",
+    source: "flag:--include-outbound-ports",
+  },
+  {
+    name: "an empty value on a repeatable IP flag",
+    sources: flagged("--exclude-outbound-ips", "redirect.outbound.excludePortsForIPs", [
+      "10.0.0.1",
+      "",
+    ]),
+    code: "invalid_value",
+    path: "redirect.outbound.excludePortsForIPs",
+    source: "flag:--exclude-outbound-ips",
+  },
+  {
+    name: "a port list longer than the limit on a flag",
+    sources: flagged(
+      "--exclude-outbound-ports",
+      "redirect.outbound.excludePorts",
+      Array(4097).fill("443").join(","),
+    ),
+    code: "invalid_value",
+    path: "redirect.outbound.excludePorts",
+    source: "flag:--exclude-outbound-ports",
+  },
+  {
+    name: "a vnet interface with quotes on a flag",
+    sources: flagged("--vnet", "redirect.vnet.networks", [`do"ck'er:172.17.0.0/16`]),
+    code: "invalid_value",
+    path: "redirect.vnet.networks",
+    source: "flag:--vnet",
+  },
   {
     name: "port out of range on a flag",
     sources: flagged("--redirect-dns-port", "redirect.dns.port", "70000"),

@@ -78,3 +78,25 @@ Deno.test("addConfigOptions() gives uninstall the same flags as install", () => 
   assertEquals(names(uninstall), names(install));
   assert(names(uninstall).includes("--store-firewalld"));
 });
+
+Deno.test("collectInputs() notes kumactl's no-op flags, with or without a value", () => {
+  const none = parse(["--verbose"]);
+  assertEquals(none.notes, []);
+  const { notes, flags } = parse([
+    "--experimental-transparent-proxy-engine=true",
+    "--redirect-dns-upstream-target-chain",
+    "DOCKER_OUTPUT",
+  ]);
+  assertEquals(flags, []);
+  assertEquals(notes.length, 2);
+  assert(
+    notes[0].startsWith(
+      "--experimental-transparent-proxy-engine is accepted for compatibility and has no effect",
+    ),
+  );
+  assert(
+    notes[1].startsWith(
+      "--redirect-dns-upstream-target-chain is accepted for compatibility and has no effect",
+    ),
+  );
+});

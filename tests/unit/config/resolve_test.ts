@@ -31,7 +31,7 @@ Deno.test("resolveConfig() lets flags beat env beat files beat defaults", async 
   assertEquals(fileOnly.origins["redirect.dns.port"], "file:/tp.yaml:3:11");
 });
 
-Deno.test("resolveConfig() reads env vars even without --config (kumactl §8.1)", async () => {
+Deno.test("resolveConfig() reads env vars even without --config (kumactl K8.1)", async () => {
   const { config } = await resolveConfig(fakeInputs({ env: { [DNS_PORT_ENV]: "5353" } }));
   assertEquals(config.redirect.dns.port, 5353);
 });
@@ -105,7 +105,7 @@ Deno.test("resolveConfig() reads kumactl JSON config with nanosecond durations",
   assert(origins["retry.sleepBetweenRetries"].startsWith("file:/tp.json:"));
 });
 
-Deno.test("resolveConfig() normalises ipFamilyMode case and empty (kumactl §8.3)", async () => {
+Deno.test("resolveConfig() normalises ipFamilyMode case and empty (kumactl K8.3)", async () => {
   for (const [given, want] of [["IPv4", "ipv4"], ["", "dualstack"], ["DualStack", "dualstack"]]) {
     const { config } = await resolveConfig(
       fakeInputs({ env: { KUMA_TRANSPARENT_PROXY_IP_FAMILY_MODE: given } }),

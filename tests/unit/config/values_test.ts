@@ -1,6 +1,7 @@
-import { assertEquals, assertThrows } from "../../assert.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "../../assert.ts";
 import {
   formatDuration,
+  interfaceNameProblem,
   parseBool,
   parseDurationMs,
   parseIpOrCidr,
@@ -90,6 +91,37 @@ Deno.test("parseVnet() splits at the first colon so IPv6 CIDRs work", () => {
   for (const bad of ["docker0", ":10.0.0.0/8", "eth0:10.0.0.1", "a+b:10.0.0.0/8", "eth0:1.2.3/8"]) {
     assertThrows(() => parseVnet(bad), ValueError);
   }
+});
+
+Deno.test("interfaceNameProblem() follows Linux's rules for interface names", () => {
+  // 15 bytes is the most (IFNAMSIZ - 1), the + wildcard included; bytes, not characters.
+  for (
+    const ok of ["docker0", "br+", "+", "a".repeat(15), "a".repeat(14) + "+", "é".repeat(7) + "+"]
+  ) {
+    assertEquals(interfaceNameProblem(ok), undefined, ok);
+  }
+  const cases: [string, string][] = [
+    ["", "has an empty interface name"],
+    ["a".repeat(16), "has an interface name of 16 bytes (Linux allows at most 15)"],
+    ["é".repeat(8), "has an interface name of 16 bytes (Linux allows at most 15)"],
+    [".", 'has the interface name ".", which Linux refuses'],
+    ["..", 'has the interface name "..", which Linux refuses'],
+    ["a/b", "has an interface name with '/'"],
+    ['do"cker', `has an interface name with '"'`],
+    ["dock'er", `has an interface name with '''`],
+    ["dock\\er", "has an interface name with '\\'"],
+    ["dock er", "has an interface name with a control or whitespace character (U+0020)"],
+    ["dock\ter", "has an interface name with a control or whitespace character (U+0009)"],
+    ["dock\x01", "has an interface name with a control or whitespace character (U+0001)"],
+    ["br+x", "has an interface name with '+' before its end (iptables' wildcard is a final +)"],
+  ];
+  for (const [name, problem] of cases) assertEquals(interfaceNameProblem(name), problem, name);
+});
+
+Deno.test("parseVnet() names the interface problem and the rules", () => {
+  const e = assertThrows(() => parseVnet(`do"ck'er:172.17.0.0/16`), ValueError);
+  assertEquals(e.reason, `has an interface name with '"'`);
+  assertStringIncludes(e.expected, "1-15 bytes");
 });
 
 Deno.test("parseDurationMs() reads Go durations, nanoseconds and kumactl's quoted form", () => {

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { withTempDir } from "../../temp_dir.ts";
 import {
   assertReplaceable,
   OLD_BACKUP_SUFFIX,
@@ -15,17 +16,10 @@ async function names(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ktp-fw-file-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir("ktp-fw-file-", fn);
 
 Deno.test("writeFileAtomic() keeps mode and owner and removes an earlier version's backup", () =>
-  withTempDir(async (dir) => {
+  withTemp(async (dir) => {
     const path = `${dir}/direct.xml`;
     await Deno.writeTextFile(path, "old");
     await Deno.writeTextFile(path + OLD_BACKUP_SUFFIX, "our rules, left by an earlier version");
@@ -41,7 +35,7 @@ Deno.test("writeFileAtomic() keeps mode and owner and removes an earlier version
   }));
 
 Deno.test("writeFileAtomic() creates a missing file with mode 0644 whatever the umask", () =>
-  withTempDir(async (dir) => {
+  withTemp(async (dir) => {
     const old = Deno.umask(0o077);
     try {
       await writeFileAtomic(`${dir}/direct.xml`, "x");
@@ -53,7 +47,7 @@ Deno.test("writeFileAtomic() creates a missing file with mode 0644 whatever the 
   }));
 
 Deno.test("writeFileAtomic(), removeDirectXmlFile() and assertReplaceable() refuse a symlink, naming its target", () =>
-  withTempDir(async (dir) => {
+  withTemp(async (dir) => {
     await Deno.writeTextFile(`${dir}/real.xml`, "old");
     await Deno.symlink(`${dir}/real.xml`, `${dir}/direct.xml`);
     for (
@@ -78,7 +72,7 @@ Deno.test("writeFileAtomic(), removeDirectXmlFile() and assertReplaceable() refu
   }));
 
 Deno.test("assertReplaceable() refuses what writeFileAtomic() could not replace, changing nothing", () =>
-  withTempDir(async (dir) => {
+  withTemp(async (dir) => {
     const path = `${dir}/direct.xml`;
     await assertReplaceable(path); // missing file, writable directory
     await Deno.writeTextFile(path, "old");
@@ -104,7 +98,7 @@ Deno.test("assertReplaceable() refuses what writeFileAtomic() could not replace,
   }));
 
 Deno.test("removeDirectXmlFile() removes the file and an earlier version's backup", () =>
-  withTempDir(async (dir) => {
+  withTemp(async (dir) => {
     await Deno.writeTextFile(`${dir}/direct.xml`, "<direct/>");
     await Deno.writeTextFile(`${dir}/direct.xml${OLD_BACKUP_SUFFIX}`, "old");
     await removeDirectXmlFile(`${dir}/direct.xml`);
@@ -113,7 +107,7 @@ Deno.test("removeDirectXmlFile() removes the file and an earlier version's backu
   }));
 
 Deno.test("readDirectXmlFile() and parentExists() tell a missing file from a missing directory", () =>
-  withTempDir(async (dir) => {
+  withTemp(async (dir) => {
     assertEquals(await readDirectXmlFile(`${dir}/direct.xml`), null);
     assertEquals(await parentExists(`${dir}/direct.xml`), true);
     assertEquals(await parentExists(`${dir}/nope/direct.xml`), false);

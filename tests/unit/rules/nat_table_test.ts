@@ -50,7 +50,7 @@ Deno.test("buildNatTable() has no DNS rules for IPv6 without IPv6 resolvers", ()
   assertEquals(specs, ["-p tcp -j KUMA_MESH_OUTBOUND"]);
 });
 
-Deno.test("buildNatTable() inserts the LOG rules first in PREROUTING and OUTPUT (§8.6 fix)", () => {
+Deno.test("buildNatTable() inserts the LOG rules first in PREROUTING and OUTPUT (K8.6 fix)", () => {
   const c = config((c) => {
     c.log.enabled = true;
     c.log.level = 4;
@@ -63,7 +63,7 @@ Deno.test("buildNatTable() inserts the LOG rules first in PREROUTING and OUTPUT 
   assert(t.rules.filter((r) => r.chain === "PREROUTING").every((r) => r.insert));
 });
 
-Deno.test("buildNatTable() adds vnet DNS rules only when DNS redirect is on (§8.6 fix)", () => {
+Deno.test("buildNatTable() adds vnet DNS rules only when DNS redirect is on (K8.6 fix)", () => {
   const vnet = (dnsOn: boolean) =>
     config((c) => {
       c.redirect.dns.enabled = dnsOn;
