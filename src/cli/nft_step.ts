@@ -20,7 +20,13 @@ import {
   runNftScript,
   saveOurTable,
 } from "../nftables/exec.ts";
-import { expectedLines, NFT_TABLE, nftOptionsFor, renderNftDelete } from "../nftables/script.ts";
+import {
+  countNftRules,
+  expectedLines,
+  NFT_TABLE,
+  nftOptionsFor,
+  renderNftDelete,
+} from "../nftables/script.ts";
 import { liveLines } from "../nftables/state.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { UserError } from "./errors.ts";
@@ -32,7 +38,7 @@ import {
   probeFirewalld,
   removeOurEntries,
 } from "./firewalld_step.ts";
-import { countRemoval, countRuleSet, formatCounts } from "./counts.ts";
+import { countRemoval, formatCounts } from "./counts.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { stageBootFiles } from "../systemd/boot_files.ts";
 import type { PersistChoice } from "../systemd/choice.ts";
@@ -205,10 +211,13 @@ export async function installWithNftables(
     stopListening();
     await staged?.discard();
   }
+  // Counted as the table holds them (nft list table), which is also what
+  // uninstall and status count: a set lookup is one rule, however many
+  // exclusions it holds.
+  const counts = countNftRules(plan.families.map((f) => f.ruleSet), nftOptionsFor(config));
   for (const f of plan.families) {
-    io.out(
-      `IPv${f.family} (nftables): installed ${formatCounts(countRuleSet(f.ruleSet))} in ${TABLE}\n`,
-    );
+    const c = counts.get(f.family) ?? { rules: 0, chains: 0 };
+    io.out(`IPv${f.family} (nftables): installed ${formatCounts(c)} in ${TABLE}\n`);
   }
   for (const line of boot) io.out(`${line}\n`);
   return EXIT.OK;
@@ -227,12 +236,11 @@ export async function removeNftTable(io: CliIo, dryRun: boolean): Promise<number
     return 0; // no nft: no table of ours can exist
   }
   try {
-    const { removed } = await removeOurTable(io.runner, nft, { dryRun });
+    const { removed, chains } = await removeOurTable(io.runner, nft, { dryRun });
     if (removed > 0) {
+      const verb = dryRun ? "would remove" : "removed";
       io.out(
-        `nftables (${TABLE}): ${
-          dryRun ? "would remove" : "removed"
-        } the table (${removed} rules)\n`,
+        `nftables (${TABLE}): ${verb} the table, ${formatCounts({ rules: removed, chains })}\n`,
       );
     }
     return removed;

@@ -177,7 +177,7 @@ export async function saveOurTable(runner: Runner, path: string): Promise<string
 
 /**
  * Deletes our table, and only after proving it ours. Returns how many rules
- * it held (0: there was none).
+ * and chains it held (0 rules: there was none).
  *
  * @example
  * ```ts ignore
@@ -188,10 +188,10 @@ export async function removeOurTable(
   runner: Runner,
   path: string,
   options: { dryRun: boolean },
-): Promise<{ removed: number }> {
+): Promise<{ removed: number; chains: number }> {
   const found = await readOurTable(runner, path);
-  if (!found.table) return { removed: 0 };
+  if (!found.table) return { removed: 0, chains: 0 };
   assertOurs(found);
   if (!options.dryRun) await runNftScript(runner, path, renderNftDelete());
-  return { removed: found.table.rules.length };
+  return { removed: found.table.rules.length, chains: found.table.chains.length };
 }

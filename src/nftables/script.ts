@@ -285,6 +285,33 @@ export function expectedLines(
   return out;
 }
 
+/**
+ * How many rules and chains our table holds for each family, counted as
+ * `nft list table` shows them: exclusion lists folded into one set lookup
+ * are one rule, and the base chains count like the custom ones.
+ *
+ * @example
+ * ```ts
+ * import { countNftRules } from "./script.ts";
+ * if (countNftRules([], { insertInbound: false, insertOutbound: false }).size !== 0) throw new Error();
+ * ```
+ */
+export function countNftRules(
+  ruleSets: RuleSet[],
+  options: NftScriptOptions,
+): Map<Family, { rules: number; chains: number }> {
+  const { chains } = collect(ruleSets, options);
+  const out = new Map<Family, { rules: number; chains: number }>();
+  for (const { family } of ruleSets) {
+    const perChain = chains.map((c) => c.rules.filter((r) => r.family === family).length);
+    out.set(family, {
+      rules: perChain.reduce((a, b) => a + b, 0),
+      chains: perChain.filter((n) => n > 0).length,
+    });
+  }
+  return out;
+}
+
 /** The family of a set by its name (`_ipv4`/`_ipv6`); undefined for port sets, which serve both. */
 export function setFamily(name: string): Family | undefined {
   return name.endsWith("_ipv4") ? 4 : name.endsWith("_ipv6") ? 6 : undefined;

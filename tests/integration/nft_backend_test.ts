@@ -375,3 +375,34 @@ Deno.test("nftables backend: status reads nft -j and names what differs", async 
     assertEquals(JSON.parse(json.stdout).families[0].backend, "nftables");
   });
 });
+
+Deno.test("nftables backend: install, uninstall and the live table count rules and chains alike", async () => {
+  await ensureKumaDp();
+  await withNetns("nftcount", async (ns) => {
+    await addIPv6(ns);
+    // Four IPv4 exclusions fold into one set lookup: one rule in the table.
+    const args = [
+      ...NFT,
+      ...KUMA_DP,
+      "--exclude-outbound-ips",
+      "10.0.0.0/8,192.168.1.1,10.1.0.0/16",
+    ];
+    const install = await runCli(["install", ...args], { netns: ns });
+    assertEquals(install.code, 0, install.stderr);
+    const live = JSON.parse(
+      await ns.exec("nft", ["-j", "list", "table", "inet", "kuma_mesh_transparent_proxy"]),
+    ).nftables as Record<string, unknown>[];
+    const rules = live.filter((o) => "rule" in o).length;
+    const chains = live.filter((o) => "chain" in o).length;
+    const installed = [...install.stdout.matchAll(/IPv[46] \(nftables\): installed (\d+) rules/g)]
+      .map((m) => Number(m[1]));
+    assertEquals(installed.length, 2, install.stdout);
+    assertEquals(installed[0] + installed[1], rules, install.stdout);
+    const uninstall = await runCli(["uninstall"], { netns: ns });
+    assertEquals(uninstall.code, 0, uninstall.stderr);
+    assertStringIncludes(
+      uninstall.stdout,
+      `removed the table, ${rules} rules and ${chains} chains`,
+    );
+  });
+});
