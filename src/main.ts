@@ -6,9 +6,9 @@ import { cli } from "./cli/cli.ts";
 import { LOCK_PATH } from "./cli/run_lock.ts";
 import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
-import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./host/bounded_read.ts";
+import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./os/bounded_read.ts";
 import { SystemFacts } from "./host/system_facts.ts";
-import { SystemRunner } from "./iptables/runner.ts";
+import { SystemRunner } from "./os/runner.ts";
 import { selfCommand } from "./systemd/self_command.ts";
 
 const encoder = new TextEncoder();

@@ -13,7 +13,7 @@ import { Command } from "commander";
 import { addConfigOptions, collectInputs } from "../src/config/flags.ts";
 import { resolveConfig } from "../src/config/resolve.ts";
 import type { Config } from "../src/config/types.ts";
-import { type BuildFacts, FULL_FUNCTIONALITY } from "../src/host/facts.ts";
+import { type BuildFacts, FULL_FUNCTIONALITY } from "../src/rules/facts.ts";
 import { parseNameservers } from "../src/host/parse.ts";
 import type { Family } from "../src/rules/model.ts";
 

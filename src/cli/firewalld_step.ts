@@ -19,7 +19,7 @@ import {
   readDirectXmlFile,
 } from "../firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
-import { MAX_INPUT_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
+import { MAX_INPUT_BYTES, readTextFileBounded } from "../os/bounded_read.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";

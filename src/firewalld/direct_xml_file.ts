@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { MAX_HOST_FILE_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
+import { MAX_HOST_FILE_BYTES, readTextFileBounded } from "../os/bounded_read.ts";
 import { FirewalldError } from "./errors.ts";
 
 /** Where firewalld keeps its permanent direct config (firewall/config `FIREWALLD_DIRECT`). */

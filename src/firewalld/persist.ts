@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { DirectConfig, FirewalldBus } from "./bus.ts";
 import {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 import type { DirectEntry, DirectRule } from "./direct_entries.ts";
 import { FirewalldError } from "./errors.ts";
 import { restoreLine } from "./shell_words.ts";

@@ -8,7 +8,8 @@
 import type { Config, ExecutableName } from "../config/types.ts";
 import type { Family } from "../rules/model.ts";
 import { ExecError, ExecutablesError } from "./errors.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
+import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { hasChain, hasRules, parseSave, type SaveDump } from "./save_parser.ts";
 
 export type Mode = "nft" | "legacy";
@@ -40,9 +41,6 @@ export interface DetectOptions {
   /** Searched after PATH, in order (kumactl's fallback directories by default). */
   pathDirs?: string[];
 }
-
-/** kumactl `consts`: directories searched after PATH. */
-export const DEFAULT_PATH_DIRS: readonly string[] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
 /** Modes in kumactl's order of preference. */
 export const MODES: readonly Mode[] = ["nft", "legacy"];

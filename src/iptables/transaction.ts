@@ -18,7 +18,7 @@ import {
   withRetries,
 } from "./restore_exec.ts";
 import { mergeRestore, recreateText } from "./restore_text.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
 import { assertSafeToClean, ourRuleLines, type SaveDump } from "./save_parser.ts";
 
 /** What to apply for one family. */

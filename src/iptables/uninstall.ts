@@ -12,7 +12,7 @@ import {
   retryableApply,
   withRetries,
 } from "./restore_exec.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
 import { assertSafeToClean, hasOurs, ourRuleLines, type SaveDump } from "./save_parser.ts";
 
 export interface BackendRemoval {

@@ -10,7 +10,7 @@ import {
   modeFromVersion,
   uninspectableBackends,
 } from "../../../src/iptables/executables.ts";
-import { fail, FakeRunner, ok } from "./fake_runner.ts";
+import { fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 const EMPTY = "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
 const RULES = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n";

@@ -5,7 +5,7 @@ import type { Executables } from "../../../src/iptables/executables.ts";
 import { mergeRestore, recreateText } from "../../../src/iptables/restore_text.ts";
 import { parseSave } from "../../../src/iptables/save_parser.ts";
 import { ApplyError, type ApplyOptions, applyPlans } from "../../../src/iptables/transaction.ts";
-import { type Call, fail, FakeRunner, ok } from "./fake_runner.ts";
+import { type Call, fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 const C = (t: string) => `-m comment --comment "kuma/mesh/transparent/proxy/${t}"`;
 const exe = (family: 4 | 6, mode: "nft" | "legacy" = "nft"): Executables => ({
