@@ -4,7 +4,7 @@
  * load the firewalld client (dbus-next, sax) or the rule builders.
  */
 import type { Command } from "commander";
-import { addConfigOptions, collectInputs } from "../config/flags.ts";
+import { addConfigOptions, collectInputs } from "./config_flags.ts";
 import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
