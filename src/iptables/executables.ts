@@ -36,6 +36,12 @@ export interface Uninspectable {
   reason: string;
 }
 
+/**
+ * The two settings detection reads: which families, and the user's own
+ * paths (`--iptables-executables`). Callers may pass a whole `Config`.
+ */
+export type ExecutableSettings = Pick<Config, "ipFamilyMode" | "iptablesExecutables">;
+
 /** Options of {@linkcode detectExecutables}. */
 export interface DetectOptions {
   /** Searched after PATH, in order (kumactl's fallback directories by default). */
@@ -145,12 +151,12 @@ function customNames(family: Family): [ExecutableName, ExecutableName, Executabl
 async function customSet(
   runner: Runner,
   family: Family,
-  config: Config,
+  settings: ExecutableSettings,
   cache: VersionCache,
   warnings: string[],
 ): Promise<Executables | undefined> {
   const names = customNames(family);
-  const paths = names.map((n) => config.iptablesExecutables?.[n]?.trim() ?? "");
+  const paths = names.map((n) => settings.iptablesExecutables?.[n]?.trim() ?? "");
   const given = paths.filter((p) => p !== "").length;
   if (given === 0) return undefined;
   if (given < 3) {
@@ -241,7 +247,7 @@ export function chooseMode(
  */
 export async function detectExecutables(
   runner: Runner,
-  config: Config,
+  settings: ExecutableSettings,
   options: DetectOptions = {},
 ): Promise<
   {
@@ -254,7 +260,7 @@ export async function detectExecutables(
 > {
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
   const warnings: string[] = [];
-  const { custom, all } = await findAll(runner, config, dirs, warnings);
+  const { custom, all } = await findAll(runner, settings, dirs, warnings);
   const uninspectable = uninspectableBackends(all, dirs);
 
   let v4 = custom[4];
@@ -289,7 +295,7 @@ export async function detectExecutables(
     }
   }
 
-  if (config.ipFamilyMode === "ipv4") return { v4, all, uninspectable, warnings };
+  if (settings.ipFamilyMode === "ipv4") return { v4, all, uninspectable, warnings };
   const mode = v4.mode;
   const v6 = custom[6] ?? all.find((e) => e.family === 6 && e.mode === mode);
   if (!v6) {
@@ -352,7 +358,7 @@ export function uninspectableBackends(
  */
 async function findAll(
   runner: Runner,
-  config: Config,
+  settings: ExecutableSettings,
   dirs: readonly string[],
   warnings: string[],
 ): Promise<{ custom: Partial<Record<Family, Executables>>; all: Executables[] }> {
@@ -360,7 +366,7 @@ async function findAll(
   const custom: Partial<Record<Family, Executables>> = {};
   const all: Executables[] = [];
   for (const family of [4, 6] as Family[]) {
-    const set = await customSet(runner, family, config, cache, warnings);
+    const set = await customSet(runner, family, settings, cache, warnings);
     if (set) {
       custom[family] = set;
       all.push(set);
@@ -381,11 +387,11 @@ async function findAll(
  */
 export async function detectAllExecutables(
   runner: Runner,
-  config: Config,
+  settings: ExecutableSettings,
   options: DetectOptions = {},
 ): Promise<{ executables: Executables[]; uninspectable: Uninspectable[]; warnings: string[] }> {
   const warnings: string[] = [];
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
-  const { all } = await findAll(runner, config, dirs, warnings);
+  const { all } = await findAll(runner, settings, dirs, warnings);
   return { executables: all, uninspectable: uninspectableBackends(all, dirs), warnings };
 }
