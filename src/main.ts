@@ -57,11 +57,14 @@ const io: CliIo = {
   runner,
   facts: new SystemFacts(runner),
   // Imported on first use: dbus-next costs start-up time every other command would pay.
-  connectFirewalld: async () =>
-    (await import("./firewalld/bus.ts")).connectFirewalld({
+  connectFirewalld: async () => {
+    const bus = await import("./firewalld/bus.ts");
+    return bus.connectFirewalld({
+      address: Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || bus.DEFAULT_SYSTEM_BUS_ADDRESS,
       timeoutMs: 120_000,
       allowedOnly: true,
-    }),
+    });
+  },
   firewalldDir: "/etc/firewalld",
   boot: {
     unitDir: "/etc/systemd/system",

@@ -19,7 +19,6 @@ import {
   readDirectXmlFile,
 } from "../firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
-import { MAX_INPUT_BYTES, readTextFileBounded } from "../os/bounded_read.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
@@ -31,7 +30,11 @@ import { countEntries, formatCounts } from "./counts.ts";
 import { warn } from "./log.ts";
 
 export interface FirewalldHost {
-  /** Connected lazily; undefined when firewalld's state is unknown (see `unknown`). */
+  /**
+   * Connected lazily. Undefined only when the bus address is outside the
+   * binary's permissions (`unknown` says so); an unreachable bus still gives
+   * a client, whose calls fail, and reads as not running.
+   */
   bus?: FirewalldBus;
   running: boolean;
   /** The config directory exists (firewalld is installed). */
@@ -44,6 +47,11 @@ export interface FirewalldHost {
   unknown?: string;
   directXmlPath: string;
   confPath: string;
+  /**
+   * firewalld.conf as read through `io.readFile` when probing; null when it
+   * is missing or unreadable (firewalld's defaults apply).
+   */
+  conf: string | null;
 }
 
 /**
@@ -54,11 +62,15 @@ export interface FirewalldHost {
  */
 export async function probeFirewalld(io: CliIo): Promise<FirewalldHost> {
   const directXmlPath = `${io.firewalldDir}/direct.xml`;
+  const confPath = `${io.firewalldDir}/firewalld.conf`;
+  const installed = await parentExists(directXmlPath);
   const host: FirewalldHost = {
     running: false,
-    installed: await parentExists(directXmlPath),
+    installed,
     directXmlPath,
-    confPath: `${io.firewalldDir}/firewalld.conf`,
+    confPath,
+    // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
+    conf: installed ? await io.readFile(confPath).catch(() => null) : null,
   };
   try {
     host.bus = await io.connectFirewalld();
@@ -127,13 +139,7 @@ export async function checkIpv6Redirect(
   families: FamilyPlan[],
 ): Promise<void> {
   if (!families.some((f) => f.family === 6)) return;
-  let conf: string | null = null;
-  try {
-    conf = await readTextFileBounded(host.confPath, { maxBytes: MAX_INPUT_BYTES });
-  } catch {
-    // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
-  }
-  assertIpv6RedirectWorks(conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
+  assertIpv6RedirectWorks(host.conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
 }
 
 /**
