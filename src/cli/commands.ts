@@ -98,7 +98,9 @@ Examples:
     .addHelpText(
       "after",
       `
-Exit codes: 0 installed and matching the config, 1 not installed, 3 installed but different (drift).
+Exit codes: 0 installed and matching the config, 1 status could not be read (for example not
+root), 2 usage or config error, 3 installed but different (drift) or partly unreadable,
+4 not installed.
 
 Examples:
   kuma-tproxy status --kuma-dp-user kuma-dp

@@ -24,7 +24,8 @@ import { firewalldState, type PersistReport, removeFromFirewalld } from "../fire
 import type { PersistenceStatus } from "./status_report.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { FamilyPlan } from "./plan.ts";
-import { type CliIo, EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { countEntries, formatCounts } from "./counts.ts";
 import { warn } from "./log.ts";
@@ -115,7 +116,7 @@ export async function checkStoreFirewalld(
         `or drop --store-firewalld. Nothing was changed.`,
     );
   }
-  await checkIpv6Redirect(config, host, families);
+  checkIpv6Redirect(config, host, families);
   if (!host.running) {
     // A malformed, symlinked or unwritable direct.xml must stop the install
     // before the kernel changes (issue 14 item 2).
@@ -133,11 +134,11 @@ export async function checkStoreFirewalld(
  * that chain at its next start. The same chain filters whatever backend
  * redirected the packet, so both backends check.
  */
-export async function checkIpv6Redirect(
+export function checkIpv6Redirect(
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
-): Promise<void> {
+): void {
   if (!families.some((f) => f.family === 6)) return;
   assertIpv6RedirectWorks(host.conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
 }

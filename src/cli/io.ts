@@ -44,12 +44,3 @@ export interface CliIo {
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }
-
-/** Exit codes shared by every command. `status` adds NOT_INSTALLED and DRIFT. */
-export const EXIT = {
-  OK: 0,
-  FAILURE: 1,
-  USAGE: 2,
-  NOT_INSTALLED: 1,
-  DRIFT: 3,
-} as const;

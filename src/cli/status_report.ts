@@ -8,7 +8,7 @@
  */
 import type { Executables } from "../iptables/executables.ts";
 import type { Family } from "../rules/model.ts";
-import { EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
 
 /** An iptables backend, or our nftables table. */
 export type Mode = Executables["mode"] | "nftables";
