@@ -76,7 +76,7 @@ export async function probeFirewalld(io: CliIo): Promise<FirewalldHost> {
   try {
     host.bus = await io.connectFirewalld();
   } catch (e) {
-    if (!(e instanceof FirewalldError && e.code === "bus-address")) throw e;
+    if (!(e instanceof FirewalldError && e.code === "bus_address")) throw e;
     host.unknown = e.message;
     return host;
   }

@@ -198,13 +198,13 @@ async function storeInRunningFirewalld(
       },
     );
   } catch (e) {
-    if (!(e instanceof FirewalldError && e.code === "firewalld-gone")) throw e;
+    if (!(e instanceof FirewalldError && e.code === "firewalld_gone")) throw e;
     // firewalld died with part of our new runtime rules applied (a killed
     // firewalld does not flush): put the kernel back too.
     const rollbacks = await rollBackTo(io.runner, before, restoreOptions(config, io));
     const done = describeRollbacks(rollbacks, { byBackend: true });
     throw new FirewalldError(
-      "firewalld-gone",
+      "firewalld_gone",
       `${e.message}. Runtime: firewalld is not running, and the kernel rules were put back as ` +
         `they were before this install (${
           done.length > 0 ? done.join("; ") : "none of ours had changed"

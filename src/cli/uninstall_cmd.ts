@@ -90,7 +90,7 @@ async function uninstallFirewalld(
   try {
     report = await removeOurEntries(host);
   } catch (e) {
-    if (e instanceof FirewalldError && e.code === "malformed-direct-xml") {
+    if (e instanceof FirewalldError && e.code === "malformed_direct_xml") {
       return { count: 0, remains: malformedDirectXml(host.directXmlPath, e) };
     }
     throw e;

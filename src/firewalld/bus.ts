@@ -63,7 +63,7 @@ export const ALLOWED_BUS_SOCKETS = [
 ] as const;
 
 /**
- * Throws a `bus-address` {@link FirewalldError} unless `address` is a
+ * Throws a `bus_address` {@link FirewalldError} unless `address` is a
  * `unix:path=` address of one of {@link ALLOWED_BUS_SOCKETS}; connecting
  * elsewhere would end in Deno's own permission error, which names a flag the
  * user cannot pass to the binary.
@@ -87,7 +87,7 @@ export function assertAllowedBusAddress(address: string): void {
   const path = keys.get("path");
   if (path !== undefined && (ALLOWED_BUS_SOCKETS as readonly string[]).includes(path)) return;
   throw new FirewalldError(
-    "bus-address",
+    "bus_address",
     `DBUS_SYSTEM_BUS_ADDRESS is ${JSON.stringify(address)}, but kuma-tproxy may only reach the ` +
       `system bus at unix:path=${ALLOWED_BUS_SOCKETS.join(" or unix:path=")}`,
     { operation: "connect" },
@@ -110,7 +110,7 @@ export interface ConnectOptions {
  * Connects to firewalld over D-Bus with dbus-next. The connection is opened
  * lazily; call `close()` when done.
  * `allowedOnly` refuses an address outside {@link ALLOWED_BUS_SOCKETS}
- * (the binary's permissions) with a `bus-address` error before connecting.
+ * (the binary's permissions) with a `bus_address` error before connecting.
  */
 export function connectFirewalld(
   options: ConnectOptions & { allowedOnly?: boolean },
