@@ -162,7 +162,7 @@ async function customSet(
   if (given < 3) {
     const missing = names.filter((_, i) => paths[i] === "").join(", ");
     warnings.push(
-      `Custom ${
+      `custom ${
         names[0]
       } executables ignored: ${missing} not given (all three are needed); detecting them automatically`,
     );
@@ -172,7 +172,7 @@ async function customSet(
   const bad = paths.filter((_, i) => modes[i] === undefined);
   if (bad.length > 0) {
     warnings.push(
-      `Custom ${names[0]} executables ignored: ${bad.map((p) => `"${p}"`).join(", ")} ` +
+      `custom ${names[0]} executables ignored: ${bad.map((p) => `"${p}"`).join(", ")} ` +
         `did not report an iptables version; detecting them automatically`,
     );
     return undefined;
@@ -180,7 +180,7 @@ async function customSet(
   if (new Set(modes).size > 1) {
     throw new ExecutablesError(
       "mixed_types",
-      `Executables are of mixed types: ${
+      `executables are of mixed types: ${
         names.map((n, i) => `${n}="${paths[i]}" (${modes[i]})`).join(", ")
       }; give three executables of the same backend`,
       paths,
@@ -290,7 +290,7 @@ export async function detectExecutables(
     if (!v4) {
       throw new ExecutablesError(
         "not_found",
-        `Failed to find valid nft or legacy executables (searched PATH and ${dirs.join(", ")})`,
+        `failed to find valid nft or legacy executables (searched PATH and ${dirs.join(", ")})`,
       );
     }
   }

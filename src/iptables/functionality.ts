@@ -97,7 +97,7 @@ export function assertMinimumFunctionality(f: Functionality): void {
   if (missing.length > 0) {
     throw new ExecutablesError(
       "minimum_requirements",
-      `Unmet minimal requirements: missing ${missing.join(", missing ")}`,
+      `unmet minimal requirements: missing ${missing.join(", missing ")}`,
       missing,
     );
   }

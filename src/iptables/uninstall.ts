@@ -40,7 +40,7 @@ export class UninstallError extends Error {
     const failed = report.backends.filter((b) => b.error);
     const done = report.backends.filter((b) => !b.error && b.removed.length > 0);
     super(
-      "Uninstall failed: " +
+      "uninstall failed: " +
         failed.map((b) =>
           `IPv${b.family} ${b.mode}: ${b.inspected ? "" : "cannot read the rules: "}${
             b.error!.message

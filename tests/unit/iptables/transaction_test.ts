@@ -238,7 +238,7 @@ Deno.test("applyPlans() rolls every family back when the persist step fails", as
   assertEquals(live, { "4": OLD, "6": OLD });
   assertStringIncludes(
     e.message,
-    "The rules were applied, but storing them failed (EPERM: direct.xml is immutable), so the " +
+    "the rules were applied, but storing them failed (EPERM: direct.xml is immutable), so the " +
       "kernel was rolled back to the rules it had before; IPv6 rolled back to its prior state; IPv4 rolled back",
   );
 });
