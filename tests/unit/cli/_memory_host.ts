@@ -26,7 +26,13 @@ const EMPTY_NAT = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n" +
 
 /** The host: root unless `uid` says otherwise; `save` is what iptables-save prints. */
 export async function memoryHost(
-  options: { uid?: number; save?: string; files?: Record<string, string> } = {},
+  options: {
+    uid?: number;
+    save?: string;
+    files?: Record<string, string>;
+    env?: Record<string, string>;
+    stdin?: string;
+  } = {},
 ): Promise<MemoryHost> {
   let out = "";
   let err = "";
@@ -52,8 +58,8 @@ export async function memoryHost(
   const io: CliIo = {
     out: (t) => void (out += t),
     err: (t) => void (err += t),
-    env: {},
-    readStdin: () => Promise.resolve(""),
+    env: options.env ?? {},
+    readStdin: () => Promise.resolve(options.stdin ?? ""),
     readFile: (path) =>
       path in files
         ? Promise.resolve(files[path])

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
 import { EXIT, EXIT_MEANINGS } from "../../../src/cli/exit_codes.ts";
 import type { CliIo } from "../../../src/cli/io.ts";
+import { VERSION } from "../../../src/version.ts";
 import { memoryHost } from "./_memory_host.ts";
 
 /** Runs the CLI with only the streams: enough for errors that commander finds. */
@@ -177,4 +178,59 @@ Deno.test("cli() --help lists every exit code of the one table", async () => {
     Object.values(EXIT).length,
     "each outcome has its own code",
   );
+});
+
+// Moved from tests/integration/cli_errors_test.ts: they need no kernel.
+
+Deno.test("cli() --help of every command shows examples", async () => {
+  for (const command of ["install", "uninstall", "status", "config"]) {
+    const h = await memoryHost();
+    assertEquals(await cli([command, "--help"], h.io), EXIT.OK, `${command} --help: ${h.err()}`);
+    assertStringIncludes(h.out(), `Usage: kuma-tproxy ${command}`);
+    assertStringIncludes(h.out(), "Examples:");
+    assertStringIncludes(h.out(), `kuma-tproxy ${command} `);
+    assertEquals(h.err(), "");
+    assertEquals(h.runner.calls, []);
+  }
+});
+
+Deno.test("cli() install --help does not list the no-op flags", async () => {
+  const h = await memoryHost();
+  assertEquals(await cli(["install", "--help"], h.io), EXIT.OK, h.err());
+  assertEquals(h.out().includes("experimental"), false, h.out());
+});
+
+Deno.test("cli() --version prints the version only", async () => {
+  const h = await memoryHost();
+  const code = await cli(["--version"], h.io);
+  assertEquals({ code, stdout: h.out(), stderr: h.err() }, {
+    code: 0,
+    stdout: `${VERSION}\n`,
+    stderr: "",
+  });
+});
+
+Deno.test("cli() config --explain names the source of every value", async () => {
+  const h = await memoryHost({
+    files: { "/etc/kuma/base.yaml": "redirect:\n  dns:\n    port: 7777\n" },
+    stdin: "redirect:\n  inbound:\n    port: 25006\n",
+    env: { KUMA_TRANSPARENT_PROXY_REDIRECT_OUTBOUND_PORT: "25001" },
+  });
+  const code = await cli(
+    ["config", "--explain", "--config", "/etc/kuma/base.yaml", "--config", "-", "--redirect-dns"],
+    h.io,
+  );
+  assertEquals(code, 0, h.err());
+  const line = (path: string) => h.out().split("\n").find((l) => l.startsWith(`${path}:`));
+  assertEquals(
+    line("redirect.dns.port"),
+    "redirect.dns.port: 7777  (file:/etc/kuma/base.yaml:3:11)",
+  );
+  assertEquals(line("redirect.inbound.port"), "redirect.inbound.port: 25006  (stdin:3:11)");
+  assertEquals(
+    line("redirect.outbound.port"),
+    "redirect.outbound.port: 25001  (env:KUMA_TRANSPARENT_PROXY_REDIRECT_OUTBOUND_PORT)",
+  );
+  assertEquals(line("redirect.dns.enabled"), "redirect.dns.enabled: true  (flag:--redirect-dns)");
+  assertEquals(line("ipFamilyMode"), "ipFamilyMode: dualstack  (default)");
 });
