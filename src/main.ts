@@ -6,9 +6,9 @@ import { cli } from "./cli/cli.ts";
 import { LOCK_PATH } from "./cli/run_lock.ts";
 import type { CliIo } from "./cli/io.ts";
 import { ENV_PATHS } from "./config/keys.ts";
-import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./host/bounded_read.ts";
+import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./os/bounded_read.ts";
 import { SystemFacts } from "./host/system_facts.ts";
-import { SystemRunner } from "./iptables/runner.ts";
+import { SystemRunner } from "./os/runner.ts";
 import { selfCommand } from "./systemd/self_command.ts";
 
 const encoder = new TextEncoder();
@@ -57,11 +57,14 @@ const io: CliIo = {
   runner,
   facts: new SystemFacts(runner),
   // Imported on first use: dbus-next costs start-up time every other command would pay.
-  connectFirewalld: async () =>
-    (await import("./firewalld/bus.ts")).connectFirewalld({
+  connectFirewalld: async () => {
+    const bus = await import("./firewalld/bus.ts");
+    return bus.connectFirewalld({
+      address: Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || bus.DEFAULT_SYSTEM_BUS_ADDRESS,
       timeoutMs: 120_000,
       allowedOnly: true,
-    }),
+    });
+  },
   firewalldDir: "/etc/firewalld",
   boot: {
     unitDir: "/etc/systemd/system",

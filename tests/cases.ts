@@ -10,10 +10,10 @@
  * whose iptables-save output kumactl produced on Debian 12.
  */
 import { Command } from "commander";
-import { addConfigOptions, collectInputs } from "../src/config/flags.ts";
+import { addConfigOptions, collectInputs } from "../src/cli/config_flags.ts";
 import { resolveConfig } from "../src/config/resolve.ts";
 import type { Config } from "../src/config/types.ts";
-import { type BuildFacts, FULL_FUNCTIONALITY } from "../src/host/facts.ts";
+import { type BuildFacts, FULL_FUNCTIONALITY } from "../src/rules/facts.ts";
 import { parseNameservers } from "../src/host/parse.ts";
 import type { Family } from "../src/rules/model.ts";
 

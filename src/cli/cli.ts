@@ -6,7 +6,8 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/errors.ts";
 import { VERSION } from "../version.ts";
-import { type CliIo, EXIT } from "./io.ts";
+import { EXIT, exitCodesHelp } from "./exit_codes.ts";
+import type { CliIo } from "./io.ts";
 import { describeError, isUserError } from "./errors.ts";
 import { registerCommands } from "./commands.ts";
 
@@ -24,12 +25,13 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
     .exitOverride()
     // Commander's own `error: ...` lines are replaced by ours (usageMessage),
     // so every error reads `kuma-tproxy: ...`. Subcommands inherit this.
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
+    .addHelpText("after", `\n${exitCodesHelp()}`);
   registerCommands(program, io, result);
   return program;
 }
 
-/** Runs the CLI and returns the exit code: 0 success, 1 failure, 2 usage or config error. */
+/** Runs the CLI and returns the exit code, one of `EXIT` (exit_codes.ts). */
 export async function cli(argv: string[], io: CliIo): Promise<number> {
   const result = { code: EXIT.OK };
   const program = buildProgram(io, result);

@@ -4,7 +4,7 @@
  * load the firewalld client (dbus-next, sax) or the rule builders.
  */
 import type { Command } from "commander";
-import { addConfigOptions, collectInputs } from "../config/flags.ts";
+import { addConfigOptions, collectInputs } from "./config_flags.ts";
 import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
@@ -98,7 +98,9 @@ Examples:
     .addHelpText(
       "after",
       `
-Exit codes: 0 installed and matching the config, 1 not installed, 3 installed but different (drift).
+Exit codes: 0 installed and matching the config, 1 status could not be read (for example not
+root), 2 usage or config error, 3 installed but different (drift) or partly unreadable,
+4 not installed.
 
 Examples:
   kuma-tproxy status --kuma-dp-user kuma-dp

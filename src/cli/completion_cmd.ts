@@ -3,7 +3,8 @@
  * commander program itself, so they never fall behind the flags.
  */
 import type { Command } from "commander";
-import { type CliIo, EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 
 interface CommandWords {

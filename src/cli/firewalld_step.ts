@@ -19,19 +19,23 @@ import {
   readDirectXmlFile,
 } from "../firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
-import { MAX_INPUT_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { FamilyPlan } from "./plan.ts";
-import { type CliIo, EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { countEntries, formatCounts } from "./counts.ts";
 import { warn } from "./log.ts";
 
 export interface FirewalldHost {
-  /** Connected lazily; undefined when firewalld's state is unknown (see `unknown`). */
+  /**
+   * Connected lazily. Undefined only when the bus address is outside the
+   * binary's permissions (`unknown` says so); an unreachable bus still gives
+   * a client, whose calls fail, and reads as not running.
+   */
   bus?: FirewalldBus;
   running: boolean;
   /** The config directory exists (firewalld is installed). */
@@ -44,6 +48,11 @@ export interface FirewalldHost {
   unknown?: string;
   directXmlPath: string;
   confPath: string;
+  /**
+   * firewalld.conf as read through `io.readFile` when probing; null when it
+   * is missing or unreadable (firewalld's defaults apply).
+   */
+  conf: string | null;
 }
 
 /**
@@ -54,16 +63,20 @@ export interface FirewalldHost {
  */
 export async function probeFirewalld(io: CliIo): Promise<FirewalldHost> {
   const directXmlPath = `${io.firewalldDir}/direct.xml`;
+  const confPath = `${io.firewalldDir}/firewalld.conf`;
+  const installed = await parentExists(directXmlPath);
   const host: FirewalldHost = {
     running: false,
-    installed: await parentExists(directXmlPath),
+    installed,
     directXmlPath,
-    confPath: `${io.firewalldDir}/firewalld.conf`,
+    confPath,
+    // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
+    conf: installed ? await io.readFile(confPath).catch(() => null) : null,
   };
   try {
     host.bus = await io.connectFirewalld();
   } catch (e) {
-    if (!(e instanceof FirewalldError && e.code === "bus-address")) throw e;
+    if (!(e instanceof FirewalldError && e.code === "bus_address")) throw e;
     host.unknown = e.message;
     return host;
   }
@@ -103,7 +116,7 @@ export async function checkStoreFirewalld(
         `or drop --store-firewalld. Nothing was changed.`,
     );
   }
-  await checkIpv6Redirect(config, host, families);
+  checkIpv6Redirect(config, host, families);
   if (!host.running) {
     // A malformed, symlinked or unwritable direct.xml must stop the install
     // before the kernel changes (issue 14 item 2).
@@ -121,19 +134,13 @@ export async function checkStoreFirewalld(
  * that chain at its next start. The same chain filters whatever backend
  * redirected the packet, so both backends check.
  */
-export async function checkIpv6Redirect(
+export function checkIpv6Redirect(
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
-): Promise<void> {
+): void {
   if (!families.some((f) => f.family === 6)) return;
-  let conf: string | null = null;
-  try {
-    conf = await readTextFileBounded(host.confPath, { maxBytes: MAX_INPUT_BYTES });
-  } catch {
-    // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
-  }
-  assertIpv6RedirectWorks(conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
+  assertIpv6RedirectWorks(host.conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
 }
 
 /**

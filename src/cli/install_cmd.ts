@@ -4,10 +4,8 @@
  * families.
  */
 import type { Resolved } from "../config/resolve.ts";
-import { parseDurationMs } from "../config/values.ts";
 import type { Config } from "../config/types.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
-import type { RestoreOptions } from "../iptables/restore_exec.ts";
 import { applyPlans, describeRollbacks, rollBackTo, snapshot } from "../iptables/transaction.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
@@ -37,38 +35,16 @@ import {
   staleUnitWarning,
   systemdHost,
 } from "./systemd_step.ts";
-import { isUserError, UserError } from "./errors.ts";
+import { isUserError } from "./errors.ts";
 import { lockoutWarnings } from "./guards.ts";
-import { type CliIo, EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
 import { installWithNftables, removeNftTable } from "./nft_step.ts";
 import { withRunLock } from "./run_lock.ts";
-
-/** Root check: everything but a dry run changes the host. */
-export function requireRoot(config: Config, io: CliIo, what: string): void {
-  if (config.dryRun) {
-    if (io.uid() !== 0) {
-      warn(io, "[dry-run] running as a non-root user: the iptables backend cannot be probed");
-    }
-    return;
-  }
-  if (io.uid() !== 0) {
-    throw new UserError(
-      `${what} needs root privileges; run it as root, or add --dry-run to only show what it would do`,
-    );
-  }
-}
-
-export function restoreOptions(config: Config, io: CliIo): RestoreOptions {
-  return {
-    wait: config.wait,
-    waitInterval: config.waitInterval,
-    maxRetries: config.retry.maxRetries,
-    sleepMs: parseDurationMs(config.retry.sleepBetweenRetries),
-    log: (line) => info(io, line),
-  };
-}
+import { requireRoot } from "./preconditions.ts";
+import { restoreOptions } from "./restore_options.ts";
 
 /**
  * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
@@ -222,13 +198,13 @@ async function storeInRunningFirewalld(
       },
     );
   } catch (e) {
-    if (!(e instanceof FirewalldError && e.code === "firewalld-gone")) throw e;
+    if (!(e instanceof FirewalldError && e.code === "firewalld_gone")) throw e;
     // firewalld died with part of our new runtime rules applied (a killed
     // firewalld does not flush): put the kernel back too.
     const rollbacks = await rollBackTo(io.runner, before, restoreOptions(config, io));
     const done = describeRollbacks(rollbacks, { byBackend: true });
     throw new FirewalldError(
-      "firewalld-gone",
+      "firewalld_gone",
       `${e.message}. Runtime: firewalld is not running, and the kernel rules were put back as ` +
         `they were before this install (${
           done.length > 0 ? done.join("; ") : "none of ours had changed"
@@ -255,7 +231,7 @@ function refusalCode(e: unknown): number {
  */
 export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
-  requireRoot(config, io, "install");
+  requireRoot(io, "install", { dryRun: { enabled: config.dryRun } });
   if (config.dryRun) return await install(config, io, resolved.origins);
   return await withRunLock(
     io,

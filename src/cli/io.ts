@@ -5,7 +5,7 @@
  */
 import type { FirewalldBus } from "../firewalld/bus.ts";
 import type { HostFacts } from "../host/facts.ts";
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 import type { BootDirs } from "../systemd/layout.ts";
 
 export interface CliIo {
@@ -17,7 +17,7 @@ export interface CliIo {
   /**
    * Reads stdin (`--config -`) and config files. Both refuse more than
    * MAX_INPUT_BYTES and invalid UTF-8, and readFile refuses anything but a
-   * regular file (host/bounded_read.ts), so a config can never be /dev/zero.
+   * regular file (os/bounded_read.ts), so a config can never be /dev/zero.
    */
   readStdin(): Promise<string>;
   readFile(path: string): Promise<string>;
@@ -44,12 +44,3 @@ export interface CliIo {
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }
-
-/** Exit codes shared by every command. `status` adds NOT_INSTALLED and DRIFT. */
-export const EXIT = {
-  OK: 0,
-  FAILURE: 1,
-  USAGE: 2,
-  NOT_INSTALLED: 1,
-  DRIFT: 3,
-} as const;

@@ -49,7 +49,8 @@ import {
   staleUnitWarning,
   systemdHost,
 } from "./systemd_step.ts";
-import { type CliIo, EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
 import type { InstallPlan } from "./plan.ts";
 
@@ -75,10 +76,10 @@ async function preflight(
   plan: InstallPlan,
   host: FirewalldHost,
 ): Promise<string> {
-  if (host.running) await checkIpv6Redirect(config, host, plan.families);
+  if (host.running) checkIpv6Redirect(config, host, plan.families);
   else if (host.installed) {
     try {
-      await checkIpv6Redirect(config, host, plan.families);
+      checkIpv6Redirect(config, host, plan.families);
     } catch (e) {
       warn(
         io,

@@ -5,24 +5,19 @@
  */
 import type { Config } from "../config/types.ts";
 import { DEFAULT_KUMA_DP_UID, DEFAULT_KUMA_DP_USER } from "../config/defaults.ts";
-import {
-  type BuildFacts,
-  FULL_FUNCTIONALITY,
-  type Functionality,
-  type HostFacts,
-  type Ipv6State,
-} from "../host/facts.ts";
+import type { HostFacts, Ipv6State } from "../host/facts.ts";
+import { type BuildFacts, FULL_FUNCTIONALITY, type Functionality } from "../rules/facts.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { Origin } from "../config/resolve.ts";
 import { MAX_LIST_ITEMS, parseIpOrCidr } from "../config/values.ts";
-import { BoundedReadError } from "../host/bounded_read.ts";
+import { BoundedReadError } from "../os/bounded_read.ts";
 import {
   detectExecutables,
   type Executables,
   type Uninspectable,
 } from "../iptables/executables.ts";
 import { assertMinimumFunctionality, probeFunctionality } from "../iptables/functionality.ts";
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 import { buildRuleSet } from "../rules/build.ts";
 import type { Family, RuleSet } from "../rules/model.ts";
 import { renderOptionsFor, renderRestore } from "../rules/render.ts";

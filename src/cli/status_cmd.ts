@@ -9,7 +9,7 @@ import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
 import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
 import { readDump } from "../iptables/executables.ts";
-import { type CliIo, EXIT } from "./io.ts";
+import type { CliIo } from "./io.ts";
 import { warn } from "./log.ts";
 import { planInstall } from "./plan.ts";
 import { closeFirewalld, persistenceStatus, probeFirewalld } from "./firewalld_step.ts";
@@ -23,6 +23,7 @@ import {
 import { renderStatusText } from "./status_text.ts";
 import { liveNftables, plannedNftables } from "./nft_step.ts";
 import { withRunLock } from "./run_lock.ts";
+import { requireRoot } from "./preconditions.ts";
 
 /** Whether install with this config would write the boot unit (it does not where firewalld takes over). */
 async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
@@ -41,8 +42,9 @@ export interface StatusOptions {
 }
 
 /**
- * Prints the status and returns the exit code: 0 installed and matching the
- * config, 1 not installed (or not run as root), 3 installed but different.
+ * Prints the status and returns the exit code (exit_codes.ts): 0 installed
+ * and matching the config, 3 installed but different or partly unreadable,
+ * 4 not installed. Throws a `UserError` (exit 1) when not run as root.
  *
  * @example
  * ```ts ignore
@@ -54,13 +56,9 @@ export async function runStatus(
   io: CliIo,
   options: StatusOptions,
 ): Promise<number> {
-  if (io.uid() !== 0) {
-    io.err(
-      "kuma-tproxy: status needs root privileges: iptables-save cannot read the rules " +
-        "without CAP_NET_ADMIN; run it as root\n",
-    );
-    return EXIT.FAILURE;
-  }
+  requireRoot(io, "status", {
+    why: "iptables-save cannot read the rules without CAP_NET_ADMIN",
+  });
   // Shared: status runs beside other readers, but never sees an install or
   // uninstall half-done (one family switched, the other not yet).
   return await withRunLock(io, { exclusive: false }, () => status(resolved, io, options));

@@ -8,7 +8,7 @@
  */
 import type { Executables } from "../iptables/executables.ts";
 import type { Family } from "../rules/model.ts";
-import { EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
 
 /** An iptables backend, or our nftables table. */
 export type Mode = Executables["mode"] | "nftables";
@@ -171,7 +171,7 @@ function count(rules: Map<string, string[]>): number {
 /**
  * The report and exit code: 0 when every planned family is installed and
  * matches the config, nothing of ours is anywhere else, and persistence
- * (firewalld or the systemd unit, if asked for or present) matches too; 1 when no
+ * (firewalld or the systemd unit, if asked for or present) matches too; 4 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
  * including a partial installation). A backend that could not be read
  * (`uninspected`) makes it 3 whatever else was seen: status cannot confirm
@@ -185,7 +185,7 @@ function count(rules: Map<string, string[]>): number {
  *   planned: [{ family: 4, mode: "nft", expected }],
  *   live: [{ family: 4, mode: "nft", rules: new Map() }],
  * });
- * if (exitCode !== 1) throw new Error();
+ * if (exitCode !== 4) throw new Error();
  * ```
  */
 export function statusReport(facts: StatusFacts): { report: StatusReport; exitCode: number } {

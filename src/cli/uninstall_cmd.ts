@@ -19,10 +19,12 @@ import {
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { UserError } from "./errors.ts";
-import { requireRoot, restoreOptions } from "./install_cmd.ts";
+import { requireRoot } from "./preconditions.ts";
+import { restoreOptions } from "./restore_options.ts";
 import { info, warn } from "./log.ts";
 import { removeNftTable } from "./nft_step.ts";
-import { type CliIo, EXIT } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CliIo } from "./io.ts";
 import { withRunLock } from "./run_lock.ts";
 import { removeBootFiles } from "../systemd/boot_files.ts";
 import { systemdHost } from "./systemd_step.ts";
@@ -88,7 +90,7 @@ async function uninstallFirewalld(
   try {
     report = await removeOurEntries(host);
   } catch (e) {
-    if (e instanceof FirewalldError && e.code === "malformed-direct-xml") {
+    if (e instanceof FirewalldError && e.code === "malformed_direct_xml") {
       return { count: 0, remains: malformedDirectXml(host.directXmlPath, e) };
     }
     throw e;
@@ -113,7 +115,7 @@ async function uninstallFirewalld(
  */
 export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
   const config = resolved.config;
-  requireRoot(config, io, "uninstall");
+  requireRoot(io, "uninstall", { dryRun: { enabled: config.dryRun } });
   for (const w of resolved.warnings ?? []) warn(io, `${w}; uninstall ignores it and carries on`);
   if (config.dryRun) return await uninstall(config, io);
   return await withRunLock(io, { exclusive: true }, () => uninstall(config, io));

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config } from "./types.ts";
-import { BoundedReadError } from "../host/bounded_read.ts";
+import { BoundedReadError } from "../os/bounded_read.ts";
 import { ConfigError } from "./errors.ts";
 import { documentSettings } from "./document.ts";
 import { LEAF_PATHS, OBJECT_PATHS } from "./keys.ts";

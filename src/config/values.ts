@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { ipv4Bytes, ipv6Groups } from "../net/ip.ts";
 
 /** A value that does not have the expected format. */
 export class ValueError extends Error {
@@ -180,58 +181,6 @@ function parseUidRange(text: string): PortRange {
   const to = b === undefined ? from : one(b);
   if (from > to) throw new ValueError(t, "is a reversed UID range", "a-b with a <= b");
   return { from, to };
-}
-
-/**
- * The four bytes of a strict IPv4 address, or undefined. Leading zeros are
- * rejected like Go's net.ParseIP (since Go 1.17), because some tools read
- * them as octal.
- *
- * @example
- * ```ts
- * import { ipv4Bytes } from "./values.ts";
- * if (ipv4Bytes("10.0.0.2")?.join(".") !== "10.0.0.2" || ipv4Bytes("010.0.0.2")) throw new Error();
- * ```
- */
-export function ipv4Bytes(text: string): number[] | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p))) return undefined;
-  const bytes = parts.map(Number);
-  return bytes.every((b) => b <= 255) ? bytes : undefined;
-}
-
-/**
- * The eight 16-bit groups of an IPv6 address (`::` and an embedded IPv4
- * tail such as `::ffff:1.2.3.4` allowed), or undefined.
- *
- * @example
- * ```ts
- * import { ipv6Groups } from "./values.ts";
- * if (ipv6Groups("::1")?.join(",") !== "0,0,0,0,0,0,0,1" || ipv6Groups("1::2::3")) throw new Error();
- * ```
- */
-export function ipv6Groups(text: string): number[] | undefined {
-  if (!text.includes(":")) return undefined;
-  let s = text;
-  const lastColon = s.lastIndexOf(":");
-  const tail = s.slice(lastColon + 1);
-  if (tail.includes(".")) {
-    // The IPv4 tail stands for the last two groups.
-    const v4 = ipv4Bytes(tail);
-    if (!v4) return undefined;
-    const hex = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
-    s = `${s.slice(0, lastColon + 1)}${hex(v4[0], v4[1])}:${hex(v4[2], v4[3])}`;
-  }
-  const halves = s.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  if (![...head, ...rest].every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  const known = head.length + rest.length;
-  if (halves.length === 1 ? known !== 8 : known > 7) return undefined;
-  const zeros = new Array(8 - known).fill(0);
-  return [...head.map((g) => parseInt(g, 16)), ...zeros, ...rest.map((g) => parseInt(g, 16))];
 }
 
 /**

@@ -63,7 +63,7 @@ export const ALLOWED_BUS_SOCKETS = [
 ] as const;
 
 /**
- * Throws a `bus-address` {@link FirewalldError} unless `address` is a
+ * Throws a `bus_address` {@link FirewalldError} unless `address` is a
  * `unix:path=` address of one of {@link ALLOWED_BUS_SOCKETS}; connecting
  * elsewhere would end in Deno's own permission error, which names a flag the
  * user cannot pass to the binary.
@@ -87,7 +87,7 @@ export function assertAllowedBusAddress(address: string): void {
   const path = keys.get("path");
   if (path !== undefined && (ALLOWED_BUS_SOCKETS as readonly string[]).includes(path)) return;
   throw new FirewalldError(
-    "bus-address",
+    "bus_address",
     `DBUS_SYSTEM_BUS_ADDRESS is ${JSON.stringify(address)}, but kuma-tproxy may only reach the ` +
       `system bus at unix:path=${ALLOWED_BUS_SOCKETS.join(" or unix:path=")}`,
     { operation: "connect" },
@@ -96,42 +96,27 @@ export function assertAllowedBusAddress(address: string): void {
 
 /** Options of {@link connectFirewalld}. */
 export interface ConnectOptions {
-  /** Bus address; default `DBUS_SYSTEM_BUS_ADDRESS`, then {@link DEFAULT_SYSTEM_BUS_ADDRESS}. */
-  address?: string;
+  /**
+   * Bus address: the caller's `DBUS_SYSTEM_BUS_ADDRESS`, else
+   * {@link DEFAULT_SYSTEM_BUS_ADDRESS}. Passed in, so that only src/main.ts
+   * reads the environment.
+   */
+  address: string;
   /** How long one call may take before it fails (a reload can take seconds). Default 120000. */
   timeoutMs?: number;
 }
 
-/** The system bus address this process would use. */
-export function systemBusAddress(): string {
-  return Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || DEFAULT_SYSTEM_BUS_ADDRESS;
-}
-
 /**
  * Connects to firewalld over D-Bus with dbus-next. The connection is opened
- * lazily; call `close()` when done (or use {@link withFirewalldBus}).
+ * lazily; call `close()` when done.
  * `allowedOnly` refuses an address outside {@link ALLOWED_BUS_SOCKETS}
- * (the binary's permissions) with a `bus-address` error before connecting.
+ * (the binary's permissions) with a `bus_address` error before connecting.
  */
 export function connectFirewalld(
-  options: ConnectOptions & { allowedOnly?: boolean } = {},
+  options: ConnectOptions & { allowedOnly?: boolean },
 ): FirewalldBus {
-  const address = options.address ?? systemBusAddress();
-  if (options.allowedOnly) assertAllowedBusAddress(address);
-  return new DbusFirewalldBus(address, options.timeoutMs ?? 120_000);
-}
-
-/** Runs `fn` with a connected bus and always closes it. */
-export async function withFirewalldBus<T>(
-  fn: (bus: FirewalldBus) => Promise<T>,
-  options: ConnectOptions = {},
-): Promise<T> {
-  const bus = connectFirewalld(options);
-  try {
-    return await fn(bus);
-  } finally {
-    bus.close();
-  }
+  if (options.allowedOnly) assertAllowedBusAddress(options.address);
+  return new DbusFirewalldBus(options.address, options.timeoutMs ?? 120_000);
 }
 
 type Tuple = unknown[];

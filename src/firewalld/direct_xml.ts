@@ -45,7 +45,7 @@ export interface DirectXmlEdit {
 
 /**
  * Parses and validates direct.xml text. Throws a {@link FirewalldError} with
- * code `malformed-direct-xml` if it is not well-formed XML with a single
+ * code `malformed_direct_xml` if it is not well-formed XML with a single
  * `<direct>` root.
  *
  * @example
@@ -59,7 +59,7 @@ export function parseDirectXml(text: string, path?: string): DirectXml {
   const file = path ?? "direct.xml";
   if (text.trim() === "") {
     throw new FirewalldError(
-      "malformed-direct-xml",
+      "malformed_direct_xml",
       `${file} is not valid direct.xml: the file is empty`,
       {
         path,
@@ -72,14 +72,14 @@ export function parseDirectXml(text: string, path?: string): DirectXml {
   } catch (e) {
     if (!(e instanceof XmlSyntaxError)) throw e;
     throw new FirewalldError(
-      "malformed-direct-xml",
+      "malformed_direct_xml",
       `${file} is not valid direct.xml: ${e.message}`,
       { path, line: e.line, column: e.column, cause: e },
     );
   }
   if (root.name !== "direct") {
     throw new FirewalldError(
-      "malformed-direct-xml",
+      "malformed_direct_xml",
       `${file} is not valid direct.xml: the root element is <${root.name}>, not <direct>`,
       {
         path,
@@ -151,7 +151,7 @@ export function directXmlEntries(text: string, path?: string): DirectEntry[] {
 /**
  * Removes our entries (see `isOurEntry`) and adds `entries` at the end of
  * `<direct>`. `text` null means there is no direct.xml yet: a new document
- * is returned. Throws `malformed-direct-xml` before changing anything.
+ * is returned. Throws `malformed_direct_xml` before changing anything.
  *
  * @example
  * ```ts

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { MAX_HOST_FILE_BYTES, readTextFileBounded } from "../host/bounded_read.ts";
+import { MAX_HOST_FILE_BYTES, readTextFileBounded } from "../os/bounded_read.ts";
 import { FirewalldError } from "./errors.ts";
 
 /** Where firewalld keeps its permanent direct config (firewall/config `FIREWALLD_DIRECT`). */
@@ -30,7 +30,7 @@ export async function readDirectXmlFile(path: string): Promise<string | null> {
     return await readTextFileBounded(path, { maxBytes: MAX_HOST_FILE_BYTES });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw ioError(`Cannot read ${path}`, path, e);
+    throw ioError(`cannot read ${path}`, path, e);
   }
 }
 
@@ -40,7 +40,7 @@ export async function parentExists(path: string): Promise<boolean> {
     return (await Deno.stat(dirname(path))).isDirectory;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
-    throw ioError(`Cannot inspect ${dirname(path)}`, path, e);
+    throw ioError(`cannot inspect ${dirname(path)}`, path, e);
   }
 }
 
@@ -67,7 +67,7 @@ export async function assertReplaceable(path: string): Promise<void> {
     const detail = e instanceof Error ? e.message : String(e);
     throw new FirewalldError(
       "io",
-      `Cannot write ${path} (checked before changing anything): ${detail}. Nothing was changed.`,
+      `cannot write ${path} (checked before changing anything): ${detail}. Nothing was changed.`,
       { path, cause: e },
     );
   }
@@ -126,7 +126,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw ioError(`Cannot write ${path}`, path, e);
+    throw ioError(`cannot write ${path}`, path, e);
   }
   await removeOldBackup(path);
 }
@@ -141,7 +141,7 @@ export async function removeDirectXmlFile(path: string): Promise<void> {
   try {
     await Deno.remove(path);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw ioError(`Cannot remove ${path}`, path, e);
+    if (!(e instanceof Deno.errors.NotFound)) throw ioError(`cannot remove ${path}`, path, e);
   }
   await removeOldBackup(path);
 }
@@ -151,7 +151,7 @@ async function removeOldBackup(path: string): Promise<void> {
     await Deno.remove(path + OLD_BACKUP_SUFFIX);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      throw ioError(`Cannot remove ${path + OLD_BACKUP_SUFFIX}`, path, e);
+      throw ioError(`cannot remove ${path + OLD_BACKUP_SUFFIX}`, path, e);
     }
   }
 }
@@ -165,7 +165,7 @@ async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
     return await Deno.lstat(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw ioError(`Cannot inspect ${path}`, path, e);
+    throw ioError(`cannot inspect ${path}`, path, e);
   }
 }
 

@@ -8,32 +8,32 @@
 /** What went wrong, as data. */
 export type FirewalldErrorCode =
   /** direct.xml is not well-formed XML, or its root is not `<direct>`. Nothing was written. */
-  | "malformed-direct-xml"
+  | "malformed_direct_xml"
   /** Neither a running firewalld nor its config directory exists. */
-  | "not-installed"
+  | "not_installed"
   /** An operation needs a running firewalld, and it is not (or is INIT/FAILED). */
-  | "not-running"
+  | "not_running"
   /** `iptables-restore --test` refused the entries before they reached firewalld. */
-  | "invalid-rules"
+  | "invalid_rules"
   /** One of our entries would not be recognisable as ours later (comments disabled, custom chain names). */
-  | "unidentifiable-entry"
+  | "unidentifiable_entry"
   /** A D-Bus call failed. */
   | "bus"
   /** firewalld refused our entries; its previous direct config was restored. */
   | "rejected"
   /** firewalld refused our entries and restoring its previous direct config failed too. */
-  | "rollback-failed"
+  | "rollback_failed"
   /** Dual stack on a host whose firewalld rejects IPv6 redirected to ::1. */
-  | "rfc3964-ipv4"
+  | "rfc3964_ipv4"
   /** direct.xml is a symbolic link: refused before anything changed (see direct_xml_file.ts). */
   | "symlink"
   /** DBUS_SYSTEM_BUS_ADDRESS names a bus the binary may not connect to (see bus.ts). */
-  | "bus-address"
+  | "bus_address"
   /**
    * firewalld left the bus in the middle of a store: the permanent config
    * was restored by writing direct.xml; the message says what is where.
    */
-  | "firewalld-gone"
+  | "firewalld_gone"
   /** Reading or writing direct.xml failed. */
   | "io";
 
@@ -47,7 +47,7 @@ export interface FirewalldErrorDetails {
   firewalldCode?: string;
   /** stderr of a failed command, as it was. */
   stderr?: string;
-  /** Where in `path` the problem is (malformed-direct-xml), counting from 1. */
+  /** Where in `path` the problem is (malformed_direct_xml), counting from 1. */
   line?: number;
   column?: number;
   cause?: unknown;
@@ -59,8 +59,8 @@ export interface FirewalldErrorDetails {
  * @example
  * ```ts
  * import { FirewalldError } from "./errors.ts";
- * const e = new FirewalldError("not-running", "firewalld is not running");
- * if (e.code !== "not-running") throw new Error();
+ * const e = new FirewalldError("not_running", "firewalld is not running");
+ * if (e.code !== "not_running") throw new Error();
  * ```
  */
 export class FirewalldError extends Error {

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { DirectConfig, FirewalldBus } from "./bus.ts";
 import {
@@ -67,10 +67,10 @@ export interface DirectXmlOptions {
  * our old entries in the permanent config (`config.direct.update`) and in the
  * runtime config (`direct.addChain`/`addRule`). If firewalld refuses any
  * step, its previous direct config (permanent and runtime) is restored and a
- * `rejected` error says so (`rollback-failed` if restoring failed too). If
+ * `rejected` error says so (`rollback_failed` if restoring failed too). If
  * firewalld leaves the bus mid-way (killed, crashed), the previous permanent
  * config is restored by rewriting direct.xml, which it reads at its next
- * start, and a `firewalld-gone` error says so.
+ * start, and a `firewalld_gone` error says so.
  */
 export async function storeWithFirewalld(
   deps: { bus: FirewalldBus; runner: Runner },
@@ -81,7 +81,7 @@ export async function storeWithFirewalld(
   const state = await deps.bus.state();
   if (state !== "RUNNING") {
     throw new FirewalldError(
-      "not-running",
+      "not_running",
       state === null
         ? "firewalld is not running (not on the system bus)"
         : `firewalld is in state ${state}, not RUNNING; fix it (see \`firewall-cmd --state\` and its log) before storing rules`,
@@ -123,7 +123,7 @@ export async function storeWithFirewalld(
  * Stores the rule sets in direct.xml for a stopped firewalld (applied at its
  * next start). Our old entries are replaced; the file is written atomically
  * with a backup. Throws `not-installed` when the config directory does not
- * exist and `malformed-direct-xml` (nothing written) for a broken file.
+ * exist and `malformed_direct_xml` (nothing written) for a broken file.
  */
 export async function storeInDirectXml(
   deps: { runner: Runner },
@@ -134,7 +134,7 @@ export async function storeInDirectXml(
   const entries = await prepare(deps.runner, ruleSets, options);
   if (!(await parentExists(path))) {
     throw new FirewalldError(
-      "not-installed",
+      "not_installed",
       `firewalld is not running and its config directory for ${path} does not exist; ` +
         "is firewalld installed? Nothing was changed.",
       { path },
@@ -243,7 +243,7 @@ async function prepare(
   const unidentifiable = entries.filter((e) => !isOurEntry(e));
   if (unidentifiable.length > 0) {
     throw new FirewalldError(
-      "unidentifiable-entry",
+      "unidentifiable_entry",
       `${unidentifiable.length} direct entries could not be told apart from foreign ones at uninstall ` +
         `(rule comments disabled, or a chain not named KUMA_MESH_*), so they are not stored: ` +
         describeEntry(unidentifiable[0]),
@@ -321,7 +321,7 @@ async function restorePermanentFile(
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     return new FirewalldError(
-      "rollback-failed",
+      "rollback_failed",
       `firewalld left the system bus while the rules were being stored (${why}), and restoring ` +
         `its previous permanent direct config in ${path} failed too (${detail}); ${path} may ` +
         "hold the new rules, which firewalld would apply at its next start: check it before " +
@@ -330,7 +330,7 @@ async function restorePermanentFile(
     );
   }
   return new FirewalldError(
-    "firewalld-gone",
+    "firewalld_gone",
     `firewalld left the system bus while the rules were being stored (${why}). Permanent: its ` +
       `previous direct config was restored by rewriting ${path}, which firewalld applies at its ` +
       `next start (${ours.length} entries of ours, as before this install)`,
@@ -376,7 +376,7 @@ async function rollBack(
     );
   }
   return new FirewalldError(
-    "rollback-failed",
+    "rollback_failed",
     `firewalld rejected the rules (${why}), and restoring its previous direct configuration failed too ` +
       `(${failures.join("; ")}); check \`firewall-cmd --direct --get-all-rules\` and ` +
       "`firewall-cmd --permanent --direct --get-all-rules`",

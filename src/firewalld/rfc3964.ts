@@ -41,7 +41,7 @@ export function rfc3964Ipv4Enabled(confText: string | null): boolean {
 }
 
 /**
- * Throws `rfc3964-ipv4` when a dual-stack install would break on this host's
+ * Throws `rfc3964_ipv4` when a dual-stack install would break on this host's
  * firewalld; does nothing in ipv4 mode or when the setting is off.
  *
  * @example
@@ -57,7 +57,7 @@ export function assertIpv6RedirectWorks(
   if (options.ipFamilyMode !== "dualstack" || !rfc3964Ipv4Enabled(confText)) return;
   const path = options.path ?? FIREWALLD_CONF_PATH;
   throw new FirewalldError(
-    "rfc3964-ipv4",
+    "rfc3964_ipv4",
     `firewalld has RFC3964_IPv4 enabled (${path}), and then it rejects IPv6 traffic redirected to ::1, ` +
       `so IPv6 redirection would not work. Either set RFC3964_IPv4=no in ${path} and run ` +
       `\`firewall-cmd --reload\`, or install with --ip-family-mode ipv4. Nothing was changed.`,

@@ -16,7 +16,7 @@
 /** A string that `shlex.split` would refuse (an unclosed quote, a trailing backslash). */
 export class ShellWordsError extends Error {
   constructor(readonly text: string, reason: string) {
-    super(`Cannot split ${JSON.stringify(text)}: ${reason}`);
+    super(`cannot split ${JSON.stringify(text)}: ${reason}`);
     this.name = "ShellWordsError";
   }
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 import type { DirectEntry, DirectRule } from "./direct_entries.ts";
 import { FirewalldError } from "./errors.ts";
 import { restoreLine } from "./shell_words.ts";
@@ -52,7 +52,7 @@ export function restoreTestInput(entries: readonly DirectEntry[], ipv: "ipv4" | 
   return out;
 }
 
-/** Runs `iptables-restore --test` (and the ip6tables one) on the entries; throws `invalid-rules` with stderr. */
+/** Runs `iptables-restore --test` (and the ip6tables one) on the entries; throws `invalid_rules` with stderr. */
 export async function validateEntries(
   runner: Runner,
   entries: readonly DirectEntry[],
@@ -65,7 +65,7 @@ export async function validateEntries(
     const result = await runner.run(cmd, ["--test"], { stdin: input });
     if (result.code !== 0) {
       throw new FirewalldError(
-        "invalid-rules",
+        "invalid_rules",
         `${cmd} --test refused the ${ipv} direct rules, so they were not given to firewalld: ${result.stderr.trim()}`,
         { operation: `${cmd} --test`, stderr: result.stderr },
       );

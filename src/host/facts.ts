@@ -1,7 +1,11 @@
 /**
- * Facts about the host that the rules depend on, behind one small interface
- * so that unit tests can hand in fixed answers. `system_facts.ts` is the real
- * implementation.
+/**
+ * Facts about the host (users, resolv.conf, interfaces, IPv6), behind one
+ * small interface so that unit tests can hand in fixed answers. The CLI turns
+ * them into the builders' `BuildFacts` (src/rules/facts.ts).
+ * `system_facts.ts` is the real implementation.
+ *
+ * @module
  */
 
 export interface UserEntry {
@@ -27,36 +31,3 @@ export interface HostFacts {
 }
 
 export type Ipv6State = "available" | "no-address" | "disabled";
-
-/** What the detected iptables backend can do, per family (kumactl `Functionality`). */
-export interface Functionality {
-  tables: { nat: boolean; raw: boolean; mangle: boolean };
-  modules: {
-    comment: boolean;
-    conntrack: boolean;
-    owner: boolean;
-    multiport: boolean;
-    tcp: boolean;
-    udp: boolean;
-  };
-  /** The nat table has a `DOCKER_OUTPUT` chain (Docker's embedded DNS). */
-  dockerOutput: boolean;
-}
-
-/** Everything the builders need besides the config. */
-export interface BuildFacts {
-  family: import("../rules/model.ts").Family;
-  /** Resolved kuma-dp UID. */
-  uid: number;
-  loopback: string;
-  /** Nameservers of this family (ignored when DNS capture-all is on). */
-  nameservers: string[];
-  functionality: Functionality;
-}
-
-/** A Functionality with everything present: what a standard Linux host has. */
-export const FULL_FUNCTIONALITY: Functionality = {
-  tables: { nat: true, raw: true, mangle: true },
-  modules: { comment: true, conntrack: true, owner: true, multiport: true, tcp: true, udp: true },
-  dockerOutput: false,
-};

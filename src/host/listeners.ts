@@ -7,7 +7,7 @@
  * without --allow-all (since 1.43, GHSA-23rx-c3g5-hv9w), and the binary runs
  * with least privilege.
  */
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 
 /** Local ports in `ss -H -l -t -n` output (`LISTEN 0 128 0.0.0.0:22 0.0.0.0:*`, `[::]:22`, `*:22`). */
 export function parseListeningPorts(ssOutput: string): Set<number> {

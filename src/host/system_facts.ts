@@ -2,8 +2,8 @@
  * The real HostFacts: reads resolv.conf, /etc/passwd (then NSS through
  * `getent`), and interface data from the kernel.
  */
-import type { Runner } from "../iptables/runner.ts";
-import { MAX_HOST_FILE_BYTES, MAX_INPUT_BYTES, readTextFileBounded } from "./bounded_read.ts";
+import type { Runner } from "../os/runner.ts";
+import { MAX_HOST_FILE_BYTES, MAX_INPUT_BYTES, readTextFileBounded } from "../os/bounded_read.ts";
 import type { HostFacts, Ipv6State, UserEntry } from "./facts.ts";
 import { parseLoopback, parseNameservers, parsePasswd } from "./parse.ts";
 

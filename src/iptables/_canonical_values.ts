@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { canonicalAddress } from "../rules/address.ts";
+import { canonicalAddress } from "../net/address.ts";
 
 /** Basic (non-module) options: every spelling to the short one. */
 export const BASIC: Readonly<Record<string, string>> = {

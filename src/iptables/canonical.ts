@@ -226,7 +226,7 @@ export function canonicalRules(
       tables.set(line.slice(1).trim(), table);
       continue;
     }
-    if (!table) throw new SyntaxError(`Rule outside a table: "${line}"`);
+    if (!table) throw new SyntaxError(`rule outside a table: "${line}"`);
     if (line.startsWith(":")) {
       // iptables-save style declaration; `-` marks a user-defined chain.
       const [name, policy] = line.slice(1).split(/\s+/);
@@ -241,7 +241,7 @@ export function canonicalRules(
     }
     const insert = command === "-I" || command === "--insert";
     if (!insert && command !== "-A" && command !== "--append") {
-      throw new SyntaxError(`Unexpected restore line: "${line}"`);
+      throw new SyntaxError(`unexpected restore line: "${line}"`);
     }
     const hasPosition = insert && /^\d+$/.test(words[2] ?? "");
     const spec = words.slice(hasPosition ? 3 : 2);

@@ -95,7 +95,7 @@ export class ExecError extends Error {
     )
       .join("; ");
     super(
-      `Command "${init.command.join(" ")}" failed (${kind}, exit ${init.code})` +
+      `command "${init.command.join(" ")}" failed (${kind}, exit ${init.code})` +
         (rule === undefined ? "" : ` at line ${line}: ${rule}`) +
         (detail ? `: ${detail}` : ""),
     );
@@ -118,7 +118,7 @@ export type ExecutablesErrorCode = "not_found" | "mixed_types" | "minimum_requir
  * @example
  * ```ts
  * import { ExecutablesError } from "./errors.ts";
- * const e = new ExecutablesError("mixed_types", "Executables are of mixed types: nft and legacy");
+ * const e = new ExecutablesError("mixed_types", "executables are of mixed types: nft and legacy");
  * if (e.code !== "mixed_types") throw new Error();
  * ```
  */

@@ -8,7 +8,8 @@
 import type { Config, ExecutableName } from "../config/types.ts";
 import type { Family } from "../rules/model.ts";
 import { ExecError, ExecutablesError } from "./errors.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
+import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { hasChain, hasRules, parseSave, type SaveDump } from "./save_parser.ts";
 
 export type Mode = "nft" | "legacy";
@@ -35,14 +36,17 @@ export interface Uninspectable {
   reason: string;
 }
 
+/**
+ * The two settings detection reads: which families, and the user's own
+ * paths (`--iptables-executables`). Callers may pass a whole `Config`.
+ */
+export type ExecutableSettings = Pick<Config, "ipFamilyMode" | "iptablesExecutables">;
+
 /** Options of {@linkcode detectExecutables}. */
 export interface DetectOptions {
   /** Searched after PATH, in order (kumactl's fallback directories by default). */
   pathDirs?: string[];
 }
-
-/** kumactl `consts`: directories searched after PATH. */
-export const DEFAULT_PATH_DIRS: readonly string[] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
 /** Modes in kumactl's order of preference. */
 export const MODES: readonly Mode[] = ["nft", "legacy"];
@@ -147,18 +151,18 @@ function customNames(family: Family): [ExecutableName, ExecutableName, Executabl
 async function customSet(
   runner: Runner,
   family: Family,
-  config: Config,
+  settings: ExecutableSettings,
   cache: VersionCache,
   warnings: string[],
 ): Promise<Executables | undefined> {
   const names = customNames(family);
-  const paths = names.map((n) => config.iptablesExecutables?.[n]?.trim() ?? "");
+  const paths = names.map((n) => settings.iptablesExecutables?.[n]?.trim() ?? "");
   const given = paths.filter((p) => p !== "").length;
   if (given === 0) return undefined;
   if (given < 3) {
     const missing = names.filter((_, i) => paths[i] === "").join(", ");
     warnings.push(
-      `Custom ${
+      `custom ${
         names[0]
       } executables ignored: ${missing} not given (all three are needed); detecting them automatically`,
     );
@@ -168,7 +172,7 @@ async function customSet(
   const bad = paths.filter((_, i) => modes[i] === undefined);
   if (bad.length > 0) {
     warnings.push(
-      `Custom ${names[0]} executables ignored: ${bad.map((p) => `"${p}"`).join(", ")} ` +
+      `custom ${names[0]} executables ignored: ${bad.map((p) => `"${p}"`).join(", ")} ` +
         `did not report an iptables version; detecting them automatically`,
     );
     return undefined;
@@ -176,7 +180,7 @@ async function customSet(
   if (new Set(modes).size > 1) {
     throw new ExecutablesError(
       "mixed_types",
-      `Executables are of mixed types: ${
+      `executables are of mixed types: ${
         names.map((n, i) => `${n}="${paths[i]}" (${modes[i]})`).join(", ")
       }; give three executables of the same backend`,
       paths,
@@ -243,7 +247,7 @@ export function chooseMode(
  */
 export async function detectExecutables(
   runner: Runner,
-  config: Config,
+  settings: ExecutableSettings,
   options: DetectOptions = {},
 ): Promise<
   {
@@ -256,7 +260,7 @@ export async function detectExecutables(
 > {
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
   const warnings: string[] = [];
-  const { custom, all } = await findAll(runner, config, dirs, warnings);
+  const { custom, all } = await findAll(runner, settings, dirs, warnings);
   const uninspectable = uninspectableBackends(all, dirs);
 
   let v4 = custom[4];
@@ -286,12 +290,12 @@ export async function detectExecutables(
     if (!v4) {
       throw new ExecutablesError(
         "not_found",
-        `Failed to find valid nft or legacy executables (searched PATH and ${dirs.join(", ")})`,
+        `failed to find valid nft or legacy executables (searched PATH and ${dirs.join(", ")})`,
       );
     }
   }
 
-  if (config.ipFamilyMode === "ipv4") return { v4, all, uninspectable, warnings };
+  if (settings.ipFamilyMode === "ipv4") return { v4, all, uninspectable, warnings };
   const mode = v4.mode;
   const v6 = custom[6] ?? all.find((e) => e.family === 6 && e.mode === mode);
   if (!v6) {
@@ -354,7 +358,7 @@ export function uninspectableBackends(
  */
 async function findAll(
   runner: Runner,
-  config: Config,
+  settings: ExecutableSettings,
   dirs: readonly string[],
   warnings: string[],
 ): Promise<{ custom: Partial<Record<Family, Executables>>; all: Executables[] }> {
@@ -362,7 +366,7 @@ async function findAll(
   const custom: Partial<Record<Family, Executables>> = {};
   const all: Executables[] = [];
   for (const family of [4, 6] as Family[]) {
-    const set = await customSet(runner, family, config, cache, warnings);
+    const set = await customSet(runner, family, settings, cache, warnings);
     if (set) {
       custom[family] = set;
       all.push(set);
@@ -383,11 +387,11 @@ async function findAll(
  */
 export async function detectAllExecutables(
   runner: Runner,
-  config: Config,
+  settings: ExecutableSettings,
   options: DetectOptions = {},
 ): Promise<{ executables: Executables[]; uninspectable: Uninspectable[]; warnings: string[] }> {
   const warnings: string[] = [];
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
-  const { all } = await findAll(runner, config, dirs, warnings);
+  const { all } = await findAll(runner, settings, dirs, warnings);
   return { executables: all, uninspectable: uninspectableBackends(all, dirs), warnings };
 }

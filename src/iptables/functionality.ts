@@ -2,10 +2,10 @@
  * What a backend can do (kumactl `Functionality`): which match modules and
  * tables exist, and whether Docker's DOCKER_OUTPUT chain is present.
  */
-import type { Functionality } from "../host/facts.ts";
+import type { Functionality } from "../rules/facts.ts";
 import { ExecutablesError } from "./errors.ts";
 import type { Executables } from "./executables.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
 import type { TableName } from "../rules/model.ts";
 import { hasChain, parseSave } from "./save_parser.ts";
 
@@ -84,7 +84,7 @@ export async function probeFunctionality(
  * @example
  * ```ts
  * import { assertMinimumFunctionality } from "./functionality.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "../rules/facts.ts";
  * assertMinimumFunctionality(FULL_FUNCTIONALITY);
  * ```
  */
@@ -97,7 +97,7 @@ export function assertMinimumFunctionality(f: Functionality): void {
   if (missing.length > 0) {
     throw new ExecutablesError(
       "minimum_requirements",
-      `Unmet minimal requirements: missing ${missing.join(", missing ")}`,
+      `unmet minimal requirements: missing ${missing.join(", missing ")}`,
       missing,
     );
   }

@@ -4,7 +4,7 @@
  */
 import { ExecError } from "./errors.ts";
 import type { Executables } from "./executables.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
 
 /** Lock and retry settings, from the config (`wait`, `waitInterval`, `retry`). */
 export interface RestoreOptions {

@@ -30,7 +30,7 @@ export function splitTables(text: string): RestoreTable[] {
     } else if (current) {
       current.lines.push(line);
     } else {
-      throw new SyntaxError(`Restore line outside a table: "${line}"`);
+      throw new SyntaxError(`restore line outside a table: "${line}"`);
     }
   }
   return tables;

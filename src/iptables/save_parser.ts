@@ -101,7 +101,7 @@ export function parseSave(text: string): SaveDump {
   const tables: SavedTable[] = [];
   let table: SavedTable | undefined;
   const chainOf = (name: string): SavedChain => {
-    if (!table) throw new SyntaxError(`Rule outside a table: "${name}"`);
+    if (!table) throw new SyntaxError(`rule outside a table: "${name}"`);
     let chain = table.chains.find((c) => c.name === name);
     if (!chain) {
       // A rule for an undeclared chain cannot come from iptables-save, but
@@ -126,7 +126,7 @@ export function parseSave(text: string): SaveDump {
       chain.builtin = policy !== "-";
     } else {
       const m = /^-A (\S+)(?: (.*))?$/.exec(line.replace(COUNTERS, ""));
-      if (!m) throw new SyntaxError(`Unexpected iptables-save line: "${line}"`);
+      if (!m) throw new SyntaxError(`unexpected iptables-save line: "${line}"`);
       const chain = chainOf(m[1]);
       const spec = m[2] ?? "";
       const tagged = hasOurComment(spec);

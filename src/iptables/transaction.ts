@@ -18,11 +18,11 @@ import {
   withRetries,
 } from "./restore_exec.ts";
 import { mergeRestore, recreateText } from "./restore_text.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
 import { assertSafeToClean, ourRuleLines, type SaveDump } from "./save_parser.ts";
 
-/** What to apply for one family. */
-export interface FamilyPlan {
+/** What to apply for one family: its executables and restore text (the CLI's `FamilyPlan` holds more). */
+export interface FamilyRestore {
   exe: Executables;
   /** New rules as iptables-restore input (`*nat` ... `COMMIT`); "" removes only. */
   rulesText: string;
@@ -82,10 +82,10 @@ export class ApplyError extends Error {
     const parts = failures.map((f) => `IPv${f.family}: ${f.error.message}`);
     const rb = describeRollbacks(rollbacks);
     const head = {
-      test_failed: "The rules were rejected by iptables-restore --test, nothing was changed",
-      apply_failed: "Applying the rules failed",
-      aborted: "Applying the rules was interrupted",
-      persist_failed: `The rules were applied, but storing them failed (${
+      test_failed: "the rules were rejected by iptables-restore --test, nothing was changed",
+      apply_failed: "applying the rules failed",
+      aborted: "applying the rules was interrupted",
+      persist_failed: `the rules were applied, but storing them failed (${
         cause instanceof Error ? cause.message : String(cause)
       }), so the kernel was rolled back to the rules it had before`,
     }[code];
@@ -95,7 +95,7 @@ export class ApplyError extends Error {
 }
 
 interface FamilyState {
-  plan: FamilyPlan;
+  plan: FamilyRestore;
   /** The live rules before anything was changed. */
   before: SaveDump;
 }
@@ -255,7 +255,7 @@ async function rollBackAll(
  */
 export async function applyPlans(
   runner: Runner,
-  plans: FamilyPlan[],
+  plans: FamilyRestore[],
   options: ApplyOptions,
 ): Promise<ApplyReport> {
   const states: FamilyState[] = [];

@@ -12,7 +12,7 @@ import {
   retryableApply,
   withRetries,
 } from "./restore_exec.ts";
-import type { Runner } from "./runner.ts";
+import type { Runner } from "../os/runner.ts";
 import { assertSafeToClean, hasOurs, ourRuleLines, type SaveDump } from "./save_parser.ts";
 
 export interface BackendRemoval {
@@ -40,7 +40,7 @@ export class UninstallError extends Error {
     const failed = report.backends.filter((b) => b.error);
     const done = report.backends.filter((b) => !b.error && b.removed.length > 0);
     super(
-      "Uninstall failed: " +
+      "uninstall failed: " +
         failed.map((b) =>
           `IPv${b.family} ${b.mode}: ${b.inspected ? "" : "cannot read the rules: "}${
             b.error!.message

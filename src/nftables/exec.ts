@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Runner } from "../iptables/runner.ts";
-import { DEFAULT_PATH_DIRS } from "../iptables/executables.ts";
+import type { Runner } from "../os/runner.ts";
+import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { NftError } from "./errors.ts";
 import { notOursBecause } from "./ownership.ts";
 import { NFT_TABLE, renderNftDelete } from "./script.ts";

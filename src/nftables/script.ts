@@ -12,7 +12,7 @@ import type { Family, Rule, RuleSet, TableName } from "../rules/model.ts";
 import { fullComment } from "../rules/comment.ts";
 import { ruleStatement } from "./translate.ts";
 import { NftBuildError } from "./errors.ts";
-import { setElements } from "../rules/address.ts";
+import { setElements } from "../net/address.ts";
 
 /** Our table: family and name. Nothing else of nftables is ever named by us. */
 export const NFT_TABLE = { family: "inet", name: "kuma_mesh_transparent_proxy" } as const;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import type { BuildFacts } from "../host/facts.ts";
+import type { BuildFacts } from "./facts.ts";
 import { buildContext } from "./context.ts";
 import { buildMangleTable } from "./mangle_table.ts";
 import type { RuleSet, Table } from "./model.ts";
@@ -21,7 +21,7 @@ import { buildRawTable } from "./raw_table.ts";
  * ```ts
  * import { buildRuleSet } from "./build.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const { ruleSet } = buildRuleSet(defaultConfig(), {
  *   family: 4, uid: 5678, loopback: "lo", nameservers: [], functionality: FULL_FUNCTIONALITY,
  * });

@@ -23,7 +23,7 @@ export class CommentError extends Error {
    * ```
    */
   constructor(text: string, reason: string) {
-    super(`Rule comment ${JSON.stringify(text)} ${reason}`);
+    super(`rule comment ${JSON.stringify(text)} ${reason}`);
     this.name = "CommentError";
     this.text = text;
   }

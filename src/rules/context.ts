@@ -5,7 +5,7 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import type { BuildFacts } from "../host/facts.ts";
+import type { BuildFacts } from "./facts.ts";
 import { type DnsPlan, planDns } from "./dns.ts";
 import { CHAIN_PREFIX } from "./model.ts";
 
@@ -60,7 +60,7 @@ export function chainNames(config: Config): ChainNames {
  * ```ts
  * import { buildContext } from "./context.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const { context } = buildContext(defaultConfig(), {
  *   family: 6, uid: 5678, loopback: "lo", nameservers: [], functionality: FULL_FUNCTIONALITY,
  * });

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import { ipv4Bytes, ipv6Groups } from "../config/values.ts";
-import type { BuildFacts } from "../host/facts.ts";
+import { ipv4Bytes, ipv6Groups } from "../net/ip.ts";
+import type { BuildFacts } from "./facts.ts";
 
 /** The DNS part of the rule set for one family. */
 export interface DnsPlan {
@@ -30,7 +30,7 @@ export interface DnsPlan {
  * ```ts
  * import { planDns } from "./dns.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const config = defaultConfig();
  * config.redirect.dns.enabled = true;
  * const facts = { family: 6 as const, uid: 5678, loopback: "lo", nameservers: [],

@@ -19,7 +19,7 @@ import { appendRule } from "./rule.ts";
  * import { buildMangleTable } from "./mangle_table.ts";
  * import { buildContext } from "./context.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const config = defaultConfig();
  * config.dropInvalidPackets = true;
  * const { context } = buildContext(config, {

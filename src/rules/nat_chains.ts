@@ -51,7 +51,7 @@ export function addressesOfFamily(entries: string[], family: 4 | 6): string[] {
  * import { buildMeshInbound } from "./nat_chains.ts";
  * import { buildContext } from "./context.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const { context } = buildContext(defaultConfig(), {
  *   family: 4, uid: 5678, loopback: "lo", nameservers: [], functionality: FULL_FUNCTIONALITY,
  * });
@@ -131,7 +131,7 @@ export function buildMeshInbound(ctx: BuildContext): Rule[] {
  * import { buildMeshOutbound } from "./nat_chains.ts";
  * import { buildContext } from "./context.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const { context } = buildContext(defaultConfig(), {
  *   family: 4, uid: 5678, loopback: "lo", nameservers: [], functionality: FULL_FUNCTIONALITY,
  * });
@@ -237,7 +237,7 @@ export function buildMeshOutbound(ctx: BuildContext): Rule[] {
  * import { buildMeshRedirects } from "./nat_chains.ts";
  * import { buildContext } from "./context.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const { context } = buildContext(defaultConfig(), {
  *   family: 4, uid: 5678, loopback: "lo", nameservers: [], functionality: FULL_FUNCTIONALITY,
  * });

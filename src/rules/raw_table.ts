@@ -31,7 +31,7 @@ const DNS_PORT = 53;
  * import { buildRawTable } from "./raw_table.ts";
  * import { buildContext } from "./context.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * const { context } = buildContext(defaultConfig(), {
  *   family: 4, uid: 5678, loopback: "lo", nameservers: [], functionality: FULL_FUNCTIONALITY,
  * });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import type { Functionality } from "../host/facts.ts";
+import type { Functionality } from "./facts.ts";
 import { fullComment } from "./comment.ts";
 import { type Family, OPTION_FORMS, type Rule, type RuleSet, type Table } from "./model.ts";
 
@@ -29,7 +29,7 @@ const BUILTIN_CHAINS = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"];
  * ```ts
  * import { renderOptionsFor } from "./render.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * import { FULL_FUNCTIONALITY } from "../host/facts.ts";
+ * import { FULL_FUNCTIONALITY } from "./facts.ts";
  * if (!renderOptionsFor(defaultConfig(), FULL_FUNCTIONALITY).comments) throw new Error();
  * ```
  */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Runner } from "../iptables/runner.ts";
+import type { Runner } from "../os/runner.ts";
 import { SystemdError } from "./errors.ts";
 import { type BootDirs, type BootPaths, bootPaths, enableLink, UNIT_NAME } from "./layout.ts";
 import { isOurConfig } from "./stored_config.ts";

@@ -52,7 +52,7 @@ test("install --store-firewalld, firewalld stopped: an immutable or symlinked di
       assertEquals(r.code, 1, r.stdout + r.stderr);
       assertStringIncludes(
         r.stderr,
-        "kuma-tproxy: Cannot write /etc/firewalld/direct.xml (checked before changing anything): ",
+        "kuma-tproxy: cannot write /etc/firewalld/direct.xml (checked before changing anything): ",
       );
       assertStringIncludes(r.stderr, "Nothing was changed.");
       assertEquals(await netfilter(h), before, "the kernel is untouched");
@@ -120,7 +120,7 @@ test("install --store-firewalld, firewalld stopped: a write that fails after the
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertStringIncludes(
       r.stderr,
-      "The rules were applied, but storing them failed (Cannot write /etc/firewalld/direct.xml: " +
+      "the rules were applied, but storing them failed (cannot write /etc/firewalld/direct.xml: " +
         "No space left on device",
     );
     assertStringIncludes(

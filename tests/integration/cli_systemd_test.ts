@@ -250,7 +250,7 @@ for (const mode of MODES) {
       assertEquals(Object.values(ours(await saves(w.host))).flat(), [], "none of our rules left");
       assertEquals(await probeAll(w), expected(w, []), "after uninstall");
       const after = await h.cli(["status", ...FLAGS_A, ...backend]);
-      assertEquals(after.code, 1, after.stdout);
+      assertEquals(after.code, 4, after.stdout);
       assert(!after.stdout.includes("Boot"), after.stdout);
       assertEquals(await h.systemctlCalls(), [], "systemctl must not run where systemd does not");
     });

@@ -193,7 +193,7 @@ Deno.test("storeWithFirewalld() refuses rules iptables-restore --test rejects be
           storeWithFirewalld({ bus, runner: world.ns.runner }, [natRuleSet(4), ruleSet], options),
         FirewalldError,
       );
-      assertEquals(e.code, "invalid-rules");
+      assertEquals(e.code, "invalid_rules");
       assert(e.stderr?.includes("no-such-option"), e.stderr);
       assertEquals(await bus.getPermanent(), before);
       assertEquals(await bus.getRuntimeChains(), before.chains);

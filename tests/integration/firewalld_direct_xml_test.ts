@@ -101,7 +101,7 @@ Deno.test("storeInDirectXml() refuses a malformed direct.xml and leaves file and
         }),
       FirewalldError,
     );
-    assertEquals(e.code, "malformed-direct-xml");
+    assertEquals(e.code, "malformed_direct_xml");
     assertEquals(e.path, world.directXmlPath);
     assertEquals(await Deno.readTextFile(world.directXmlPath), broken);
     const names = [];

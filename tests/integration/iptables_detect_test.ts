@@ -4,7 +4,7 @@
  */
 import { assertEquals } from "../assert.ts";
 import { defaultConfig } from "../../src/config/defaults.ts";
-import { FULL_FUNCTIONALITY } from "../../src/host/facts.ts";
+import { FULL_FUNCTIONALITY } from "../../src/rules/facts.ts";
 import { detectAllExecutables, detectExecutables } from "../../src/iptables/executables.ts";
 import {
   assertMinimumFunctionality,

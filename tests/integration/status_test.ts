@@ -37,11 +37,11 @@ async function setup() {
   await ensureUser("kuma-dp", KUMA_DP_UID);
 }
 
-Deno.test("status exits 1 when nothing is installed", async () => {
+Deno.test("status exits 4 (not installed) when nothing is installed", async () => {
   await setup();
   await withDualStack(async (ns) => {
     const r = await kumaTproxy(ns, ["status", ...KUMA_DP]);
-    assertEquals(r.code, 1, r.err);
+    assertEquals(r.code, 4, r.err);
     assertEquals(r.out, "IPv4: not installed (nft)\nIPv6: not installed (nft)\n");
   });
 });

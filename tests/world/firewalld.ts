@@ -11,7 +11,7 @@
  * zone rules do not reject test traffic) and, when asked, `RFC3964_IPv4`.
  */
 import { connectFirewalld, type FirewalldBus } from "../../src/firewalld/bus.ts";
-import type { RunResult } from "../../src/iptables/runner.ts";
+import type { RunResult } from "../../src/os/runner.ts";
 import { Netns } from "./netns.ts";
 
 export interface FirewalldWorldOptions {

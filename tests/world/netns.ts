@@ -3,7 +3,7 @@
  * so that tests (and developers) running at the same time never share one,
  * and nothing ever runs in the machine's own namespace.
  */
-import { NetnsRunner, type RunResult, SystemRunner } from "../../src/iptables/runner.ts";
+import { NetnsRunner, type RunResult, SystemRunner } from "../../src/os/runner.ts";
 
 const system = new SystemRunner();
 

@@ -3,7 +3,7 @@
  * several test processes may try to create them at the same moment, which is
  * why creation tolerates losing the race.
  */
-import { SystemRunner } from "../../src/iptables/runner.ts";
+import { SystemRunner } from "../../src/os/runner.ts";
 
 /** UID of the sidecar stand-in: kumactl's default kuma-dp UID. */
 export const KUMA_DP_UID = 5678;

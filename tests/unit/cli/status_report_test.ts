@@ -1,4 +1,3 @@
-import { runStatus } from "../../../src/cli/status_cmd.ts";
 import {
   diffTables,
   type LiveBackend,
@@ -6,8 +5,6 @@ import {
   statusReport,
 } from "../../../src/cli/status_report.ts";
 import { renderStatusText } from "../../../src/cli/status_text.ts";
-import type { CliIo } from "../../../src/cli/io.ts";
-import { defaultConfig } from "../../../src/config/defaults.ts";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 
 const NAT = ["-N KUMA_MESH_X", "-A OUTPUT -p tcp -j KUMA_MESH_X", "-A KUMA_MESH_X -j RETURN"];
@@ -40,12 +37,12 @@ Deno.test("statusReport() is installed (0) when every planned family matches", (
   ]);
 });
 
-Deno.test("statusReport() is not installed (1) when no backend holds anything of ours", () => {
+Deno.test("statusReport() is not installed (4) when no backend holds anything of ours", () => {
   const { report, exitCode } = statusReport({
     planned: [plan(4), plan(6)],
     live: [empty(4, "nft"), empty(6, "nft"), empty(4, "legacy")],
   });
-  assertEquals(exitCode, 1);
+  assertEquals(exitCode, 4);
   assertEquals(report.state, "not-installed");
   assert(report.families.every((f) => !f.installed && f.planned));
 });
@@ -183,19 +180,7 @@ Deno.test("renderStatusText() writes one line per family and names the drift", (
   );
 });
 
-Deno.test("runStatus() refuses to run as non-root with exit code 1", async () => {
-  let err = "";
-  let out = "";
-  const io = {
-    out: (t: string) => out += t,
-    err: (t: string) => err += t,
-    uid: () => 1000,
-  } as unknown as CliIo;
-  const code = await runStatus({ config: defaultConfig(), origins: {} }, io, { json: false });
-  assertEquals(code, 1);
-  assertEquals(out, "");
-  assertStringIncludes(err, "status needs root privileges");
-});
+// runStatus() as non-root: tests/unit/cli/cli_test.ts (through cli(), exit 1).
 
 Deno.test("statusReport() cannot confirm anything (3) when a backend could not be inspected", () => {
   const uninspected = [{ family: 6 as const, mode: "nft" as const, reason: "tools missing" }];

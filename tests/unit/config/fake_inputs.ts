@@ -2,7 +2,7 @@
 import { assertRejects } from "../../assert.ts";
 import { ConfigError } from "../../../src/config/errors.ts";
 import { type FlagInput, resolveConfig, type ResolveInputs } from "../../../src/config/resolve.ts";
-import { decodeUtf8 } from "../../../src/host/bounded_read.ts";
+import { decodeUtf8 } from "../../../src/os/bounded_read.ts";
 
 export interface FakeSources {
   /** Text, or bytes decoded as the real reader decodes them (strict UTF-8). */

@@ -1,7 +1,7 @@
 /** The storeSystemd setting comes from every source, like every other key. */
 import { Command } from "commander";
 import { assertEquals } from "../../assert.ts";
-import { addConfigOptions, collectInputs } from "../../../src/config/flags.ts";
+import { addConfigOptions, collectInputs } from "../../../src/cli/config_flags.ts";
 import { resolveConfig } from "../../../src/config/resolve.ts";
 import { fakeInputs } from "./fake_inputs.ts";
 

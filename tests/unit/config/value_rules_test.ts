@@ -6,7 +6,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "../..
 import { resolveConfig, splitConfigSources } from "../../../src/config/resolve.ts";
 import { ConfigError, MAX_SHOWN_PROBLEMS, showValue } from "../../../src/config/errors.ts";
 import { MAX_LIST_ITEMS } from "../../../src/config/values.ts";
-import { BoundedReadError } from "../../../src/host/bounded_read.ts";
+import { BoundedReadError } from "../../../src/os/bounded_read.ts";
 import { fakeInputs, flag, oneFile, rejection } from "./fake_inputs.ts";
 
 const E = "KUMA_TRANSPARENT_PROXY_";

@@ -6,7 +6,7 @@ import {
   sameEntry,
 } from "../../../src/firewalld/direct_entries.ts";
 import { FirewalldError } from "../../../src/firewalld/errors.ts";
-import type { Runner, RunOptions, RunResult } from "../../../src/iptables/runner.ts";
+import type { Runner, RunOptions, RunResult } from "../../../src/os/runner.ts";
 
 export class FakeBus implements FirewalldBus {
   calls: string[] = [];

@@ -21,7 +21,7 @@ Deno.test("assertAllowedBusAddress() accepts only unix:path= addresses of the gr
       continue;
     }
     const e = assertThrows(() => assertAllowedBusAddress(address), FirewalldError);
-    assertEquals(e.code, "bus-address", address);
+    assertEquals(e.code, "bus_address", address);
     assertEquals(
       e.message,
       `DBUS_SYSTEM_BUS_ADDRESS is ${JSON.stringify(address)}, but kuma-tproxy may only reach the ` +

@@ -89,7 +89,7 @@ Deno.test("assertReplaceable() refuses what writeFileAtomic() could not replace,
     try {
       const e = await assertRejects(() => assertReplaceable(path), FirewalldError);
       assertEquals(e.code, "io");
-      assert(e.message.startsWith(`Cannot write ${path} (checked before changing anything)`));
+      assert(e.message.startsWith(`cannot write ${path} (checked before changing anything)`));
     } finally {
       await chattr("-i");
     }

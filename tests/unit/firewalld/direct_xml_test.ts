@@ -68,7 +68,7 @@ Deno.test("editDirectXml() opens a self-closing root and one-line roots", () => 
   );
 });
 
-Deno.test("editDirectXml() refuses malformed XML with code malformed-direct-xml", () => {
+Deno.test("editDirectXml() refuses malformed XML with code malformed_direct_xml", () => {
   const cases = [
     "",
     "   \n",
@@ -82,7 +82,7 @@ Deno.test("editDirectXml() refuses malformed XML with code malformed-direct-xml"
   ];
   for (const text of cases) {
     const e = assertThrows(() => editDirectXml(text, ours()), FirewalldError);
-    assertEquals(e.code, "malformed-direct-xml", JSON.stringify(text));
+    assertEquals(e.code, "malformed_direct_xml", JSON.stringify(text));
   }
 });
 

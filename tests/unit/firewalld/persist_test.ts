@@ -94,7 +94,7 @@ Deno.test("storeWithFirewalld() validates with iptables-restore --test before to
     () => storeWithFirewalld({ bus, runner }, dualStackRuleSets(), options),
     FirewalldError,
   );
-  assertEquals(e.code, "invalid-rules");
+  assertEquals(e.code, "invalid_rules");
   assertEquals(e.stderr, "iptables-restore: line 3 failed\n");
   assertEquals(bus.calls, []);
   assertEquals(runner.runs[0].cmd, "iptables-restore");
@@ -139,7 +139,7 @@ Deno.test("storeWithFirewalld() says so when restoring the previous config fails
     () => storeWithFirewalld({ bus, runner: new FakeRunner() }, [natRuleSet(4)], options),
     FirewalldError,
   );
-  assertEquals(e.code, "rollback-failed");
+  assertEquals(e.code, "rollback_failed");
 });
 
 Deno.test("storeWithFirewalld() refuses when firewalld is not RUNNING", async () => {
@@ -149,7 +149,7 @@ Deno.test("storeWithFirewalld() refuses when firewalld is not RUNNING", async ()
       () => storeWithFirewalld({ bus, runner: new FakeRunner() }, [natRuleSet(4)], options),
       FirewalldError,
     );
-    assertEquals(e.code, "not-running");
+    assertEquals(e.code, "not_running");
     assertEquals(bus.calls, []);
   }
 });
@@ -164,7 +164,7 @@ Deno.test("storeWithFirewalld() refuses rules it could not recognise at uninstal
       }),
     FirewalldError,
   );
-  assertEquals(e.code, "unidentifiable-entry");
+  assertEquals(e.code, "unidentifiable_entry");
   assertEquals(bus.calls, []);
 });
 
@@ -260,7 +260,7 @@ Deno.test("storeInDirectXml() leaves a malformed direct.xml unchanged", () =>
         }),
       FirewalldError,
     );
-    assertEquals(e.code, "malformed-direct-xml");
+    assertEquals(e.code, "malformed_direct_xml");
     assertEquals(await Deno.readTextFile(directXmlPath), "<direct><rule>");
     const names = [];
     for await (const f of Deno.readDir(dir)) names.push(f.name);
@@ -277,7 +277,7 @@ Deno.test("storeInDirectXml() refuses when firewalld's config directory does not
         }),
       FirewalldError,
     );
-    assertEquals(e.code, "not-installed");
+    assertEquals(e.code, "not_installed");
   }));
 
 Deno.test("removeFromFirewalld() with no firewalld and no direct.xml removes nothing", () =>
@@ -331,7 +331,7 @@ Deno.test("storeWithFirewalld() restores the previous permanent config in direct
         }),
       FirewalldError,
     );
-    assertEquals(e.code, "firewalld-gone");
+    assertEquals(e.code, "firewalld_gone");
     assert(
       e.message.includes(
         `Permanent: its previous direct config was restored by rewriting ${directXmlPath}`,

@@ -26,7 +26,7 @@ Deno.test("assertIpv6RedirectWorks() refuses dual stack with RFC3964_IPv4 on and
     () => assertIpv6RedirectWorks("RFC3964_IPv4=yes\n", { ipFamilyMode: "dualstack" }),
     FirewalldError,
   );
-  assertEquals(e.code, "rfc3964-ipv4");
+  assertEquals(e.code, "rfc3964_ipv4");
   assertStringIncludes(e.message, "RFC3964_IPv4=no");
   assertStringIncludes(e.message, "/etc/firewalld/firewalld.conf");
   assertStringIncludes(e.message, "--ip-family-mode ipv4");

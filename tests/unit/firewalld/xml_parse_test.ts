@@ -66,7 +66,7 @@ Deno.test("parseDirectXml() points at the real line and column and quotes the li
     const e = assertThrows(() => parseDirectXml(text, "/etc/firewalld/direct.xml"), FirewalldError);
     assertEquals(
       [e.code, e.line, e.column, e.path],
-      ["malformed-direct-xml", line, column, "/etc/firewalld/direct.xml"],
+      ["malformed_direct_xml", line, column, "/etc/firewalld/direct.xml"],
       JSON.stringify(text),
     );
     const prefix = "/etc/firewalld/direct.xml is not valid direct.xml: ";

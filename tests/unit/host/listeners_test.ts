@@ -1,6 +1,6 @@
 import { assertEquals } from "../../assert.ts";
 import { listeningTcpPorts, parseListeningPorts } from "../../../src/host/listeners.ts";
-import type { Runner } from "../../../src/iptables/runner.ts";
+import type { Runner } from "../../../src/os/runner.ts";
 
 const SS = `LISTEN 0      128          0.0.0.0:22        0.0.0.0:*
 LISTEN 0      4096   127.0.0.53%lo:53        0.0.0.0:*

@@ -1,4 +1,4 @@
-import { canonicalAddress } from "../../../src/rules/address.ts";
+import { canonicalAddress } from "../../../src/net/address.ts";
 import {
   canonicalRule,
   canonicalRules,

@@ -1,16 +1,15 @@
 import { assertEquals, assertMatch, assertRejects } from "../../assert.ts";
-import { defaultConfig } from "../../../src/config/defaults.ts";
-import type { Config } from "../../../src/config/types.ts";
 import { ExecutablesError } from "../../../src/iptables/errors.ts";
 import {
   candidates,
   chooseMode,
   detectAllExecutables,
   detectExecutables,
+  type ExecutableSettings,
   modeFromVersion,
   uninspectableBackends,
 } from "../../../src/iptables/executables.ts";
-import { fail, FakeRunner, ok } from "./fake_runner.ts";
+import { fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 const EMPTY = "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
 const RULES = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n";
@@ -42,7 +41,12 @@ function backend(mode: "nft" | "legacy", family: 4 | 6 = 4): Record<string, stri
 }
 
 const dirs = { pathDirs: ["/usr/sbin"] };
-const ipv4 = (): Config => ({ ...defaultConfig(), ipFamilyMode: "ipv4" });
+// Only the two settings detection reads: a whole Config is not needed.
+const ipv4 = (): ExecutableSettings => ({ ipFamilyMode: "ipv4", iptablesExecutables: {} });
+const dualstack = (): ExecutableSettings => ({
+  ipFamilyMode: "dualstack",
+  iptablesExecutables: {},
+});
 
 Deno.test("modeFromVersion() tells nft from legacy", () => {
   assertEquals(modeFromVersion("iptables v1.8.9 (nf_tables)"), "nft");
@@ -154,7 +158,7 @@ Deno.test("detectExecutables() gives IPv6 the IPv4 mode", async () => {
     "/usr/sbin/iptables-legacy-save": RULES,
     "/usr/sbin/ip6tables-nft-save": RULES,
   });
-  const r = await detectExecutables(runner, defaultConfig(), dirs);
+  const r = await detectExecutables(runner, dualstack(), dirs);
   assertEquals(r.v4.mode, "legacy");
   assertEquals([r.v6?.mode, r.v6?.family, r.v6?.restore], [
     "legacy",
@@ -166,7 +170,7 @@ Deno.test("detectExecutables() gives IPv6 the IPv4 mode", async () => {
 Deno.test("detectExecutables() skips IPv6 with a warning when no ip6tables of the mode exists", async () => {
   const r = await detectExecutables(
     host({ ...backend("nft"), ...backend("legacy", 6) }),
-    defaultConfig(),
+    dualstack(),
     dirs,
   );
   assertEquals(r.v6, undefined);
@@ -239,7 +243,7 @@ Deno.test("detectExecutables() refuses custom paths of mixed types", async () =>
 
 Deno.test("detectAllExecutables() lists every backend of every family", async () => {
   const runner = host({ ...backend("nft"), ...backend("legacy"), ...backend("nft", 6) });
-  const r = await detectAllExecutables(runner, defaultConfig(), dirs);
+  const r = await detectAllExecutables(runner, dualstack(), dirs);
   assertEquals(r.executables.map((e) => `${e.family}/${e.mode}`), ["4/nft", "4/legacy", "6/nft"]);
 });
 

@@ -1,12 +1,12 @@
 import { assertEquals, assertThrows } from "../../assert.ts";
-import { FULL_FUNCTIONALITY } from "../../../src/host/facts.ts";
+import { FULL_FUNCTIONALITY } from "../../../src/rules/facts.ts";
 import { ExecutablesError } from "../../../src/iptables/errors.ts";
 import type { Executables } from "../../../src/iptables/executables.ts";
 import {
   assertMinimumFunctionality,
   probeFunctionality,
 } from "../../../src/iptables/functionality.ts";
-import { fail, FakeRunner, ok } from "./fake_runner.ts";
+import { fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 const exe: Executables = {
   mode: "legacy",

@@ -9,7 +9,7 @@ import {
   waitFlags,
   withRetries,
 } from "../../../src/iptables/restore_exec.ts";
-import { fail, FakeRunner, ok } from "./fake_runner.ts";
+import { fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 const legacy: Executables = {
   mode: "legacy",

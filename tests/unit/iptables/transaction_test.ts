@@ -5,7 +5,7 @@ import type { Executables } from "../../../src/iptables/executables.ts";
 import { mergeRestore, recreateText } from "../../../src/iptables/restore_text.ts";
 import { parseSave } from "../../../src/iptables/save_parser.ts";
 import { ApplyError, type ApplyOptions, applyPlans } from "../../../src/iptables/transaction.ts";
-import { type Call, fail, FakeRunner, ok } from "./fake_runner.ts";
+import { type Call, fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 const C = (t: string) => `-m comment --comment "kuma/mesh/transparent/proxy/${t}"`;
 const exe = (family: 4 | 6, mode: "nft" | "legacy" = "nft"): Executables => ({
@@ -238,7 +238,7 @@ Deno.test("applyPlans() rolls every family back when the persist step fails", as
   assertEquals(live, { "4": OLD, "6": OLD });
   assertStringIncludes(
     e.message,
-    "The rules were applied, but storing them failed (EPERM: direct.xml is immutable), so the " +
+    "the rules were applied, but storing them failed (EPERM: direct.xml is immutable), so the " +
       "kernel was rolled back to the rules it had before; IPv6 rolled back to its prior state; IPv4 rolled back",
   );
 });

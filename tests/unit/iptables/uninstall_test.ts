@@ -4,7 +4,7 @@ import { UnsafeStateError } from "../../../src/iptables/errors.ts";
 import type { Executables } from "../../../src/iptables/executables.ts";
 import { parseSave } from "../../../src/iptables/save_parser.ts";
 import { readInstalled, uninstallAll, UninstallError } from "../../../src/iptables/uninstall.ts";
-import { fail, FakeRunner, ok } from "./fake_runner.ts";
+import { fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 const C = (t: string) => `-m comment --comment "kuma/mesh/transparent/proxy/${t}"`;
 const exe = (family: 4 | 6, mode: "nft" | "legacy"): Executables => ({

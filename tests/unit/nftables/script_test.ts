@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import { defaultConfig } from "../../../src/config/defaults.ts";
-import { FULL_FUNCTIONALITY } from "../../../src/host/facts.ts";
+import { FULL_FUNCTIONALITY } from "../../../src/rules/facts.ts";
 import { buildRuleSet } from "../../../src/rules/build.ts";
 import { appendRule } from "../../../src/rules/rule.ts";
 import {

@@ -5,7 +5,7 @@ import {
   type BuildFacts,
   FULL_FUNCTIONALITY,
   type Functionality,
-} from "../../../src/host/facts.ts";
+} from "../../../src/rules/facts.ts";
 import { buildRuleSet } from "../../../src/rules/build.ts";
 import type { Family, Rule, RuleSet, Table, TableName } from "../../../src/rules/model.ts";
 import { ruleArgs } from "../../../src/rules/render.ts";

@@ -1,7 +1,7 @@
 import { buildContext } from "../../../src/rules/context.ts";
 import { buildRawTable } from "../../../src/rules/raw_table.ts";
 import type { Config } from "../../../src/config/types.ts";
-import type { BuildFacts } from "../../../src/host/facts.ts";
+import type { BuildFacts } from "../../../src/rules/facts.ts";
 import { assertEquals } from "../../assert.ts";
 import { config, effectiveSpecs, facts, functionality } from "./helpers.ts";
 

@@ -13,7 +13,7 @@ import { SystemdError } from "../../../src/systemd/errors.ts";
 import { renderStoredConfig } from "../../../src/systemd/stored_config.ts";
 import { renderUnit } from "../../../src/systemd/unit_file.ts";
 import { defaultConfig } from "../../../src/config/defaults.ts";
-import { fail, FakeRunner, ok } from "../iptables/fake_runner.ts";
+import { fail, FakeRunner, ok } from "../os/fake_runner.ts";
 
 interface Sandbox {
   root: string;

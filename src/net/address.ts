@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ipv4Bytes, ipv6Groups } from "../config/values.ts";
+import { ipv4Bytes, ipv6Groups } from "./ip.ts";
 
 /** glibc inet_ntop: lowercase, no leading zeros, the longest run (2+) of zero groups as `::`, and IPv4-mapped/compatible tails in dotted form. */
 function formatV6(g: number[]): string {

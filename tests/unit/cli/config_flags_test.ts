@@ -1,9 +1,10 @@
 import { Command } from "commander";
 import { assert, assertEquals } from "../../assert.ts";
-import { addConfigOptions, collectInputs, CONFIG_FLAGS } from "../../../src/config/flags.ts";
+import { addConfigOptions, collectInputs } from "../../../src/cli/config_flags.ts";
+import { CONFIG_FLAGS } from "../../../src/config/flags.ts";
 import { LEAF_PATHS } from "../../../src/config/keys.ts";
 import { resolveConfig } from "../../../src/config/resolve.ts";
-import { fakeInputs } from "./fake_inputs.ts";
+import { fakeInputs } from "../config/fake_inputs.ts";
 
 function parse(args: string[], command: "install" | "uninstall" = "install") {
   const program = new Command().exitOverride();

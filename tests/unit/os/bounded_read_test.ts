@@ -6,7 +6,7 @@ import {
   decodeUtf8,
   readTextBounded,
   readTextFileBounded,
-} from "../../../src/host/bounded_read.ts";
+} from "../../../src/os/bounded_read.ts";
 
 const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir("ktp-bounded-", fn);
 
@@ -121,7 +121,7 @@ Deno.test("every file and stdin read in src/ goes through bounded_read.ts", asyn
     for await (const entry of Deno.readDir(dir)) {
       const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
       if (entry.isDirectory) await walk(url);
-      else if (entry.name.endsWith(".ts") && !url.pathname.endsWith("/host/bounded_read.ts")) {
+      else if (entry.name.endsWith(".ts") && !url.pathname.endsWith("/os/bounded_read.ts")) {
         const text = await readTextFileBounded(url.pathname, { maxBytes: 1024 * 1024 });
         if (UNBOUNDED.test(text)) offenders.push(url.pathname.slice(root.pathname.length));
       }

@@ -3,7 +3,7 @@
  * answer. A handler returning undefined means "no such executable", which
  * the real runner reports by rejecting.
  */
-import type { Runner, RunOptions, RunResult } from "../../../src/iptables/runner.ts";
+import type { Runner, RunOptions, RunResult } from "../../../src/os/runner.ts";
 
 export interface Call {
   cmd: string;

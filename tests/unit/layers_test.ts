@@ -1,0 +1,84 @@
+/**
+ * Imports in src/ only go down. The order is written here once; a layer may
+ * import from any layer below it, never from its own rank's siblings or
+ * from above. tests/ are free to import anything.
+ */
+import { assertEquals } from "../assert.ts";
+import { readTextFileBounded } from "../../src/os/bounded_read.ts";
+
+/** Lowest first. Layers of one rank are siblings and may not import each other. */
+export const LAYERS: readonly (readonly string[])[] = [
+  ["os", "net"],
+  ["config"],
+  ["rules"],
+  ["host", "iptables", "nftables", "firewalld", "systemd"],
+  ["cli"],
+  ["main.ts"],
+];
+
+const SHARED = new Set(["version.ts"]);
+
+function rank(layer: string): number {
+  return LAYERS.findIndex((r) => r.includes(layer));
+}
+
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+async function sourceFiles(dir: URL, out: URL[] = []): Promise<URL[]> {
+  for await (const entry of Deno.readDir(dir)) {
+    const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+    if (entry.isDirectory) await sourceFiles(url, out);
+    else if (entry.name.endsWith(".ts")) out.push(url);
+  }
+  return out;
+}
+
+/** The imports of a module's code, JSDoc examples (comment lines) left out. */
+function importsOf(text: string): string[] {
+  const code = text.split("\n").filter((l) => !/^\s*(\*|\/\/)/.test(l)).join("\n");
+  return [...code.matchAll(IMPORT)].map((m) => m[1] ?? m[2]);
+}
+
+Deno.test("every src/ folder and top-level file has a place in LAYERS", async () => {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(new URL("../../src/", import.meta.url))) {
+    if (e.name.endsWith(".md") || SHARED.has(e.name)) continue;
+    names.push(e.name);
+  }
+  assertEquals(names.filter((n) => rank(n) < 0), []);
+});
+
+Deno.test("imports in src/ only go down the layers", async () => {
+  const root = new URL("../../src/", import.meta.url);
+  const layerOf = (url: URL) => url.pathname.slice(root.pathname.length).split("/")[0];
+  const upward: string[] = [];
+  for (const file of await sourceFiles(root)) {
+    const from = layerOf(file);
+    const text = await readTextFileBounded(file.pathname, { maxBytes: 1024 * 1024 });
+    for (const spec of importsOf(text)) {
+      if (!spec.startsWith(".")) continue; // npm packages
+      const target = new URL(spec, file);
+      if (!target.pathname.startsWith(root.pathname)) continue; // deno.json
+      const to = layerOf(target);
+      if (to === from || SHARED.has(to)) continue;
+      if (rank(to) >= rank(from)) {
+        upward.push(`${file.pathname.slice(root.pathname.length)} -> ${spec}`);
+      }
+    }
+  }
+  assertEquals(upward, []);
+});
+
+Deno.test("importsOf() sees static, re-exported and dynamic imports, not doc examples", () => {
+  const text = [
+    'import { a } from "../cli/a.ts";',
+    "import type {",
+    "  B,",
+    '} from "../rules/b.ts";',
+    'export * from "./c.ts";',
+    'const d = await import("../firewalld/d.ts");',
+    ' * import { e } from "../cli/e.ts";',
+  ].join("\n");
+  assertEquals(importsOf(text), ["../cli/a.ts", "../rules/b.ts", "./c.ts", "../firewalld/d.ts"]);
+});
