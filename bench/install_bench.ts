@@ -18,13 +18,13 @@
  *
  * Needs root and a user with UID 5678 (`useradd -u 5678 -U -M kuma-dp`).
  * Run: `deno task bench`, or `./scripts/deno run --allow-all bench/install_bench.ts`.
- * BENCH_RUNS sets the number of timed runs per case (default 10, after 1 warm-up).
+ * BENCH_RUNS sets the number of timed runs per case (default 15, after 1 warm-up).
  */
 import { inFreshNetns, median, startBench, timed } from "./_netns.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const cli = `${root}scripts/kuma-tproxy`;
-const runs = Number(Deno.env.get("BENCH_RUNS") ?? "10");
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? "15");
 const WARMUP = 1;
 
 /** The two halves of `install --dry-run` output. */
