@@ -47,9 +47,9 @@ function splitDryRun(text: string): RuleText {
 
 const countRules = (t: string) => t.split("\n").filter((l) => /^-[AI] /.test(l)).length;
 
-/** Which backend the CLI installed into, from its "installed N rules (nft)" lines. */
+/** Which backend the CLI installed into, from its "IPv4 (nft): installed N rules" line. */
 function backendOf(stdout: string): "nft" | "legacy" {
-  const m = stdout.match(/installed \d+ rules \((nft|legacy)\)/);
+  const m = stdout.match(/^IPv4 \((nft|legacy)\): installed /m);
   if (!m) throw new Error(`cannot tell the backend from the install output: ${stdout.trim()}`);
   return m[1] as "nft" | "legacy";
 }
