@@ -18,13 +18,13 @@
  *
  * Needs root and a user with UID 5678 (`useradd -u 5678 -U -M kuma-dp`).
  * Run: `deno task bench`, or `./scripts/deno run --allow-all bench/install_bench.ts`.
- * BENCH_RUNS sets the number of timed runs per case (default 10, after 1 warm-up).
+ * BENCH_RUNS sets the number of timed runs per case (default 15, after 1 warm-up).
  */
 import { inFreshNetns, median, startBench, timed } from "./_netns.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const cli = `${root}scripts/kuma-tproxy`;
-const runs = Number(Deno.env.get("BENCH_RUNS") ?? "10");
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? "15");
 const WARMUP = 1;
 
 /** The two halves of `install --dry-run` output. */
@@ -47,9 +47,9 @@ function splitDryRun(text: string): RuleText {
 
 const countRules = (t: string) => t.split("\n").filter((l) => /^-[AI] /.test(l)).length;
 
-/** Which backend the CLI installed into, from its "installed N rules (nft)" lines. */
+/** Which backend the CLI installed into, from its "IPv4 (nft): installed N rules" line. */
 function backendOf(stdout: string): "nft" | "legacy" {
-  const m = stdout.match(/installed \d+ rules \((nft|legacy)\)/);
+  const m = stdout.match(/^IPv4 \((nft|legacy)\): installed /m);
   if (!m) throw new Error(`cannot tell the backend from the install output: ${stdout.trim()}`);
   return m[1] as "nft" | "legacy";
 }

@@ -3,11 +3,20 @@
  * config via ./scripts/kuma-tproxy, each as a ratio against a bare `deno run`
  * of an empty script measured in the same run (bench/README.md).
  *
+ * Everything runs as root inside one throw-away dual-stack namespace this
+ * benchmark creates (bench/_netns.ts), the baseline too, so the dry run's
+ * detection reads that namespace's (empty) rules and never the machine's own.
+ * Each round runs the baseline and every case once, in turn, so drift hits
+ * all alike.
+ *
+ * Needs root and a user with UID 5678 (`useradd -u 5678 -U -M kuma-dp`).
  * Run: `deno task bench`, or `./scripts/deno run --allow-all bench/startup_bench.ts`.
+ * BENCH_RUNS sets the number of rounds (default 15, after 2 warm-up rounds).
  */
+import { inFreshNetns, median, startBench, timed } from "./_netns.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const runs = Number(Deno.env.get("BENCH_RUNS") ?? "10");
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? "15");
 const WARMUP = 2;
 
 interface Case {
@@ -15,33 +24,7 @@ interface Case {
   argv: string[];
 }
 
-/** Wall time of one run in ms; throws with stderr if the command fails. */
-async function timeOnce(c: Case): Promise<number> {
-  const start = performance.now();
-  const out = await new Deno.Command(c.argv[0], {
-    args: c.argv.slice(1),
-    cwd: root,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const ms = performance.now() - start;
-  if (out.code !== 0) {
-    throw new Error(
-      `${c.name}: exited ${out.code}: ${new TextDecoder().decode(out.stderr).trim()}`,
-    );
-  }
-  return ms;
-}
-
-async function median(c: Case): Promise<number> {
-  for (let i = 0; i < WARMUP; i++) await timeOnce(c);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await timeOnce(c));
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
+const stopBench = await startBench("startup");
 const empty = await Deno.makeTempFile({ suffix: ".ts" });
 try {
   // The baseline sits outside the repo so no deno.json or lock is loaded.
@@ -54,22 +37,25 @@ try {
     { name: "--version", argv: [cli, "--version"] },
     { name: "install --dry-run", argv: [cli, "install", "--dry-run"] },
   ];
-  const base = await median(baseline);
-  console.log(`baseline: ${baseline.name}: median ${base.toFixed(0)} ms (n=${runs})`);
-  let failed = false;
-  for (const c of cases) {
-    try {
-      const ms = await median(c);
-      console.log(
-        `startup ${c.name}: ${(ms / base).toFixed(2)}x ${baseline.name}` +
-          ` (median ${ms.toFixed(0)} ms vs ${base.toFixed(0)} ms, n=${runs})`,
-      );
-    } catch (e) {
-      failed = true;
-      console.log(`startup ${c.name}: not measured: ${(e as Error).message}`);
+  const times = new Map<Case, number[]>([baseline, ...cases].map((c) => [c, []]));
+  await inFreshNetns(async (ns) => {
+    for (let round = 0; round < WARMUP + runs; round++) {
+      for (const c of [baseline, ...cases]) {
+        const { ms } = await timed(ns, c.name, c.argv[0], c.argv.slice(1));
+        if (round >= WARMUP) times.get(c)!.push(ms);
+      }
     }
+  }, "start");
+  const base = median(times.get(baseline)!);
+  console.log(`baseline: ${baseline.name}: median ${base.toFixed(0)} ms (n=${runs})`);
+  for (const c of cases) {
+    const ms = median(times.get(c)!);
+    console.log(
+      `startup ${c.name}: ${(ms / base).toFixed(2)}x ${baseline.name}` +
+        ` (median ${ms.toFixed(0)} ms vs ${base.toFixed(0)} ms, n=${runs})`,
+    );
   }
-  if (failed) Deno.exitCode = 1;
 } finally {
+  await stopBench();
   await Deno.remove(empty);
 }

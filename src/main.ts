@@ -2,16 +2,36 @@
  * The only module that touches the process: arguments, streams, exit code,
  * signals. Everything below takes a CliIo and returns an exit code.
  */
-import { cli } from "./cli/cli.ts";
-import { LOCK_PATH } from "./cli/run_lock.ts";
 import type { CliIo } from "./cli/io.ts";
-import { ENV_PATHS } from "./config/keys.ts";
-import { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded } from "./os/bounded_read.ts";
-import { SystemFacts } from "./host/system_facts.ts";
-import { SystemRunner } from "./os/runner.ts";
-import { selfCommand } from "./systemd/self_command.ts";
+import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
+
+// `--version` alone answers before anything else loads: the CLI's modules
+// (commander, zod) cost several times a bare Deno start (bench/README.md).
+// The output is the one commander prints for the same flags.
+if (Deno.args.length === 1 && (Deno.args[0] === "--version" || Deno.args[0] === "-V")) {
+  Deno.stdout.writeSync(encoder.encode(`${VERSION}\n`));
+  Deno.exit(0);
+}
+
+const [
+  { cli },
+  { LOCK_PATH },
+  { ENV_PATHS },
+  { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded },
+  { SystemFacts },
+  { SystemRunner },
+  { selfCommand },
+] = await Promise.all([
+  import("./cli/cli.ts"),
+  import("./cli/run_lock.ts"),
+  import("./config/keys.ts"),
+  import("./os/bounded_read.ts"),
+  import("./host/system_facts.ts"),
+  import("./os/runner.ts"),
+  import("./systemd/self_command.ts"),
+]);
 const runner = new SystemRunner();
 
 /**

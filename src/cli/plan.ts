@@ -34,6 +34,8 @@ export interface FamilyPlan {
   comments: boolean;
   /** iptables-restore input. */
   text: string;
+  /** The real file `exe.iptables` runs, when known: families sharing it share module answers. */
+  iptablesFile?: string;
 }
 
 export interface InstallPlan {
@@ -165,7 +167,9 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   let all: Executables[] = [];
   let uninspectable: Uninspectable[] = [];
   try {
-    const detected = await detectExecutables(deps.runner, config);
+    const detected = await detectExecutables(deps.runner, config, {
+      realPath: deps.facts.realExecutable?.bind(deps.facts),
+    });
     if (!nftables) warnings.push(...detected.warnings);
     exes = nftables ? {} : { 4: detected.v4, 6: detected.v6 };
     all = detected.all;
@@ -200,8 +204,15 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
     // instantiates it for good (functionality.ts).
     const tables = buildRuleSet(config, { ...base, functionality: FULL_FUNCTIONALITY })
       .ruleSet.tables.map((t) => t.name);
+    const real = exe && deps.facts.realExecutable
+      ? await deps.facts.realExecutable(exe.iptables)
+      : undefined;
+    const same = plans.find((p) => real !== undefined && p.iptablesFile === real);
     const functionality = exe
-      ? await probeFunctionality(deps.runner, exe, { tables })
+      ? await probeFunctionality(deps.runner, exe, {
+        tables,
+        modules: same?.functionality.modules,
+      })
       : FULL_FUNCTIONALITY;
     // kumactl's minimum: the nat table and the tcp and owner modules. nft
     // has every match built in; the kernel check before applying stands in.
@@ -217,6 +228,7 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       ruleSet: built.ruleSet,
       comments: options.comments,
       text: renderRestore(built.ruleSet, options),
+      iptablesFile: real,
     });
   }
   for (const s of skipped) warnings.push(`${s.reason}: configuring IPv4 only`);

@@ -28,6 +28,12 @@ export interface HostFacts {
    * `disable_ipv6` or at boot).
    */
   ipv6(): Promise<Ipv6State>;
+  /**
+   * The file a command name runs (PATH for a bare name, as execvp finds it),
+   * with every symlink resolved; undefined when it cannot be found. Optional:
+   * detection then asks every name for its version.
+   */
+  realExecutable?(cmd: string): Promise<string | undefined>;
 }
 
 export type Ipv6State = "available" | "no-address" | "disabled";

@@ -8,6 +8,9 @@ import type { HostFacts, Ipv6State, UserEntry } from "./facts.ts";
 import { parseLoopback, parseNameservers, parsePasswd } from "./parse.ts";
 
 export class SystemFacts implements HostFacts {
+  /** The interface does not change during a run; install asks twice (plan, ::6 address). */
+  private loopback?: Promise<string>;
+
   constructor(
     private readonly runner: Runner,
     private readonly passwdPath = "/etc/passwd",
@@ -45,7 +48,11 @@ export class SystemFacts implements HostFacts {
     return undefined;
   }
 
-  async loopbackInterface(): Promise<string> {
+  loopbackInterface(): Promise<string> {
+    return this.loopback ??= this.findLoopback();
+  }
+
+  private async findLoopback(): Promise<string> {
     // kumactl takes the first interface with the loopback flag. `ip -o link`
     // shows the flags; /sys/class/net would too, but Deno refuses /sys reads
     // without --allow-all (since 1.43), and the binary runs with least privilege.
@@ -56,6 +63,22 @@ export class SystemFacts implements HostFacts {
       // No `ip`: fall through to the conventional name.
     }
     return "lo";
+  }
+
+  async realExecutable(cmd: string): Promise<string | undefined> {
+    // As execvp: a name with a slash is a path; a bare one is looked up in PATH, in order.
+    const dirs = cmd.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");
+    for (const dir of dirs) {
+      const path = cmd.includes("/") ? cmd : `${dir === "" ? "." : dir}/${cmd}`;
+      try {
+        const real = await Deno.realPath(path);
+        const info = await Deno.stat(real);
+        if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return real;
+      } catch {
+        // Not there (or not readable): try the next directory.
+      }
+    }
+    return undefined;
   }
 
   ipv6(): Promise<Ipv6State> {

@@ -46,6 +46,11 @@ export type ExecutableSettings = Pick<Config, "ipFamilyMode" | "iptablesExecutab
 export interface DetectOptions {
   /** Searched after PATH, in order (kumactl's fallback directories by default). */
   pathDirs?: string[];
+  /**
+   * The real file of a command (HostFacts.realExecutable): names that
+   * resolve to one file are asked `--version` once.
+   */
+  realPath?: (cmd: string) => Promise<string | undefined>;
 }
 
 /** Modes in kumactl's order of preference. */
@@ -75,17 +80,36 @@ export function modeFromVersion(output: string): Mode | undefined {
   return undefined;
 }
 
-/** Caches `--version` answers, since unsuffixed names are probed for both modes. */
-type VersionCache = Map<string, Promise<Mode | undefined>>;
+/**
+ * Caches `--version` answers by name and, when the real file of a name is
+ * known, by that file: iptables 1.8 installs every name of a backend as a
+ * symlink to one multi-call binary (xtables-nft-multi, xtables-legacy-multi;
+ * iptables' Makefile.am), whose backend does not depend on the name it is
+ * run as, so one call per binary answers for all its names.
+ */
+interface VersionCache {
+  answers: Map<string, Promise<Mode | undefined>>;
+  realPath?: (cmd: string) => Promise<string | undefined>;
+}
 
 function probeMode(runner: Runner, path: string, cache: VersionCache): Promise<Mode | undefined> {
-  let p = cache.get(path);
-  if (!p) {
-    p = runner.run(path, ["--version"]).then(
+  const ask = () =>
+    runner.run(path, ["--version"]).then(
       (r) => modeFromVersion(`${r.stdout}\n${r.stderr}`),
       () => undefined, // could not start: no such executable
     );
-    cache.set(path, p);
+  let p = cache.answers.get(path);
+  if (!p) {
+    p = cache.realPath
+      ? cache.realPath(path).then((real) => {
+        // Not found by the lookup: ask anyway, the runner may find it.
+        if (real === undefined) return ask();
+        let q = cache.answers.get(`file:${real}`);
+        if (!q) cache.answers.set(`file:${real}`, q = ask());
+        return q;
+      })
+      : ask();
+    cache.answers.set(path, p);
   }
   return p;
 }
@@ -260,7 +284,7 @@ export async function detectExecutables(
 > {
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
   const warnings: string[] = [];
-  const { custom, all } = await findAll(runner, settings, dirs, warnings);
+  const { custom, all } = await findAll(runner, settings, dirs, warnings, options.realPath);
   const uninspectable = uninspectableBackends(all, dirs);
 
   let v4 = custom[4];
@@ -361,8 +385,9 @@ async function findAll(
   settings: ExecutableSettings,
   dirs: readonly string[],
   warnings: string[],
+  realPath?: (cmd: string) => Promise<string | undefined>,
 ): Promise<{ custom: Partial<Record<Family, Executables>>; all: Executables[] }> {
-  const cache: VersionCache = new Map();
+  const cache: VersionCache = { answers: new Map(), realPath };
   const custom: Partial<Record<Family, Executables>> = {};
   const all: Executables[] = [];
   for (const family of [4, 6] as Family[]) {
@@ -392,6 +417,6 @@ export async function detectAllExecutables(
 ): Promise<{ executables: Executables[]; uninspectable: Uninspectable[]; warnings: string[] }> {
   const warnings: string[] = [];
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
-  const { all } = await findAll(runner, settings, dirs, warnings);
+  const { all } = await findAll(runner, settings, dirs, warnings, options.realPath);
   return { executables: all, uninspectable: uninspectableBackends(all, dirs), warnings };
 }

@@ -19,6 +19,13 @@ export interface ProbeOptions {
    * is always probed: it is the minimum, and it shows DOCKER_OUTPUT.
    */
   tables?: readonly TableName[];
+  /**
+   * Module answers already known for the same binary (the other family's
+   * `iptables` resolving to the same file): each probed match is a libxt_*
+   * extension, shared by both families, and `-h` asks only userspace, so
+   * the answer cannot differ. Skips the six `-m X -h` calls.
+   */
+  modules?: Functionality["modules"];
 }
 
 async function succeeds(runner: Runner, cmd: string, args: string[]): Promise<string | undefined> {
@@ -51,8 +58,13 @@ export async function probeFunctionality(
   options: ProbeOptions = {},
 ): Promise<Functionality> {
   const wanted = new Set<TableName>(["nat", ...(options.tables ?? TABLES)]);
+  const known = options.modules;
   const [modules, tables] = await Promise.all([
-    Promise.all(MODULES.map((m) => succeeds(runner, exe.iptables, ["-m", m, "-h"]))),
+    Promise.all(
+      MODULES.map((m) =>
+        known ? (known[m] ? "" : undefined) : succeeds(runner, exe.iptables, ["-m", m, "-h"])
+      ),
+    ),
     Promise.all(
       TABLES.map((t) => wanted.has(t) ? succeeds(runner, exe.save, ["-t", t]) : undefined),
     ),

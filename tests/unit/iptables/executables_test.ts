@@ -270,3 +270,27 @@ Deno.test("uninspectableBackends() names a family whose backend works only for t
     undefined,
   ]]);
 });
+
+Deno.test("detectExecutables() asks --version once per real file when realPath is given", async () => {
+  const files = {
+    ...backend("nft"),
+    ...backend("nft", 6),
+    ...backend("legacy"),
+    ...backend("legacy", 6),
+  };
+  const versions = (runner: FakeRunner) =>
+    runner.calls.filter((c) => c.args[0] === "--version" && c.cmd in files).length;
+  const plain = host(files);
+  const without = await detectExecutables(plain, dualstack(), dirs);
+  // Every name of a backend is a symlink to that backend's multi-call binary.
+  const realPath = (cmd: string) =>
+    Promise.resolve(
+      cmd in files
+        ? `/usr/sbin/xtables-${cmd.includes("legacy") ? "legacy" : "nft"}-multi`
+        : undefined,
+    );
+  const shared = host(files);
+  const withReal = await detectExecutables(shared, dualstack(), { ...dirs, realPath });
+  assertEquals(withReal, without);
+  assertEquals([versions(plain), versions(shared)], [12, 2]);
+});
