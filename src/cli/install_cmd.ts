@@ -4,7 +4,6 @@
  * families.
  */
 import type { Resolved } from "../config/resolve.ts";
-import { parseDurationMs } from "../config/values.ts";
 import type { Config } from "../config/types.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
 import type { RestoreOptions } from "../iptables/restore_exec.ts";
@@ -65,7 +64,7 @@ export function restoreOptions(config: Config, io: CliIo): RestoreOptions {
     wait: config.wait,
     waitInterval: config.waitInterval,
     maxRetries: config.retry.maxRetries,
-    sleepMs: parseDurationMs(config.retry.sleepBetweenRetries),
+    sleepMs: config.retry.sleepBetweenRetries,
     log: (line) => info(io, line),
   };
 }
