@@ -11,7 +11,7 @@ Deno.test("package.json overrides usocket with a package already in the tree", a
   const pkg = JSON.parse(await Deno.readTextFile(new URL("package.json", root)));
   const deno = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
   assertEquals(pkg.overrides, { usocket: `npm:sax@${deno.imports.sax.split("@").pop()}` });
-  // Without it, a package.json makes Deno expect a node_modules directory.
+  // Without it, deno install creates node_modules beside a package.json.
   assertEquals(deno.nodeModulesDir, "none");
 });
 
