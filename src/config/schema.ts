@@ -223,14 +223,27 @@ const ports = list({
   entries: "ports 1-65535 separated by single commas, like 22,80",
 });
 
-const ips = formatted(
-  (nets: IpNet[]) => nets.map((n) => n.text),
-  list({
-    splitString: commaSplit,
-    splitItem: commaSplit,
-    parse: (entry) => parseIpOrCidr(String(entry)),
-    entries: "IPs or CIDRs separated by single commas, like 10.0.0.1,192.168.0.0/16",
-  }),
+/** A comma-separated list whose parsed entries are each written back by `format`. */
+function commaList<T>(
+  parse: (entry: string) => T,
+  format: (entry: T) => string,
+  entries: string,
+) {
+  return formatted(
+    (items: T[]) => items.map(format),
+    list({
+      splitString: commaSplit,
+      splitItem: commaSplit,
+      parse: (e) => parse(String(e)),
+      entries,
+    }),
+  );
+}
+
+const ips = commaList(
+  parseIpOrCidr,
+  (net: IpNet) => net.text,
+  "IPs or CIDRs separated by single commas, like 10.0.0.1,192.168.0.0/16",
 );
 
 const uids = formatted(
@@ -249,14 +262,10 @@ const uids = formatted(
   }),
 );
 
-const vnets = formatted(
-  (networks) => networks.map(formatVnet),
-  list({
-    splitString: commaSplit,
-    splitItem: commaSplit,
-    parse: (entry) => parseVnet(String(entry)),
-    entries: "iface:CIDR entries separated by single commas, like docker0:172.17.0.0/16",
-  }),
+const vnets = commaList(
+  parseVnet,
+  formatVnet,
+  "iface:CIDR entries separated by single commas, like docker0:172.17.0.0/16",
 );
 
 const duration = formatted(
