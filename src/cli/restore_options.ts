@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { parseDurationMs } from "../config/values.ts";
 import type { Config } from "../config/types.ts";
 import type { RestoreOptions } from "../iptables/restore_exec.ts";
 import type { CliIo } from "./io.ts";
@@ -27,7 +26,7 @@ export function restoreOptions(config: Config, io: CliIo): RestoreOptions {
     wait: config.wait,
     waitInterval: config.waitInterval,
     maxRetries: config.retry.maxRetries,
-    sleepMs: parseDurationMs(config.retry.sleepBetweenRetries),
+    sleepMs: config.retry.sleepBetweenRetries,
     log: (line) => info(io, line),
   };
 }

@@ -40,7 +40,7 @@ export function defaultConfig(): Config {
     dryRun: false,
     wait: 5,
     waitInterval: 0,
-    retry: { maxRetries: 4, sleepBetweenRetries: "2s" },
+    retry: { maxRetries: 4, sleepBetweenRetries: 2000 },
     log: { enabled: false, level: 7 },
     comments: { disabled: false },
     iptablesExecutables: {},

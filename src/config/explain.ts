@@ -8,15 +8,8 @@
  */
 import { stringify } from "yaml";
 import type { Config } from "./types.ts";
-import { LEAF_PATHS } from "./keys.ts";
+import { documentValueAt as valueAt, LEAF_PATHS } from "./keys.ts";
 import type { Resolved } from "./resolve.ts";
-
-function valueAt(config: Config, path: string): unknown {
-  return path.split(".").reduce<unknown>(
-    (node, key) => (node as Record<string, unknown> | undefined)?.[key],
-    config,
-  );
-}
 
 /** The config rebuilt leaf by leaf in `types.ts` order, so output never depends on object history. */
 function ordered(config: Config, omit: readonly string[]): Record<string, unknown> {

@@ -6,7 +6,13 @@
  * @module
  */
 import { z } from "zod";
-import { CONFIG_SHAPE, type DocumentType, documentTypeOf } from "./schema.ts";
+import {
+  CONFIG_SHAPE,
+  type DocumentType,
+  documentTypeOf,
+  formatOf,
+  type LeafFormat,
+} from "./schema.ts";
 
 /** Prefix of every env var (kumactl `envconfig.Process("KUMA_TRANSPARENT_PROXY", ...)`). */
 export const ENV_PREFIX = "KUMA_TRANSPARENT_PROXY_";
@@ -24,6 +30,8 @@ function walk(shape: Record<string, unknown>, prefix: string, leaves: string[], 
       leaves.push(path);
       const type = documentTypeOf(schema);
       if (type) documentTypes.set(path, type);
+      const format = formatOf(schema);
+      if (format) formats.set(path, format);
     }
   }
 }
@@ -31,6 +39,7 @@ function walk(shape: Record<string, unknown>, prefix: string, leaves: string[], 
 const leaves: string[] = [];
 const objects: string[] = [];
 const documentTypes = new Map<string, DocumentType>();
+const formats = new Map<string, LeafFormat>();
 walk(CONFIG_SHAPE.shape, "", leaves, objects);
 
 /** Every leaf setting path, in `types.ts` order ("redirect.dns.port", "iptablesExecutables.iptables"). */
@@ -39,6 +48,31 @@ export const LEAF_PATHS: readonly string[] = leaves;
 export const OBJECT_PATHS: ReadonlySet<string> = new Set(objects);
 /** Leaves whose value in a YAML/JSON document must be a number or a boolean ("redirect.dns.port"). */
 export const LEAF_DOCUMENT_TYPES: ReadonlyMap<string, DocumentType> = documentTypes;
+/**
+ * Leaves whose parsed value is written back through a formatter
+ * ("retry.sleepBetweenRetries": milliseconds to "2s"); the others are written as they are.
+ */
+export const LEAF_FORMATS: ReadonlyMap<string, LeafFormat> = formats;
+
+/**
+ * A leaf of a parsed config as a config document writes it (through its
+ * formatter), so that the schema parses it back to the same value.
+ *
+ * @example
+ * ```ts
+ * import { documentValueAt } from "./keys.ts";
+ * import { defaultConfig } from "./defaults.ts";
+ * if (documentValueAt(defaultConfig(), "retry.sleepBetweenRetries") !== "2s") throw new Error();
+ * ```
+ */
+export function documentValueAt(config: object, path: string): unknown {
+  const value = path.split(".").reduce<unknown>(
+    (node, key) => (node as Record<string, unknown> | undefined)?.[key],
+    config,
+  );
+  const format = formats.get(path);
+  return format && value !== undefined ? format(value as never) : value;
+}
 
 /**
  * Upper-snake form of a camelCase key, as envconfig's `split_words` gives it,

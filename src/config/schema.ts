@@ -1,10 +1,12 @@
 /**
  * The one schema for every setting of kumactl K1 (docs/kumactl.md#k1). Its input is the merged
  * raw settings of all sources (YAML values, env and flag strings); its output
- * is the normalised {@link Config}. Each leaf accepts every form a source can
+ * is the parsed {@link Config}. Each leaf accepts every form a source can
  * produce (a port as 80 or "80", a list as [80, "443,8080"] or "80,443") and
- * validates through the parsers in `values.ts`, so the builders and the
- * schema agree on what a value means.
+ * parses it through `values.ts` into the structured value the builders use.
+ * A leaf whose parsed value is not its written form also names its
+ * formatter ({@link formatOf}), which `kuma-tproxy config` uses to write the
+ * value back.
  *
  * Problems carry `params` ({reason, expected, value, configCode}) so that
  * `resolve.ts` can turn them into {@link ConfigError}s.
@@ -15,6 +17,9 @@ import { z } from "zod";
 import type { Config, ExecutableName } from "./types.ts";
 import {
   formatDuration,
+  formatUidExclusion,
+  formatVnet,
+  type IpNet,
   MAX_LIST_ITEMS,
   parseBool,
   parseDurationMs,
@@ -168,6 +173,20 @@ export function documentTypeOf(schema: unknown): DocumentType | undefined {
   return documentTypes.get(schema as z.ZodType);
 }
 
+/** Writes a parsed leaf value back in the form a config document takes. */
+export type LeafFormat = (value: never) => unknown;
+const formats = new WeakMap<z.ZodType, LeafFormat>();
+
+function formatted<S extends z.ZodType>(format: (value: z.output<S>) => unknown, schema: S): S {
+  formats.set(schema, format as LeafFormat);
+  return schema;
+}
+
+/** How a leaf schema's parsed value is written back, if not as it is. */
+export function formatOf(schema: unknown): LeafFormat | undefined {
+  return formats.get(schema as z.ZodType);
+}
+
 const bool = inDocuments(
   "boolean",
   leaf((v) =>
@@ -204,43 +223,54 @@ const ports = list({
   entries: "ports 1-65535 separated by single commas, like 22,80",
 });
 
-const ips = list({
-  splitString: commaSplit,
-  splitItem: commaSplit,
-  parse: (entry) => parseIpOrCidr(String(entry)).text,
-  entries: "IPs or CIDRs separated by single commas, like 10.0.0.1,192.168.0.0/16",
-});
+/** A comma-separated list whose parsed entries are each written back by `format`. */
+function commaList<T>(
+  parse: (entry: string) => T,
+  format: (entry: T) => string,
+  entries: string,
+) {
+  return formatted(
+    (items: T[]) => items.map(format),
+    list({
+      splitString: commaSplit,
+      splitItem: commaSplit,
+      parse: (e) => parse(String(e)),
+      entries,
+    }),
+  );
+}
 
-const uids = list({
-  /**
-   * kumactl splits the env var on `,`, which makes port lists impossible to
-   * pass; the Kubernetes annotation uses `;`. We split on `;` whenever one is
-   * present, else on `,` (kumactl compatible).
-   */
-  splitString: (s) => s.split(s.includes(";") ? ";" : ","),
-  // A YAML item is one entry (its ports may hold commas), or several joined by `;`.
-  splitItem: (s) => s.split(";"),
-  parse: (entry) => {
-    const text = String(entry);
-    parseUidExclusion(text);
-    return text.trim();
-  },
-  entries: "[proto:][ports:]uids entries separated by ; (or , without port lists)",
-});
+const ips = commaList(
+  parseIpOrCidr,
+  (net: IpNet) => net.text,
+  "IPs or CIDRs separated by single commas, like 10.0.0.1,192.168.0.0/16",
+);
 
-const vnets = list({
-  splitString: commaSplit,
-  splitItem: commaSplit,
-  parse: (entry) => {
-    const text = String(entry);
-    parseVnet(text);
-    return text.trim();
-  },
-  entries: "iface:CIDR entries separated by single commas, like docker0:172.17.0.0/16",
-});
+const uids = formatted(
+  (entries) => entries.map(formatUidExclusion),
+  list({
+    /**
+     * kumactl splits the env var on `,`, which makes port lists impossible to
+     * pass; the Kubernetes annotation uses `;`. We split on `;` whenever one is
+     * present, else on `,` (kumactl compatible).
+     */
+    splitString: (s) => s.split(s.includes(";") ? ";" : ","),
+    // A YAML item is one entry (its ports may hold commas), or several joined by `;`.
+    splitItem: (s) => s.split(";"),
+    parse: (entry) => parseUidExclusion(String(entry)),
+    entries: "[proto:][ports:]uids entries separated by ; (or , without port lists)",
+  }),
+);
 
-const duration = leaf((v) =>
-  formatDuration(parseDurationMs(typed(v, 'a duration like "2s"', "is not a duration")))
+const vnets = commaList(
+  parseVnet,
+  formatVnet,
+  "iface:CIDR entries separated by single commas, like docker0:172.17.0.0/16",
+);
+
+const duration = formatted(
+  formatDuration,
+  leaf((v) => parseDurationMs(typed(v, 'a duration like "2s"', "is not a duration"))),
 );
 
 const ipFamilyMode = leaf((v) => {
@@ -357,7 +387,8 @@ function unsupported(ctx: Ctx, path: string[], input: unknown, reason: string, e
  * ```ts
  * import { configSchema } from "./schema.ts";
  * import { defaultConfig } from "./defaults.ts";
- * const raw = { ...defaultConfig(), ipFamilyMode: "IPv4" };
+ * // The input is in document form: a duration is written ("2s"), not in milliseconds.
+ * const raw = { ...defaultConfig(), retry: { maxRetries: 4, sleepBetweenRetries: "2s" }, ipFamilyMode: "IPv4" };
  * if (configSchema.parse(raw).ipFamilyMode !== "ipv4") throw new Error();
  * ```
  */

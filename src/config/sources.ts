@@ -9,7 +9,14 @@
  */
 import { defaultConfig } from "./defaults.ts";
 import { ConfigError } from "./errors.ts";
-import { ENV_PATHS, ENV_PREFIX, EXECUTABLES_PATH, LEAF_PATHS, suggest } from "./keys.ts";
+import {
+  documentValueAt,
+  ENV_PATHS,
+  ENV_PREFIX,
+  EXECUTABLES_PATH,
+  LEAF_PATHS,
+  suggest,
+} from "./keys.ts";
 import { EXECUTABLE_NAMES } from "./schema.ts";
 
 /**
@@ -59,7 +66,7 @@ export interface Setting {
 }
 
 /**
- * The defaults as settings.
+ * The defaults as settings, in document form (the schema parses them like any source).
  *
  * @example
  * ```ts
@@ -69,13 +76,10 @@ export interface Setting {
  * ```
  */
 export function defaultSettings(): Setting[] {
-  const config = defaultConfig() as unknown as Record<string, unknown>;
+  const config = defaultConfig();
   const out: Setting[] = [];
   for (const path of LEAF_PATHS) {
-    const value = path.split(".").reduce<unknown>(
-      (node, key) => (node as Record<string, unknown> | undefined)?.[key],
-      config,
-    );
+    const value = documentValueAt(config, path);
     if (value !== undefined) out.push({ path, value, origin: "default" });
   }
   return out;

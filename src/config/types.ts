@@ -1,13 +1,19 @@
 /**
  * The resolved configuration: what every later layer (rule builders, apply,
- * firewalld) consumes. Values are validated and normalised, but kept in the
- * user-facing form so that `kuma-tproxy config` can print them back as YAML.
- * Structured views (port ranges, CIDRs, UID ranges) come from the parsers in
- * `values.ts`, which the schema also uses for validation.
+ * firewalld) consumes. The schema parses every value once, into the
+ * structured form the builders use (ports as numbers, UID exclusions and
+ * vnets as objects, IPs with their family, durations in milliseconds), so a
+ * builder never parses and can never fail on a value. `kuma-tproxy config`
+ * formats the values back (each schema leaf carries its formatter, see
+ * `keys.ts` LEAF_FORMATS), into YAML that `--config` reads back to the same
+ * `Config`.
  *
  * Keys and defaults follow kumactl's `pkg/transparentproxy/config` (see
  * docs/kumactl.md#k1).
  */
+import type { IpNet, UidExclusion, VnetNetwork } from "./values.ts";
+
+export type { IpNet, UidExclusion, VnetNetwork };
 
 /** A 1-65535 TCP/UDP port. */
 export type Port = number;
@@ -17,10 +23,10 @@ export interface RedirectTraffic {
   port: Port;
   includePorts: Port[];
   excludePorts: Port[];
-  /** Flattened and validated IPs or CIDRs, each as typed ("10.0.0.1", "fd00::/8"). */
-  excludePortsForIPs: string[];
-  /** `[proto:][ports:]uids` entries, validated. */
-  excludePortsForUIDs: string[];
+  /** Flattened IPs or CIDRs in the order given, each as typed ("10.0.0.1", "fd00::/8") with its family. */
+  excludePortsForIPs: IpNet[];
+  /** Parsed `[proto:][ports:]uids` entries. */
+  excludePortsForUIDs: UidExclusion[];
   insertRedirectInsteadOfAppend: boolean;
   /** Env-only in kumactl: `KUMA_TRANSPARENT_PROXY_REDIRECT_INBOUND_CHAIN_NAME`. */
   chainName: string;
@@ -58,8 +64,8 @@ export interface Config {
     inbound: RedirectTraffic;
     outbound: RedirectTraffic;
     dns: RedirectDNS;
-    /** `iface:CIDR` entries, validated. */
-    vnet: { networks: string[] };
+    /** Parsed `iface:CIDR` entries, in the order given. */
+    vnet: { networks: VnetNetwork[] };
   };
   dropInvalidPackets: boolean;
   storeFirewalld: boolean;
@@ -73,8 +79,8 @@ export interface Config {
   waitInterval: number;
   retry: {
     maxRetries: number;
-    /** Go-style duration, normalised ("2s", "500ms", "1m30s"). */
-    sleepBetweenRetries: string;
+    /** Milliseconds; written as a Go-style duration ("2s", "500ms", "1m30s"). */
+    sleepBetweenRetries: number;
   };
   log: { enabled: boolean; level: number };
   comments: { disabled: boolean };

@@ -1,11 +1,12 @@
 /**
  * Pure parsers for the value formats of kumactl's transparent-proxy config
- * (pkg/transparentproxy/config/utils.go). The schema uses them to validate,
- * and the rule builders use them to get structured views (port ranges,
- * UID ranges, CIDRs) out of the normalised strings kept in `Config`.
+ * (pkg/transparentproxy/config/utils.go), and the formatters that write the
+ * parsed values back. Only the schema parses: `Config` holds the parsed
+ * values (port ranges, UID ranges, CIDRs), so the rule builders never do.
  *
  * Every parser throws a {@link ValueError} on bad input; callers add the
- * setting path and the source.
+ * setting path and the source. Every formatter's output parses back to the
+ * same value.
  *
  * @module
  */
@@ -139,6 +140,34 @@ export function parseUidExclusion(text: string): UidExclusion {
   };
 }
 
+const ALL_PORTS: PortRange = { from: 1, to: 65535 };
+
+function formatRange(r: PortRange): string {
+  return r.from === r.to ? String(r.from) : `${r.from}-${r.to}`;
+}
+
+/**
+ * Writes a parsed UID exclusion back in its shortest form: the protocol part
+ * only when it is not `tcp,udp` in that order (the order of the rules), the
+ * port part only when it is not every port. Entries that mean the same
+ * (`1000`, `*:*:1000`, `tcp,udp:1-65535:1000`) are written the same.
+ *
+ * @example
+ * ```ts
+ * import { formatUidExclusion, parseUidExclusion } from "./values.ts";
+ * if (formatUidExclusion(parseUidExclusion("*:*:1000")) !== "1000") throw new Error();
+ * if (formatUidExclusion(parseUidExclusion("udp::0")) !== "udp:*:0") throw new Error();
+ * ```
+ */
+export function formatUidExclusion(e: UidExclusion): string {
+  const everyPort = e.ports.length === 1 && e.ports[0].from === ALL_PORTS.from &&
+    e.ports[0].to === ALL_PORTS.to;
+  const ports = everyPort ? "*" : e.ports.map(formatRange).join(",");
+  const uids = formatRange(e.uids);
+  if (e.protocols.join() !== "tcp,udp") return `${e.protocols.join(",")}:${ports}:${uids}`;
+  return everyPort ? uids : `${ports}:${uids}`;
+}
+
 function parseProtocols(text: string, whole: string): ("tcp" | "udp")[] {
   const t = text.trim().toLowerCase();
   if (t === "" || t === "*") return ["tcp", "udp"];
@@ -154,7 +183,7 @@ function parseProtocols(text: string, whole: string): ("tcp" | "udp")[] {
 
 function parsePortRanges(text: string): PortRange[] {
   const t = text.trim();
-  if (t === "" || t === "*") return [{ from: 1, to: 65535 }];
+  if (t === "" || t === "*") return [{ ...ALL_PORTS }];
   return t.split(",").map((item) => {
     const [a, b, ...rest] = item.split("-");
     if (rest.length > 0) throw new ValueError(item.trim(), "is not a port range", "port or a-b");
@@ -207,20 +236,6 @@ export function parseIpOrCidr(text: string): IpNet {
     }
   }
   return { text: t, family };
-}
-
-/**
- * Splits a comma list of IPs/CIDRs and validates each; "" is the empty list.
- *
- * @example
- * ```ts
- * import { splitIpList } from "./values.ts";
- * if (splitIpList("10.0.0.1, ::1").length !== 2) throw new Error();
- * ```
- */
-export function splitIpList(text: string): IpNet[] {
-  if (text.trim() === "") return [];
-  return text.split(",").map(parseIpOrCidr);
 }
 
 /** Linux's IFNAMSIZ minus the terminating NUL (include/uapi/linux/if.h). */
@@ -303,6 +318,21 @@ export function parseVnet(text: string): VnetNetwork {
     throw e;
   }
   return { iface, cidr };
+}
+
+/**
+ * Writes a parsed vnet entry back as `iface:CIDR`.
+ *
+ * @example
+ * ```ts
+ * import { formatVnet, parseVnet } from "./values.ts";
+ * if (formatVnet(parseVnet(" docker0:172.17.0.0/16 ")) !== "docker0:172.17.0.0/16") {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function formatVnet(v: VnetNetwork): string {
+  return `${v.iface}:${v.cidr.text}`;
 }
 
 const UNIT_NS: Record<string, number> = {

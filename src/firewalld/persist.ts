@@ -12,6 +12,11 @@
  * Either way only our entries (see `isOurEntry`) are removed or replaced;
  * foreign chains, rules and passthroughs are left as they were.
  *
+ * Decide, then execute: what changes is worked out by the pure functions of
+ * `persist_plan.ts` from the state read first; the code here only reads
+ * state, applies a {@link PersistPlan} and, on failure, applies the plan
+ * back to the state read before.
+ *
  * @module
  */
 import type { Runner } from "../os/runner.ts";
@@ -19,11 +24,8 @@ import type { RuleSet } from "../rules/model.ts";
 import type { DirectConfig, FirewalldBus } from "./bus.ts";
 import {
   describeEntry,
-  type DirectChain,
   type DirectEntry,
-  type DirectRule,
   isOurEntry,
-  sameEntry,
   toDirectEntries,
   type ToDirectEntriesOptions,
 } from "./direct_entries.ts";
@@ -36,6 +38,15 @@ import {
   writeFileAtomic,
 } from "./direct_xml_file.ts";
 import { FirewalldError } from "./errors.ts";
+import {
+  oursOf,
+  permanentOurs,
+  type PersistPlan,
+  planRemove,
+  planStore,
+  rollbackPlan,
+  type RuntimeChange,
+} from "./persist_plan.ts";
 import { type RestoreCommands, validateEntries } from "./validate.ts";
 
 /** What a store or remove did. */
@@ -90,15 +101,8 @@ export async function storeWithFirewalld(
   const { bus } = deps;
   const previous = await bus.getPermanent();
   const previousRuntime = await runtimeOurs(bus);
-  const chains = entries.filter((e): e is DirectChain => e.kind === "chain");
-  const rules = entries.filter((e): e is DirectRule => e.kind === "rule");
   try {
-    await bus.updatePermanent({
-      chains: [...previous.chains.filter((e) => !isOurEntry(e)), ...chains],
-      rules: [...previous.rules.filter((e) => !isOurEntry(e)), ...rules],
-      passthroughs: previous.passthroughs,
-    });
-    await replaceRuntime(bus, previousRuntime, entries);
+    await applyPlan(bus, planStore(previous, previousRuntime, entries));
   } catch (e) {
     throw await rollBack(
       bus,
@@ -112,7 +116,7 @@ export async function storeWithFirewalld(
     mechanism: "dbus",
     added: entries,
     removed: {
-      permanent: [...previous.chains, ...previous.rules].filter(isOurEntry),
+      permanent: permanentOurs(previous),
       runtime: previousRuntime,
       directXml: [],
     },
@@ -164,19 +168,13 @@ export async function removeFromFirewalld(
   if (deps.bus && state !== null) {
     const bus = deps.bus;
     const previous = await bus.getPermanent();
-    const permanent = [...previous.chains, ...previous.rules].filter(isOurEntry);
-    if (permanent.length > 0) {
-      await bus.updatePermanent({
-        chains: previous.chains.filter((e) => !isOurEntry(e)),
-        rules: previous.rules.filter((e) => !isOurEntry(e)),
-        passthroughs: previous.passthroughs,
-      });
-    }
     const runtime = await runtimeOurs(bus);
-    await replaceRuntime(bus, runtime, []);
+    const plan = planRemove(previous, runtime);
+    await applyPlan(bus, plan);
     // firewalld rewrote direct.xml; an empty one is what a host without one had.
     const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
-    const text = permanent.length > 0 ? await readDirectXmlFile(path) : null;
+    const text = plan.permanent ? await readDirectXmlFile(path) : null;
+    const permanent = permanentOurs(previous);
     if (text !== null && isEmptyDirectXml(text)) await removeDirectXmlFile(path);
     return { mechanism: "dbus", added: [], removed: { permanent, runtime, directXml: [] } };
   }
@@ -217,8 +215,7 @@ export async function firewalldState(
   let permanent: DirectEntry[] | null = null;
   let runtime: DirectEntry[] | null = null;
   if (deps.bus && state !== null) {
-    const p = await deps.bus.getPermanent();
-    permanent = [...p.chains, ...p.rules].filter(isOurEntry);
+    permanent = permanentOurs(await deps.bus.getPermanent());
     runtime = await runtimeOurs(deps.bus);
   }
   let directXml: DirectEntry[] | null = null;
@@ -255,29 +252,30 @@ async function prepare(
 
 /** Our runtime entries, rules first (they must go before the chains they sit in or jump to). */
 async function runtimeOurs(bus: FirewalldBus): Promise<DirectEntry[]> {
-  const rules = (await bus.getRuntimeRules()).filter(isOurEntry);
-  const chains = (await bus.getRuntimeChains()).filter(isOurEntry);
+  const rules = oursOf(await bus.getRuntimeRules());
+  const chains = oursOf(await bus.getRuntimeChains());
   return [...rules, ...chains];
 }
 
-/**
- * Turns our runtime entries `from` into `to`: removes what is not wanted
- * (rules, then chains), adds what is missing (chains, then rules). Entries in
- * both are left alone, so an unchanged re-install does not open a gap.
- * firewalld places each rule by its priority, so adding in any order keeps
- * the chain order.
- */
-async function replaceRuntime(
-  bus: FirewalldBus,
-  from: readonly DirectEntry[],
-  to: readonly DirectEntry[],
-): Promise<void> {
-  const drop = from.filter((e) => !to.some((t) => sameEntry(e, t)));
-  const add = to.filter((e) => !from.some((f) => sameEntry(e, f)));
-  for (const e of drop) if (e.kind === "rule") await bus.removeRuntimeRule(e);
-  for (const e of drop) if (e.kind === "chain") await bus.removeRuntimeChain(e);
-  for (const e of add) if (e.kind === "chain") await bus.addRuntimeChain(e);
-  for (const e of add) if (e.kind === "rule") await bus.addRuntimeRule(e);
+/** Applies a plan: the permanent config first, then the runtime steps in the plan's order. */
+async function applyPlan(bus: FirewalldBus, plan: PersistPlan): Promise<void> {
+  await applyPermanent(bus, plan.permanent);
+  await applyRuntime(bus, plan.runtime);
+}
+
+async function applyPermanent(bus: FirewalldBus, permanent: DirectConfig | null): Promise<void> {
+  if (permanent) await bus.updatePermanent(permanent);
+}
+
+async function applyRuntime(bus: FirewalldBus, change: RuntimeChange): Promise<void> {
+  for (const e of change.remove) {
+    if (e.kind === "rule") await bus.removeRuntimeRule(e);
+    else if (e.kind === "chain") await bus.removeRuntimeChain(e);
+  }
+  for (const e of change.add) {
+    if (e.kind === "chain") await bus.addRuntimeChain(e);
+    else if (e.kind === "rule") await bus.addRuntimeRule(e);
+  }
 }
 
 /**
@@ -311,7 +309,7 @@ async function restorePermanentFile(
   why: string,
   cause: unknown,
 ): Promise<FirewalldError> {
-  const ours = [...previous.chains, ...previous.rules].filter(isOurEntry);
+  const ours = permanentOurs(previous);
   try {
     const text = await readDirectXmlFile(path);
     if (text !== null || ours.length > 0) {
@@ -338,7 +336,10 @@ async function restorePermanentFile(
   );
 }
 
-/** Puts back the permanent config and our runtime entries as they were; returns the error to throw. */
+/**
+ * Applies the plan back to the permanent config and our runtime entries as
+ * they were, each part even if the other fails; returns the error to throw.
+ */
 async function rollBack(
   bus: FirewalldBus,
   previous: DirectConfig,
@@ -348,14 +349,21 @@ async function rollBack(
 ): Promise<FirewalldError> {
   const why = cause instanceof Error ? cause.message : String(cause);
   const failures: string[] = [];
+  let back: PersistPlan = { permanent: previous, runtime: { remove: [], add: [] } };
   try {
-    await bus.updatePermanent(previous);
+    back = rollbackPlan(previous, previousRuntime, await runtimeOurs(bus));
+  } catch (e) {
+    if (await gone(bus)) return restorePermanentFile(previous, directXmlPath, why, cause);
+    failures.push(`runtime: ${e instanceof Error ? e.message : e}`);
+  }
+  try {
+    await applyPermanent(bus, back.permanent);
   } catch (e) {
     if (await gone(bus)) return restorePermanentFile(previous, directXmlPath, why, cause);
     failures.push(`permanent: ${e instanceof Error ? e.message : e}`);
   }
   try {
-    await replaceRuntime(bus, await runtimeOurs(bus), previousRuntime);
+    await applyRuntime(bus, back.runtime);
   } catch (e) {
     failures.push(`runtime: ${e instanceof Error ? e.message : e}`);
   }

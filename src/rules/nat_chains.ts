@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { splitIpList } from "../config/values.ts";
+import type { IpNet } from "../config/values.ts";
 import type { BuildContext } from "./context.ts";
 import type { Rule } from "./model.ts";
 import {
@@ -31,11 +31,12 @@ function portList(name: string, comment: string) {
  * @example
  * ```ts
  * import { addressesOfFamily } from "./nat_chains.ts";
- * if (addressesOfFamily(["10.0.0.1,fd00::/8"], 6).join() !== "fd00::/8") throw new Error();
+ * const ips = [{ text: "10.0.0.1", family: 4 }, { text: "fd00::/8", family: 6 }] as const;
+ * if (addressesOfFamily([...ips], 6).join() !== "fd00::/8") throw new Error();
  * ```
  */
-export function addressesOfFamily(entries: string[], family: 4 | 6): string[] {
-  return entries.flatMap(splitIpList).filter((n) => n.family === family).map((n) => n.text);
+export function addressesOfFamily(entries: readonly IpNet[], family: 4 | 6): string[] {
+  return entries.filter((n) => n.family === family).map((n) => n.text);
 }
 
 /**

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { parseUidExclusion, parseVnet, type PortRange } from "../config/values.ts";
+import type { PortRange } from "../config/values.ts";
 import type { BuildContext } from "./context.ts";
 import type { Rule, Table } from "./model.ts";
 import {
@@ -80,7 +80,6 @@ function buildPrerouting(ctx: BuildContext): Rule[] {
   if (config.log.enabled) rules.push(logRule("PREROUTING", config.log.level));
 
   const networks = config.redirect.vnet.networks
-    .map(parseVnet)
     .filter((n) => n.cidr.family === facts.family)
     // kumactl walks its interface map in sorted order (Go sort.Strings: bytes).
     .sort((a, b) => (a.iface < b.iface ? -1 : a.iface > b.iface ? 1 : 0));
@@ -130,8 +129,7 @@ function buildPrerouting(ctx: BuildContext): Rule[] {
 function buildOutboundExclusions(ctx: BuildContext): Rule[] {
   const { outbound } = ctx.config.redirect;
   const rules: Rule[] = [];
-  for (const entry of outbound.excludePortsForUIDs) {
-    const exclusion = parseUidExclusion(entry);
+  for (const exclusion of outbound.excludePortsForUIDs) {
     for (const proto of exclusion.protocols) {
       for (const ports of multiportChunks(exclusion.ports)) {
         rules.push(insertRule("OUTPUT", EXCLUSION_COMMENT, [

@@ -451,3 +451,34 @@ Deno.test("kuma-tproxy refuses bad input with a clear message and changes nothin
 
 // --help, --version and config --explain need no kernel: tests/unit/cli/cli_test.ts runs them
 // through cli() in memory.
+
+Deno.test("kuma-tproxy config writes parsed values back in one form that --config reads to the same config", async () => {
+  // Issue 12 "parse once": Config holds parsed values; `config` formats them back.
+  const flags = [
+    "--exclude-outbound-ports-for-uids",
+    "*:*:1000;udp::53;tcp,udp:80,8000-8080:7",
+    "--exclude-outbound-ips",
+    " 10.0.0.1,fd00::/8",
+    "--vnet",
+    " docker0:172.17.0.0/16",
+    "--sleep-between-retries",
+    "1500ms",
+  ];
+  const first = await runCli(["config", ...flags]);
+  assertEquals(first.code, 0, first.stderr);
+  for (
+    const line of [
+      '- "1000"',
+      "- udp:*:53",
+      "- 80,8000-8080:7",
+      "- 10.0.0.1",
+      "- docker0:172.17.0.0/16",
+      "sleepBetweenRetries: 1.5s",
+    ]
+  ) {
+    assert(first.stdout.includes(`${line}\n`), `${line} in\n${first.stdout}`);
+  }
+  const again = await runCli(["config", "--config", "-"], { stdin: first.stdout });
+  assertEquals(again.code, 0, again.stderr);
+  assertEquals(again.stdout, first.stdout);
+});

@@ -4,6 +4,7 @@ import { ConfigError } from "../../../src/config/errors.ts";
 import { defaultConfig } from "../../../src/config/defaults.ts";
 import { renderConfigYaml, renderExplain } from "../../../src/config/explain.ts";
 import { fakeInputs, flag } from "./fake_inputs.ts";
+import { parseIpOrCidr, parseUidExclusion, parseVnet } from "../../../src/config/values.ts";
 
 const DNS_PORT_ENV = "KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT";
 
@@ -99,8 +100,11 @@ Deno.test("resolveConfig() reads kumactl JSON config with nanosecond durations",
   );
   assertEquals(config.ipFamilyMode, "ipv4");
   assertEquals(config.redirect.outbound.excludePorts, [53, 8080]);
-  assertEquals(config.redirect.outbound.excludePortsForIPs, ["10.0.0.0/8", "192.168.0.1"]);
-  assertEquals(config.retry.sleepBetweenRetries, "1.5s");
+  assertEquals(
+    config.redirect.outbound.excludePortsForIPs,
+    ["10.0.0.0/8", "192.168.0.1"].map(parseIpOrCidr),
+  );
+  assertEquals(config.retry.sleepBetweenRetries, 1500);
   assertEquals(config.iptablesExecutables, { "iptables-save": "/usr/sbin/iptables-nft-save" });
   assert(origins["retry.sleepBetweenRetries"].startsWith("file:/tp.json:"));
 });
@@ -153,13 +157,22 @@ Deno.test("resolveConfig() reads every env var form: lists, UIDs with ;, executa
   }));
   assertEquals(config.kumaDPUser, "kuma");
   assertEquals(config.redirect.inbound.excludePorts, [22, 80]);
-  assertEquals(config.redirect.outbound.excludePortsForUIDs, ["tcp:80,443:1000", "udp:53:0"]);
-  assertEquals(config.redirect.outbound.excludePortsForIPs, ["10.0.0.1", "fd00::/8"]);
-  assertEquals(config.retry.sleepBetweenRetries, "1m30s");
+  assertEquals(
+    config.redirect.outbound.excludePortsForUIDs,
+    ["tcp:80,443:1000", "udp:53:0"].map(parseUidExclusion),
+  );
+  assertEquals(
+    config.redirect.outbound.excludePortsForIPs,
+    ["10.0.0.1", "fd00::/8"].map(parseIpOrCidr),
+  );
+  assertEquals(config.retry.sleepBetweenRetries, 90_000);
   assertEquals(config.iptablesExecutables, { iptables: "/a", ip6tables: "/b" });
   assertEquals(config.redirect.inbound.chainName, "IN");
   assertEquals(config.redirect.outbound.redirectChainName, "OUT_R");
-  assertEquals(config.redirect.vnet.networks, ["br+:10.1.0.0/16", "docker0:fd00::/64"]);
+  assertEquals(
+    config.redirect.vnet.networks,
+    ["br+:10.1.0.0/16", "docker0:fd00::/64"].map(parseVnet),
+  );
   // captureAll forces DNS redirection on, and says why.
   assertEquals(config.redirect.dns.enabled, true);
   assertEquals(
@@ -176,7 +189,10 @@ Deno.test("resolveConfig() splits env UID exclusions on commas when no ; is pres
   const { config } = await resolveConfig(fakeInputs({
     env: { KUMA_TRANSPARENT_PROXY_REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_UIDS: "1000,udp:53:0" },
   }));
-  assertEquals(config.redirect.outbound.excludePortsForUIDs, ["1000", "udp:53:0"]);
+  assertEquals(
+    config.redirect.outbound.excludePortsForUIDs,
+    ["1000", "udp:53:0"].map(parseUidExclusion),
+  );
 });
 
 Deno.test("resolveConfig() reads flags: bool values, repeatable lists and kumactl durations", async () => {
@@ -198,9 +214,15 @@ Deno.test("resolveConfig() reads flags: bool values, repeatable lists and kumact
   }));
   assertEquals(config.redirect.inbound.enabled, false);
   assertEquals(config.redirect.dns.enabled, true);
-  assertEquals(config.redirect.outbound.excludePortsForIPs, ["10.0.0.1", "::1", "1.2.3.4"]);
-  assertEquals(config.redirect.outbound.excludePortsForUIDs, ["1000", "tcp:80,443:1001"]);
-  assertEquals(config.retry.sleepBetweenRetries, "3s");
+  assertEquals(
+    config.redirect.outbound.excludePortsForIPs,
+    ["10.0.0.1", "::1", "1.2.3.4"].map(parseIpOrCidr),
+  );
+  assertEquals(
+    config.redirect.outbound.excludePortsForUIDs,
+    ["1000", "tcp:80,443:1001"].map(parseUidExclusion),
+  );
+  assertEquals(config.retry.sleepBetweenRetries, 3000);
   assertEquals(config.iptablesExecutables, { "iptables-restore": "/x" });
   assertEquals(origins["redirect.inbound.enabled"], "flag:--redirect-inbound");
 });
@@ -294,5 +316,57 @@ Deno.test("resolveConfig() with lenient turns unknown keys and variables into wa
   await assertRejects(
     () => resolveConfig(fakeInputs({ env: { [DNS_PORT_ENV]: "70000" } }), { lenient: true }),
     ConfigError,
+  );
+});
+
+Deno.test("resolveConfig() parses once: config holds structured values and config prints them back re-readable", async () => {
+  const yaml = [
+    "redirect:",
+    "  outbound:",
+    "    excludePortsForIPs: ['10.0.0.1, fd00::/8']",
+    "    excludePortsForUIDs: ['*:*:1000', 'udp::53']",
+    "  vnet:",
+    "    networks: [' docker0:172.17.0.0/16']",
+    "retry:",
+    "  sleepBetweenRetries: 1m30s",
+    "",
+  ].join("\n");
+  const first = await resolveConfig(
+    fakeInputs({ files: { "/tp.yaml": yaml }, configSources: ["/tp.yaml"] }),
+  );
+  const { outbound } = first.config.redirect;
+  assertEquals(outbound.excludePortsForIPs, [
+    { text: "10.0.0.1", family: 4 },
+    { text: "fd00::/8", family: 6 },
+  ]);
+  assertEquals(outbound.excludePortsForUIDs[1], {
+    protocols: ["udp"],
+    ports: [{ from: 1, to: 65535 }],
+    uids: { from: 53, to: 53 },
+  });
+  assertEquals(first.config.redirect.vnet.networks, [
+    { iface: "docker0", cidr: { text: "172.17.0.0/16", family: 4 } },
+  ]);
+  assertEquals(first.config.retry.sleepBetweenRetries, 90_000);
+  const printed = renderConfigYaml(first.config);
+  for (
+    const line of [
+      '- "1000"',
+      "- udp:*:53",
+      "- docker0:172.17.0.0/16",
+      "sleepBetweenRetries: 1m30s",
+    ]
+  ) {
+    assert(printed.includes(line), printed);
+  }
+  const again = await resolveConfig(
+    fakeInputs({ files: { "/again.yaml": printed }, configSources: ["/again.yaml"] }),
+  );
+  assertEquals(again.config, first.config);
+  assert(
+    renderExplain(again).includes(
+      "redirect.outbound.excludePortsForUIDs: [1000, udp:*:53]  (file:",
+    ),
+    renderExplain(again),
   );
 });

@@ -1,6 +1,8 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../../assert.ts";
 import {
   formatDuration,
+  formatUidExclusion,
+  formatVnet,
   interfaceNameProblem,
   parseBool,
   parseDurationMs,
@@ -9,7 +11,6 @@ import {
   parsePortList,
   parseUidExclusion,
   parseVnet,
-  splitIpList,
   ValueError,
 } from "../../../src/config/values.ts";
 
@@ -74,12 +75,6 @@ Deno.test("parseIpOrCidr() knows the family and rejects sloppy addresses", () =>
   ) {
     assertThrows(() => parseIpOrCidr(bad), ValueError);
   }
-});
-
-Deno.test("splitIpList() splits a comma list of mixed families", () => {
-  assertEquals(splitIpList("10.0.0.1, ::1/128").map((n) => n.family), [4, 6]);
-  assertEquals(splitIpList(""), []);
-  assertThrows(() => splitIpList("10.0.0.1,"), ValueError);
 });
 
 Deno.test("parseVnet() splits at the first colon so IPv6 CIDRs work", () => {
@@ -160,5 +155,33 @@ Deno.test("parseBool() accepts exactly Go's strconv.ParseBool set", () => {
   for (const f of ["0", "f", "F", "FALSE", "false", "False"]) assertEquals(parseBool(f), false);
   for (const bad of ["yes", "on", "tRuE", "", "2"]) {
     assertEquals(assertThrows(() => parseBool(bad), ValueError).expected, "true or false");
+  }
+});
+
+const UID_FORMS: [string, string][] = [
+  ["1000", "1000"],
+  ["*:*:1000", "1000"],
+  ["tcp,udp:1-65535:1000", "1000"],
+  [" 5-10 ", "5-10"],
+  ["80,8000-8080:5-10", "80,8000-8080:5-10"],
+  ["*:53:7", "53:7"],
+  ["udp::0", "udp:*:0"],
+  ["UDP,tcp:53:7", "udp,tcp:53:7"],
+  ["tcp:80,443:1000", "tcp:80,443:1000"],
+];
+
+for (const [typed, written] of UID_FORMS) {
+  Deno.test(`formatUidExclusion() writes ${JSON.stringify(typed)} as ${written}, which parses back the same`, () => {
+    const parsed = parseUidExclusion(typed);
+    assertEquals(formatUidExclusion(parsed), written);
+    assertEquals(parseUidExclusion(written), parsed);
+  });
+}
+
+Deno.test("formatVnet() writes iface:CIDR, which parses back the same", () => {
+  for (const typed of ["docker0:172.17.0.0/16", " br+:fd00::/64", "iface:::1/64"]) {
+    const parsed = parseVnet(typed);
+    assertEquals(formatVnet(parsed), typed.trim());
+    assertEquals(parseVnet(formatVnet(parsed)), parsed);
   }
 });

@@ -24,6 +24,7 @@ import {
 } from "../../../src/nftables/script.ts";
 import { NftBuildError } from "../../../src/nftables/errors.ts";
 import type { Config } from "../../../src/config/types.ts";
+import { parseIpOrCidr } from "../../../src/config/values.ts";
 
 const rule = (params: Parameters<typeof appendRule>[2]) => appendRule("OUTPUT", "x", params);
 
@@ -103,7 +104,9 @@ function table(mutate: (c: Config) => void, families: (4 | 6)[] = [4, 6]): strin
 
 Deno.test("renderNftTable() folds 1,000 excluded CIDRs into one set lookup per family", () => {
   const ips = Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
-  const text = table((c) => (c.redirect.outbound.excludePortsForIPs = [...ips, "fd00::/8"]));
+  const text = table((
+    c,
+  ) => (c.redirect.outbound.excludePortsForIPs = [...ips, "fd00::/8"].map(parseIpOrCidr)));
   const lookups = text.split("\n").filter((l) => l.includes("@outbound_exclude_ips"));
   assertEquals(lookups.map((l) => l.trim().split(" comment")[0]), [
     "ip daddr @outbound_exclude_ips_ipv4 return",
@@ -150,7 +153,7 @@ Deno.test("renderNftTable() drops CIDRs inside another one, so the set needs no 
       "10.0.0.0/8",
       "10.0.0.1",
       "fd00::1/64",
-    ];
+    ].map(parseIpOrCidr);
   });
   assert(text.includes("elements = { 10.0.0.0/8 }"), text);
   assert(text.includes("elements = { fd00::/64 }"), text);

@@ -4,6 +4,7 @@ import type { Config } from "../../../src/config/types.ts";
 import type { BuildFacts } from "../../../src/rules/facts.ts";
 import { assert, assertEquals } from "../../assert.ts";
 import { config, effectiveSpecs, facts, functionality } from "./helpers.ts";
+import { parseIpOrCidr, parseUidExclusion, parseVnet } from "../../../src/config/values.ts";
 
 function nat(c: Config, f: BuildFacts) {
   return buildNatTable(buildContext(c, f).context);
@@ -55,7 +56,7 @@ Deno.test("buildNatTable() inserts the LOG rules first in PREROUTING and OUTPUT 
     c.log.enabled = true;
     c.log.level = 4;
     c.redirect.inbound.insertRedirectInsteadOfAppend = true;
-    c.redirect.vnet.networks = ["docker0:172.17.0.0/16"];
+    c.redirect.vnet.networks = ["docker0:172.17.0.0/16"].map(parseVnet);
   });
   const t = nat(c, facts(4));
   assertEquals(effectiveSpecs(t, "PREROUTING")[0], "-j LOG --log-prefix PREROUTING: --log-level 4");
@@ -67,7 +68,7 @@ Deno.test("buildNatTable() adds vnet DNS rules only when DNS redirect is on (K8.
   const vnet = (dnsOn: boolean) =>
     config((c) => {
       c.redirect.dns.enabled = dnsOn;
-      c.redirect.vnet.networks = ["docker0:172.17.0.0/16"];
+      c.redirect.vnet.networks = ["docker0:172.17.0.0/16"].map(parseVnet);
     });
   const off = effectiveSpecs(nat(vnet(false), facts(4)), "PREROUTING");
   const on = effectiveSpecs(nat(vnet(true), facts(4)), "PREROUTING");
@@ -81,7 +82,9 @@ Deno.test("buildNatTable() adds vnet DNS rules only when DNS redirect is on (K8.
 
 Deno.test("buildNatTable() writes vnet rules per family, sorted by interface", () => {
   const c = config((c) => {
-    c.redirect.vnet.networks = ["eth1:10.1.0.0/16", "br+:fd00:1::/64", "docker0:172.17.0.0/16"];
+    c.redirect.vnet.networks = ["eth1:10.1.0.0/16", "br+:fd00:1::/64", "docker0:172.17.0.0/16"].map(
+      parseVnet,
+    );
   });
   const ifaces = (family: 4 | 6) =>
     nat(c, facts(family)).rules
@@ -93,8 +96,12 @@ Deno.test("buildNatTable() writes vnet rules per family, sorted by interface", (
 
 Deno.test("buildNatTable() inserts outbound UID exclusions, one per protocol, before IP exclusions", () => {
   const c = config((c) => {
-    c.redirect.outbound.excludePortsForUIDs = ["53,3000-5000:106-108", "udp:*:1000"];
-    c.redirect.outbound.excludePortsForIPs = ["10.0.0.1", "fd00::/8", "192.168.0.0/24"];
+    c.redirect.outbound.excludePortsForUIDs = ["53,3000-5000:106-108", "udp:*:1000"].map(
+      parseUidExclusion,
+    );
+    c.redirect.outbound.excludePortsForIPs = ["10.0.0.1", "fd00::/8", "192.168.0.0/24"].map(
+      parseIpOrCidr,
+    );
   });
   const t = nat(c, facts(4));
   assertEquals(effectiveSpecs(t, "OUTPUT"), [
@@ -112,7 +119,7 @@ Deno.test("buildNatTable() inserts outbound UID exclusions, one per protocol, be
 
 Deno.test("buildNatTable() puts inbound IP exclusions before port exclusions and the catch-all", () => {
   const c = config((c) => {
-    c.redirect.inbound.excludePortsForIPs = ["192.168.0.1", "fe80::/10"];
+    c.redirect.inbound.excludePortsForIPs = ["192.168.0.1", "fe80::/10"].map(parseIpOrCidr);
     c.redirect.inbound.excludePorts = [22];
   });
   assertEquals(effectiveSpecs(nat(c, facts(4)), "KUMA_MESH_INBOUND"), [
