@@ -33,8 +33,15 @@ export class SystemRunner implements Runner {
     }).spawn();
     if (options.stdin !== undefined) {
       const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
+      try {
+        await writer.write(new TextEncoder().encode(options.stdin));
+        await writer.close();
+      } catch (e) {
+        // A command may exit without reading all of its input (a failing
+        // iptables-restore stops at the first bad line). Its exit code and
+        // stderr are the evidence, so a broken pipe must not replace them.
+        if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+      }
     }
     const out = await child.output();
     const decoder = new TextDecoder();
