@@ -68,14 +68,15 @@ const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
  * Everything that must hold before the kernel changes:
  * firewalld's RFC3964_IPv4 not breaking IPv6, nft present, the kernel
  * accepting the script, our table (if any) provably ours, our iptables rules
- * (if any) safe to remove.
+ * (if any) safe to remove. Returns the nft binary and whether our table
+ * exists (its text is saved for rollback).
  */
 async function preflight(
   config: Config,
   io: CliIo,
   plan: InstallPlan,
   host: FirewalldHost,
-): Promise<string> {
+): Promise<{ nft: string; hasTable: boolean }> {
   if (host.running) checkIpv6Redirect(config, host, plan.families);
   else if (host.installed) {
     try {
@@ -89,29 +90,26 @@ async function preflight(
   }
   const nft = await findNft(io.runner);
   await checkNftScript(io.runner, nft, plan.nftScript!);
-  assertOurs(await readOurTable(io.runner, nft));
+  const found = await readOurTable(io.runner, nft);
+  assertOurs(found);
   // Reads every iptables dump and refuses unsafe ones, changing nothing.
   await uninstallAll(io.runner, plan.executables, { ...retryless, dryRun: true });
-  return nft;
+  return { nft, hasTable: found.table !== undefined };
 }
 
 /** firewalld first (it must remove its own runtime rules), then every iptables backend. */
 async function removeIptablesLeftovers(
   io: CliIo,
   plan: InstallPlan,
+  host: FirewalldHost,
   restore: Parameters<typeof uninstallAll>[2],
 ): Promise<void> {
-  const host = await probeFirewalld(io);
-  try {
-    if (host.unknown) {
-      warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
-    } else if (host.running || host.installed) {
-      for (const line of describePersist(await removeOurEntries(host))) {
-        io.out(`${line}\n`);
-      }
+  if (host.unknown) {
+    warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
+  } else if (host.running || host.installed) {
+    for (const line of describePersist(await removeOurEntries(host))) {
+      io.out(`${line}\n`);
     }
-  } finally {
-    closeFirewalld(host);
   }
   const report = await uninstallAll(io.runner, plan.executables, restore);
   for (const b of report.backends) {
@@ -137,13 +135,14 @@ export async function installWithNftables(
   restore: Parameters<typeof uninstallAll>[2],
 ): Promise<number> {
   const script = plan.nftScript!;
+  // One probe serves the whole run: the persistence choice and the RFC3964
+  // check before the table changes, the removal of our direct entries after.
   const host = await probeFirewalld(io);
-  let nft: string;
-  let choice: PersistChoice;
+  const boot: string[] = [];
   try {
     // --store-firewalld has nothing to store (the direct interface holds
     // iptables rules); --store-systemd brings the table back at boot.
-    choice = persistChoice(config, host);
+    const choice: PersistChoice = persistChoice(config, host);
     if (choice.note) info(io, choice.note);
     if (!choice.systemd) {
       const staleUnit = await staleUnitWarning(config, io);
@@ -154,63 +153,62 @@ export async function installWithNftables(
       if (choice.systemd) io.out(renderSystemdDryRun(config, io));
       return EXIT.OK;
     }
+    let checked: { nft: string; hasTable: boolean };
     try {
-      nft = await preflight(config, io, plan, host);
+      checked = await preflight(config, io, plan, host);
     } catch (e) {
       throw asUserError(e);
+    }
+    const { nft } = checked;
+    const guards = lockoutWarnings(config, {
+      listeningPorts: await listeningTcpPorts(io.runner),
+      firewalldRunning: false,
+    });
+    for (const w of guards) warn(io, w);
+
+    const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
+    // One transaction: an interrupt cannot split it, so it is only noted.
+    let interrupted = false;
+    const stopListening = io.onInterrupt(() => {
+      interrupted = true;
+      warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
+    });
+    // Written under temporary names before the kernel changes; committed last.
+    const staged = choice.systemd
+      ? await stageBootFiles(systemdHost(io), bootFiles(config, io))
+      : undefined;
+    try {
+      info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
+      await runNftScript(io.runner, nft, script).catch((e) => {
+        throw asUserError(e);
+      });
+      if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
+      // The boot files before the iptables cleanup: a failed commit puts the
+      // previous files back itself, and the old iptables rules are still there.
+      let committed = false;
+      try {
+        if (interrupted) throw new Error("interrupted");
+        if (staged) {
+          boot.push(...(await staged.commit()).lines);
+          committed = true;
+        }
+        await removeIptablesLeftovers(io, plan, host, restore);
+      } catch (e) {
+        await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
+        throw new UserError(
+          `${(e as Error).message}; the nft table was put back as it was before this install ` +
+            `(${previous === undefined ? "none" : "the earlier version"})` +
+            (committed
+              ? "; the boot unit already stores the new config: run install again once this is fixed"
+              : ""),
+        );
+      }
+    } finally {
+      stopListening();
+      await staged?.discard();
     }
   } finally {
     closeFirewalld(host);
-  }
-  const guards = lockoutWarnings(config, {
-    listeningPorts: await listeningTcpPorts(io.runner),
-    firewalldRunning: false,
-  });
-  for (const w of guards) warn(io, w);
-
-  const previous = (await readOurTable(io.runner, nft)).table
-    ? await saveOurTable(io.runner, nft)
-    : undefined;
-  // One transaction: an interrupt cannot split it, so it is only noted.
-  let interrupted = false;
-  const stopListening = io.onInterrupt(() => {
-    interrupted = true;
-    warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
-  });
-  // Written under temporary names before the kernel changes; committed last.
-  const staged = choice.systemd
-    ? await stageBootFiles(systemdHost(io), bootFiles(config, io))
-    : undefined;
-  const boot: string[] = [];
-  try {
-    info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
-    await runNftScript(io.runner, nft, script).catch((e) => {
-      throw asUserError(e);
-    });
-    if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
-    // The boot files before the iptables cleanup: a failed commit puts the
-    // previous files back itself, and the old iptables rules are still there.
-    let committed = false;
-    try {
-      if (interrupted) throw new Error("interrupted");
-      if (staged) {
-        boot.push(...(await staged.commit()).lines);
-        committed = true;
-      }
-      await removeIptablesLeftovers(io, plan, restore);
-    } catch (e) {
-      await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
-      throw new UserError(
-        `${(e as Error).message}; the nft table was put back as it was before this install ` +
-          `(${previous === undefined ? "none" : "the earlier version"})` +
-          (committed
-            ? "; the boot unit already stores the new config: run install again once this is fixed"
-            : ""),
-      );
-    }
-  } finally {
-    stopListening();
-    await staged?.discard();
   }
   // Counted as the table holds them (nft list table), which is also what
   // uninstall and status count: a set lookup is one rule, however many

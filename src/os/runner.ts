@@ -21,6 +21,22 @@ export interface Runner {
   run(cmd: string, args: string[], options?: RunOptions): Promise<RunResult>;
 }
 
+/**
+ * Writes `text` to a child's stdin and closes it. A command may exit without
+ * reading all of its input (a failing iptables-restore stops at the first bad
+ * line); its exit code and stderr are the evidence, so a broken pipe must not
+ * replace them.
+ */
+export async function writeStdin(child: Deno.ChildProcess, text: string): Promise<void> {
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(text));
+    await writer.close();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
+}
+
 /** Runs commands on this host with Deno.Command. */
 export class SystemRunner implements Runner {
   async run(cmd: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
@@ -31,18 +47,7 @@ export class SystemRunner implements Runner {
       stderr: "piped",
       env: options.env,
     }).spawn();
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      try {
-        await writer.write(new TextEncoder().encode(options.stdin));
-        await writer.close();
-      } catch (e) {
-        // A command may exit without reading all of its input (a failing
-        // iptables-restore stops at the first bad line). Its exit code and
-        // stderr are the evidence, so a broken pipe must not replace them.
-        if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
-      }
-    }
+    if (options.stdin !== undefined) await writeStdin(child, options.stdin);
     const out = await child.output();
     const decoder = new TextDecoder();
     return {

@@ -7,6 +7,7 @@
 import type { Case } from "../cases.ts";
 import type { Netns } from "../world/netns.ts";
 import { ensureUser } from "../world/users.ts";
+import { writeStdin } from "../../src/os/runner.ts";
 
 /** The checkout this file belongs to (so a copy of the repo tests itself). */
 export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname)
@@ -65,16 +66,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    try {
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    } catch (e) {
-      // The CLI may stop reading early (past its input limit) and close the pipe.
-      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
-    }
-  }
+  // The CLI may stop reading early (past its input limit) and close the pipe.
+  if (options.stdin !== undefined) await writeStdin(child, options.stdin);
   const out = await child.output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
