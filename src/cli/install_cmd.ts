@@ -52,8 +52,11 @@ import { restoreOptions } from "./restore_options.ts";
  * success: iproute2 reports that as `RTNETLINK answers: File exists` (older)
  * or `Error: ipv6: address already assigned.` (newer, kernel extack), so the
  * address is looked for first and both answers are accepted for a race.
+ * Only when the plan configures IPv6.
  */
-async function ensurePassthroughAddress(io: CliIo, loopback: string): Promise<void> {
+async function ensurePassthroughAddress(io: CliIo, plan: InstallPlan): Promise<void> {
+  if (!plan.families.some((f) => f.family === 6)) return;
+  const loopback = await io.facts.loopbackInterface();
   const shown = await io.runner.run("ip", [
     "-6",
     "-o",
@@ -245,9 +248,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {
     const code = await installWithNftables(config, io, plan, restoreOptions(config, io));
-    if (!config.dryRun && plan.families.some((f) => f.family === 6)) {
-      await ensurePassthroughAddress(io, await io.facts.loopbackInterface());
-    }
+    if (!config.dryRun) await ensurePassthroughAddress(io, plan);
     return code;
   }
   if (config.comments.disabled) {
@@ -366,9 +367,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       await applyToKernel(config, io, plan, persistWith());
     }
     if (choice.removeUnit) await removeStaleUnit(io);
-    if (plan.families.some((f) => f.family === 6)) {
-      await ensurePassthroughAddress(io, await io.facts.loopbackInterface());
-    }
+    await ensurePassthroughAddress(io, plan);
     for (const f of plan.families) {
       const via = storeFirewalld && host.running ? ", through firewalld" : "";
       io.out(
