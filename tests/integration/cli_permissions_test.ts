@@ -70,8 +70,12 @@ Deno.test({
   sanitizeOps: false,
   fn: () =>
     withFirewalldHost({ rfc3964Ipv4: false }, async (h) => {
+      // The host gets a cleared environment: without DENO_DIR, this plain
+      // `deno run` would look for the npm packages in $HOME's cache, which a
+      // fresh machine does not have, and the netns cannot download them.
+      const denoDir = { DENO_DIR: Deno.env.get("DENO_DIR") ?? `${REPO_ROOT}/.tools/deno_dir` };
       const cli = (args: string[], env?: Record<string, string>) =>
-        h.cli(args, { command: DENO_RUN, env });
+        h.cli(args, { command: DENO_RUN, env: { ...denoDir, ...env } });
       // The standard variable, naming the production path the flags allow.
       const busEnv = { DBUS_SYSTEM_BUS_ADDRESS: "unix:path=/run/dbus/system_bus_socket" };
       assertEquals(await h.firewalld.start(), "running");
