@@ -1,43 +1,30 @@
 /**
- * Registers every subcommand on the program. Each action lives in its own
- * file, imported when the command runs, so `--version` and `--help` do not
- * load the firewalld client (dbus-next, sax) or the rule builders.
+ * Registers every subcommand on the commander program: arguments, options,
+ * help texts. Each action lives in its own file, imported when the command
+ * runs (dispatch.ts), so `--version` and `--help` do not load the firewalld
+ * client (dbus-next, sax) or the rule builders.
  */
 import type { Command } from "commander";
 import { addConfigOptions, collectInputs } from "./config_flags.ts";
-import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
+import { type CommandLine, TARGET } from "./command_line.ts";
 import type { CliIo } from "./io.ts";
-import { UserError } from "./errors.ts";
-import { warn } from "./log.ts";
 import { runCompletion } from "./completion_cmd.ts";
 
-/** The optional word that keeps `kumactl install transparent-proxy ...` command lines working. */
-const TARGET = "transparent-proxy";
+/** Runs a parsed command line and returns its exit code: runCommandLine (dispatch.ts) in the CLI. */
+export type RunCommandLine = (line: CommandLine) => Promise<number>;
 
-function checkTarget(target: string | undefined): void {
-  if (target !== undefined && target !== TARGET) {
-    throw new UserError(`unknown target '${target}': the only target is '${TARGET}'`, 2);
-  }
-}
-
-/** Resolves the config from every source for the command that is running. */
-export function resolveFor(
-  cmd: Command,
+/**
+ * Registers the commands on `program`. The actions of install, uninstall,
+ * status and config hand their parsed command line to `run`, the same
+ * dispatch the fast path (fast_argv.ts) uses; each stores its exit code in
+ * `result`.
+ */
+export function registerCommands(
+  program: Command,
   io: CliIo,
-  options: ResolveOptions = {},
-): Promise<Resolved> {
-  const { configSources, flags, notes } = collectInputs(cmd);
-  for (const note of notes) warn(io, note);
-  return resolveConfig({
-    configSources,
-    flags,
-    env: io.env,
-    readFile: io.readFile,
-    readStdin: io.readStdin,
-  }, options);
-}
-
-export function registerCommands(program: Command, io: CliIo, result: { code: number }): void {
+  result: { code: number },
+  run: RunCommandLine,
+): void {
   const install = program.command("install")
     .argument("[target]", `optional '${TARGET}', as in kumactl`)
     .description("install the transparent proxy rules (removing an earlier installation first)")
@@ -57,11 +44,7 @@ Examples:
   kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd`,
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
-      checkTarget(target);
-      result.code = await (await import("./install_cmd.ts")).runInstall(
-        await resolveFor(cmd, io),
-        io,
-      );
+      result.code = await run({ command: "install", target, ...collectInputs(cmd) });
     });
   addConfigOptions(install);
 
@@ -80,12 +63,7 @@ Examples:
   kuma-tproxy uninstall transparent-proxy`,
     )
     .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
-      checkTarget(target);
-      // Lenient: uninstall is the emergency path, a typo must not block it.
-      result.code = await (await import("./uninstall_cmd.ts")).runUninstall(
-        await resolveFor(cmd, io, { lenient: true }),
-        io,
-      );
+      result.code = await run({ command: "uninstall", target, ...collectInputs(cmd) });
     });
   addConfigOptions(uninstall);
 
@@ -107,12 +85,12 @@ Examples:
   kuma-tproxy status --config /etc/kuma/tproxy.yaml --json`,
     )
     .action(async (target: string | undefined, opts: { json?: boolean }, cmd: Command) => {
-      checkTarget(target);
-      result.code = await (await import("./status_cmd.ts")).runStatus(
-        await resolveFor(cmd, io),
-        io,
-        { json: opts.json === true },
-      );
+      result.code = await run({
+        command: "status",
+        target,
+        json: opts.json === true,
+        ...collectInputs(cmd),
+      });
     });
   addConfigOptions(status);
 
@@ -129,8 +107,10 @@ Examples:
   KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT=5353 kuma-tproxy config --explain`,
     )
     .action(async (opts: { explain?: boolean }, cmd: Command) => {
-      result.code = (await import("./config_cmd.ts")).runConfig(await resolveFor(cmd, io), io, {
+      result.code = await run({
+        command: "config",
         explain: opts.explain === true,
+        ...collectInputs(cmd),
       });
     });
   addConfigOptions(config);

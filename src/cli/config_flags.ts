@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from "commander";
 import { CONFIG_FLAGS, type FlagSpec, NO_OP_FLAGS } from "../config/flags.ts";
-import type { FlagInput } from "../config/sources.ts";
+import { type CommandInputs, flagInputs, noOpNotes } from "./command_line.ts";
 import { type PflagKind, usePflagBooleans } from "./pflag_booleans.ts";
 
 /** Per-command parse state: what the user typed, in order. */
@@ -96,24 +96,16 @@ export function addConfigOptions(cmd: Command): void {
  * What the user gave on the command line, in the form `resolveConfig`
  * wants: only options set on the command line, in the order typed.
  */
-export function collectInputs(
-  cmd: Command,
-): { configSources: string[]; flags: FlagInput[]; notes: string[] } {
+export function collectInputs(cmd: Command): CommandInputs {
   const state = states.get(cmd);
   if (!state) throw new Error("collectInputs(): addConfigOptions() was not called on this command");
-  const flags: FlagInput[] = [];
-  // Distinct flags by their last occurrence, so a later spelling wins.
-  const seen = [...new Set([...state.order].reverse())].reverse();
-  for (const flag of seen) {
-    const spec = state.specs.get(flag)!;
+  const flags = flagInputs(state.order, (flag) => state.specs.get(flag)!, (flag) => {
     const key = attribute(flag);
-    if (cmd.getOptionValueSource(key) !== "cli") continue;
-    const raw = spec.kind === "boolean"
+    if (cmd.getOptionValueSource(key) !== "cli") return undefined;
+    return state.specs.get(flag)!.kind === "boolean"
       ? state.bools.get(flag) ?? true
       : (cmd.getOptionValue(key) as string | string[]);
-    flags.push({ flag, path: spec.path, raw });
-  }
-  const notes = NO_OP_FLAGS.filter((n) => cmd.getOptionValueSource(attribute(n.flag)) === "cli")
-    .map((n) => `${n.flag} is accepted for compatibility and ${n.note}`);
+  });
+  const notes = noOpNotes((n) => cmd.getOptionValueSource(attribute(n.flag)) === "cli");
   return { configSources: [...state.configSources], flags, notes };
 }

@@ -1,5 +1,8 @@
 /** Turning thrown errors into one readable message, with no stack trace unless asked for. */
 
+/** The program's name, and the prefix of every error line: `kuma-tproxy: ...`. */
+export const PROGRAM_NAME = "kuma-tproxy";
+
 /** An error whose message is meant for the user as it is (not a bug). */
 export class UserError extends Error {
   constructor(message: string, readonly exitCode = 1) {

@@ -293,6 +293,11 @@ export interface NoOpFlag {
   note: string;
 }
 
+/** The warning for a no-op flag that was given: "<flag> is accepted for compatibility and <note>". */
+export function noOpNote(noop: NoOpFlag): string {
+  return `${noop.flag} is accepted for compatibility and ${noop.note}`;
+}
+
 /** kumactl flags that are accepted, ignored, and reported as such. */
 export const NO_OP_FLAGS: readonly NoOpFlag[] = [
   {

@@ -1,0 +1,60 @@
+/**
+ * The one way from a parsed command line to a command's action, for both
+ * parsers (cli.ts): the target check, the config resolution (lenient for
+ * uninstall) and the action, whose module is imported when it runs.
+ *
+ * @module
+ */
+import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
+import { type CommandInputs, type CommandLine, TARGET } from "./command_line.ts";
+import type { CliIo } from "./io.ts";
+import { EXIT } from "./exit_codes.ts";
+import { UserError } from "./errors.ts";
+import { warn } from "./log.ts";
+
+function checkTarget(target: string | undefined): void {
+  if (target !== undefined && target !== TARGET) {
+    throw new UserError(`unknown target '${target}': the only target is '${TARGET}'`, EXIT.USAGE);
+  }
+}
+
+/** Resolves the config from every source, after warning about the no-op flags given. */
+function resolveFor(
+  inputs: CommandInputs,
+  io: CliIo,
+  options: ResolveOptions = {},
+): Promise<Resolved> {
+  for (const note of inputs.notes) warn(io, note);
+  return resolveConfig({
+    configSources: inputs.configSources,
+    flags: inputs.flags,
+    env: io.env,
+    readFile: io.readFile,
+    readStdin: io.readStdin,
+  }, options);
+}
+
+/** Runs the command of `line` and returns its exit code; errors are thrown for cli() to report. */
+export async function runCommandLine(line: CommandLine, io: CliIo): Promise<number> {
+  switch (line.command) {
+    case "install":
+      checkTarget(line.target);
+      return (await import("./install_cmd.ts")).runInstall(await resolveFor(line, io), io);
+    case "uninstall":
+      checkTarget(line.target);
+      // Lenient: uninstall is the emergency path, a typo must not block it.
+      return (await import("./uninstall_cmd.ts")).runUninstall(
+        await resolveFor(line, io, { lenient: true }),
+        io,
+      );
+    case "status":
+      checkTarget(line.target);
+      return (await import("./status_cmd.ts")).runStatus(await resolveFor(line, io), io, {
+        json: line.json,
+      });
+    case "config":
+      return (await import("./config_cmd.ts")).runConfig(await resolveFor(line, io), io, {
+        explain: line.explain,
+      });
+  }
+}
