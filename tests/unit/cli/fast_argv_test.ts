@@ -12,6 +12,8 @@ import { parseFastArgv } from "../../../src/cli/fast_argv.ts";
 import { buildProgram } from "../../../src/cli/program.ts";
 import type { CliIo } from "../../../src/cli/io.ts";
 import { CONFIG_FLAGS, type FlagSpec, NO_OP_FLAGS } from "../../../src/config/flags.ts";
+import { cli } from "../../../src/cli/cli.ts";
+import { memoryHost } from "./_memory_host.ts";
 
 const COMMANDS = ["install", "uninstall", "status", "config"] as const;
 type Command = typeof COMMANDS[number];
@@ -274,6 +276,45 @@ Deno.test("parseFastArgv() keeps the order and repeats of flags and sources as c
     ],
   });
   assertEquals(fast, await viaCommander(argv));
+});
+
+// A trailing `--` changes nothing for commander but sends the command line
+// down the commander path, so cli() can run one command line both ways.
+Deno.test("cli() runs a command line alike on the fast path and through commander", async () => {
+  const ipv4 = ["--ip-family-mode", "ipv4"];
+  const cases: [string[], { uid?: number; files?: Record<string, string>; stdin?: string }][] = [
+    [["install", ...ipv4], {}],
+    [["install", TARGET, "--dry-run", "--verbose=true", ...ipv4], { uid: 1000 }],
+    [["install", "--experimental-transparent-proxy-engine", "--dry-run", ...ipv4], {}],
+    [["install", "bad-target"], {}],
+    [["install"], { uid: 1000 }],
+    [["install", "--config", "a.yaml", "--config-file=-", "--dry-run"], {
+      files: { "a.yaml": "redirect:\n  dns:\n    enabled: true\n" },
+      stdin: "ipFamilyMode: ipv4\n",
+    }],
+    [["uninstall", TARGET], {}],
+    [["uninstall", "--config", "-"], { stdin: "unknownKey: 1\n" }],
+    [["status", "--json", ...ipv4], {}],
+    [["status", ...ipv4, TARGET], {}],
+    [["config", "--explain", "--redirect-dns-port", "8888"], {}],
+    [["config", "--redirect-dns-port", "70000"], {}],
+    [["config", "--redirect-inbound=nope"], {}],
+  ];
+  for (const [argv, host] of cases) {
+    const slow = [...argv, "--"];
+    assert(parseFastArgv(slow) === null, JSON.stringify(slow));
+    const viaFast = await memoryHost(host);
+    const viaCommander = await memoryHost(host);
+    const fastCode = await cli(argv, viaFast.io);
+    const slowCode = await cli(slow, viaCommander.io);
+    const seen = (h: typeof viaFast, code: number) => ({
+      code,
+      out: h.out(),
+      err: h.err(),
+      calls: h.runner.calls,
+    });
+    assertEquals(seen(viaFast, fastCode), seen(viaCommander, slowCode), JSON.stringify(argv));
+  }
 });
 
 /** A small seeded generator, so a failure names a command line that reproduces. */
