@@ -94,11 +94,12 @@ const io: CliIo = {
   uid: () => Deno.uid() ?? -1,
   runner,
   facts: new SystemFacts(runner),
-  // Imported on first use: dbus-next costs start-up time every other command would pay.
+  // Imported on first use; connect.ts loads dbus-next only when there is a bus socket.
   connectFirewalld: async () => {
-    const bus = await import("./firewalld/bus.ts");
-    return bus.connectFirewalld({
-      address: Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || bus.DEFAULT_SYSTEM_BUS_ADDRESS,
+    const { openFirewalld } = await import("./firewalld/connect.ts");
+    const { DEFAULT_SYSTEM_BUS_ADDRESS } = await import("./firewalld/bus_api.ts");
+    return openFirewalld({
+      address: Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || DEFAULT_SYSTEM_BUS_ADDRESS,
       timeoutMs: 120_000,
       allowedOnly: true,
     });

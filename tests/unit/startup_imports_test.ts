@@ -13,7 +13,10 @@ import { assertEquals } from "../assert.ts";
 
 const SRC = new URL("../../src/", import.meta.url);
 
-/** What src/main.ts and the command modules of install, uninstall and status load on every run. */
+/**
+ * What src/main.ts and the command modules of install, uninstall and status
+ * load on every run (connect.ts through `io.connectFirewalld`).
+ */
 const ALWAYS_LOADED = [
   "main.ts",
   "cli/cli.ts",
@@ -27,6 +30,7 @@ const ALWAYS_LOADED = [
   "cli/uninstall_cmd.ts",
   "cli/status_cmd.ts",
   "config/resolve.ts",
+  "firewalld/connect.ts",
 ];
 
 /** The npm packages allowed on that path (the CLI parser and the schema). */
