@@ -15,6 +15,9 @@ if (Deno.args.length === 1 && (Deno.args[0] === "--version" || Deno.args[0] === 
   Deno.exit(0);
 }
 
+// Started before the imports, so that printenv runs while they load.
+const printed = printKumaEnv();
+
 const [
   { cli },
   { LOCK_PATH },
@@ -34,6 +37,12 @@ const [
 ]);
 const runner = new SystemRunner();
 
+/** What `printenv -0` listed of the KUMA_* environment, and whether it listed all of it. */
+interface PrintedEnv {
+  env: Record<string, string>;
+  complete: boolean;
+}
+
 /**
  * The KUMA_* environment: the config's KUMA_TRANSPARENT_PROXY_* variables and
  * KUMA_TPROXY_DEBUG. Least privilege grants only those names, and Deno can
@@ -41,21 +50,30 @@ const runner = new SystemRunner();
  * /proc/self/environ (refused without --allow-all since Deno 1.43). A child
  * `printenv -0` inherits the environment and can list it, so a misspelt
  * KUMA_TRANSPARENT_PROXY_* name is still reported; `printenv` cannot start
- * other programs, unlike `env`. Without it, only known names are read.
+ * other programs, unlike `env`. Never rejects: {@link readEnv} falls back.
  */
-function readEnv(): Record<string, string> {
+async function printKumaEnv(): Promise<PrintedEnv> {
   const env: Record<string, string> = {};
   try {
-    const out = new Deno.Command("printenv", { args: ["-0"], stdout: "piped", stderr: "null" })
-      .outputSync();
+    const out = await new Deno.Command("printenv", {
+      args: ["-0"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
     for (const entry of new TextDecoder().decode(out.stdout).split("\0")) {
       const eq = entry.indexOf("=");
       if (eq > 0 && entry.startsWith("KUMA_")) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
-    if (out.success) return env;
+    return { env, complete: out.success };
   } catch {
-    // printenv missing or not granted: fall back to the known names.
+    // printenv missing or not granted.
+    return { env, complete: false };
   }
+}
+
+/** The KUMA_* environment: all of it when printenv listed it, else only the known names. */
+function readEnv({ env, complete }: PrintedEnv): Record<string, string> {
+  if (complete) return env;
   for (const name of [...ENV_PATHS.keys(), "KUMA_TPROXY_DEBUG"]) {
     try {
       const value = Deno.env.get(name);
@@ -70,17 +88,18 @@ function readEnv(): Record<string, string> {
 const io: CliIo = {
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
   err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
-  env: readEnv(),
+  env: readEnv(await printed),
   readStdin: () => readTextBounded(Deno.stdin, "stdin", { maxBytes: MAX_INPUT_BYTES }),
   readFile: (path) => readTextFileBounded(path, { maxBytes: MAX_INPUT_BYTES }),
   uid: () => Deno.uid() ?? -1,
   runner,
   facts: new SystemFacts(runner),
-  // Imported on first use: dbus-next costs start-up time every other command would pay.
+  // Imported on first use; connect.ts loads dbus-next only when there is a bus socket.
   connectFirewalld: async () => {
-    const bus = await import("./firewalld/bus.ts");
-    return bus.connectFirewalld({
-      address: Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || bus.DEFAULT_SYSTEM_BUS_ADDRESS,
+    const { openFirewalld } = await import("./firewalld/connect.ts");
+    const { DEFAULT_SYSTEM_BUS_ADDRESS } = await import("./firewalld/bus_api.ts");
+    return openFirewalld({
+      address: Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || DEFAULT_SYSTEM_BUS_ADDRESS,
       timeoutMs: 120_000,
       allowedOnly: true,
     });

@@ -11,7 +11,7 @@ import {
   sameEntry,
   toDirectEntries,
 } from "../firewalld/direct_entries.ts";
-import { directXmlEntries, parseDirectXml, renderElement } from "../firewalld/direct_xml.ts";
+import { renderElement } from "../firewalld/direct_xml_render.ts";
 import {
   assertNotSymlink,
   assertReplaceable,
@@ -92,6 +92,11 @@ export function closeFirewalld(host: FirewalldHost): void {
   host.bus?.close();
 }
 
+/** direct.xml's parser, imported only when there is a file to parse: it loads sax (CommonJS). */
+function loadDirectXml(): Promise<typeof import("../firewalld/direct_xml.ts")> {
+  return import("../firewalld/direct_xml.ts");
+}
+
 /** Checks that --store-firewalld can work here, before anything changes. */
 export async function checkStoreFirewalld(
   config: Config,
@@ -121,7 +126,7 @@ export async function checkStoreFirewalld(
     // A malformed, symlinked or unwritable direct.xml must stop the install
     // before the kernel changes (issue 14 item 2).
     const text = await readDirectXmlFile(host.directXmlPath);
-    if (text !== null) parseDirectXml(text, host.directXmlPath);
+    if (text !== null) (await loadDirectXml()).parseDirectXml(text, host.directXmlPath);
     if (options.writable) await assertReplaceable(host.directXmlPath);
     else await assertNotSymlink(host.directXmlPath);
   }
@@ -183,7 +188,7 @@ export async function findStaleEntries(
     const text = await readDirectXmlFile(host.directXmlPath);
     const entries = text === null
       ? []
-      : directXmlEntries(text, host.directXmlPath).filter(isOurEntry);
+      : (await loadDirectXml()).directXmlEntries(text, host.directXmlPath).filter(isOurEntry);
     return found("direct.xml", { permanent: [], runtime: [], directXml: entries });
   } catch (e) {
     if (!(e instanceof FirewalldError)) throw e;

@@ -284,7 +284,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       if (storeFirewalld) {
         io.out(renderFirewalldDryRun(host, directEntriesFor(plan.families, config.verbose)));
       }
-      if (choice.systemd) io.out(renderSystemdDryRun(config, io));
+      if (choice.systemd) io.out(await renderSystemdDryRun(config, io));
       if (stale) {
         io.out(`\n${describeStaleDryRun(stale)}`);
         info(io, STALE_NOTE);
@@ -301,7 +301,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
 
     // Written under temporary names before the kernel changes: a host where
     // they cannot be written keeps its previous rules and files.
-    if (choice.systemd) staged = await stageBootFiles(systemdHost(io), bootFiles(config, io));
+    if (choice.systemd) staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
     // Written in the transaction's persist step, reported after the kernel lines.
     let persisted: PersistReport | undefined;
     const boot: string[] = [];

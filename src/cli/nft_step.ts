@@ -150,7 +150,7 @@ export async function installWithNftables(
     }
     if (config.dryRun) {
       io.out(script);
-      if (choice.systemd) io.out(renderSystemdDryRun(config, io));
+      if (choice.systemd) io.out(await renderSystemdDryRun(config, io));
       return EXIT.OK;
     }
     let checked: { nft: string; hasTable: boolean };
@@ -175,7 +175,7 @@ export async function installWithNftables(
     });
     // Written under temporary names before the kernel changes; committed last.
     const staged = choice.systemd
-      ? await stageBootFiles(systemdHost(io), bootFiles(config, io))
+      ? await stageBootFiles(systemdHost(io), await bootFiles(config, io))
       : undefined;
     try {
       info(io, `applying the transparent proxy rules as nft table ${TABLE}`);

@@ -26,11 +26,14 @@ export function systemdHost(io: CliIo): SystemdHostIo {
 }
 
 /** The unit and config texts install would write for `config`. */
-export function bootFiles(config: Config, io: CliIo): { unit: string; config: string } {
+export async function bootFiles(
+  config: Config,
+  io: CliIo,
+): Promise<{ unit: string; config: string }> {
   const paths = bootPaths(io.boot);
   return {
     unit: renderUnit({ command: io.selfCommand, configPath: paths.config }),
-    config: renderStoredConfig(config),
+    config: await renderStoredConfig(config),
   };
 }
 
@@ -45,9 +48,9 @@ export function persistChoice(config: Config, host: FirewalldHost): PersistChoic
 }
 
 /** The dry-run listing of what --store-systemd would write. */
-export function renderSystemdDryRun(config: Config, io: CliIo): string {
+export async function renderSystemdDryRun(config: Config, io: CliIo): Promise<string> {
   const paths = bootPaths(io.boot);
-  const files = bootFiles(config, io);
+  const files = await bootFiles(config, io);
   return `\n### systemd (${paths.unit}) ###\n\n${files.unit}` +
     `\n### systemd (${paths.config}) ###\n\n${files.config}` +
     `\n### systemd: enable (${paths.wantsLink} -> ${paths.unit}) ###\n`;
@@ -65,7 +68,7 @@ export async function bootUnitStatus(
   const state = await readBootState(systemdHost(io));
   const present = [state.unit.ownership, state.config.ownership, state.link].includes("ours");
   if (!options.asked && !present) return undefined;
-  const want = bootFiles(config, io);
+  const want = await bootFiles(config, io);
   const matches = state.unit.text === want.unit && state.config.text === want.config &&
     state.link === "ours";
   return {
@@ -92,9 +95,8 @@ export async function staleUnitWarning(config: Config, io: CliIo): Promise<strin
     // Unreadable (a non-root dry run cannot read the 0600 config): no warning, no failure.
     return undefined;
   }
-  if (state.unit.ownership !== "ours" || state.config.text === renderStoredConfig(config)) {
-    return undefined;
-  }
+  if (state.unit.ownership !== "ours") return undefined;
+  if (state.config.text === await renderStoredConfig(config)) return undefined;
   return `the boot unit ${state.paths.unit} applies a different config at the next boot ` +
     `(${state.paths.config}); add --store-systemd to store this one, or run uninstall first`;
 }

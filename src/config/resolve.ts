@@ -8,7 +8,6 @@
 import type { Config } from "./types.ts";
 import { BoundedReadError } from "../os/bounded_read.ts";
 import { ConfigError } from "./errors.ts";
-import { documentSettings } from "./document.ts";
 import { LEAF_PATHS, OBJECT_PATHS } from "./keys.ts";
 import { configSchema, type IssueParams } from "./schema.ts";
 import {
@@ -78,6 +77,9 @@ async function readSource(
     if (!(e instanceof BoundedReadError) && looksInline(source)) throw inlineError(source);
     throw sourceReadError(e, name);
   }
+  // Imported here, for the first document: the yaml package loads as
+  // CommonJS and costs every run without --config tens of milliseconds.
+  const { documentSettings } = await import("./document.ts");
   return documentSettings(text, name, options);
 }
 

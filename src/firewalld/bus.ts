@@ -1,16 +1,22 @@
 /**
  * The D-Bus boundary to firewalld. {@link FirewalldBus} is all the rest of
  * the layer uses, so unit tests pass a fake; {@link connectFirewalld} is the
- * dbus-next implementation on the system bus.
- *
- * Runtime direct config is `org.fedoraproject.FirewallD1.direct` on
- * `/org/fedoraproject/FirewallD1`; permanent direct config is
- * `org.fedoraproject.FirewallD1.config.direct` on
- * `/org/fedoraproject/FirewallD1/config` (firewalld.dbus(5)).
+ * dbus-next implementation on the system bus, making the calls of
+ * bus_api.ts (firewalld.dbus(5)). dbus-next loads as CommonJS, so the CLI
+ * imports this module only through connect.ts, and only when there may be a
+ * bus to talk to.
  *
  * @module
  */
 import dbus from "dbus-next";
+import {
+  assertAllowedBusAddress,
+  callFailed,
+  FIREWALLD_CALLS as CALLS,
+  FIREWALLD_NAME as NAME,
+  FIREWALLD_PATH as PATH,
+  type FirewalldCall,
+} from "./bus_api.ts";
 import type { DirectChain, DirectPassthrough, DirectRule, Ipv } from "./direct_entries.ts";
 import { FirewalldError } from "./errors.ts";
 
@@ -42,63 +48,11 @@ export interface FirewalldBus {
   close(): void;
 }
 
-/** Where the system bus is when `DBUS_SYSTEM_BUS_ADDRESS` is not set (the D-Bus specification's default). */
-export const DEFAULT_SYSTEM_BUS_ADDRESS = "unix:path=/var/run/dbus/system_bus_socket";
-
-const NAME = "org.fedoraproject.FirewallD1";
-const PATH = "/org/fedoraproject/FirewallD1";
-const CONFIG_PATH = "/org/fedoraproject/FirewallD1/config";
-const DIRECT = "org.fedoraproject.FirewallD1.direct";
-const CONFIG_DIRECT = "org.fedoraproject.FirewallD1.config.direct";
-
-/**
- * The only bus sockets the binary may connect to: Deno checks a unix-socket
- * connect against read, write and net permissions on the exact path, and
- * scripts/permissions.txt grants exactly these two (dbus-next's /var/run
- * default and the system bus at /run). A unit test keeps both lists equal.
- */
-export const ALLOWED_BUS_SOCKETS = [
-  "/run/dbus/system_bus_socket",
-  "/var/run/dbus/system_bus_socket",
-] as const;
-
-/**
- * Throws a `bus_address` {@link FirewalldError} unless `address` is a
- * `unix:path=` address of one of {@link ALLOWED_BUS_SOCKETS}; connecting
- * elsewhere would end in Deno's own permission error, which names a flag the
- * user cannot pass to the binary.
- *
- * @example
- * ```ts
- * import { assertAllowedBusAddress } from "./bus.ts";
- * assertAllowedBusAddress("unix:path=/run/dbus/system_bus_socket");
- * ```
- */
-export function assertAllowedBusAddress(address: string): void {
-  // D-Bus addresses: `transport:key=value,...`, several separated by `;`
-  // (dbus specification, "Server Addresses"); dbus-next uses the first.
-  const first = address.split(";").find((a) => a.trim() !== "") ?? "";
-  const m = /^unix:(.*)$/.exec(first.trim());
-  const keys = new Map(
-    (m?.[1] ?? "").split(",").map((
-      kv,
-    ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-  );
-  const path = keys.get("path");
-  if (path !== undefined && (ALLOWED_BUS_SOCKETS as readonly string[]).includes(path)) return;
-  throw new FirewalldError(
-    "bus_address",
-    `DBUS_SYSTEM_BUS_ADDRESS is ${JSON.stringify(address)}, but kuma-tproxy may only reach the ` +
-      `system bus at unix:path=${ALLOWED_BUS_SOCKETS.join(" or unix:path=")}`,
-    { operation: "connect" },
-  );
-}
-
 /** Options of {@link connectFirewalld}. */
 export interface ConnectOptions {
   /**
    * Bus address: the caller's `DBUS_SYSTEM_BUS_ADDRESS`, else
-   * {@link DEFAULT_SYSTEM_BUS_ADDRESS}. Passed in, so that only src/main.ts
+   * `DEFAULT_SYSTEM_BUS_ADDRESS` (bus_api.ts). Passed in, so that only src/main.ts
    * reads the environment.
    */
   address: string;
@@ -109,7 +63,7 @@ export interface ConnectOptions {
 /**
  * Connects to firewalld over D-Bus with dbus-next. The connection is opened
  * lazily; call `close()` when done.
- * `allowedOnly` refuses an address outside {@link ALLOWED_BUS_SOCKETS}
+ * `allowedOnly` refuses an address outside `ALLOWED_BUS_SOCKETS` (bus_api.ts)
  * (the binary's permissions) with a `bus_address` error before connecting.
  */
 export function connectFirewalld(
@@ -159,10 +113,7 @@ class DbusFirewalldBus implements FirewalldBus {
     }
     if (!owned) return null;
     const [variant] = await this.#firewalld(
-      PATH,
-      "org.freedesktop.DBus.Properties",
-      "Get",
-      "ss",
+      { path: PATH, iface: "org.freedesktop.DBus.Properties", member: "Get", signature: "ss" },
       [NAME, "state"],
     ) as [dbus.Variant<string>];
     return variant.value;
@@ -173,37 +124,35 @@ class DbusFirewalldBus implements FirewalldBus {
   }
 
   async getRuntimeChains(): Promise<DirectChain[]> {
-    const [chains] = await this.#firewalld(PATH, DIRECT, "getAllChains") as [Tuple[]];
+    const [chains] = await this.#firewalld(CALLS.getRuntimeChains) as [Tuple[]];
     return chains.map(toChain);
   }
 
   async getRuntimeRules(): Promise<DirectRule[]> {
-    const [rules] = await this.#firewalld(PATH, DIRECT, "getAllRules") as [Tuple[]];
+    const [rules] = await this.#firewalld(CALLS.getRuntimeRules) as [Tuple[]];
     return rules.map(toRule);
   }
 
   async addRuntimeChain(c: DirectChain): Promise<void> {
-    await this.#firewalld(PATH, DIRECT, "addChain", "sss", [c.ipv, c.table, c.chain]);
+    await this.#firewalld(CALLS.addRuntimeChain, [c.ipv, c.table, c.chain]);
   }
 
   async addRuntimeRule(r: DirectRule): Promise<void> {
-    await this.#firewalld(PATH, DIRECT, "addRule", "sssias", ruleTuple(r));
+    await this.#firewalld(CALLS.addRuntimeRule, ruleTuple(r));
   }
 
   async removeRuntimeRule(r: DirectRule): Promise<void> {
-    await this.#firewalld(PATH, DIRECT, "removeRule", "sssias", ruleTuple(r));
+    await this.#firewalld(CALLS.removeRuntimeRule, ruleTuple(r));
   }
 
   async removeRuntimeChain(c: DirectChain): Promise<void> {
-    await this.#firewalld(PATH, DIRECT, "removeChain", "sss", [c.ipv, c.table, c.chain]);
+    await this.#firewalld(CALLS.removeRuntimeChain, [c.ipv, c.table, c.chain]);
   }
 
   async getPermanent(): Promise<DirectConfig> {
-    const [[chains, rules, passthroughs]] = await this.#firewalld(
-      CONFIG_PATH,
-      CONFIG_DIRECT,
-      "getSettings",
-    ) as [[Tuple[], Tuple[], Tuple[]]];
+    const [[chains, rules, passthroughs]] = await this.#firewalld(CALLS.getPermanent) as [
+      [Tuple[], Tuple[], Tuple[]],
+    ];
     return {
       chains: chains.map(toChain),
       rules: rules.map(toRule),
@@ -221,27 +170,19 @@ class DbusFirewalldBus implements FirewalldBus {
       config.rules.map(ruleTuple),
       config.passthroughs.map((p) => [p.ipv, p.args]),
     ];
-    await this.#firewalld(CONFIG_PATH, CONFIG_DIRECT, "update", "(a(sss)a(sssias)a(sas))", [
-      settings,
-    ]);
+    await this.#firewalld(CALLS.updatePermanent, [settings]);
   }
 
   async reload(): Promise<void> {
-    await this.#firewalld(PATH, NAME, "reload");
+    await this.#firewalld(CALLS.reload);
   }
 
   close(): void {
     this.#bus.disconnect();
   }
 
-  #firewalld(
-    path: string,
-    iface: string,
-    member: string,
-    signature = "",
-    body: unknown[] = [],
-  ): Promise<unknown[]> {
-    return this.#call(NAME, path, iface, member, signature, body);
+  #firewalld(call: FirewalldCall, body: unknown[] = []): Promise<unknown[]> {
+    return this.#call(NAME, call.path, call.iface, call.member, call.signature, body);
   }
 
   async #call(
@@ -309,9 +250,5 @@ function busError(operation: string, address: string, e: unknown): FirewalldErro
       cause: e,
     });
   }
-  const detail = e instanceof Error ? e.message : String(e);
-  return new FirewalldError("bus", `D-Bus call ${operation} on ${address} failed: ${detail}`, {
-    operation,
-    cause: e,
-  });
+  return callFailed(operation, address, e instanceof Error ? e.message : String(e), e);
 }

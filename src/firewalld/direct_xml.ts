@@ -10,12 +10,18 @@
  * original text: foreign elements, unknown elements, attributes, comments,
  * whitespace and order are kept byte for byte.
  *
+ * sax loads as CommonJS, which bootstraps Deno's Node compatibility layer, so
+ * this module is imported only where a direct.xml is there to parse
+ * (`persist.ts`, `src/cli/firewalld_step.ts`); what needs no parse is in
+ * direct_xml_render.ts.
+ *
  * @module
  */
 import { parseXmlRoot, type RootSpan, XmlSyntaxError } from "./_xml_parse.ts";
 import { type DirectEntry, type Ipv, isOurEntry } from "./direct_entries.ts";
 import { FirewalldError } from "./errors.ts";
-import { joinArgs, ShellWordsError, splitArgs } from "./shell_words.ts";
+import { EMPTY_DIRECT_XML, renderElement } from "./direct_xml_render.ts";
+import { ShellWordsError, splitArgs } from "./shell_words.ts";
 
 /** One direct child of `<direct>`, with where it sits in the text. */
 export interface DirectXmlElement {
@@ -180,28 +186,6 @@ export function editDirectXml(
   return { text: out, removed: ours.map((e) => e.entry!), added: [...entries] };
 }
 
-/** What firewalld writes for a new direct.xml (firewall/core/io/direct.py `write`). */
-export const EMPTY_DIRECT_XML = `<?xml version="1.0" encoding="utf-8"?>\n<direct>\n</direct>\n`;
-
-/**
- * Whether `text` is an empty direct config as firewalld or this tool write
- * one: an optional XML declaration and a `<direct>` without attributes,
- * children, comments or text. Such a file means the same to firewalld as no
- * file, so removal deletes it instead of leaving it behind; anything an
- * admin wrote into it (a comment, an attribute) keeps it.
- *
- * @example
- * ```ts
- * import { EMPTY_DIRECT_XML, isEmptyDirectXml } from "./direct_xml.ts";
- * if (!isEmptyDirectXml(EMPTY_DIRECT_XML) || isEmptyDirectXml("<direct><!-- x --></direct>")) {
- *   throw new Error();
- * }
- * ```
- */
-export function isEmptyDirectXml(text: string): boolean {
-  return /^\s*(<\?xml\s[^?]*\?>)?\s*<direct\s*(\/>|>\s*<\/direct\s*>)\s*$/.test(text);
-}
-
 /** Cuts an element; when it is alone on its line, the whole line goes so no blank line is left. */
 function cutElement(text: string, start: number, end: number): string {
   const lineStart = text.lastIndexOf("\n", start - 1) + 1;
@@ -229,53 +213,4 @@ function append(text: string, root: RootSpan, entries: readonly DirectEntry[]): 
 
 function lines(entries: readonly DirectEntry[]): string {
   return entries.map((e) => `  ${renderElement(e)}\n`).join("");
-}
-
-/**
- * One entry as a direct.xml element, written like firewalld writes it:
- * arguments joined with shlex quoting, then XML-escaped.
- *
- * @example
- * ```ts
- * import { renderElement } from "./direct_xml.ts";
- * const s = renderElement({ kind: "rule", ipv: "ipv6", table: "nat", chain: "OUTPUT",
- *   priority: -1, args: ["-j", "A&B"] });
- * if (s !== `<rule ipv="ipv6" table="nat" chain="OUTPUT" priority="-1">-j 'A&amp;B'</rule>`) {
- *   throw new Error(s);
- * }
- * ```
- */
-export function renderElement(entry: DirectEntry): string {
-  switch (entry.kind) {
-    case "chain":
-      return `<chain ${attrs({ ipv: entry.ipv, table: entry.table, chain: entry.chain })}/>`;
-    case "rule":
-      return `<rule ${
-        attrs({
-          ipv: entry.ipv,
-          table: entry.table,
-          chain: entry.chain,
-          priority: String(entry.priority),
-        })
-      }>${escapeText(joinArgs(entry.args))}</rule>`;
-    case "passthrough":
-      return `<passthrough ${attrs({ ipv: entry.ipv })}>${
-        escapeText(joinArgs(entry.args))
-      }</passthrough>`;
-  }
-}
-
-function attrs(values: Record<string, string>): string {
-  return Object.entries(values).map(([k, v]) => `${k}="${escapeAttribute(v)}"`).join(" ");
-}
-
-function escapeText(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-function escapeAttribute(s: string): string {
-  return escapeText(s).replaceAll('"', "&quot;").replaceAll("\n", "&#10;").replaceAll(
-    "\t",
-    "&#9;",
-  );
 }

@@ -29,7 +29,7 @@ import {
   toDirectEntries,
   type ToDirectEntriesOptions,
 } from "./direct_entries.ts";
-import { directXmlEntries, editDirectXml, isEmptyDirectXml } from "./direct_xml.ts";
+import { isEmptyDirectXml } from "./direct_xml_render.ts";
 import {
   DEFAULT_DIRECT_XML_PATH,
   parentExists,
@@ -145,7 +145,7 @@ export async function storeInDirectXml(
     );
   }
   const text = await readDirectXmlFile(path);
-  const edit = editDirectXml(text, entries, path);
+  const edit = (await loadDirectXml()).editDirectXml(text, entries, path);
   if (edit.text !== text) await writeDirectXml(path, edit.text);
   return {
     mechanism: "direct.xml",
@@ -180,7 +180,7 @@ export async function removeFromFirewalld(
   }
   const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
   const text = await readDirectXmlFile(path);
-  const edit = text === null ? null : editDirectXml(text, [], path);
+  const edit = text === null ? null : (await loadDirectXml()).editDirectXml(text, [], path);
   if (edit && edit.removed.length > 0) await writeDirectXml(path, edit.text);
   return {
     mechanism: "direct.xml",
@@ -222,7 +222,9 @@ export async function firewalldState(
   let directXmlError: string | undefined;
   try {
     const text = await readDirectXmlFile(directXmlPath);
-    directXml = text === null ? null : directXmlEntries(text, directXmlPath).filter(isOurEntry);
+    directXml = text === null
+      ? null
+      : (await loadDirectXml()).directXmlEntries(text, directXmlPath).filter(isOurEntry);
   } catch (e) {
     if (!(e instanceof FirewalldError)) throw e;
     directXmlError = e.message;
@@ -279,6 +281,14 @@ async function applyRuntime(bus: FirewalldBus, change: RuntimeChange): Promise<v
 }
 
 /**
+ * The direct.xml parser and editor, imported when there is a file to parse or
+ * write: it loads sax (CommonJS), which a run without direct.xml never needs.
+ */
+function loadDirectXml(): Promise<typeof import("./direct_xml.ts")> {
+  return import("./direct_xml.ts");
+}
+
+/**
  * Writes direct.xml, or removes it when it would hold nothing but an empty
  * `<direct>`: firewalld reads a missing file as an empty direct config
  * (firewall/core/io/direct.py), and a host that had none gets none back.
@@ -313,7 +323,7 @@ async function restorePermanentFile(
   try {
     const text = await readDirectXmlFile(path);
     if (text !== null || ours.length > 0) {
-      const edit = editDirectXml(text, ours, path);
+      const edit = (await loadDirectXml()).editDirectXml(text, ours, path);
       if (edit.text !== text) await writeDirectXml(path, edit.text);
     }
   } catch (e) {

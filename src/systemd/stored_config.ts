@@ -3,9 +3,13 @@
  * `kuma-tproxy config`, which `install --config` reads back to the same
  * config, behind a header that marks the file as ours.
  *
+ * The YAML writer (src/config/explain.ts and the yaml package) is imported
+ * when a file's text is rendered: install and uninstall load this module for
+ * {@linkcode isOurConfig} on every run, and yaml loads as CommonJS, which
+ * costs tens of milliseconds of start-up.
+ *
  * @module
  */
-import { renderConfigYaml } from "../config/explain.ts";
 import type { Config } from "../config/types.ts";
 
 /** First line of every config file we store; uninstall removes only a file that starts with it. */
@@ -42,11 +46,12 @@ export function isOurConfig(text: string): boolean {
  * ```ts
  * import { renderStoredConfig } from "./stored_config.ts";
  * import { defaultConfig } from "../config/defaults.ts";
- * const text = renderStoredConfig({ ...defaultConfig(), storeSystemd: true });
+ * const text = await renderStoredConfig({ ...defaultConfig(), storeSystemd: true });
  * if (text.includes("storeSystemd") || !text.includes("\nkumaDPUser: \"\"\n")) throw new Error(text);
  * ```
  */
-export function renderStoredConfig(config: Config): string {
+export async function renderStoredConfig(config: Config): Promise<string> {
+  const { renderConfigYaml } = await import("../config/explain.ts");
   return `${CONFIG_MARKER}
 # The boot unit kuma-tproxy.service runs install --config with this file.
 # Change it with kuma-tproxy install --store-systemd; do not edit it.

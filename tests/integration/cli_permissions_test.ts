@@ -38,29 +38,83 @@ function assertClean(r: { code: number; stdout: string; stderr: string }, what: 
   assertEquals(PERMISSION_ERROR.exec(r.stderr), null, `${what}: permission error:\n${r.stderr}`);
 }
 
-Deno.test("scripts/kuma-tproxy runs src/main.ts with exactly scripts/permissions.txt", async () => {
-  // A copy of the launcher next to a stand-in `deno` that prints its argv.
+/** A stand-in Deno that prints its path, DENO_DIR and arguments, one a line. */
+const ECHO_DENO = `#!/bin/sh\nprintf '%s\\n' "$0" "DENO_DIR=$DENO_DIR" "$@"\n`;
+
+/**
+ * A copy of the launcher scripts in a temp directory with a stand-in for
+ * `.tools/deno` (setup done) or for `scripts/deno` (setup not done), run with
+ * an empty PATH: a launcher that started any program but Deno (dirname, grep)
+ * would fail. Returns the stand-in's output lines.
+ */
+async function launch(
+  dir: string,
+  script: "kuma-tproxy" | "deno",
+  args: string[],
+): Promise<string[]> {
+  const out = await new Deno.Command("/bin/bash", {
+    args: [`${dir}/scripts/${script}`, ...args],
+    clearEnv: true,
+    env: { PATH: `${dir}/no-programs-here` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, stderr);
+  assertEquals(stderr, "");
+  return new TextDecoder().decode(out.stdout).trimEnd().split("\n");
+}
+
+async function launcherCopy(setupDone: boolean): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "ktp-launcher-" });
-  try {
-    await Deno.mkdir(`${dir}/scripts`);
-    await Deno.copyFile(`${REPO_ROOT}/scripts/kuma-tproxy`, `${dir}/scripts/kuma-tproxy`);
-    await Deno.copyFile(`${REPO_ROOT}/scripts/permissions.txt`, `${dir}/scripts/permissions.txt`);
-    await Deno.writeTextFile(`${dir}/scripts/deno`, `#!/bin/sh\nprintf '%s\\n' "$@"\n`);
+  await Deno.mkdir(`${dir}/scripts`);
+  for (const name of ["kuma-tproxy", "checkout.bash", "permissions.txt"]) {
+    await Deno.copyFile(`${REPO_ROOT}/scripts/${name}`, `${dir}/scripts/${name}`);
+  }
+  if (setupDone) {
+    await Deno.copyFile(`${REPO_ROOT}/scripts/deno`, `${dir}/scripts/deno`);
+    await Deno.mkdir(`${dir}/.tools/deno_dir/npm`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/.tools/deno`, ECHO_DENO);
+    await Deno.chmod(`${dir}/.tools/deno`, 0o755);
+  } else {
+    await Deno.writeTextFile(`${dir}/scripts/deno`, ECHO_DENO);
     await Deno.chmod(`${dir}/scripts/deno`, 0o755);
-    const out = await new Deno.Command(`${dir}/scripts/kuma-tproxy`, {
-      args: ["status", "--json"],
-      stdout: "piped",
-    }).output();
-    assertEquals(out.code, 0);
-    const argv = new TextDecoder().decode(out.stdout).trimEnd().split("\n");
-    assertEquals(argv, [
-      ...DENO_RUN.slice(1, -1),
-      `${dir}/src/main.ts`,
-      "status",
-      "--json",
+  }
+  return dir;
+}
+
+Deno.test("scripts/kuma-tproxy runs src/main.ts with exactly scripts/permissions.txt", async () => {
+  const argv = (
+    dir: string,
+  ) => [...DENO_RUN.slice(1, -1), `${dir}/src/main.ts`, "status", "--json"];
+  // Setup not done: through scripts/deno, which would run scripts/setup.sh first.
+  const fresh = await launcherCopy(false);
+  try {
+    assertEquals(await launch(fresh, "kuma-tproxy", ["status", "--json"]), [
+      `${fresh}/scripts/deno`,
+      "DENO_DIR=",
+      ...argv(fresh),
     ]);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(fresh, { recursive: true });
+  }
+  // Setup done: .tools/deno directly, with the argv and DENO_DIR scripts/deno gives it.
+  const ready = await launcherCopy(true);
+  try {
+    const viaDeno = [`${ready}/.tools/deno`, `DENO_DIR=${ready}/.tools/deno_dir`, ...argv(ready)];
+    assertEquals(await launch(ready, "kuma-tproxy", ["status", "--json"]), viaDeno);
+    assertEquals(await launch(ready, "deno", argv(ready)), viaDeno);
+    // Started from another directory, with a relative path.
+    const out = await new Deno.Command("/bin/bash", {
+      args: ["../scripts/kuma-tproxy", "status", "--json"],
+      cwd: `${ready}/.tools`,
+      clearEnv: true,
+      env: { PATH: `${ready}/no-programs-here` },
+      stdout: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(out.stdout).trimEnd().split("\n"), viaDeno);
+  } finally {
+    await Deno.remove(ready, { recursive: true });
   }
 });
 

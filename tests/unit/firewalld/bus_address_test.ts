@@ -1,5 +1,9 @@
 import { assertEquals, assertThrows } from "../../assert.ts";
-import { ALLOWED_BUS_SOCKETS, assertAllowedBusAddress } from "../../../src/firewalld/bus.ts";
+import {
+  ALLOWED_BUS_SOCKETS,
+  assertAllowedBusAddress,
+  plainSocketPath,
+} from "../../../src/firewalld/bus_api.ts";
 import { FirewalldError } from "../../../src/firewalld/errors.ts";
 
 Deno.test("assertAllowedBusAddress() accepts only unix:path= addresses of the granted sockets", () => {
@@ -45,4 +49,24 @@ Deno.test("ALLOWED_BUS_SOCKETS are exactly the sockets scripts/permissions.txt g
     sockets.map((s) => `unix:${s}`),
   );
   assertEquals(granted("--allow-write").filter((p) => p.includes("dbus")).sort(), sockets);
+});
+
+Deno.test("plainSocketPath() names the socket only where dbus-next opens a plain connect to a path", () => {
+  const cases: [string, string | null][] = [
+    ["unix:path=/run/dbus/system_bus_socket", "/run/dbus/system_bus_socket"],
+    ["UNIX:path=/run/dbus/system_bus_socket", "/run/dbus/system_bus_socket"],
+    ["unix:guid=1,path=/run/dbus/x", "/run/dbus/x"],
+    ["unix:path=/run/a;unix:path=/run/b", "/run/a"],
+    // dbus-next prefers socket= and abstract= to path=.
+    ["unix:path=/run/a,abstract=/tmp/x", null],
+    ["unix:socket=/run/a,path=/run/b", null],
+    ["unix:abstract=/tmp/dbus-x", null],
+    ["tcp:host=localhost,port=1234", null],
+    ["unix:path=", null],
+    // dbus-next skips an empty first address; whatever it then does is its own.
+    [";unix:path=/run/a", null],
+    ["unix", null],
+    ["", null],
+  ];
+  for (const [address, path] of cases) assertEquals(plainSocketPath(address), path, address);
 });

@@ -2,11 +2,13 @@ import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import {
   directXmlEntries,
   editDirectXml,
+  parseDirectXml,
+} from "../../../src/firewalld/direct_xml.ts";
+import {
   EMPTY_DIRECT_XML,
   isEmptyDirectXml,
-  parseDirectXml,
   renderElement,
-} from "../../../src/firewalld/direct_xml.ts";
+} from "../../../src/firewalld/direct_xml_render.ts";
 import { type DirectEntry, toDirectEntries } from "../../../src/firewalld/direct_entries.ts";
 import { FirewalldError } from "../../../src/firewalld/errors.ts";
 import { dualStackRuleSets, stubRuleArgs } from "./_fixtures.ts";

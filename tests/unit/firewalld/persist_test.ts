@@ -1,11 +1,8 @@
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import type { DirectConfig } from "../../../src/firewalld/bus.ts";
 import { toDirectEntries } from "../../../src/firewalld/direct_entries.ts";
-import {
-  directXmlEntries,
-  EMPTY_DIRECT_XML,
-  renderElement,
-} from "../../../src/firewalld/direct_xml.ts";
+import { directXmlEntries } from "../../../src/firewalld/direct_xml.ts";
+import { EMPTY_DIRECT_XML, renderElement } from "../../../src/firewalld/direct_xml_render.ts";
 import { OLD_BACKUP_SUFFIX, readDirectXmlFile } from "../../../src/firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../../../src/firewalld/errors.ts";
 import {

@@ -81,15 +81,15 @@ async function tree(dir: string): Promise<Record<string, string>> {
 const systemctlCalls = (runner: FakeRunner) =>
   runner.lines().filter((l) => l.startsWith("systemctl"));
 
-const files = (command = "/usr/bin/kuma-tproxy", config = defaultConfig()) => ({
+const files = async (command = "/usr/bin/kuma-tproxy", config = defaultConfig()) => ({
   unit: renderUnit({ command: [command], configPath: "/etc/kuma-tproxy/boot.yaml" }),
-  config: renderStoredConfig(config),
+  config: await renderStoredConfig(config),
 });
 
 Deno.test("stageBootFiles() + commit() write both files and enable like systemctl, without systemd", async () => {
   await withSandbox({}, async ({ root, host, runner }) => {
     const before = await tree(`${root}/etc`);
-    const staged = await stageBootFiles(host, files());
+    const staged = await stageBootFiles(host, await files());
     // Staged only: the final paths do not exist yet.
     assertEquals((await readBootState(host)).unit.ownership, "absent");
     const report = await staged.commit();
@@ -102,8 +102,8 @@ Deno.test("stageBootFiles() + commit() write both files and enable like systemct
     ]);
     const after = await tree(`${root}/etc`);
     const unitDir = host.dirs.unitDir;
-    assertEquals(after[`${host.dirs.configDir}/boot.yaml`], `file 600 ${files().config}`);
-    assertEquals(after[`${unitDir}/kuma-tproxy.service`], `file 644 ${files().unit}`);
+    assertEquals(after[`${host.dirs.configDir}/boot.yaml`], `file 600 ${(await files()).config}`);
+    assertEquals(after[`${unitDir}/kuma-tproxy.service`], `file 644 ${(await files()).unit}`);
     assertEquals(
       after[`${unitDir}/multi-user.target.wants/kuma-tproxy.service`],
       `link ${unitDir}/kuma-tproxy.service`,
@@ -123,7 +123,7 @@ Deno.test("stageBootFiles() refuses a kuma-tproxy.service it did not write, and 
       "[Service]\nExecStart=/bin/x\n",
     );
     const before = await tree(`${root}/etc`);
-    const e = await assertRejects(() => stageBootFiles(host, files()), SystemdError);
+    const e = await assertRejects(async () => stageBootFiles(host, await files()), SystemdError);
     assertEquals(e.code, "foreign_file");
     assertEquals(await tree(`${root}/etc`), before);
     // Uninstall keeps it too, and says so.
@@ -136,14 +136,14 @@ Deno.test("stageBootFiles() refuses a kuma-tproxy.service it did not write, and 
 
 Deno.test("commit() puts the previous unit and config back when enabling fails", async () => {
   await withSandbox({}, async ({ root, host }) => {
-    await (await stageBootFiles(host, files("/old/kuma-tproxy"))).commit();
+    await (await stageBootFiles(host, await files("/old/kuma-tproxy"))).commit();
     // Disabled by hand, and the .wants directory replaced by a file: the new symlink cannot be made.
     await Deno.remove(`${host.dirs.unitDir}/multi-user.target.wants`, { recursive: true });
     await Deno.writeTextFile(`${host.dirs.unitDir}/multi-user.target.wants`, "");
     const before = await tree(`${root}/etc`);
     const staged = await stageBootFiles(
       host,
-      files("/new/kuma-tproxy", {
+      await files("/new/kuma-tproxy", {
         ...defaultConfig(),
         kumaDPUser: "1234",
       }),
@@ -158,7 +158,7 @@ Deno.test("stageBootFiles() fails with nothing changed when the unit directory i
   await withSandbox({}, async ({ root, host }) => {
     await Deno.remove(host.dirs.unitDir, { recursive: true });
     const before = await tree(`${root}/etc`);
-    const e = await assertRejects(() => stageBootFiles(host, files()), SystemdError);
+    const e = await assertRejects(async () => stageBootFiles(host, await files()), SystemdError);
     assert(e.message.includes("is systemd installed?"), e.message);
     assertEquals(await tree(`${root}/etc`), before);
   });
@@ -166,7 +166,7 @@ Deno.test("stageBootFiles() fails with nothing changed when the unit directory i
 
 Deno.test("commit() and removeBootFiles() call systemctl when systemd runs", async () => {
   await withSandbox({ running: true }, async ({ host, runner }) => {
-    await (await stageBootFiles(host, files())).commit();
+    await (await stageBootFiles(host, await files())).commit();
     assertEquals(runner.lines(), [
       "systemctl daemon-reload",
       "systemctl enable kuma-tproxy.service",
@@ -192,7 +192,7 @@ Deno.test("commit() undoes the files when systemctl enable fails", async () => {
     systemctl: (args) => args[0] === "enable" ? fail("Failed to enable unit") : ok(),
   }, async ({ root, host, runner }) => {
     const before = await tree(`${root}/etc`);
-    const staged = await stageBootFiles(host, files());
+    const staged = await stageBootFiles(host, await files());
     const e = await assertRejects(() => staged.commit(), SystemdError);
     assertEquals(e.code, "systemctl");
     assertEquals(await tree(`${root}/etc`), before);
@@ -206,7 +206,7 @@ Deno.test("commit() undoes the files when systemctl enable fails", async () => {
 
 Deno.test("removeBootFiles() with dryRun lists our files and removes nothing", async () => {
   await withSandbox({}, async ({ root, host }) => {
-    await (await stageBootFiles(host, files())).commit();
+    await (await stageBootFiles(host, await files())).commit();
     const before = await tree(`${root}/etc`);
     const report = await removeBootFiles(host, { dryRun: true });
     assertEquals(report.removed, 3);

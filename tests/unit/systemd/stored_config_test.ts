@@ -30,15 +30,15 @@ for (const c of CASES) {
     const config = await configForCase(c.name);
     // The run-specific keys as a user may set them: they must not survive.
     const asRun = { ...config, dryRun: true, storeFirewalld: true, storeSystemd: true };
-    const back = await readBack(renderStoredConfig(asRun));
+    const back = await readBack(await renderStoredConfig(asRun));
     assertEquals(back, { ...config, dryRun: false, storeFirewalld: false, storeSystemd: false });
     // The same config always gives the same bytes: status compares them.
-    assertEquals(renderStoredConfig(back), renderStoredConfig(asRun));
+    assertEquals(await renderStoredConfig(back), await renderStoredConfig(asRun));
   });
 }
 
-Deno.test("renderStoredConfig() leaves out the run-specific keys and marks the file as ours", () => {
-  const text = renderStoredConfig({ ...defaultConfig(), dryRun: true, storeSystemd: true });
+Deno.test("renderStoredConfig() leaves out the run-specific keys and marks the file as ours", async () => {
+  const text = await renderStoredConfig({ ...defaultConfig(), dryRun: true, storeSystemd: true });
   for (const key of RUN_SPECIFIC_KEYS) {
     assert(!new RegExp(`^${key}:`, "m").test(text), `${key} in\n${text}`);
   }
@@ -50,6 +50,6 @@ Deno.test("renderStoredConfig() leaves out the run-specific keys and marks the f
 Deno.test("renderStoredConfig() matches the golden file for case with-multiple-flags", async () => {
   assertGolden(
     "systemd/boot.with-multiple-flags.yaml",
-    renderStoredConfig(await configForCase("with-multiple-flags")),
+    await renderStoredConfig(await configForCase("with-multiple-flags")),
   );
 });
