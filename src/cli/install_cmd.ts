@@ -6,6 +6,7 @@
 import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
+import { LiveDumps } from "../iptables/dumps.ts";
 import { applyPlans, describeRollbacks, rollBackTo, snapshot } from "../iptables/transaction.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
@@ -41,7 +42,7 @@ import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
-import { installWithNftables, removeNftTable } from "./nft_step.ts";
+import { installWithNftables, lookUpNftTable, type NftLookup, removeNftTable } from "./nft_step.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
@@ -51,23 +52,13 @@ import { restoreOptions } from "./restore_options.ts";
  * loopback interface. Already there (an earlier install added it) is
  * success: iproute2 reports that as `RTNETLINK answers: File exists` (older)
  * or `Error: ipv6: address already assigned.` (newer, kernel extack), so the
- * address is looked for first and both answers are accepted for a race.
- * Only when the plan configures IPv6.
+ * address is looked for first (in the interface list, no command) and both
+ * answers are accepted for a race. Only when the plan configures IPv6.
  */
 async function ensurePassthroughAddress(io: CliIo, plan: InstallPlan): Promise<void> {
   if (!plan.families.some((f) => f.family === 6)) return;
   const loopback = await io.facts.loopbackInterface();
-  const shown = await io.runner.run("ip", [
-    "-6",
-    "-o",
-    "addr",
-    "show",
-    "dev",
-    loopback,
-    "to",
-    "::6/128",
-  ]);
-  if (shown.code === 0 && shown.stdout.trim() !== "") return;
+  if (await io.facts.hasAddress(loopback, "::6")) return;
   const r = await io.runner.run("ip", ["-6", "addr", "add", "::6/128", "dev", loopback]);
   if (r.code !== 0 && !/File exists|already assigned/i.test(r.stderr)) {
     warn(
@@ -87,10 +78,11 @@ async function removeEarlier(
   io: CliIo,
   plan: InstallPlan,
   keep: Set<string>,
+  dumps: LiveDumps,
 ): Promise<void> {
   const others = plan.executables.filter((e) => !keep.has(`${e.family}/${e.mode}`));
   if (others.length === 0) return;
-  const report = await uninstallAll(io.runner, others, restoreOptions(config, io));
+  const report = await uninstallAll(io.runner, others, { ...restoreOptions(config, io), dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
       info(
@@ -113,6 +105,7 @@ async function applyToKernel(
   config: Config,
   io: CliIo,
   plan: InstallPlan,
+  dumps: LiveDumps,
   persist?: () => Promise<void>,
 ): Promise<void> {
   info(
@@ -128,7 +121,7 @@ async function applyToKernel(
     const report = await applyPlans(
       io.runner,
       plan.families.map((f) => ({ exe: f.exe!, rulesText: f.text })),
-      { ...restoreOptions(config, io), signal: controller.signal, persist },
+      { ...restoreOptions(config, io), signal: controller.signal, persist, dumps },
     );
     for (const f of report.families) {
       if (f.removed.length > 0) {
@@ -149,6 +142,7 @@ async function applyToKernel(
       io,
       plan,
       new Set(plan.families.map((f) => `${f.family}/${f.exe!.mode}`)),
+      dumps,
     );
   } catch (e) {
     warn(
@@ -177,16 +171,17 @@ async function storeInRunningFirewalld(
   io: CliIo,
   plan: InstallPlan,
   host: FirewalldHost,
+  dumps: LiveDumps,
 ): Promise<void> {
   const bus = host.bus!;
   // If firewalld leaves the bus mid-way, the kernel goes back to this.
-  const before = await snapshot(io.runner, plan.executables);
+  const before = await snapshot(io.runner, plan.executables, dumps);
   const runtime = [...await bus.getRuntimeChains(), ...await bus.getRuntimeRules()];
   if (!runtime.some(isOurEntry)) {
     // Ours in iptables but not in firewalld's runtime: applied behind its back
     // (an install without --store-firewalld, or kumactl). firewalld cannot
     // add chains that already exist, so those go first.
-    await removeEarlier(config, io, plan, new Set());
+    await removeEarlier(config, io, plan, new Set(), dumps);
   }
   let report: PersistReport;
   try {
@@ -243,12 +238,93 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
   );
 }
 
+/**
+ * What a real install reads that depends on nothing it plans: started with
+ * the plan and the firewalld probe, so the commands run side by side, and
+ * all done before anything changes (install awaits them first). Nothing
+ * here reads iptables: `ss` lists sockets, and nft our own table, which
+ * only our runs change, and they hold the lock.
+ */
+interface EarlyReads {
+  /** Listening TCP ports, for the lockout guards. */
+  ports: Promise<Set<number>>;
+  /** Our nft table of an earlier `--backend nftables` install (iptables backend only). */
+  nftTable: Promise<NftLookup | undefined>;
+}
+
+/** Starts the {@linkcode EarlyReads}; each error reaches the step that needs that read. */
+function startReads(config: Config, io: CliIo): EarlyReads {
+  const reads: EarlyReads = {
+    ports: listeningTcpPorts(io.runner),
+    nftTable: config.backend === "iptables" ? lookUpNftTable(io) : Promise.resolve(undefined),
+  };
+  // Awaited where they are used; until then a failure must not be unhandled.
+  for (const p of Object.values(reads)) p.catch(() => {});
+  return reads;
+}
+
+/** Waits for every early read to finish, failed or not: nothing may change the rules before. */
+async function settled(reads: EarlyReads): Promise<void> {
+  await Promise.allSettled(Object.values(reads));
+}
+
+/**
+ * The plan and the firewalld probe side by side (the probe loads the D-Bus
+ * client and asks the bus; the plan runs the detection commands). A failed
+ * plan is reported first, as when they ran one after the other.
+ */
+async function planAndProbe(
+  io: CliIo,
+  planning: Promise<InstallPlan>,
+): Promise<{ plan: InstallPlan; host: FirewalldHost }> {
+  const [plan, host] = await Promise.allSettled([planning, probeFirewalld(io)]);
+  if (plan.status === "rejected") {
+    if (host.status === "fulfilled") closeFirewalld(host.value);
+    throw plan.reason;
+  }
+  if (host.status === "rejected") throw host.reason;
+  return { plan: plan.value, host: host.value };
+}
+
 async function install(config: Config, io: CliIo, origins: Resolved["origins"]): Promise<number> {
-  const plan = await planInstall(config, { runner: io.runner, facts: io.facts, origins });
+  // Dumps read under the run lock, shared by the plan, the apply and the
+  // removal of earlier installations (src/iptables/dumps.ts).
+  const dumps = new LiveDumps(io.runner);
+  const early = config.dryRun ? undefined : startReads(config, io);
+  const planning = planInstall(config, {
+    runner: io.runner,
+    facts: io.facts,
+    origins,
+    dumps,
+    prefetchDumps: !config.dryRun,
+  });
+  // Every read done before anything changes.
+  const reads = planning.then(() => Promise.all([early && settled(early), dumps.settled()]))
+    .then(() => {}, () => {});
+  return await installPlanned(config, io, { planning, reads, early, dumps });
+}
+
+/** What {@linkcode install} started before the plan was ready. */
+interface Started {
+  planning: Promise<InstallPlan>;
+  /** Every read of the plan and {@linkcode EarlyReads} finished. */
+  reads: Promise<void>;
+  early?: EarlyReads;
+  dumps: LiveDumps;
+}
+
+async function installPlanned(config: Config, io: CliIo, started: Started): Promise<number> {
+  const { early, dumps } = started;
+  const { plan, host } = await planAndProbe(io, started.planning);
+  await started.reads;
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {
-    const code = await installWithNftables(config, io, plan, restoreOptions(config, io));
-    if (!config.dryRun) await ensurePassthroughAddress(io, plan);
+    const code = await installWithNftables(config, io, plan, restoreOptions(config, io), {
+      host,
+      dumps,
+      ports: early?.ports,
+    });
+    if (early) await ensurePassthroughAddress(io, plan);
     return code;
   }
   if (config.comments.disabled) {
@@ -257,7 +333,6 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       "comments are disabled: uninstall and re-install cannot tell these rules apart from others",
     );
   }
-  const host = await probeFirewalld(io);
   let staged: StagedBoot | undefined;
   try {
     const choice = persistChoice(config, host);
@@ -294,7 +369,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       return refusalCode(refusal);
     }
     const guards = lockoutWarnings(config, {
-      listeningPorts: await listeningTcpPorts(io.runner),
+      listeningPorts: await early!.ports,
       firewalldRunning: host.running,
     });
     for (const w of guards) warn(io, w);
@@ -316,13 +391,14 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
         : undefined;
     if (storeFirewalld && host.running) {
       // Never with a boot unit (choosePersistence): firewalld owns the rules.
-      await storeInRunningFirewalld(config, io, plan, host);
+      await storeInRunningFirewalld(config, io, plan, host, dumps);
     } else if (storeFirewalld) {
       // firewalld is installed but stopped: it applies direct.xml at its next start.
       await applyToKernel(
         config,
         io,
         plan,
+        dumps,
         persistWith(async () => {
           persisted = await storeInDirectXml(
             { runner: io.runner },
@@ -340,7 +416,9 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       // firewalld runs: it takes its own runtime rules out, before the kernel changes.
       for (const line of describePersist(await removeStaleEntries(host))) io.out(`${line}\n`);
       info(io, STALE_NOTE);
-      await applyToKernel(config, io, plan, persistWith());
+      // firewalld took rules out of the kernel: what was read before is stale.
+      dumps.forgetAll();
+      await applyToKernel(config, io, plan, dumps, persistWith());
     } else if (stale) {
       // Checked now, so that a file that cannot be written stops the install before the kernel changes.
       try {
@@ -359,12 +437,13 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
         config,
         io,
         plan,
+        dumps,
         persistWith(async () => {
           persisted = await removeStaleEntries(host);
         }),
       );
     } else {
-      await applyToKernel(config, io, plan, persistWith());
+      await applyToKernel(config, io, plan, dumps, persistWith());
     }
     if (choice.removeUnit) await removeStaleUnit(io);
     await ensurePassthroughAddress(io, plan);
@@ -385,7 +464,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
   }
   try {
     // Switching back from --backend nftables: our table would redirect too.
-    await removeNftTable(io, false);
+    await removeNftTable(io, false, early!.nftTable);
   } catch (e) {
     warn(
       io,

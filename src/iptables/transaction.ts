@@ -8,6 +8,7 @@
  */
 import type { Family } from "../rules/model.ts";
 import { describeRemoval, planRemoval } from "./cleanup.ts";
+import type { LiveDumps } from "./dumps.ts";
 import { type Executables, readDump } from "./executables.ts";
 import {
   familyTag,
@@ -42,6 +43,12 @@ export interface ApplyOptions extends RestoreOptions {
    * error as `cause`, so the kernel never keeps rules that are stored nowhere.
    */
   persist?: () => Promise<void>;
+  /**
+   * Dumps this run already read under its lock, with nothing changed since:
+   * the first read of each family takes its dump from here instead of
+   * running the save again. Retries and rollbacks always read afresh.
+   */
+  dumps?: LiveDumps;
 }
 
 export interface FamilyReport {
@@ -178,13 +185,19 @@ export interface Snapshot {
   states: FamilyState[];
 }
 
-/** Reads the live rules of each backend, for {@linkcode rollBackTo}. */
-export async function snapshot(runner: Runner, exes: readonly Executables[]): Promise<Snapshot> {
-  const states: FamilyState[] = [];
-  for (const exe of exes) {
-    states.push({ plan: { exe, rulesText: "" }, before: await readDump(runner, exe) });
-  }
-  return { states };
+/**
+ * Reads the live rules of each backend, for {@linkcode rollBackTo}; from
+ * `dumps` when this run read them under its lock with nothing changed since.
+ */
+export async function snapshot(
+  runner: Runner,
+  exes: readonly Executables[],
+  dumps?: LiveDumps,
+): Promise<Snapshot> {
+  const befores = await Promise.all(
+    exes.map((exe) => dumps ? dumps.read(exe) : readDump(runner, exe)),
+  );
+  return { states: exes.map((exe, i) => ({ plan: { exe, rulesText: "" }, before: befores[i] })) };
 }
 
 /**
@@ -258,11 +271,16 @@ export async function applyPlans(
   plans: FamilyRestore[],
   options: ApplyOptions,
 ): Promise<ApplyReport> {
+  // Every family at once (plain saves only read); refused in plan order.
+  const dumps = await Promise.allSettled(
+    plans.map((p) => options.dumps ? options.dumps.take(p.exe) : readDump(runner, p.exe)),
+  );
   const states: FamilyState[] = [];
-  for (const plan of plans) {
-    const before = await readDump(runner, plan.exe);
-    assertSafeToClean(before);
-    states.push({ plan, before });
+  for (const [i, plan] of plans.entries()) {
+    const d = dumps[i];
+    if (d.status === "rejected") throw d.reason;
+    assertSafeToClean(d.value);
+    states.push({ plan, before: d.value });
   }
   if (options.signal?.aborted) throw new ApplyError("aborted", [], []);
 

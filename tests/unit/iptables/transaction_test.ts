@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
 import { planRemoval } from "../../../src/iptables/cleanup.ts";
+import { LiveDumps } from "../../../src/iptables/dumps.ts";
 import { UnsafeStateError } from "../../../src/iptables/errors.ts";
 import type { Executables } from "../../../src/iptables/executables.ts";
 import { mergeRestore, recreateText } from "../../../src/iptables/restore_text.ts";
@@ -90,6 +91,36 @@ Deno.test("applyPlans() tests every family first, then applies removal and new r
   assertEquals(input, mergeRestore(planRemoval(parseSave(OLD)), RULES));
   assertEquals(input.split("COMMIT").length, 2);
   assertEquals(report.families.map((f) => [f.family, f.removed.length]), [[4, 3], [6, 3]]);
+});
+
+Deno.test("applyPlans() takes each family's first read from the run's dumps, and retries read afresh", async () => {
+  let attempts = 0;
+  const { runner } = world((family, _c, live) => {
+    // IPv4's first real restore loses a race once; the retry must read again.
+    if (family === "4" && attempts++ === 0) return fail("iptables-restore: line 2 failed\n");
+    live[family] = NEW_LIVE;
+    return ok();
+  });
+  const dumps = new LiveDumps(runner);
+  dumps.prefetch([exe(4), exe(6)]);
+  await dumps.settled();
+  await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }, {
+    exe: exe(6),
+    rulesText: RULES,
+  }], options({ dumps }));
+  assertEquals(runner.lines().map((l) => l.split(" ")[0] + (l.includes("--test") ? " test" : "")), [
+    "ip4-save",
+    "ip6-save",
+    "ip4-restore test",
+    "ip6-restore test",
+    "ip4-restore",
+    "ip4-save",
+    "ip4-restore",
+    "ip6-restore",
+  ]);
+  // Taken: whoever reads after the apply reads the changed rules.
+  assertEquals((await dumps.read(exe(6))).tables[0].chains[1].rules.length, 1);
+  assertEquals(runner.lines().at(-1), "ip6-save");
 });
 
 Deno.test("applyPlans() changes nothing when one family fails --test", async () => {
