@@ -7,7 +7,15 @@ import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
 import { LiveDumps } from "../iptables/dumps.ts";
-import { applyPlans, describeRollbacks, rollBackTo, snapshot } from "../iptables/transaction.ts";
+import {
+  applyPlans,
+  commitPlans,
+  describeRollbacks,
+  type PreparedPlans,
+  preparePlans,
+  rollBackTo,
+  snapshot,
+} from "../iptables/transaction.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
 import { isOurEntry } from "../firewalld/direct_entries.ts";
@@ -107,6 +115,7 @@ async function applyToKernel(
   plan: InstallPlan,
   dumps: LiveDumps,
   persist?: () => Promise<void>,
+  pretest?: Pretest,
 ): Promise<void> {
   info(
     io,
@@ -118,11 +127,10 @@ async function applyToKernel(
     controller.abort();
   });
   try {
-    const report = await applyPlans(
-      io.runner,
-      plan.families.map((f) => ({ exe: f.exe!, rulesText: f.text })),
-      { ...restoreOptions(config, io), signal: controller.signal, persist, dumps },
-    );
+    const options = { ...restoreOptions(config, io), signal: controller.signal, persist, dumps };
+    const report = pretest
+      ? await commitPlans(io.runner, await pretest.release(), options)
+      : await applyPlans(io.runner, familyRestores(plan), options);
     for (const f of report.families) {
       if (f.removed.length > 0) {
         info(
@@ -152,6 +160,53 @@ async function applyToKernel(
       }`,
     );
   }
+}
+
+/** What `applyPlans` applies: each family's executables and restore text. */
+function familyRestores(plan: InstallPlan) {
+  return plan.families.map((f) => ({ exe: f.exe!, rulesText: f.text }));
+}
+
+/**
+ * The apply's first two steps (read the live rules, `--test` every family)
+ * run ahead, while the firewalld probe loads its D-Bus client: the test
+ * waits on the kernel (an nft abort waits out an RCU grace period), the
+ * probe on the CPU. It changes nothing, so it is only used when nothing
+ * changed the rules before the apply (the plain path: no firewalld step that
+ * touches the kernel first); every other path waits for it to finish and
+ * then tests again itself. Its progress lines are held until the apply
+ * starts, so they appear where they always did.
+ */
+interface Pretest {
+  /** Finished, failed or not: nothing may change the rules before. */
+  settled: Promise<void>;
+  /** Writes the held lines, then lets later ones through; the read and tested plans. */
+  release(): Promise<PreparedPlans>;
+}
+
+function startPretest(
+  config: Config,
+  io: CliIo,
+  planning: Promise<InstallPlan>,
+  before: Promise<void>,
+  dumps: LiveDumps,
+): Pretest {
+  const held: string[] = [];
+  let live = false;
+  const options = restoreOptions(config, io);
+  const log = (line: string) => live ? options.log!(line) : void held.push(line);
+  const prepared = Promise.all([planning, before]).then(([plan]) =>
+    preparePlans(io.runner, familyRestores(plan), { ...options, log, dumps })
+  );
+  const settled = prepared.then(() => {}, () => {});
+  return {
+    settled,
+    release() {
+      live = true;
+      for (const line of held.splice(0)) options.log!(line);
+      return prepared;
+    },
+  };
 }
 
 /** Restore commands per firewalld `ipv`, from the detected executables. */
@@ -269,15 +324,20 @@ async function settled(reads: EarlyReads): Promise<void> {
 }
 
 /**
- * The plan and the firewalld probe side by side (the probe loads the D-Bus
- * client and asks the bus; the plan runs the detection commands). A failed
- * plan is reported first, as when they ran one after the other.
+ * The plan and the firewalld probe. The probe loads the D-Bus client, which
+ * keeps the one JavaScript thread busy for tens of milliseconds: it runs
+ * beside the plan's commands, or, with a pretest, after the plan, beside
+ * the `--test` runs, which wait on the kernel far longer than the plan's
+ * commands do. A failed plan is reported first, as when they ran one after
+ * the other.
  */
 async function planAndProbe(
   io: CliIo,
   planning: Promise<InstallPlan>,
+  afterPlan: boolean,
 ): Promise<{ plan: InstallPlan; host: FirewalldHost }> {
-  const [plan, host] = await Promise.allSettled([planning, probeFirewalld(io)]);
+  const probing = afterPlan ? planning.then(() => probeFirewalld(io)) : probeFirewalld(io);
+  const [plan, host] = await Promise.allSettled([planning, probing]);
   if (plan.status === "rejected") {
     if (host.status === "fulfilled") closeFirewalld(host.value);
     throw plan.reason;
@@ -298,10 +358,20 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
     dumps,
     prefetchDumps: !config.dryRun,
   });
-  // Every read done before anything changes.
+  // Every read done before anything changes (the pretest's tests included).
   const reads = planning.then(() => Promise.all([early && settled(early), dumps.settled()]))
     .then(() => {}, () => {});
-  return await installPlanned(config, io, { planning, reads, early, dumps });
+  // --store-firewalld mostly meets a running firewalld, which takes the rules
+  // itself: no apply, so no pretest either.
+  const pretest = early && config.backend === "iptables" && !config.storeFirewalld
+    ? startPretest(config, io, planning, reads, dumps)
+    : undefined;
+  try {
+    return await installPlanned(config, io, { planning, reads, early, dumps, pretest });
+  } finally {
+    // Never return, and so release the run lock, with a test still running.
+    await pretest?.settled;
+  }
 }
 
 /** What {@linkcode install} started before the plan was ready. */
@@ -311,11 +381,12 @@ interface Started {
   reads: Promise<void>;
   early?: EarlyReads;
   dumps: LiveDumps;
+  pretest?: Pretest;
 }
 
 async function installPlanned(config: Config, io: CliIo, started: Started): Promise<number> {
-  const { early, dumps } = started;
-  const { plan, host } = await planAndProbe(io, started.planning);
+  const { early, dumps, pretest } = started;
+  const { plan, host } = await planAndProbe(io, started.planning, pretest !== undefined);
   await started.reads;
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {
@@ -389,6 +460,8 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
           if (staged) boot.push(...(await staged.commit()).lines);
         }
         : undefined;
+    // The pretest only read: every path below may change the rules.
+    await pretest?.settled;
     if (storeFirewalld && host.running) {
       // Never with a boot unit (choosePersistence): firewalld owns the rules.
       await storeInRunningFirewalld(config, io, plan, host, dumps);
@@ -441,9 +514,10 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
         persistWith(async () => {
           persisted = await removeStaleEntries(host);
         }),
+        pretest,
       );
     } else {
-      await applyToKernel(config, io, plan, dumps, persistWith());
+      await applyToKernel(config, io, plan, dumps, persistWith(), pretest);
     }
     if (choice.removeUnit) await removeStaleUnit(io);
     await ensurePassthroughAddress(io, plan);

@@ -320,3 +320,35 @@ Deno.test("applyPlans() reports a --test failure as it is when the rules did not
   assertEquals(e.code, "test_failed");
   assertEquals(runner.calls.filter((c) => c.args.includes("--test")).length, 1);
 });
+
+Deno.test("applyPlans() tests nft families side by side, legacy ones in turn, and logs family by family", async () => {
+  for (const mode of ["nft", "legacy"] as const) {
+    const events: string[] = [];
+    let v6Started!: () => void;
+    const v6 = new Promise<void>((resolve) => v6Started = resolve);
+    const runner = new FakeRunner(async (call) => {
+      if (call.cmd.endsWith("-save")) return ok(OLD);
+      if (!call.args.includes("--test")) return ok();
+      events.push(`${call.cmd} start`);
+      if (call.cmd === "ip6-restore") v6Started();
+      // IPv4's test waits a moment for IPv6's to start: it does only side by side.
+      else await Promise.race([v6, new Promise((r) => setTimeout(r, 20))]);
+      events.push(`${call.cmd} end`);
+      return ok();
+    });
+    const lines: string[] = [];
+    await applyPlans(
+      runner,
+      [{ exe: exe(4, mode), rulesText: RULES }, { exe: exe(6, mode), rulesText: RULES }],
+      options({ log: (l) => lines.push(l) }),
+    );
+    assertEquals(
+      events,
+      mode === "nft"
+        ? ["ip4-restore start", "ip6-restore start", "ip6-restore end", "ip4-restore end"]
+        : ["ip4-restore start", "ip4-restore end", "ip6-restore start", "ip6-restore end"],
+      mode,
+    );
+    assertEquals(lines.slice(0, 2).map((l) => l.split(" ")[0]), ["[iptables]", "[ip6tables]"]);
+  }
+});
