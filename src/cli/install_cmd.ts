@@ -6,7 +6,16 @@
 import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
-import { applyPlans, describeRollbacks, rollBackTo, snapshot } from "../iptables/transaction.ts";
+import { LiveDumps } from "../iptables/dumps.ts";
+import {
+  applyPlans,
+  commitPlans,
+  describeRollbacks,
+  type PreparedPlans,
+  preparePlans,
+  rollBackTo,
+  snapshot,
+} from "../iptables/transaction.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
 import { isOurEntry } from "../firewalld/direct_entries.ts";
@@ -41,7 +50,7 @@ import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
-import { installWithNftables, removeNftTable } from "./nft_step.ts";
+import { installWithNftables, lookUpNftTable, type NftLookup, removeNftTable } from "./nft_step.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
@@ -51,23 +60,13 @@ import { restoreOptions } from "./restore_options.ts";
  * loopback interface. Already there (an earlier install added it) is
  * success: iproute2 reports that as `RTNETLINK answers: File exists` (older)
  * or `Error: ipv6: address already assigned.` (newer, kernel extack), so the
- * address is looked for first and both answers are accepted for a race.
- * Only when the plan configures IPv6.
+ * address is looked for first (in the interface list, no command) and both
+ * answers are accepted for a race. Only when the plan configures IPv6.
  */
 async function ensurePassthroughAddress(io: CliIo, plan: InstallPlan): Promise<void> {
   if (!plan.families.some((f) => f.family === 6)) return;
   const loopback = await io.facts.loopbackInterface();
-  const shown = await io.runner.run("ip", [
-    "-6",
-    "-o",
-    "addr",
-    "show",
-    "dev",
-    loopback,
-    "to",
-    "::6/128",
-  ]);
-  if (shown.code === 0 && shown.stdout.trim() !== "") return;
+  if (await io.facts.hasAddress(loopback, "::6")) return;
   const r = await io.runner.run("ip", ["-6", "addr", "add", "::6/128", "dev", loopback]);
   if (r.code !== 0 && !/File exists|already assigned/i.test(r.stderr)) {
     warn(
@@ -87,10 +86,11 @@ async function removeEarlier(
   io: CliIo,
   plan: InstallPlan,
   keep: Set<string>,
+  dumps: LiveDumps,
 ): Promise<void> {
   const others = plan.executables.filter((e) => !keep.has(`${e.family}/${e.mode}`));
   if (others.length === 0) return;
-  const report = await uninstallAll(io.runner, others, restoreOptions(config, io));
+  const report = await uninstallAll(io.runner, others, { ...restoreOptions(config, io), dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
       info(
@@ -113,7 +113,9 @@ async function applyToKernel(
   config: Config,
   io: CliIo,
   plan: InstallPlan,
+  dumps: LiveDumps,
   persist?: () => Promise<void>,
+  pretest?: Pretest,
 ): Promise<void> {
   info(
     io,
@@ -125,11 +127,10 @@ async function applyToKernel(
     controller.abort();
   });
   try {
-    const report = await applyPlans(
-      io.runner,
-      plan.families.map((f) => ({ exe: f.exe!, rulesText: f.text })),
-      { ...restoreOptions(config, io), signal: controller.signal, persist },
-    );
+    const options = { ...restoreOptions(config, io), signal: controller.signal, persist, dumps };
+    const report = pretest
+      ? await commitPlans(io.runner, await pretest.release(), options)
+      : await applyPlans(io.runner, familyRestores(plan), options);
     for (const f of report.families) {
       if (f.removed.length > 0) {
         info(
@@ -149,6 +150,7 @@ async function applyToKernel(
       io,
       plan,
       new Set(plan.families.map((f) => `${f.family}/${f.exe!.mode}`)),
+      dumps,
     );
   } catch (e) {
     warn(
@@ -158,6 +160,53 @@ async function applyToKernel(
       }`,
     );
   }
+}
+
+/** What `applyPlans` applies: each family's executables and restore text. */
+function familyRestores(plan: InstallPlan) {
+  return plan.families.map((f) => ({ exe: f.exe!, rulesText: f.text }));
+}
+
+/**
+ * The apply's first two steps (read the live rules, `--test` every family)
+ * run ahead, while the firewalld probe loads its D-Bus client: the test
+ * waits on the kernel (an nft abort waits out an RCU grace period), the
+ * probe on the CPU. It changes nothing, so it is only used when nothing
+ * changed the rules before the apply (the plain path: no firewalld step that
+ * touches the kernel first); every other path waits for it to finish and
+ * then tests again itself. Its progress lines are held until the apply
+ * starts, so they appear where they always did.
+ */
+interface Pretest {
+  /** Finished, failed or not: nothing may change the rules before. */
+  settled: Promise<void>;
+  /** Writes the held lines, then lets later ones through; the read and tested plans. */
+  release(): Promise<PreparedPlans>;
+}
+
+function startPretest(
+  config: Config,
+  io: CliIo,
+  planning: Promise<InstallPlan>,
+  before: Promise<void>,
+  dumps: LiveDumps,
+): Pretest {
+  const held: string[] = [];
+  let live = false;
+  const options = restoreOptions(config, io);
+  const log = (line: string) => live ? options.log!(line) : void held.push(line);
+  const prepared = Promise.all([planning, before]).then(([plan]) =>
+    preparePlans(io.runner, familyRestores(plan), { ...options, log, dumps })
+  );
+  const settled = prepared.then(() => {}, () => {});
+  return {
+    settled,
+    release() {
+      live = true;
+      for (const line of held.splice(0)) options.log!(line);
+      return prepared;
+    },
+  };
 }
 
 /** Restore commands per firewalld `ipv`, from the detected executables. */
@@ -177,16 +226,17 @@ async function storeInRunningFirewalld(
   io: CliIo,
   plan: InstallPlan,
   host: FirewalldHost,
+  dumps: LiveDumps,
 ): Promise<void> {
   const bus = host.bus!;
   // If firewalld leaves the bus mid-way, the kernel goes back to this.
-  const before = await snapshot(io.runner, plan.executables);
+  const before = await snapshot(io.runner, plan.executables, dumps);
   const runtime = [...await bus.getRuntimeChains(), ...await bus.getRuntimeRules()];
   if (!runtime.some(isOurEntry)) {
     // Ours in iptables but not in firewalld's runtime: applied behind its back
     // (an install without --store-firewalld, or kumactl). firewalld cannot
     // add chains that already exist, so those go first.
-    await removeEarlier(config, io, plan, new Set());
+    await removeEarlier(config, io, plan, new Set(), dumps);
   }
   let report: PersistReport;
   try {
@@ -243,12 +293,109 @@ export async function runInstall(resolved: Resolved, io: CliIo): Promise<number>
   );
 }
 
+/**
+ * What a real install reads that depends on nothing it plans: started with
+ * the plan and the firewalld probe, so the commands run side by side, and
+ * all done before anything changes (install awaits them first). Nothing
+ * here reads iptables: `ss` lists sockets, and nft our own table, which
+ * only our runs change, and they hold the lock.
+ */
+interface EarlyReads {
+  /** Listening TCP ports, for the lockout guards. */
+  ports: Promise<Set<number>>;
+  /** Our nft table of an earlier `--backend nftables` install (iptables backend only). */
+  nftTable: Promise<NftLookup | undefined>;
+}
+
+/** Starts the {@linkcode EarlyReads}; each error reaches the step that needs that read. */
+function startReads(config: Config, io: CliIo): EarlyReads {
+  const reads: EarlyReads = {
+    ports: listeningTcpPorts(io.runner),
+    nftTable: config.backend === "iptables" ? lookUpNftTable(io) : Promise.resolve(undefined),
+  };
+  // Awaited where they are used; until then a failure must not be unhandled.
+  for (const p of Object.values(reads)) p.catch(() => {});
+  return reads;
+}
+
+/** Waits for every early read to finish, failed or not: nothing may change the rules before. */
+async function settled(reads: EarlyReads): Promise<void> {
+  await Promise.allSettled(Object.values(reads));
+}
+
+/**
+ * The plan and the firewalld probe. The probe loads the D-Bus client, which
+ * keeps the one JavaScript thread busy for tens of milliseconds: it runs
+ * beside the plan's commands, or, with a pretest, after the plan, beside
+ * the `--test` runs, which wait on the kernel far longer than the plan's
+ * commands do. A failed plan is reported first, as when they ran one after
+ * the other.
+ */
+async function planAndProbe(
+  io: CliIo,
+  planning: Promise<InstallPlan>,
+  afterPlan: boolean,
+): Promise<{ plan: InstallPlan; host: FirewalldHost }> {
+  const probing = afterPlan ? planning.then(() => probeFirewalld(io)) : probeFirewalld(io);
+  const [plan, host] = await Promise.allSettled([planning, probing]);
+  if (plan.status === "rejected") {
+    if (host.status === "fulfilled") closeFirewalld(host.value);
+    throw plan.reason;
+  }
+  if (host.status === "rejected") throw host.reason;
+  return { plan: plan.value, host: host.value };
+}
+
 async function install(config: Config, io: CliIo, origins: Resolved["origins"]): Promise<number> {
-  const plan = await planInstall(config, { runner: io.runner, facts: io.facts, origins });
+  // Dumps read under the run lock, shared by the plan, the apply and the
+  // removal of earlier installations (src/iptables/dumps.ts).
+  const dumps = new LiveDumps(io.runner);
+  const early = config.dryRun ? undefined : startReads(config, io);
+  const planning = planInstall(config, {
+    runner: io.runner,
+    facts: io.facts,
+    origins,
+    dumps,
+    prefetchDumps: !config.dryRun,
+  });
+  // Every read done before anything changes (the pretest's tests included).
+  const reads = planning.then(() => Promise.all([early && settled(early), dumps.settled()]))
+    .then(() => {}, () => {});
+  // --store-firewalld mostly meets a running firewalld, which takes the rules
+  // itself: no apply, so no pretest either.
+  const pretest = early && config.backend === "iptables" && !config.storeFirewalld
+    ? startPretest(config, io, planning, reads, dumps)
+    : undefined;
+  try {
+    return await installPlanned(config, io, { planning, reads, early, dumps, pretest });
+  } finally {
+    // Never return, and so release the run lock, with a test still running.
+    await pretest?.settled;
+  }
+}
+
+/** What {@linkcode install} started before the plan was ready. */
+interface Started {
+  planning: Promise<InstallPlan>;
+  /** Every read of the plan and {@linkcode EarlyReads} finished. */
+  reads: Promise<void>;
+  early?: EarlyReads;
+  dumps: LiveDumps;
+  pretest?: Pretest;
+}
+
+async function installPlanned(config: Config, io: CliIo, started: Started): Promise<number> {
+  const { early, dumps, pretest } = started;
+  const { plan, host } = await planAndProbe(io, started.planning, pretest !== undefined);
+  await started.reads;
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {
-    const code = await installWithNftables(config, io, plan, restoreOptions(config, io));
-    if (!config.dryRun) await ensurePassthroughAddress(io, plan);
+    const code = await installWithNftables(config, io, plan, restoreOptions(config, io), {
+      host,
+      dumps,
+      ports: early?.ports,
+    });
+    if (early) await ensurePassthroughAddress(io, plan);
     return code;
   }
   if (config.comments.disabled) {
@@ -257,7 +404,6 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       "comments are disabled: uninstall and re-install cannot tell these rules apart from others",
     );
   }
-  const host = await probeFirewalld(io);
   let staged: StagedBoot | undefined;
   try {
     const choice = persistChoice(config, host);
@@ -294,7 +440,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       return refusalCode(refusal);
     }
     const guards = lockoutWarnings(config, {
-      listeningPorts: await listeningTcpPorts(io.runner),
+      listeningPorts: await early!.ports,
       firewalldRunning: host.running,
     });
     for (const w of guards) warn(io, w);
@@ -314,15 +460,18 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
           if (staged) boot.push(...(await staged.commit()).lines);
         }
         : undefined;
+    // The pretest only read: every path below may change the rules.
+    await pretest?.settled;
     if (storeFirewalld && host.running) {
       // Never with a boot unit (choosePersistence): firewalld owns the rules.
-      await storeInRunningFirewalld(config, io, plan, host);
+      await storeInRunningFirewalld(config, io, plan, host, dumps);
     } else if (storeFirewalld) {
       // firewalld is installed but stopped: it applies direct.xml at its next start.
       await applyToKernel(
         config,
         io,
         plan,
+        dumps,
         persistWith(async () => {
           persisted = await storeInDirectXml(
             { runner: io.runner },
@@ -340,7 +489,9 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
       // firewalld runs: it takes its own runtime rules out, before the kernel changes.
       for (const line of describePersist(await removeStaleEntries(host))) io.out(`${line}\n`);
       info(io, STALE_NOTE);
-      await applyToKernel(config, io, plan, persistWith());
+      // firewalld took rules out of the kernel: what was read before is stale.
+      dumps.forgetAll();
+      await applyToKernel(config, io, plan, dumps, persistWith());
     } else if (stale) {
       // Checked now, so that a file that cannot be written stops the install before the kernel changes.
       try {
@@ -359,12 +510,14 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
         config,
         io,
         plan,
+        dumps,
         persistWith(async () => {
           persisted = await removeStaleEntries(host);
         }),
+        pretest,
       );
     } else {
-      await applyToKernel(config, io, plan, persistWith());
+      await applyToKernel(config, io, plan, dumps, persistWith(), pretest);
     }
     if (choice.removeUnit) await removeStaleUnit(io);
     await ensurePassthroughAddress(io, plan);
@@ -385,7 +538,7 @@ async function install(config: Config, io: CliIo, origins: Resolved["origins"]):
   }
   try {
     // Switching back from --backend nftables: our table would redirect too.
-    await removeNftTable(io, false);
+    await removeNftTable(io, false, early!.nftTable);
   } catch (e) {
     warn(
       io,

@@ -9,6 +9,7 @@
 import type { Config } from "../config/types.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
 import { listeningTcpPorts } from "../host/listeners.ts";
+import type { LiveDumps } from "../iptables/dumps.ts";
 import { uninstallAll } from "../iptables/uninstall.ts";
 import { NftError } from "../nftables/errors.ts";
 import {
@@ -27,7 +28,7 @@ import {
   nftOptionsFor,
   renderNftDelete,
 } from "../nftables/script.ts";
-import { liveLines } from "../nftables/state.ts";
+import { liveLines, type NftTableState } from "../nftables/state.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { UserError } from "./errors.ts";
 import {
@@ -35,7 +36,6 @@ import {
   closeFirewalld,
   describePersist,
   type FirewalldHost,
-  probeFirewalld,
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { countRemoval, formatCounts } from "./counts.ts";
@@ -76,6 +76,7 @@ async function preflight(
   io: CliIo,
   plan: InstallPlan,
   host: FirewalldHost,
+  dumps?: LiveDumps,
 ): Promise<{ nft: string; hasTable: boolean }> {
   if (host.running) checkIpv6Redirect(config, host, plan.families);
   else if (host.installed) {
@@ -93,7 +94,7 @@ async function preflight(
   const found = await readOurTable(io.runner, nft);
   assertOurs(found);
   // Reads every iptables dump and refuses unsafe ones, changing nothing.
-  await uninstallAll(io.runner, plan.executables, { ...retryless, dryRun: true });
+  await uninstallAll(io.runner, plan.executables, { ...retryless, dryRun: true, dumps });
   return { nft, hasTable: found.table !== undefined };
 }
 
@@ -103,6 +104,7 @@ async function removeIptablesLeftovers(
   plan: InstallPlan,
   host: FirewalldHost,
   restore: Parameters<typeof uninstallAll>[2],
+  dumps?: LiveDumps,
 ): Promise<void> {
   if (host.unknown) {
     warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
@@ -110,8 +112,10 @@ async function removeIptablesLeftovers(
     for (const line of describePersist(await removeOurEntries(host))) {
       io.out(`${line}\n`);
     }
+    // A running firewalld took its runtime rules out of the kernel.
+    if (host.running) dumps?.forgetAll();
   }
-  const report = await uninstallAll(io.runner, plan.executables, restore);
+  const report = await uninstallAll(io.runner, plan.executables, { ...restore, dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
       info(
@@ -121,6 +125,20 @@ async function removeIptablesLeftovers(
       );
     }
   }
+}
+
+/** What install read before calling {@linkcode installWithNftables}. */
+export interface NftInstallInputs {
+  /**
+   * The firewalld probe (closed here). One probe serves the whole run: the
+   * persistence choice and the RFC3964 check before the table changes, the
+   * removal of our direct entries after.
+   */
+  host: FirewalldHost;
+  /** The iptables dumps read while planning, under the run lock. */
+  dumps?: LiveDumps;
+  /** Listening TCP ports (`ss`), read while planning; read here when not given. */
+  ports?: Promise<Set<number>>;
 }
 
 /**
@@ -133,11 +151,10 @@ export async function installWithNftables(
   io: CliIo,
   plan: InstallPlan,
   restore: Parameters<typeof uninstallAll>[2],
+  inputs: NftInstallInputs,
 ): Promise<number> {
   const script = plan.nftScript!;
-  // One probe serves the whole run: the persistence choice and the RFC3964
-  // check before the table changes, the removal of our direct entries after.
-  const host = await probeFirewalld(io);
+  const { host, dumps } = inputs;
   const boot: string[] = [];
   try {
     // --store-firewalld has nothing to store (the direct interface holds
@@ -155,13 +172,13 @@ export async function installWithNftables(
     }
     let checked: { nft: string; hasTable: boolean };
     try {
-      checked = await preflight(config, io, plan, host);
+      checked = await preflight(config, io, plan, host, dumps);
     } catch (e) {
       throw asUserError(e);
     }
     const { nft } = checked;
     const guards = lockoutWarnings(config, {
-      listeningPorts: await listeningTcpPorts(io.runner),
+      listeningPorts: await (inputs.ports ?? listeningTcpPorts(io.runner)),
       firewalldRunning: false,
     });
     for (const w of guards) warn(io, w);
@@ -192,7 +209,7 @@ export async function installWithNftables(
           boot.push(...(await staged.commit()).lines);
           committed = true;
         }
-        await removeIptablesLeftovers(io, plan, host, restore);
+        await removeIptablesLeftovers(io, plan, host, restore, dumps);
       } catch (e) {
         await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
         throw new UserError(
@@ -222,20 +239,50 @@ export async function installWithNftables(
   return EXIT.OK;
 }
 
+/** Our nft table as {@linkcode lookUpNftTable} found it, with the nft that read it. */
+export interface NftLookup {
+  nft: string;
+  found: { table?: NftTableState; notOurs?: string };
+}
+
 /**
- * Removes our nft table, if nft exists and the table is provably ours. For
- * uninstall and for an install with `--backend iptables`. Returns the number
- * of rules it held.
+ * Reads our nft table, changing nothing: undefined when there is no nft (so
+ * no table of ours can exist). Errors are the user's to act on.
  */
-export async function removeNftTable(io: CliIo, dryRun: boolean): Promise<number> {
+export async function lookUpNftTable(io: CliIo): Promise<NftLookup | undefined> {
   let nft: string;
   try {
     nft = await findNft(io.runner);
   } catch {
-    return 0; // no nft: no table of ours can exist
+    return undefined;
   }
   try {
-    const { removed, chains } = await removeOurTable(io.runner, nft, { dryRun });
+    return { nft, found: await readOurTable(io.runner, nft) };
+  } catch (e) {
+    throw asUserError(e);
+  }
+}
+
+/**
+ * Removes our nft table, if nft exists and the table is provably ours. For
+ * uninstall and for an install with `--backend iptables`. Returns the number
+ * of rules it held. `lookup` is a {@linkcode lookUpNftTable} read earlier in
+ * this run, under its lock (only our runs change our table).
+ */
+export async function removeNftTable(
+  io: CliIo,
+  dryRun: boolean,
+  lookup: Promise<NftLookup | undefined> = lookUpNftTable(io),
+): Promise<number> {
+  const looked = await lookup;
+  if (!looked) return 0; // no nft: no table of ours can exist
+  try {
+    const { removed, chains } = await removeOurTable(
+      io.runner,
+      looked.nft,
+      { dryRun },
+      looked.found,
+    );
     if (removed > 0) {
       const verb = dryRun ? "would remove" : "removed";
       io.out(

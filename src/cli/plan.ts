@@ -17,6 +17,7 @@ import {
   type Uninspectable,
 } from "../iptables/executables.ts";
 import { assertMinimumFunctionality, probeFunctionality } from "../iptables/functionality.ts";
+import { LiveDumps } from "../iptables/dumps.ts";
 import type { Runner } from "../os/runner.ts";
 import { buildRuleSet } from "../rules/build.ts";
 import type { Family, RuleSet } from "../rules/model.ts";
@@ -57,6 +58,16 @@ export interface PlanDeps {
   facts: HostFacts;
   /** Where each setting came from (Resolved.origins), for config errors about host files. */
   origins?: Record<string, Origin>;
+  /**
+   * The run's dumps, to share with what follows the plan (the apply, the
+   * removal of earlier installations, status). Planning reads through them.
+   */
+  dumps?: LiveDumps;
+  /**
+   * Read every backend's dump while planning, beside the probes (a real
+   * install or status needs them all): under the run lock only.
+   */
+  prefetchDumps?: boolean;
 }
 
 /** Resolves the kuma-dp user as kumactl does: the given UID or name, else UID 5678, else user kuma-dp. */
@@ -156,10 +167,24 @@ async function readNameservers(config: Config, deps: PlanDeps): Promise<string[]
 
 export async function planInstall(config: Config, deps: PlanDeps): Promise<InstallPlan> {
   const warnings: string[] = [];
+  const dumps = deps.dumps ?? new LiveDumps(deps.runner);
+  const realPath = deps.facts.realExecutable?.bind(deps.facts);
+  // Detection and the loopback interface only read, and need none of the
+  // config checks below: they start first and run beside them. Their errors
+  // still come after a config error, as when everything ran in turn.
+  const detection = detectExecutables(deps.runner, config, {
+    realPath,
+    // Every set's save is read before it is used, which proves it runs.
+    trustFileNames: realPath !== undefined,
+    readDump: (exe) => dumps.read(exe),
+  });
+  detection.catch(() => {}); // awaited below, unless a config error comes first
+  const loopbackName = deps.facts.loopbackInterface();
+  loopbackName.catch(() => {});
   const nameservers = await readNameservers(config, deps);
   const uid = await kumaDpUid(config, deps.facts, warnings);
   const { families, skipped } = await plannedFamilies(config, deps.facts);
-  const loopback = await deps.facts.loopbackInterface();
+  const loopback = await loopbackName;
 
   // With nftables, iptables is only where earlier installations may be left.
   const nftables = config.backend === "nftables";
@@ -167,9 +192,7 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   let all: Executables[] = [];
   let uninspectable: Uninspectable[] = [];
   try {
-    const detected = await detectExecutables(deps.runner, config, {
-      realPath: deps.facts.realExecutable?.bind(deps.facts),
-    });
+    const detected = await detection;
     if (!nftables) warnings.push(...detected.warnings);
     exes = nftables ? {} : { 4: detected.v4, 6: detected.v6 };
     all = detected.all;
@@ -186,6 +209,10 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
     }
   }
 
+  // A legacy table probe (`-t`) instantiates the table, which changes what
+  // the plain save prints: those families' dumps are read after the probes.
+  const probed = new Set(Object.values(exes).filter((e) => e?.mode === "legacy"));
+  if (deps.prefetchDumps) dumps.prefetch(all.filter((e) => !probed.has(e)));
   const plans: FamilyPlan[] = [];
   for (const family of families) {
     const exe = exes[family];
@@ -212,8 +239,10 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       ? await probeFunctionality(deps.runner, exe, {
         tables,
         modules: same?.functionality.modules,
+        readDump: () => dumps.read(exe),
       })
       : FULL_FUNCTIONALITY;
+    if (exe && probed.has(exe)) dumps.forget(exe);
     // kumactl's minimum: the nat table and the tcp and owner modules. nft
     // has every match built in; the kernel check before applying stands in.
     if (!config.dryRun && !nftables) assertMinimumFunctionality(functionality);
@@ -231,6 +260,7 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       iptablesFile: real,
     });
   }
+  if (deps.prefetchDumps) dumps.prefetch(all);
   for (const s of skipped) warnings.push(`${s.reason}: configuring IPv4 only`);
   const plan: InstallPlan = {
     uid,

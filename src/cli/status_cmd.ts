@@ -8,7 +8,7 @@
 import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
 import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
-import { readDump } from "../iptables/executables.ts";
+import { LiveDumps } from "../iptables/dumps.ts";
 import type { CliIo } from "./io.ts";
 import { warn } from "./log.ts";
 import { planInstall } from "./plan.ts";
@@ -68,10 +68,15 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
   // A dry-run plan would quietly assume a UID and a full-featured host;
   // status must compare against what install would really generate here.
   const config = { ...resolved.config, dryRun: false };
+  // Every backend's dump is read below: beside the plan's probes, and once
+  // (the shared run lock keeps install and uninstall out meanwhile).
+  const dumps = new LiveDumps(io.runner);
   const plan = await planInstall(config, {
     runner: io.runner,
     facts: io.facts,
     origins: resolved.origins,
+    dumps,
+    prefetchDumps: true,
   });
   for (const w of plan.warnings) warn(io, w);
   const planned: PlannedFamily[] = config.backend === "nftables"
@@ -100,7 +105,7 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
       live.push({
         family: exe.family,
         mode: exe.mode,
-        rules: canonicalSavedRules(await readDump(io.runner, exe)),
+        rules: canonicalSavedRules(await dumps.read(exe)),
       });
     } catch (e) {
       uninspected.push({

@@ -153,7 +153,12 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
   } finally {
     closeFirewalld(host);
   }
-  const { executables, uninspectable, warnings } = await detectAllExecutables(io.runner, config);
+  const realPath = io.facts.realExecutable?.bind(io.facts);
+  const { executables, uninspectable, warnings } = await detectAllExecutables(io.runner, config, {
+    realPath,
+    // uninstallAll reads every set's save next, which proves it runs.
+    trustFileNames: realPath !== undefined,
+  });
   for (const w of warnings) warn(io, w);
   let report: UninstallReport;
   try {

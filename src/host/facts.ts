@@ -28,6 +28,8 @@ export interface HostFacts {
    * `disable_ipv6` or at boot).
    */
   ipv6(): Promise<Ipv6State>;
+  /** Whether interface `iface` has the IP address `address` (as written by `inet_ntop`, e.g. `::6`). */
+  hasAddress(iface: string, address: string): Promise<boolean>;
   /**
    * The file a command name runs (PATH for a bare name, as execvp finds it),
    * with every symlink resolved; undefined when it cannot be found. Optional:

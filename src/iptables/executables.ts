@@ -51,6 +51,16 @@ export interface DetectOptions {
    * resolve to one file are asked `--version` once.
    */
   realPath?: (cmd: string) => Promise<string | undefined>;
+  /**
+   * With `realPath`: a name whose real file is one of iptables' multi-call
+   * binaries takes that binary's mode without running it
+   * ({@linkcode modeFromFileName}). Off, every real file is asked
+   * `--version`, which also proves it runs; a caller that turns this on reads
+   * each set's save next, which proves it too (the CLI does).
+   */
+  trustFileNames?: boolean;
+  /** Reads a plain dump for the backend choice ({@linkcode readDump} by default; src/iptables/dumps.ts shares it). */
+  readDump?: (exe: Executables) => Promise<SaveDump>;
 }
 
 /** Modes in kumactl's order of preference. */
@@ -81,15 +91,40 @@ export function modeFromVersion(output: string): Mode | undefined {
 }
 
 /**
+ * The mode of a real file by its name, when it is one of the multi-call
+ * binaries iptables 1.8 installs every name of a backend as a symlink to
+ * (iptables/Makefile.am: `xtables-nft-multi`, `xtables-legacy-multi`; the
+ * `-nft` build also serves `iptables-nft-save` and the rest). Anything else
+ * (a wrapper script, a custom or older build) is undefined: ask it.
+ *
+ * @example
+ * ```ts
+ * import { modeFromFileName } from "./executables.ts";
+ * if (modeFromFileName("/usr/sbin/xtables-nft-multi") !== "nft") throw new Error();
+ * if (modeFromFileName("/opt/bin/iptables") !== undefined) throw new Error();
+ * ```
+ */
+export function modeFromFileName(realFile: string): Mode | undefined {
+  const name = realFile.slice(realFile.lastIndexOf("/") + 1);
+  return name === "xtables-nft-multi"
+    ? "nft"
+    : name === "xtables-legacy-multi"
+    ? "legacy"
+    : undefined;
+}
+
+/**
  * Caches `--version` answers by name and, when the real file of a name is
  * known, by that file: iptables 1.8 installs every name of a backend as a
  * symlink to one multi-call binary (xtables-nft-multi, xtables-legacy-multi;
  * iptables' Makefile.am), whose backend does not depend on the name it is
- * run as, so one call per binary answers for all its names.
+ * run as, so one call per binary answers for all its names. With
+ * `trustFileNames`, such a binary is not asked at all.
  */
 interface VersionCache {
   answers: Map<string, Promise<Mode | undefined>>;
   realPath?: (cmd: string) => Promise<string | undefined>;
+  trustFileNames?: boolean;
 }
 
 function probeMode(runner: Runner, path: string, cache: VersionCache): Promise<Mode | undefined> {
@@ -104,6 +139,8 @@ function probeMode(runner: Runner, path: string, cache: VersionCache): Promise<M
       ? cache.realPath(path).then((real) => {
         // Not found by the lookup: ask anyway, the runner may find it.
         if (real === undefined) return ask();
+        const byName = cache.trustFileNames ? modeFromFileName(real) : undefined;
+        if (byName) return byName;
         let q = cache.answers.get(`file:${real}`);
         if (!q) cache.answers.set(`file:${real}`, q = ask());
         return q;
@@ -284,7 +321,7 @@ export async function detectExecutables(
 > {
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
   const warnings: string[] = [];
-  const { custom, all } = await findAll(runner, settings, dirs, warnings, options.realPath);
+  const { custom, all } = await findAll(runner, settings, dirs, warnings, options);
   const uninspectable = uninspectableBackends(all, dirs);
 
   let v4 = custom[4];
@@ -293,12 +330,14 @@ export async function detectExecutables(
       nft: undefined,
       legacy: undefined,
     };
-    for (const exe of all.filter((e) => e.family === 4)) {
-      try {
-        found[exe.mode] = { exe, dump: await readDump(runner, exe) };
-      } catch (e) {
-        warnings.push(`Ignoring ${exe.mode} executables: ${(e as Error).message}`);
-      }
+    const read = options.readDump ?? ((exe: Executables) => readDump(runner, exe));
+    const v4s = all.filter((e) => e.family === 4);
+    // Both backends at once: plain saves only read.
+    const dumps = await Promise.allSettled(v4s.map(read));
+    for (const [i, exe] of v4s.entries()) {
+      const d = dumps[i];
+      if (d.status === "fulfilled") found[exe.mode] = { exe, dump: d.value };
+      else warnings.push(`Ignoring ${exe.mode} executables: ${(d.reason as Error).message}`);
     }
     if (found.nft && found.legacy) {
       const facts = (d: SaveDump) => ({
@@ -385,22 +424,34 @@ async function findAll(
   settings: ExecutableSettings,
   dirs: readonly string[],
   warnings: string[],
-  realPath?: (cmd: string) => Promise<string | undefined>,
+  options: Pick<DetectOptions, "realPath" | "trustFileNames">,
 ): Promise<{ custom: Partial<Record<Family, Executables>>; all: Executables[] }> {
-  const cache: VersionCache = { answers: new Map(), realPath };
+  const cache: VersionCache = {
+    answers: new Map(),
+    realPath: options.realPath,
+    trustFileNames: options.trustFileNames,
+  };
+  // Both families and modes at once (the cache asks each file once); the
+  // results and warnings keep the order of a one-by-one search.
+  const perFamily = await Promise.all(([4, 6] as Family[]).map(async (family) => {
+    const notes: string[] = [];
+    const set = await customSet(runner, family, settings, cache, notes);
+    const found = await Promise.all(
+      MODES.map((mode) =>
+        set?.mode === mode ? undefined : findSet(runner, family, mode, dirs, cache)
+      ),
+    );
+    return { family, set, notes, found };
+  }));
   const custom: Partial<Record<Family, Executables>> = {};
   const all: Executables[] = [];
-  for (const family of [4, 6] as Family[]) {
-    const set = await customSet(runner, family, settings, cache, warnings);
+  for (const { family, set, notes, found } of perFamily) {
+    warnings.push(...notes);
     if (set) {
       custom[family] = set;
       all.push(set);
     }
-    for (const mode of MODES) {
-      if (set?.mode === mode) continue;
-      const exe = await findSet(runner, family, mode, dirs, cache);
-      if (exe) all.push(exe);
-    }
+    for (const exe of found) if (exe) all.push(exe);
   }
   return { custom, all };
 }
@@ -417,6 +468,6 @@ export async function detectAllExecutables(
 ): Promise<{ executables: Executables[]; uninspectable: Uninspectable[]; warnings: string[] }> {
   const warnings: string[] = [];
   const dirs = options.pathDirs ?? DEFAULT_PATH_DIRS;
-  const { all } = await findAll(runner, settings, dirs, warnings, options.realPath);
+  const { all } = await findAll(runner, settings, dirs, warnings, options);
   return { executables: all, uninspectable: uninspectableBackends(all, dirs), warnings };
 }

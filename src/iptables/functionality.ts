@@ -4,10 +4,10 @@
  */
 import type { Functionality } from "../rules/facts.ts";
 import { ExecutablesError } from "./errors.ts";
-import type { Executables } from "./executables.ts";
+import { type Executables, readDump } from "./executables.ts";
 import type { Runner } from "../os/runner.ts";
 import type { TableName } from "../rules/model.ts";
-import { hasChain, parseSave } from "./save_parser.ts";
+import { hasChain, parseSave, type SaveDump } from "./save_parser.ts";
 
 const MODULES = ["comment", "conntrack", "owner", "multiport", "tcp", "udp"] as const;
 const TABLES: readonly TableName[] = ["nat", "raw", "mangle"];
@@ -26,6 +26,11 @@ export interface ProbeOptions {
    * the answer cannot differ. Skips the six `-m X -h` calls.
    */
   modules?: Functionality["modules"];
+  /**
+   * nft only: reads the plain dump that stands in for the table probes
+   * ({@linkcode readDump} by default; src/iptables/dumps.ts shares it).
+   */
+  readDump?: () => Promise<SaveDump>;
 }
 
 async function succeeds(runner: Runner, cmd: string, args: string[]): Promise<string | undefined> {
@@ -38,13 +43,21 @@ async function succeeds(runner: Runner, cmd: string, args: string[]): Promise<st
 }
 
 /**
- * Probes modules with `<iptables> -m <module> -h` and tables with
+ * Probes modules with `<iptables> -m <module> -h` and, on legacy, tables with
  * `<save> -t <table>`, as kumactl does. On legacy, `-t` instantiates the
  * table in the network namespace (an empty `*mangle` appears in every later
  * `iptables-legacy-save`, and no command removes it), while `-m ... -h`
  * touches no table. So only the tables the rule set needs are probed: pass
  * them in `options.tables` (plan.ts does), and a legacy install plus
  * uninstall leaves no table that was not there or needed.
+ *
+ * On nft, `-t` tells nothing the plain dump does not: iptables-nft knows its
+ * built-in tables in userspace and prints a table the kernel does not have
+ * as its empty built-in chains, exit 0 (checked with iptables 1.8.9 in an
+ * empty namespace: `-t nat`, `-t raw` and `-t mangle` all do, and the kernel
+ * still has no table afterwards). So on nft every table exists when the
+ * plain save runs, and `DOCKER_OUTPUT` comes from that same dump: one read
+ * instead of one per table.
  *
  * @example
  * ```ts ignore
@@ -65,9 +78,13 @@ export async function probeFunctionality(
         known ? (known[m] ? "" : undefined) : succeeds(runner, exe.iptables, ["-m", m, "-h"])
       ),
     ),
-    Promise.all(
-      TABLES.map((t) => wanted.has(t) ? succeeds(runner, exe.save, ["-t", t]) : undefined),
-    ),
+    exe.mode === "nft"
+      ? nftTables(runner, exe, wanted, options)
+      : Promise.all(TABLES.map(async (t) => {
+        if (!wanted.has(t)) return undefined;
+        const out = await succeeds(runner, exe.save, ["-t", t]);
+        return out === undefined ? undefined : parseSave(out);
+      })),
   ]);
   const has = (i: number) => modules[i] !== undefined;
   const nat = tables[0];
@@ -85,8 +102,27 @@ export async function probeFunctionality(
       tcp: has(4),
       udp: has(5),
     },
-    dockerOutput: nat !== undefined && hasChain(parseSave(nat), "nat", "DOCKER_OUTPUT"),
+    dockerOutput: nat !== undefined && hasChain(nat, "nat", "DOCKER_OUTPUT"),
   };
+}
+
+/**
+ * nft: each wanted table, as the plain dump, when the save runs (see
+ * {@linkcode probeFunctionality}); none when it does not, as `-t` would fail too.
+ */
+async function nftTables(
+  runner: Runner,
+  exe: Executables,
+  wanted: ReadonlySet<TableName>,
+  options: ProbeOptions,
+): Promise<(SaveDump | undefined)[]> {
+  let dump: SaveDump | undefined;
+  try {
+    dump = await (options.readDump ?? (() => readDump(runner, exe)))();
+  } catch {
+    dump = undefined;
+  }
+  return TABLES.map((t) => wanted.has(t) ? dump : undefined);
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import type { Family } from "../rules/model.ts";
 import { describeRemoval, planRemoval } from "./cleanup.ts";
+import type { LiveDumps } from "./dumps.ts";
 import { type Executables, readDump } from "./executables.ts";
 import {
   familyTag,
@@ -42,6 +43,12 @@ export interface ApplyOptions extends RestoreOptions {
    * error as `cause`, so the kernel never keeps rules that are stored nowhere.
    */
   persist?: () => Promise<void>;
+  /**
+   * Dumps this run already read under its lock, with nothing changed since:
+   * the first read of each family takes its dump from here instead of
+   * running the save again. Retries and rollbacks always read afresh.
+   */
+  dumps?: LiveDumps;
 }
 
 export interface FamilyReport {
@@ -117,7 +124,7 @@ function sameOurs(a: SaveDump, b: SaveDump): boolean {
 async function testFamily(
   runner: Runner,
   state: FamilyState,
-  options: ApplyOptions,
+  options: Omit<ApplyOptions, "persist">,
 ): Promise<Error | undefined> {
   const { exe, rulesText } = state.plan;
   for (let attempt = 0;; attempt++) {
@@ -178,13 +185,19 @@ export interface Snapshot {
   states: FamilyState[];
 }
 
-/** Reads the live rules of each backend, for {@linkcode rollBackTo}. */
-export async function snapshot(runner: Runner, exes: readonly Executables[]): Promise<Snapshot> {
-  const states: FamilyState[] = [];
-  for (const exe of exes) {
-    states.push({ plan: { exe, rulesText: "" }, before: await readDump(runner, exe) });
-  }
-  return { states };
+/**
+ * Reads the live rules of each backend, for {@linkcode rollBackTo}; from
+ * `dumps` when this run read them under its lock with nothing changed since.
+ */
+export async function snapshot(
+  runner: Runner,
+  exes: readonly Executables[],
+  dumps?: LiveDumps,
+): Promise<Snapshot> {
+  const befores = await Promise.all(
+    exes.map((exe) => dumps ? dumps.read(exe) : readDump(runner, exe)),
+  );
+  return { states: exes.map((exe, i) => ({ plan: { exe, rulesText: "" }, before: befores[i] })) };
 }
 
 /**
@@ -258,20 +271,101 @@ export async function applyPlans(
   plans: FamilyRestore[],
   options: ApplyOptions,
 ): Promise<ApplyReport> {
+  return await commitPlans(runner, await preparePlans(runner, plans, options), options);
+}
+
+/**
+ * Steps 1 and 2 of {@linkcode applyPlans}: every family read and tested,
+ * nothing changed yet. Opaque: only {@linkcode commitPlans} uses it.
+ */
+export interface PreparedPlans {
+  readonly states: readonly FamilyState[];
+}
+
+/**
+ * Reads the live rules of each family (refusing unsafe states) and runs
+ * `--test` on every family's merged input, changing nothing. A caller may
+ * run this ahead, beside work that does not touch iptables (the firewalld
+ * probe, say), and commit later, if nothing changed the rules in between.
+ * Throws {@linkcode ApplyError} `test_failed`.
+ *
+ * @example
+ * ```ts ignore
+ * const prepared = await preparePlans(runner, [{ exe: v4, rulesText }], options);
+ * await commitPlans(runner, prepared, options);
+ * ```
+ */
+export async function preparePlans(
+  runner: Runner,
+  plans: FamilyRestore[],
+  options: Omit<ApplyOptions, "persist">,
+): Promise<PreparedPlans> {
+  // Every family at once (plain saves only read); refused in plan order.
+  const dumps = await Promise.allSettled(
+    plans.map((p) => options.dumps ? options.dumps.take(p.exe) : readDump(runner, p.exe)),
+  );
   const states: FamilyState[] = [];
-  for (const plan of plans) {
-    const before = await readDump(runner, plan.exe);
-    assertSafeToClean(before);
-    states.push({ plan, before });
+  for (const [i, plan] of plans.entries()) {
+    const d = dumps[i];
+    if (d.status === "rejected") throw d.reason;
+    assertSafeToClean(d.value);
+    states.push({ plan, before: d.value });
   }
   if (options.signal?.aborted) throw new ApplyError("aborted", [], []);
 
   const failures: { family: Family; error: Error }[] = [];
-  for (const state of states) {
-    const error = await testFamily(runner, state, options);
-    if (error) failures.push({ family: state.plan.exe.family, error });
+  const errors = await testAll(runner, states, options);
+  for (const [i, error] of errors.entries()) {
+    if (error) failures.push({ family: states[i].plan.exe.family, error });
   }
   if (failures.length > 0) throw new ApplyError("test_failed", failures, []);
+  return { states };
+}
+
+/**
+ * {@linkcode testFamily} for every family. On nft, which takes no xtables
+ * lock, the families' tests run side by side: the kernel still handles one
+ * batch at a time, but the second is not held up by a busy JavaScript
+ * thread (a pretest runs beside the firewalld probe). Their lines are
+ * written family by family, as in turn. Legacy tests take the one xtables
+ * lock, so they run in turn (a second test would fail on the held lock, or
+ * wait for it, without `--wait`).
+ */
+async function testAll(
+  runner: Runner,
+  states: FamilyState[],
+  options: Omit<ApplyOptions, "persist">,
+): Promise<(Error | undefined)[]> {
+  if (!states.every((s) => s.plan.exe.mode === "nft")) {
+    const errors: (Error | undefined)[] = [];
+    for (const state of states) errors.push(await testFamily(runner, state, options));
+    return errors;
+  }
+  const lines = states.map((): string[] => []);
+  const results = await Promise.allSettled(
+    states.map((state, i) =>
+      testFamily(runner, state, { ...options, log: (line) => void lines[i].push(line) })
+    ),
+  );
+  const errors: (Error | undefined)[] = [];
+  for (const [i, r] of results.entries()) {
+    for (const line of lines[i]) options.log?.(line);
+    if (r.status === "rejected") throw r.reason;
+    errors.push(r.value);
+  }
+  return errors;
+}
+
+/**
+ * Steps 3 to 5 of {@linkcode applyPlans} on what {@linkcode preparePlans}
+ * read and tested. Throws {@linkcode ApplyError}.
+ */
+export async function commitPlans(
+  runner: Runner,
+  prepared: PreparedPlans,
+  options: ApplyOptions,
+): Promise<ApplyReport> {
+  const states = prepared.states as FamilyState[];
   if (options.signal?.aborted) throw new ApplyError("aborted", [], []);
 
   const done: FamilyState[] = [];

@@ -4,6 +4,7 @@
  */
 import type { Family } from "../rules/model.ts";
 import { describeRemoval, planRemoval, renderRemoval } from "./cleanup.ts";
+import type { LiveDumps } from "./dumps.ts";
 import { type Executables, readDump } from "./executables.ts";
 import {
   familyTag,
@@ -58,8 +59,10 @@ export class UninstallError extends Error {
 
 /**
  * Removes our rules and chains from every given backend. All dumps are read
- * and checked first, so an unsafe state anywhere ({@linkcode UnsafeStateError})
- * stops the uninstall before anything changes. Backends that fail, to read or
+ * (side by side: plain saves only read) and checked first, so an unsafe state
+ * anywhere ({@linkcode UnsafeStateError}) stops the uninstall before anything
+ * changes. `dumps` gives the dumps this run already read under its lock, with
+ * nothing changed since; a real removal takes them out, since it changes them. Backends that fail, to read or
  * to apply, do not stop the others (uninstall is the emergency path); the
  * error comes at the end as {@linkcode UninstallError}.
  *
@@ -72,19 +75,19 @@ export class UninstallError extends Error {
 export async function uninstallAll(
   runner: Runner,
   exes: Executables[],
-  options: RestoreOptions & { dryRun?: boolean },
+  options: RestoreOptions & { dryRun?: boolean; dumps?: LiveDumps },
 ): Promise<UninstallReport> {
+  const known = options.dumps;
+  const read = (exe: Executables) =>
+    known ? (options.dryRun ? known.read(exe) : known.take(exe)) : readDump(runner, exe);
   const dumps: (SaveDump | Error)[] = [];
-  for (const exe of exes) {
-    let dump: SaveDump;
-    try {
-      dump = await readDump(runner, exe);
-    } catch (e) {
-      dumps.push(e as Error);
+  for (const r of await Promise.allSettled(exes.map(read))) {
+    if (r.status === "rejected") {
+      dumps.push(r.reason as Error);
       continue;
     }
-    assertSafeToClean(dump);
-    dumps.push(dump);
+    assertSafeToClean(r.value);
+    dumps.push(r.value);
   }
   const report: UninstallReport = { dryRun: options.dryRun ?? false, backends: [] };
   for (const [i, exe] of exes.entries()) {

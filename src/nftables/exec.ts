@@ -177,7 +177,9 @@ export async function saveOurTable(runner: Runner, path: string): Promise<string
 
 /**
  * Deletes our table, and only after proving it ours. Returns how many rules
- * and chains it held (0 rules: there was none).
+ * and chains it held (0 rules: there was none). `known` is what
+ * {@linkcode readOurTable} said, when the caller read it with nothing
+ * changed since.
  *
  * @example
  * ```ts ignore
@@ -188,8 +190,9 @@ export async function removeOurTable(
   runner: Runner,
   path: string,
   options: { dryRun: boolean },
+  known?: { table?: NftTableState; notOurs?: string },
 ): Promise<{ removed: number; chains: number }> {
-  const found = await readOurTable(runner, path);
+  const found = known ?? await readOurTable(runner, path);
   if (!found.table) return { removed: 0, chains: 0 };
   assertOurs(found);
   if (!options.dryRun) await runNftScript(runner, path, renderNftDelete());

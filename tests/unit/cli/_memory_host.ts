@@ -52,6 +52,7 @@ export async function memoryHost(
       Promise.resolve(u === "kuma-dp" || u === "5678" ? { name: "kuma-dp", uid: 5678 } : undefined),
     loopbackInterface: () => Promise.resolve("lo"),
     ipv6: () => Promise.resolve("disabled"),
+    hasAddress: () => Promise.resolve(false),
   };
   const lockPath = await Deno.makeTempFile({ prefix: "ktp-cli-lock-" });
   const files = options.files ?? {};

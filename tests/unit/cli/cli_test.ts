@@ -234,3 +234,14 @@ Deno.test("cli() config --explain names the source of every value", async () => 
   assertEquals(line("redirect.dns.enabled"), "redirect.dns.enabled: true  (flag:--redirect-dns)");
   assertEquals(line("ipFamilyMode"), "ipFamilyMode: dualstack  (default)");
 });
+
+Deno.test("cli() install writes the --test lines after the applying line, as before the pretest", async () => {
+  const h = await memoryHost();
+  assertEquals(await cli(["install", ...IPV4], h.io), EXIT.OK, h.err());
+  const lines = h.err().split("\n");
+  const applying = lines.findIndex((l) => l.startsWith("# applying the transparent proxy rules"));
+  const tested = lines.findIndex((l) => /-restore --test \[1\//.test(l));
+  const applied = lines.findIndex((l) => /-restore --noflush \[1\//.test(l));
+  assert(applying >= 0 && applying < tested && tested < applied, h.err());
+  assertEquals(h.restores().map((c) => c.args.join(" ")), ["--noflush --test", "--noflush"]);
+});

@@ -6,6 +6,7 @@ import {
   detectAllExecutables,
   detectExecutables,
   type ExecutableSettings,
+  modeFromFileName,
   modeFromVersion,
   uninspectableBackends,
 } from "../../../src/iptables/executables.ts";
@@ -293,4 +294,51 @@ Deno.test("detectExecutables() asks --version once per real file when realPath i
   const withReal = await detectExecutables(shared, dualstack(), { ...dirs, realPath });
   assertEquals(withReal, without);
   assertEquals([versions(plain), versions(shared)], [12, 2]);
+});
+
+Deno.test("detectExecutables() with trustFileNames runs no --version for iptables' multi-call binaries", async () => {
+  const files = {
+    ...backend("nft"),
+    ...backend("nft", 6),
+    ...backend("legacy"),
+    ...backend("legacy", 6),
+  };
+  const versions = (runner: FakeRunner) =>
+    runner.calls.filter((c) => c.args[0] === "--version" && c.cmd in files).length;
+  const expected = await detectExecutables(host(files), dualstack(), dirs);
+  const multi = (cmd: string) =>
+    Promise.resolve(
+      cmd in files
+        ? `/usr/sbin/xtables-${cmd.includes("legacy") ? "legacy" : "nft"}-multi`
+        : undefined,
+    );
+  const trusted = host(files);
+  const got = await detectExecutables(trusted, dualstack(), {
+    ...dirs,
+    realPath: multi,
+    trustFileNames: true,
+  });
+  assertEquals(got, expected);
+  assertEquals(versions(trusted), 0);
+
+  // Any other real file (a wrapper script, a custom build) is still asked, once per file.
+  const scripts = (cmd: string) =>
+    Promise.resolve(
+      cmd in files ? `/opt/${cmd.includes("legacy") ? "legacy" : "nft"}.sh` : undefined,
+    );
+  const asked = host(files);
+  const fallback = await detectExecutables(asked, dualstack(), {
+    ...dirs,
+    realPath: scripts,
+    trustFileNames: true,
+  });
+  assertEquals(fallback, expected);
+  assertEquals(versions(asked), 2);
+});
+
+Deno.test("modeFromFileName() knows only the two multi-call binaries", () => {
+  assertEquals(modeFromFileName("/usr/sbin/xtables-nft-multi"), "nft");
+  assertEquals(modeFromFileName("/usr/sbin/xtables-legacy-multi"), "legacy");
+  assertEquals(modeFromFileName("/usr/sbin/xtables-multi"), undefined);
+  assertEquals(modeFromFileName("/usr/local/bin/iptables-nft"), undefined);
 });

@@ -79,3 +79,27 @@ Deno.test("probeFunctionality() probes only the tables asked for, and always nat
   const probed = runner.calls.filter((c) => c.cmd === "ipt-save").map((c) => c.args[1]).sort();
   assertEquals(probed, ["nat", "raw"]);
 });
+
+Deno.test("probeFunctionality() on nft reads the plain dump for tables and DOCKER_OUTPUT, no -t", async () => {
+  const nft: Executables = { ...exe, mode: "nft" };
+  const runner = new FakeRunner(({ cmd, args }) => {
+    if (cmd === "ipt") return ok();
+    if (cmd === "ipt-save" && args.length === 0) {
+      return ok("*nat\n:OUTPUT ACCEPT [0:0]\n:DOCKER_OUTPUT - [0:0]\nCOMMIT\n");
+    }
+    return fail("unexpected");
+  });
+  const f = await probeFunctionality(runner, nft, { tables: ["raw"] });
+  // Only the tables asked for (and nat) read as present, as with the -t probes.
+  assertEquals(f.tables, { nat: true, raw: true, mangle: false });
+  assertEquals(f.dockerOutput, true);
+  assertEquals(runner.lines().filter((l) => l.startsWith("ipt-save")), ["ipt-save"]);
+
+  // A shared reader stands in for the save; a save that cannot run means no table.
+  const shared = new FakeRunner(({ cmd }) => cmd === "ipt" ? ok() : undefined);
+  const none = await probeFunctionality(shared, nft, {
+    readDump: () => Promise.reject(new Error("no nf_tables")),
+  });
+  assertEquals([none.tables.nat, none.dockerOutput], [false, false]);
+  assertEquals(shared.lines().some((l) => l.startsWith("ipt-save")), false);
+});

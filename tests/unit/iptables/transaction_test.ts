@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
 import { planRemoval } from "../../../src/iptables/cleanup.ts";
+import { LiveDumps } from "../../../src/iptables/dumps.ts";
 import { UnsafeStateError } from "../../../src/iptables/errors.ts";
 import type { Executables } from "../../../src/iptables/executables.ts";
 import { mergeRestore, recreateText } from "../../../src/iptables/restore_text.ts";
@@ -90,6 +91,36 @@ Deno.test("applyPlans() tests every family first, then applies removal and new r
   assertEquals(input, mergeRestore(planRemoval(parseSave(OLD)), RULES));
   assertEquals(input.split("COMMIT").length, 2);
   assertEquals(report.families.map((f) => [f.family, f.removed.length]), [[4, 3], [6, 3]]);
+});
+
+Deno.test("applyPlans() takes each family's first read from the run's dumps, and retries read afresh", async () => {
+  let attempts = 0;
+  const { runner } = world((family, _c, live) => {
+    // IPv4's first real restore loses a race once; the retry must read again.
+    if (family === "4" && attempts++ === 0) return fail("iptables-restore: line 2 failed\n");
+    live[family] = NEW_LIVE;
+    return ok();
+  });
+  const dumps = new LiveDumps(runner);
+  dumps.prefetch([exe(4), exe(6)]);
+  await dumps.settled();
+  await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }, {
+    exe: exe(6),
+    rulesText: RULES,
+  }], options({ dumps }));
+  assertEquals(runner.lines().map((l) => l.split(" ")[0] + (l.includes("--test") ? " test" : "")), [
+    "ip4-save",
+    "ip6-save",
+    "ip4-restore test",
+    "ip6-restore test",
+    "ip4-restore",
+    "ip4-save",
+    "ip4-restore",
+    "ip6-restore",
+  ]);
+  // Taken: whoever reads after the apply reads the changed rules.
+  assertEquals((await dumps.read(exe(6))).tables[0].chains[1].rules.length, 1);
+  assertEquals(runner.lines().at(-1), "ip6-save");
 });
 
 Deno.test("applyPlans() changes nothing when one family fails --test", async () => {
@@ -288,4 +319,36 @@ Deno.test("applyPlans() reports a --test failure as it is when the rules did not
   );
   assertEquals(e.code, "test_failed");
   assertEquals(runner.calls.filter((c) => c.args.includes("--test")).length, 1);
+});
+
+Deno.test("applyPlans() tests nft families side by side, legacy ones in turn, and logs family by family", async () => {
+  for (const mode of ["nft", "legacy"] as const) {
+    const events: string[] = [];
+    let v6Started!: () => void;
+    const v6 = new Promise<void>((resolve) => v6Started = resolve);
+    const runner = new FakeRunner(async (call) => {
+      if (call.cmd.endsWith("-save")) return ok(OLD);
+      if (!call.args.includes("--test")) return ok();
+      events.push(`${call.cmd} start`);
+      if (call.cmd === "ip6-restore") v6Started();
+      // IPv4's test waits a moment for IPv6's to start: it does only side by side.
+      else await Promise.race([v6, new Promise((r) => setTimeout(r, 20))]);
+      events.push(`${call.cmd} end`);
+      return ok();
+    });
+    const lines: string[] = [];
+    await applyPlans(
+      runner,
+      [{ exe: exe(4, mode), rulesText: RULES }, { exe: exe(6, mode), rulesText: RULES }],
+      options({ log: (l) => lines.push(l) }),
+    );
+    assertEquals(
+      events,
+      mode === "nft"
+        ? ["ip4-restore start", "ip6-restore start", "ip6-restore end", "ip4-restore end"]
+        : ["ip4-restore start", "ip4-restore end", "ip6-restore start", "ip6-restore end"],
+      mode,
+    );
+    assertEquals(lines.slice(0, 2).map((l) => l.split(" ")[0]), ["[iptables]", "[ip6tables]"]);
+  }
 });
