@@ -30,6 +30,13 @@ import {
   ValueError,
 } from "./values.ts";
 
+// zod 4 compiles a fast pass for each object schema with `new Function` on
+// its first parse (the `$ZodObjectJIT` parse in zod's v4/core/schemas.js,
+// skipped under `globalConfig.jitless`). The CLI parses once per run, so that
+// compile is pure start-up cost: about 14 of a 21 ms first parse (issue 11,
+// bench/README.md). The interpreted parse gives the same results and issues.
+z.config({ jitless: true });
+
 /** Extra data on a schema issue, read by resolve.ts. */
 export interface IssueParams {
   reason: string;

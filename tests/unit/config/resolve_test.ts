@@ -370,3 +370,9 @@ Deno.test("resolveConfig() parses once: config holds structured values and confi
     renderExplain(again),
   );
 });
+
+Deno.test("the schema parses without zod's per-schema code generation (start-up, issue 11)", async () => {
+  const { z } = await import("zod");
+  await import("../../../src/config/schema.ts");
+  assertEquals(z.config().jitless, true);
+});
