@@ -23,7 +23,7 @@ export interface ProbeOptions {
    * Module answers already known for the same binary (the other family's
    * `iptables` resolving to the same file): each probed match is a libxt_*
    * extension, shared by both families, and `-h` asks only userspace, so
-   * the answer cannot differ. Skips the six `-m X -h` calls.
+   * the answer cannot differ. Skips the module probes.
    */
   modules?: Functionality["modules"];
   /**
@@ -73,11 +73,7 @@ export async function probeFunctionality(
   const wanted = new Set<TableName>(["nat", ...(options.tables ?? TABLES)]);
   const known = options.modules;
   const [modules, tables] = await Promise.all([
-    Promise.all(
-      MODULES.map((m) =>
-        known ? (known[m] ? "" : undefined) : succeeds(runner, exe.iptables, ["-m", m, "-h"])
-      ),
-    ),
+    known ? MODULES.map((m) => known[m]) : probeModules(runner, exe),
     exe.mode === "nft"
       ? nftTables(runner, exe, wanted, options)
       : Promise.all(TABLES.map(async (t) => {
@@ -86,7 +82,7 @@ export async function probeFunctionality(
         return out === undefined ? undefined : parseSave(out);
       })),
   ]);
-  const has = (i: number) => modules[i] !== undefined;
+  const has = (i: number) => modules[i];
   const nat = tables[0];
   return {
     tables: {
@@ -104,6 +100,23 @@ export async function probeFunctionality(
     },
     dockerOutput: nat !== undefined && hasChain(nat, "nat", "DOCKER_OUTPUT"),
   };
+}
+
+/**
+ * Whether each of {@link MODULES} loads, in that order: one
+ * `<iptables> -m comment -m conntrack ... -h` first, and the six single
+ * `-m X -h` probes only when that fails. iptables loads each `-m` extension
+ * as it parses the arguments and exits 2 on the first it cannot load
+ * ("Couldn't load match"), and `-h` then prints the help of all of them and
+ * exits 0 (`do_parse`, iptables/xshared.c since 1.8.8; checked with 1.8.9,
+ * nft and legacy), so exit 0 means every single probe would succeed too.
+ */
+async function probeModules(runner: Runner, exe: Executables): Promise<boolean[]> {
+  const all = await succeeds(runner, exe.iptables, [...MODULES.flatMap((m) => ["-m", m]), "-h"]);
+  if (all !== undefined) return MODULES.map(() => true);
+  return await Promise.all(
+    MODULES.map(async (m) => await succeeds(runner, exe.iptables, ["-m", m, "-h"]) !== undefined),
+  );
 }
 
 /**

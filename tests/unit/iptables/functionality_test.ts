@@ -19,7 +19,11 @@ const exe: Executables = {
 Deno.test("probeFunctionality() asks -m <module> -h and save -t <table>", async () => {
   const runner = new FakeRunner(({ cmd, args }) => {
     if (cmd === "ipt" && args[0] === "-m") {
-      return ["conntrack", "multiport"].includes(args[1]) ? fail("Couldn't load match") : ok();
+      // As iptables does: the first -m it cannot load fails the whole command.
+      const loads = args.filter((_, i) => args[i - 1] === "-m");
+      return loads.some((m) => ["conntrack", "multiport"].includes(m))
+        ? fail("Couldn't load match")
+        : ok();
     }
     if (cmd === "ipt-save" && args[1] === "nat") {
       return ok("*nat\n:OUTPUT ACCEPT [0:0]\n:DOCKER_OUTPUT - [0:0]\nCOMMIT\n");
@@ -45,6 +49,19 @@ Deno.test("probeFunctionality() asks -m <module> -h and save -t <table>", async 
   });
   assertEquals(runner.lines().includes("ipt -m owner -h"), true);
   assertEquals(runner.lines().includes("ipt-save -t raw"), true);
+});
+
+Deno.test("probeFunctionality() asks for all six modules in one command when they all load", async () => {
+  const runner = new FakeRunner(({ cmd, args }) => {
+    if (cmd === "ipt") return ok();
+    if (cmd === "ipt-save") return ok("*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n");
+    return undefined;
+  });
+  const f = await probeFunctionality(runner, exe, { tables: [] });
+  assertEquals(Object.values(f.modules).every((m) => m), true);
+  assertEquals(runner.lines().filter((l) => l.startsWith("ipt ")), [
+    "ipt -m comment -m conntrack -m owner -m multiport -m tcp -m udp -h",
+  ]);
 });
 
 Deno.test("probeFunctionality() treats an executable that cannot start as missing everything", async () => {
