@@ -272,24 +272,32 @@ Deno.test("uninspectableBackends() names a family whose backend works only for t
   ]]);
 });
 
+/** Both backends' names for both families, each a symlink to its backend's multi-call binary. */
+const ALL_BACKENDS = {
+  ...backend("nft"),
+  ...backend("nft", 6),
+  ...backend("legacy"),
+  ...backend("legacy", 6),
+};
+
+/** How many `--version` calls asked one of {@link ALL_BACKENDS}' names. */
+const versions = (runner: FakeRunner) =>
+  runner.calls.filter((c) => c.args[0] === "--version" && c.cmd in ALL_BACKENDS).length;
+
+/** Where each of {@link ALL_BACKENDS}' names resolves: xtables-nft-multi or xtables-legacy-multi. */
+const multiCallBinary = (cmd: string) =>
+  Promise.resolve(
+    cmd in ALL_BACKENDS
+      ? `/usr/sbin/xtables-${cmd.includes("legacy") ? "legacy" : "nft"}-multi`
+      : undefined,
+  );
+
 Deno.test("detectExecutables() asks --version once per real file when realPath is given", async () => {
-  const files = {
-    ...backend("nft"),
-    ...backend("nft", 6),
-    ...backend("legacy"),
-    ...backend("legacy", 6),
-  };
-  const versions = (runner: FakeRunner) =>
-    runner.calls.filter((c) => c.args[0] === "--version" && c.cmd in files).length;
+  const files = ALL_BACKENDS;
   const plain = host(files);
   const without = await detectExecutables(plain, dualstack(), dirs);
   // Every name of a backend is a symlink to that backend's multi-call binary.
-  const realPath = (cmd: string) =>
-    Promise.resolve(
-      cmd in files
-        ? `/usr/sbin/xtables-${cmd.includes("legacy") ? "legacy" : "nft"}-multi`
-        : undefined,
-    );
+  const realPath = multiCallBinary;
   const shared = host(files);
   const withReal = await detectExecutables(shared, dualstack(), { ...dirs, realPath });
   assertEquals(withReal, without);
@@ -297,21 +305,9 @@ Deno.test("detectExecutables() asks --version once per real file when realPath i
 });
 
 Deno.test("detectExecutables() with trustFileNames runs no --version for iptables' multi-call binaries", async () => {
-  const files = {
-    ...backend("nft"),
-    ...backend("nft", 6),
-    ...backend("legacy"),
-    ...backend("legacy", 6),
-  };
-  const versions = (runner: FakeRunner) =>
-    runner.calls.filter((c) => c.args[0] === "--version" && c.cmd in files).length;
+  const files = ALL_BACKENDS;
   const expected = await detectExecutables(host(files), dualstack(), dirs);
-  const multi = (cmd: string) =>
-    Promise.resolve(
-      cmd in files
-        ? `/usr/sbin/xtables-${cmd.includes("legacy") ? "legacy" : "nft"}-multi`
-        : undefined,
-    );
+  const multi = multiCallBinary;
   const trusted = host(files);
   const got = await detectExecutables(trusted, dualstack(), {
     ...dirs,

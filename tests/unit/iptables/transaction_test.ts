@@ -67,6 +67,9 @@ const options = (extra: Partial<ApplyOptions> = {}): ApplyOptions => ({
   ...extra,
 });
 
+/** Each command the runner saw, as its program name, with " test" for a `--test` run. */
+const steps = (runner: FakeRunner) =>
+  runner.lines().map((l) => l.split(" ")[0] + (l.includes("--test") ? " test" : ""));
 const restores = (runner: FakeRunner) =>
   runner.calls.filter((c) => c.cmd.endsWith("-restore") && !c.args.includes("--test"));
 
@@ -79,7 +82,7 @@ Deno.test("applyPlans() tests every family first, then applies removal and new r
     exe: exe(6),
     rulesText: RULES,
   }], options());
-  assertEquals(runner.lines().map((l) => l.split(" ")[0] + (l.includes("--test") ? " test" : "")), [
+  assertEquals(steps(runner), [
     "ip4-save",
     "ip6-save",
     "ip4-restore test",
@@ -108,7 +111,7 @@ Deno.test("applyPlans() takes each family's first read from the run's dumps, and
     exe: exe(6),
     rulesText: RULES,
   }], options({ dumps }));
-  assertEquals(runner.lines().map((l) => l.split(" ")[0] + (l.includes("--test") ? " test" : "")), [
+  assertEquals(steps(runner), [
     "ip4-save",
     "ip6-save",
     "ip4-restore test",
