@@ -8,6 +8,7 @@
  */
 import type { Family } from "../rules/model.ts";
 import { describeRemoval, planRemoval } from "./cleanup.ts";
+import { ExecError } from "./errors.ts";
 import type { LiveDumps } from "./dumps.ts";
 import { type Executables, readDump } from "./executables.ts";
 import {
@@ -18,7 +19,7 @@ import {
   retryableTest,
   withRetries,
 } from "./restore_exec.ts";
-import { mergeRestore, recreateText } from "./restore_text.ts";
+import { mergeRestore, recreateText, splitTables } from "./restore_text.ts";
 import type { Runner } from "../os/runner.ts";
 import { assertSafeToClean, ourRuleLines, type SaveDump } from "./save_parser.ts";
 
@@ -71,6 +72,11 @@ export interface RollbackResult {
   error?: Error;
 }
 
+/**
+ * `test_failed`: the rules were rejected before anything changed, by
+ * `--test` or by the kernel refusing a restore that is one transaction
+ * ({@linkcode oneTransaction}) in the first family applied.
+ */
 export type ApplyErrorCode = "test_failed" | "apply_failed" | "aborted" | "persist_failed";
 
 /**
@@ -89,7 +95,7 @@ export class ApplyError extends Error {
     const parts = failures.map((f) => `IPv${f.family}: ${f.error.message}`);
     const rb = describeRollbacks(rollbacks);
     const head = {
-      test_failed: "the rules were rejected by iptables-restore --test, nothing was changed",
+      test_failed: "the rules were rejected by iptables-restore, nothing was changed",
       apply_failed: "applying the rules failed",
       aborted: "applying the rules was interrupted",
       persist_failed: `the rules were applied, but storing them failed (${
@@ -114,7 +120,33 @@ function sameOurs(a: SaveDump, b: SaveDump): boolean {
 }
 
 /**
- * Runs `--test` on the family's merged input. When it fails and our rules
+ * Whether the real restore of `input` is already one kernel transaction, so
+ * that `--test` would only run the kernel's same check twice: on nft, each
+ * table's COMMIT is one netlink batch that the kernel takes or refuses whole
+ * (iptables/xtables-restore.c commits per table), so input with a single
+ * table is one transaction. A rejected one changes nothing in that family,
+ * exactly as a rejected `--test` would; a family applied before it is rolled
+ * back by {@linkcode commitPlans}, as after any failed apply. What the test
+ * would cost is the kernel's: it sends the batch and the kernel aborts it,
+ * which waits out an RCU grace period (about 4x the real restore, measured
+ * in src/iptables/README.md). Legacy keeps its `--test`: there it only
+ * builds the table in userspace, as cheap as the restore itself.
+ *
+ * @example
+ * ```ts
+ * import { oneTransaction } from "./transaction.ts";
+ * if (!oneTransaction({ mode: "nft" }, "*nat\n-N KUMA_MESH_INBOUND\nCOMMIT\n")) throw new Error();
+ * if (oneTransaction({ mode: "nft" }, "*nat\nCOMMIT\n*raw\nCOMMIT\n")) throw new Error();
+ * if (oneTransaction({ mode: "legacy" }, "*nat\nCOMMIT\n")) throw new Error();
+ * ```
+ */
+export function oneTransaction(exe: Pick<Executables, "mode">, input: string): boolean {
+  return exe.mode === "nft" && splitTables(input).length === 1;
+}
+
+/**
+ * Runs `--test` on the family's merged input, unless its real restore is
+ * {@linkcode oneTransaction}. When the test fails and our rules
  * changed since they were read (another tool, kumactl say, installed or
  * removed meanwhile: our own runs hold the lock in src/cli/run_lock.ts), the
  * input was planned against a stale dump, so the failure is a race, not a
@@ -129,7 +161,7 @@ async function testFamily(
   const { exe, rulesText } = state.plan;
   for (let attempt = 0;; attempt++) {
     const input = mergeRestore(planRemoval(state.before), rulesText);
-    if (input === "") return undefined;
+    if (input === "" || oneTransaction(exe, input)) return undefined;
     try {
       await withRetries(
         `${familyTag(exe)} ${exe.restore} --test`,
@@ -251,7 +283,8 @@ async function rollBackAll(
  *
  * 1. reads the live rules of each family and refuses unsafe states
  *    ({@linkcode UnsafeStateError} from `save_parser.ts`);
- * 2. runs `--test` on every family's merged input; nothing changes if one fails;
+ * 2. runs `--test` on every family's merged input that is not one kernel
+ *    transaction ({@linkcode oneTransaction}); nothing changes if one fails;
  * 3. applies family by family, with retries; each attempt re-reads the live
  *    rules, so a retry after a partial commit still converges;
  * 4. on failure or abort, rolls back every family already changed;
@@ -357,6 +390,39 @@ async function testAll(
 }
 
 /**
+ * A restore that was one transaction ({@linkcode oneTransaction}) and that
+ * the kernel refused with our rules as they were read: the rules were
+ * rejected, not raced, so no retry can help and nothing of this family
+ * changed. Not an {@linkcode ExecError}, so {@linkcode withRetries} passes it on.
+ */
+class Rejected extends Error {
+  constructor(override readonly cause: ExecError) {
+    super(cause.message);
+  }
+}
+
+/**
+ * What a failed restore of `input` means: {@linkcode Rejected} when it was
+ * one transaction, failed neither on a held lock nor on a missing tool or
+ * permission, and our rules are still what `live`
+ * says (a fresh read; when they changed, another tool raced us and a retry
+ * plans again, as `--test` failures do in {@linkcode testFamily}); else the
+ * error itself, for the retries.
+ */
+async function asRejection(
+  runner: Runner,
+  exe: Executables,
+  input: string,
+  live: SaveDump,
+  e: unknown,
+): Promise<unknown> {
+  if (!(e instanceof ExecError) || e.kind === "lock_held" || !retryableApply(e)) return e;
+  if (!oneTransaction(exe, input)) return e;
+  const now = await readDump(runner, exe).catch(() => undefined);
+  return now && sameOurs(now, live) ? new Rejected(e) : e;
+}
+
+/**
  * Steps 3 to 5 of {@linkcode applyPlans} on what {@linkcode preparePlans}
  * read and tested. Throws {@linkcode ApplyError}.
  */
@@ -382,10 +448,25 @@ export async function commitPlans(
           first = false;
           assertSafeToClean(live);
           const input = mergeRestore(planRemoval(live), rulesText);
-          if (input !== "") await restoreOnce(runner, exe, input, options);
+          if (input === "") return;
+          try {
+            await restoreOnce(runner, exe, input, options);
+          } catch (e) {
+            throw await asRejection(runner, exe, input, live, e);
+          }
         },
       );
     } catch (e) {
+      if (e instanceof Rejected) {
+        // The kernel refused the whole batch: this family is as it was.
+        const failures = [{ family: exe.family, error: e.cause }];
+        if (done.length === 0) throw new ApplyError("test_failed", failures, []);
+        const rollbacks = await rollBackAll(runner, done, options);
+        throw new ApplyError("apply_failed", failures, [
+          { family: exe.family, mode: exe.mode, changed: false },
+          ...rollbacks,
+        ]);
+      }
       // This family may have committed some tables before the failing one.
       const rollbacks = await rollBackAll(runner, [...done, state], options);
       throw new ApplyError("apply_failed", [{ family: exe.family, error: e as Error }], rollbacks);

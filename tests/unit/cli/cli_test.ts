@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
 import { EXIT, EXIT_MEANINGS } from "../../../src/cli/exit_codes.ts";
 import type { CliIo } from "../../../src/cli/io.ts";
@@ -70,13 +70,30 @@ const DRIFTED = `*nat
 COMMIT
 `;
 
-Deno.test("cli() install applies the rules with one --test pass first, exit 0", async () => {
+/** raw and nat: two COMMITs, so even on nft the restore is not one transaction and is tested first. */
+const TWO_TABLES = ["--redirect-dns"];
+
+Deno.test("cli() install applies the rules with one --test pass first when they span two tables, exit 0", async () => {
   const h = await memoryHost();
-  assertEquals(await cli(["install", ...IPV4], h.io), EXIT.OK, h.err());
-  assertEquals(h.out(), "IPv4 (nft): installed 11 rules and 4 chains\n");
+  assertEquals(await cli(["install", ...IPV4, ...TWO_TABLES], h.io), EXIT.OK, h.err());
+  assertMatch(h.out(), /^IPv4 \(nft\): installed \d+ rules and \d+ chains\n$/);
   assertEquals(h.restores().map((c) => c.args.join(" ")), ["--noflush --test", "--noflush"]);
   assertEquals(h.restores()[0].stdin, h.restores()[1].stdin);
   assertStringIncludes(h.restores()[1].stdin ?? "", "-N KUMA_MESH_OUTBOUND\n");
+  assertStringIncludes(h.restores()[1].stdin ?? "", "*raw\n");
+  assert(
+    h.err().endsWith(
+      "# transparent proxy installed; run kuma-dp with the transparent proxy enabled\n",
+    ),
+  );
+});
+
+Deno.test("cli() install applies one-table nft rules in one restore, without a --test pass, exit 0", async () => {
+  const h = await memoryHost();
+  assertEquals(await cli(["install", ...IPV4], h.io), EXIT.OK, h.err());
+  assertEquals(h.out(), "IPv4 (nft): installed 11 rules and 4 chains\n");
+  assertEquals(h.restores().map((c) => c.args.join(" ")), ["--noflush"]);
+  assertStringIncludes(h.restores()[0].stdin ?? "", "-N KUMA_MESH_OUTBOUND\n");
   assert(
     h.err().endsWith(
       "# transparent proxy installed; run kuma-dp with the transparent proxy enabled\n",
@@ -237,7 +254,7 @@ Deno.test("cli() config --explain names the source of every value", async () => 
 
 Deno.test("cli() install writes the --test lines after the applying line, as before the pretest", async () => {
   const h = await memoryHost();
-  assertEquals(await cli(["install", ...IPV4], h.io), EXIT.OK, h.err());
+  assertEquals(await cli(["install", ...IPV4, ...TWO_TABLES], h.io), EXIT.OK, h.err());
   const lines = h.err().split("\n");
   const applying = lines.findIndex((l) => l.startsWith("# applying the transparent proxy rules"));
   const tested = lines.findIndex((l) => /-restore --test \[1\//.test(l));

@@ -40,6 +40,14 @@ const NEW_LIVE = [
 const RULES =
   `* nat\n-N KUMA_MESH_OUTBOUND\n-I OUTPUT 1 -p tcp ${C("new")} -j KUMA_MESH_OUTBOUND\n` +
   "-A KUMA_MESH_OUTBOUND -j REDIRECT --to-ports 15001\nCOMMIT\n";
+/**
+ * RULES plus a raw table: two COMMITs, so on nft too the restore is not one
+ * transaction and gets its --test pass. The tests of that pass use this, or
+ * legacy executables: an nft restore of one table is applied untested
+ * (oneTransaction in transaction.ts).
+ */
+const RULES_TWO_TABLES = RULES +
+  `*raw\n-A OUTPUT -p udp --dport 53 ${C("dns")} -j CT --zone 1\nCOMMIT\n`;
 
 /**
  * Two families whose saves return `live[family]`. A non-test restore of a
@@ -78,8 +86,8 @@ Deno.test("applyPlans() tests every family first, then applies removal and new r
     live[_f] = NEW_LIVE;
     return ok();
   });
-  const report = await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }, {
-    exe: exe(6),
+  const report = await applyPlans(runner, [{ exe: exe(4, "legacy"), rulesText: RULES }, {
+    exe: exe(6, "legacy"),
     rulesText: RULES,
   }], options());
   assertEquals(steps(runner), [
@@ -105,10 +113,10 @@ Deno.test("applyPlans() takes each family's first read from the run's dumps, and
     return ok();
   });
   const dumps = new LiveDumps(runner);
-  dumps.prefetch([exe(4), exe(6)]);
+  dumps.prefetch([exe(4, "legacy"), exe(6, "legacy")]);
   await dumps.settled();
-  await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }, {
-    exe: exe(6),
+  await applyPlans(runner, [{ exe: exe(4, "legacy"), rulesText: RULES }, {
+    exe: exe(6, "legacy"),
     rulesText: RULES,
   }], options({ dumps }));
   assertEquals(steps(runner), [
@@ -122,7 +130,7 @@ Deno.test("applyPlans() takes each family's first read from the run's dumps, and
     "ip6-restore",
   ]);
   // Taken: whoever reads after the apply reads the changed rules.
-  assertEquals((await dumps.read(exe(6))).tables[0].chains[1].rules.length, 1);
+  assertEquals((await dumps.read(exe(6, "legacy"))).tables[0].chains[1].rules.length, 1);
   assertEquals(runner.lines().at(-1), "ip6-save");
 });
 
@@ -136,7 +144,7 @@ Deno.test("applyPlans() changes nothing when one family fails --test", async () 
     () =>
       applyPlans(
         runner,
-        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        [{ exe: exe(4, "legacy"), rulesText: RULES }, { exe: exe(6, "legacy"), rulesText: RULES }],
         options(),
       ),
     ApplyError,
@@ -150,7 +158,7 @@ Deno.test("applyPlans() passes wait flags to legacy only", async () => {
   const { runner } = world(() => ok());
   await applyPlans(runner, [{ exe: exe(4, "legacy"), rulesText: RULES }, {
     exe: exe(6),
-    rulesText: RULES,
+    rulesText: RULES_TWO_TABLES,
   }], options());
   const args = runner.calls.filter((c) => c.cmd.endsWith("-restore")).map((
     c,
@@ -302,7 +310,7 @@ Deno.test("applyPlans() plans again when --test fails because our rules changed 
     }
     return ok();
   });
-  const report = await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options());
+  const report = await applyPlans(runner, [{ exe: exe(4, "legacy"), rulesText: RULES }], options());
   assertEquals(tests, 2);
   // The second plan removes what the other tool installed.
   const applied = runner.calls.filter((c) => c.cmd === "ip4-restore" && !c.args.includes("--test"));
@@ -317,7 +325,7 @@ Deno.test("applyPlans() reports a --test failure as it is when the rules did not
     return ok();
   });
   const e = await assertRejects(
-    () => applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options()),
+    () => applyPlans(runner, [{ exe: exe(4, "legacy"), rulesText: RULES }], options()),
     ApplyError,
   );
   assertEquals(e.code, "test_failed");
@@ -342,7 +350,10 @@ Deno.test("applyPlans() tests nft families side by side, legacy ones in turn, an
     const lines: string[] = [];
     await applyPlans(
       runner,
-      [{ exe: exe(4, mode), rulesText: RULES }, { exe: exe(6, mode), rulesText: RULES }],
+      [{ exe: exe(4, mode), rulesText: RULES_TWO_TABLES }, {
+        exe: exe(6, mode),
+        rulesText: RULES_TWO_TABLES,
+      }],
       options({ log: (l) => lines.push(l) }),
     );
     assertEquals(
@@ -354,4 +365,85 @@ Deno.test("applyPlans() tests nft families side by side, legacy ones in turn, an
     );
     assertEquals(lines.slice(0, 2).map((l) => l.split(" ")[0]), ["[iptables]", "[ip6tables]"]);
   }
+});
+
+Deno.test("applyPlans() applies nft families of one table without --test: each restore is one kernel transaction", async () => {
+  const { runner } = world((family, _c, live) => {
+    live[family] = NEW_LIVE;
+    return ok();
+  });
+  await applyPlans(
+    runner,
+    [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+    options(),
+  );
+  assertEquals(steps(runner), ["ip4-save", "ip6-save", "ip4-restore", "ip6-restore"]);
+});
+
+Deno.test("applyPlans() reports a one-table nft restore the kernel refuses as rejected, with nothing changed and no retry", async () => {
+  const { runner } = world(() => fail("iptables-restore: line 3 failed\n"));
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        options(),
+      ),
+    ApplyError,
+  );
+  assertEquals(e.code, "test_failed");
+  assertStringIncludes(e.message, "rejected by iptables-restore, nothing was changed");
+  assertEquals(e.failures.map((f) => f.family), [4]);
+  assertEquals(e.rollbacks, []);
+  // One real restore, then a fresh read that finds our rules as they were.
+  assertEquals(steps(runner), ["ip4-save", "ip6-save", "ip4-restore", "ip4-save"]);
+});
+
+Deno.test("applyPlans() rolls the first family back when the kernel refuses the second's one-table nft restore", async () => {
+  const { runner, live } = world((family, _c, l) => {
+    if (family === "6") return fail("ip6tables-restore: line 3 failed\n");
+    l[family] = NEW_LIVE;
+    return ok();
+  });
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }, { exe: exe(6), rulesText: RULES }],
+        options(),
+      ),
+    ApplyError,
+  );
+  assertEquals(e.code, "apply_failed");
+  assertEquals(e.failures.map((f) => f.family), [6]);
+  assertEquals(e.rollbacks.map((r) => [r.family, r.changed, r.error]), [
+    [6, false, undefined],
+    [4, true, undefined],
+  ]);
+  // IPv4's rollback re-created OLD after removing what it had applied.
+  const rollback = restores(runner).at(-1)!;
+  assertEquals(rollback.cmd, "ip4-restore");
+  assertStringIncludes(
+    rollback.stdin ?? "",
+    `-I OUTPUT 2 -p tcp ${C("old")} -j KUMA_MESH_OUTBOUND`,
+  );
+  assertEquals(live["6"], OLD);
+});
+
+Deno.test("applyPlans() plans a one-table nft restore again when it failed because our rules changed meanwhile", async () => {
+  // Read: nothing of ours. Then another tool installs OLD; the restore fails
+  // on `-N KUMA_MESH_OUTBOUND`, the fresh read shows the race, the retry
+  // removes OLD first.
+  let saves = 0;
+  let restoresRun = 0;
+  const runner = new FakeRunner((call) => {
+    if (call.cmd.endsWith("-save")) {
+      return ok(saves++ === 0 ? "*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n" : OLD);
+    }
+    return restoresRun++ === 0 ? fail("iptables-restore: line 2 failed") : ok();
+  });
+  const report = await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options());
+  assertEquals(restoresRun, 2);
+  assertStringIncludes(restores(runner)[1].stdin ?? "", "-X KUMA_MESH_OUTBOUND");
+  assertEquals(report.families[0].removed.length, 0, "the plan's own read had nothing of ours");
 });
