@@ -182,6 +182,63 @@ for (const mode of MODES) {
     });
   });
 
+  if (mode === "nft") {
+    // One table per family: applied without --test (oneTransaction). The
+    // REDIRECT in nat INPUT passes iptables' parser and `--test` alike
+    // (checked with 1.8.9: exit 0), and the kernel refuses it at COMMIT
+    // ("RULE_APPEND failed (Invalid argument)"): the batch is refused whole.
+    const natOnly = (family: 4 | 6, port: number, bad = false) =>
+      `*nat\n-N KUMA_MESH_OUTBOUND\n` +
+      `-A OUTPUT -p tcp -m comment --comment "kuma/mesh/transparent/proxy/out" -j KUMA_MESH_OUTBOUND\n` +
+      `-A KUMA_MESH_OUTBOUND -p tcp -j REDIRECT --to-ports ${port}\n` +
+      (bad
+        ? `-A INPUT -p tcp -m comment --comment "kuma/mesh/transparent/proxy/bad" -j REDIRECT --to-ports 1\n`
+        : "") +
+      "COMMIT\n";
+
+    Deno.test("applyPlans() reports a one-table rule set the kernel refuses as rejected and changes nothing (nft)", async () => {
+      await withNetns("kr", async (ns) => {
+        await load(ns, v4, foreignRules(4));
+        await applyPlans(ns.runner, [{ exe: v4, rulesText: natOnly(4, 15001) }], FAST);
+        const before = await snapshot(ns, v4);
+        const e = await assertRejects(
+          () => applyPlans(ns.runner, [{ exe: v4, rulesText: natOnly(4, 15002, true) }], FAST),
+          ApplyError,
+        );
+        assertEquals(e.code, "test_failed");
+        assertStringIncludes((e.failures[0].error as ExecError).stderr, "Invalid argument");
+        assertEquals(await snapshot(ns, v4), before);
+      });
+    });
+
+    Deno.test("applyPlans() rolls IPv4 back when the kernel refuses IPv6's one-table rule set (nft)", async () => {
+      await withNetns("k6", async (ns) => {
+        await load(ns, v4, foreignRules(4));
+        await load(ns, v6, foreignRules(6));
+        await applyPlans(ns.runner, [
+          { exe: v4, rulesText: natOnly(4, 15001) },
+          { exe: v6, rulesText: natOnly(6, 15001) },
+        ], FAST);
+        const before = [await snapshot(ns, v4), await snapshot(ns, v6)];
+        const e = await assertRejects(
+          () =>
+            applyPlans(ns.runner, [
+              { exe: v4, rulesText: natOnly(4, 15002) },
+              { exe: v6, rulesText: natOnly(6, 15002, true) },
+            ], FAST),
+          ApplyError,
+        );
+        assertEquals(e.code, "apply_failed");
+        assertEquals(e.failures.map((f) => f.family), [6]);
+        assertEquals(e.rollbacks.map((r) => [r.family, r.changed, r.error]), [
+          [6, false, undefined],
+          [4, true, undefined],
+        ]);
+        assertEquals([await snapshot(ns, v4), await snapshot(ns, v6)], before);
+      });
+    });
+  }
+
   Deno.test(`applyPlans() and uninstallAll() refuse unsafe states and change nothing (${mode})`, async () => {
     await withNetns(`us${mode[0]}`, async (ns) => {
       await load(ns, v4, foreignRules(4));
