@@ -9,6 +9,7 @@ import type { Config } from "./types.ts";
 import { BoundedReadError } from "../os/bounded_read.ts";
 import { ConfigError } from "./errors.ts";
 import { LEAF_PATHS, OBJECT_PATHS } from "./keys.ts";
+import { jsonDocumentSettings } from "./json_document.ts";
 import { configSchema, type IssueParams } from "./schema.ts";
 import {
   defaultSettings,
@@ -77,8 +78,11 @@ async function readSource(
     if (!(e instanceof BoundedReadError) && looksInline(source)) throw inlineError(source);
     throw sourceReadError(e, name);
   }
-  // Imported here, for the first document: the yaml package loads as
-  // CommonJS and costs every run without --config tens of milliseconds.
+  // Plain JSON (what tools write, and the large configs) is read without
+  // the yaml package; the rest is imported here, for the first YAML
+  // document: the yaml package costs tens of milliseconds to load.
+  const json = jsonDocumentSettings(text, name, options);
+  if (json) return json;
   const { documentSettings } = await import("./document.ts");
   return documentSettings(text, name, options);
 }
