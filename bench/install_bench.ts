@@ -21,31 +21,12 @@
  * BENCH_RUNS sets the number of timed runs per case (default 15, after 1 warm-up).
  */
 import { inFreshNetns, median, startBench, timed } from "./_netns.ts";
+import { countRules, splitDryRun, thousandExclusions } from "./_install_cases.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const cli = `${root}scripts/kuma-tproxy`;
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? "15");
 const WARMUP = 1;
-
-/** The two halves of `install --dry-run` output. */
-interface RuleText {
-  v4: string;
-  v6: string;
-}
-
-function splitDryRun(text: string): RuleText {
-  const v4At = text.indexOf("### IPv4 ###");
-  const v6At = text.indexOf("### IPv6 ###");
-  if (v4At < 0 || v6At < 0) {
-    throw new Error("install --dry-run printed no '### IPv4 ###' and '### IPv6 ###' sections");
-  }
-  return {
-    v4: text.slice(v4At + "### IPv4 ###".length, v6At).trim() + "\n",
-    v6: text.slice(v6At + "### IPv6 ###".length).trim() + "\n",
-  };
-}
-
-const countRules = (t: string) => t.split("\n").filter((l) => /^-[AI] /.test(l)).length;
 
 /** Which backend the CLI installed into, from its "IPv4 (nft): installed N rules" line. */
 function backendOf(stdout: string): "nft" | "legacy" {
@@ -118,25 +99,6 @@ async function measure(c: Case): Promise<Figure> {
     rules: countRules(text.v4) + countRules(text.v6),
     backend: backend ?? "?",
   };
-}
-
-/** 1,000 exclusions, split between excludePorts and excludePortsForIPs, inbound and outbound. */
-function thousandExclusions(): string {
-  const ips = (net: number) =>
-    Array.from(
-      { length: 250 },
-      (_, i) =>
-        i % 2
-          ? `10.${net}.${i >> 8}.${i & 255}`
-          : `fd${net.toString(16).padStart(2, "0")}::${i.toString(16)}`,
-    );
-  const ports = (from: number) => Array.from({ length: 250 }, (_, i) => from + i);
-  return JSON.stringify({
-    redirect: {
-      inbound: { excludePorts: ports(20000), excludePortsForIPs: ips(1) },
-      outbound: { excludePorts: ports(30000), excludePortsForIPs: ips(2) },
-    },
-  });
 }
 
 const stopBench = await startBench("install");
