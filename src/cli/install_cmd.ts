@@ -168,10 +168,12 @@ function familyRestores(plan: InstallPlan) {
 }
 
 /**
- * The apply's first two steps (read the live rules, `--test` every family)
- * run ahead, while the firewalld probe loads its D-Bus client: the test
+ * The apply's first two steps (read the live rules, `--test` every family
+ * whose restore is not one transaction: transaction.ts's oneTransaction)
+ * run ahead, while the firewalld probe loads its D-Bus client: a test
  * waits on the kernel (an nft abort waits out an RCU grace period), the
- * probe on the CPU. It changes nothing, so it is only used when nothing
+ * probe on the CPU. With the default config on nft there is no test, and
+ * this only reads. It changes nothing, so it is only used when nothing
  * changed the rules before the apply (the plain path: no firewalld step that
  * touches the kernel first); every other path waits for it to finish and
  * then tests again itself. Its progress lines are held until the apply

@@ -128,8 +128,8 @@ function sameOurs(a: SaveDump, b: SaveDump): boolean {
  * exactly as a rejected `--test` would; a family applied before it is rolled
  * back by {@linkcode commitPlans}, as after any failed apply. What the test
  * would cost is the kernel's: it sends the batch and the kernel aborts it,
- * which waits out an RCU grace period (about 4x the real restore, measured
- * in src/iptables/README.md). Legacy keeps its `--test`: there it only
+ * which waits out an RCU grace period (4-6x the real restore, measured in
+ * src/iptables/README.md). Legacy keeps its `--test`: there it only
  * builds the table in userspace, as cheap as the restore itself.
  *
  * @example
@@ -308,8 +308,8 @@ export async function applyPlans(
 }
 
 /**
- * Steps 1 and 2 of {@linkcode applyPlans}: every family read and tested,
- * nothing changed yet. Opaque: only {@linkcode commitPlans} uses it.
+ * Steps 1 and 2 of {@linkcode applyPlans}: every family read, and tested
+ * unless its restore is one transaction; nothing changed yet. Opaque: only {@linkcode commitPlans} uses it.
  */
 export interface PreparedPlans {
   readonly states: readonly FamilyState[];
@@ -317,7 +317,8 @@ export interface PreparedPlans {
 
 /**
  * Reads the live rules of each family (refusing unsafe states) and runs
- * `--test` on every family's merged input, changing nothing. A caller may
+ * `--test` on every family's merged input that is not one transaction
+ * ({@linkcode oneTransaction}), changing nothing. A caller may
  * run this ahead, beside work that does not touch iptables (the firewalld
  * probe, say), and commit later, if nothing changed the rules in between.
  * Throws {@linkcode ApplyError} `test_failed`.
@@ -390,10 +391,10 @@ async function testAll(
 }
 
 /**
- * A restore that was one transaction ({@linkcode oneTransaction}) and that
- * the kernel refused with our rules as they were read: the rules were
- * rejected, not raced, so no retry can help and nothing of this family
- * changed. Not an {@linkcode ExecError}, so {@linkcode withRetries} passes it on.
+ * A restore that was one transaction ({@linkcode oneTransaction}), that the
+ * kernel refused, while our rules were still exactly as the plan read them
+ * before the apply began: this family is as it was, and no retry can help.
+ * Not an {@linkcode ExecError}, so {@linkcode withRetries} passes it on.
  */
 class Rejected extends Error {
   constructor(override readonly cause: ExecError) {
@@ -402,24 +403,44 @@ class Rejected extends Error {
 }
 
 /**
+ * Failures that waiting can clear although the restore ran: the kernel was
+ * busy, or a signal cut it short (the terminal sends Ctrl-C to the whole
+ * process group, the restore included).
+ */
+const TRANSIENT = /busy|temporarily unavailable|interrupted|no buffer space/i;
+
+/**
+ * Whether a failed restore ran to its end and was refused: it exited by
+ * itself with a code (128 and above are signals), not on a held lock, a
+ * missing tool or permission, or a transient kernel error.
+ */
+function refused(e: ExecError): boolean {
+  return retryableApply(e) && e.kind !== "lock_held" && e.code > 0 && e.code < 128 &&
+    !TRANSIENT.test(e.stderr);
+}
+
+/**
  * What a failed restore of `input` means: {@linkcode Rejected} when it was
- * one transaction, failed neither on a held lock nor on a missing tool or
- * permission, and our rules are still what `live`
- * says (a fresh read; when they changed, another tool raced us and a retry
- * plans again, as `--test` failures do in {@linkcode testFamily}); else the
- * error itself, for the retries.
+ * one transaction, {@linkcode refused}, no interrupt is pending, and a
+ * fresh read finds our rules as they were before the apply began (`before`,
+ * not this attempt's read: an earlier attempt may have committed a table,
+ * and then this family is not as it was and must be rolled back). When our
+ * rules changed, another tool raced us, and a retry plans again, as a
+ * failed `--test` does in {@linkcode testFamily}. Else the error itself,
+ * for the retries.
  */
 async function asRejection(
   runner: Runner,
   exe: Executables,
   input: string,
-  live: SaveDump,
+  before: SaveDump,
   e: unknown,
+  signal?: AbortSignal,
 ): Promise<unknown> {
-  if (!(e instanceof ExecError) || e.kind === "lock_held" || !retryableApply(e)) return e;
+  if (!(e instanceof ExecError) || !refused(e) || signal?.aborted) return e;
   if (!oneTransaction(exe, input)) return e;
   const now = await readDump(runner, exe).catch(() => undefined);
-  return now && sameOurs(now, live) ? new Rejected(e) : e;
+  return now && sameOurs(now, before) ? new Rejected(e) : e;
 }
 
 /**
@@ -452,13 +473,13 @@ export async function commitPlans(
           try {
             await restoreOnce(runner, exe, input, options);
           } catch (e) {
-            throw await asRejection(runner, exe, input, live, e);
+            throw await asRejection(runner, exe, input, state.before, e, options.signal);
           }
         },
       );
     } catch (e) {
       if (e instanceof Rejected) {
-        // The kernel refused the whole batch: this family is as it was.
+        // The kernel refused the whole batch, and this family is as it was before the apply.
         const failures = [{ family: exe.family, error: e.cause }];
         if (done.length === 0) throw new ApplyError("test_failed", failures, []);
         const rollbacks = await rollBackAll(runner, done, options);

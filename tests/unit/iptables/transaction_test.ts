@@ -416,3 +416,64 @@ Deno.test("applyPlans() plans a one-table nft restore again when it failed becau
   assertStringIncludes(restores(runner)[1].stdin ?? "", "-X KUMA_MESH_OUTBOUND");
   assertEquals(report.families[0].removed.length, 0, "the plan's own read had nothing of ours");
 });
+
+Deno.test("applyPlans() rolls back a one-table nft retry that the kernel refuses after an earlier attempt committed a table", async () => {
+  // The old installation also has a raw rule (DNS); the new rules are nat
+  // only. Attempt 1 (raw removal, then nat) commits raw and is refused at
+  // nat; attempt 2 reads nat only (one table) and is refused again. The
+  // family is no longer as it was: it must be rolled back, raw rule and all.
+  const WITH_DNS =
+    `*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p udp ${C("dns")} -j CT --zone 1\nCOMMIT\n` +
+    OLD;
+  const live: Record<string, string> = { "4": WITH_DNS };
+  const runner = new FakeRunner((call) => {
+    if (call.cmd.endsWith("-save")) return ok(live["4"]);
+    if (call.args.includes("--test")) return ok();
+    const stdin = call.stdin!;
+    if (/-I OUTPUT \d+ -p udp/.test(stdin)) {
+      live["4"] = WITH_DNS; // the rollback re-creates the raw rule
+      return ok();
+    }
+    if (stdin.includes("*raw")) live["4"] = OLD; // raw committed, nat refused
+    return fail("iptables-restore: line 3 failed\n", 4);
+  });
+  const e = await assertRejects(
+    () => applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options()),
+    ApplyError,
+  );
+  assertEquals(e.code, "apply_failed");
+  assertEquals(e.rollbacks.map((r) => [r.family, r.changed, r.error]), [[4, true, undefined]]);
+  assertEquals(live["4"], WITH_DNS);
+});
+
+Deno.test("applyPlans() retries a one-table nft restore cut short by a signal or a busy kernel, as any failure", async () => {
+  for (const failure of [fail("", 130), fail("iptables-restore: Device or resource busy\n", 4)]) {
+    let n = 0;
+    const { runner } = world((family, _c, live) => {
+      if (family === "4" && n++ === 0) return failure;
+      live[family] = NEW_LIVE;
+      return ok();
+    });
+    await applyPlans(runner, [{ exe: exe(4), rulesText: RULES }], options());
+    assertEquals(restores(runner).length, 2);
+  }
+});
+
+Deno.test("applyPlans() rolls back, not rejects, when an interrupt cut a one-table nft restore short", async () => {
+  const ac = new AbortController();
+  const { runner, live } = world(() => {
+    ac.abort(); // Ctrl-C reaches the restore too: it dies of SIGINT
+    return fail("", 130);
+  });
+  const e = await assertRejects(
+    () =>
+      applyPlans(
+        runner,
+        [{ exe: exe(4), rulesText: RULES }],
+        options({ signal: ac.signal, maxRetries: 0 }),
+      ),
+    ApplyError,
+  );
+  assertEquals(e.code, "apply_failed");
+  assertEquals(live["4"], OLD);
+});
