@@ -170,7 +170,11 @@ export function jsonDocumentSettings(
   try {
     root = parseTree(text);
   } catch (e) {
-    if (e instanceof NotPlain || e instanceof SyntaxError) return undefined;
+    // RangeError: a regular expression's stack on a string of many megabytes
+    // (more than a config may hold): the yaml package decides then too.
+    if (e instanceof NotPlain || e instanceof SyntaxError || e instanceof RangeError) {
+      return undefined;
+    }
     throw e;
   }
   const lineStarts = [0];
