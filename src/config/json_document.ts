@@ -48,20 +48,30 @@ function parseTree(text: string): JsonNode {
     pos = re.lastIndex;
     return m[0];
   };
+  /** The comma-separated entries after a `{` or `[`, up to and past `close`. */
+  const entries = <T>(close: string, entry: () => T): T[] => {
+    const out: T[] = [];
+    space();
+    if (text[pos] === close) {
+      pos++;
+      return out;
+    }
+    for (;;) {
+      space();
+      out.push(entry());
+      space();
+      const next = text[pos++];
+      if (next === close) return out;
+      if (next !== ",") throw new NotPlain();
+    }
+  };
   const value = (depth: number): JsonNode => {
     if (depth > MAX_DEPTH) throw new NotPlain();
     const offset = pos;
     const c = text[pos];
     if (c === "{") {
       pos++;
-      const pairs: { key: string; keyOffset: number; value: JsonNode }[] = [];
-      space();
-      if (text[pos] === "}") {
-        pos++;
-        return { kind: "map", offset, pairs };
-      }
-      for (;;) {
-        space();
+      const pairs = entries("}", () => {
         const keyOffset = pos;
         const key = JSON.parse(match(STRING)) as string;
         // yaml builds plain objects with key assignment; leave the odd key to it.
@@ -69,29 +79,13 @@ function parseTree(text: string): JsonNode {
         space();
         if (text[pos++] !== ":") throw new NotPlain();
         space();
-        pairs.push({ key, keyOffset, value: value(depth + 1) });
-        space();
-        const next = text[pos++];
-        if (next === "}") return { kind: "map", offset, pairs };
-        if (next !== ",") throw new NotPlain();
-      }
+        return { key, keyOffset, value: value(depth + 1) };
+      });
+      return { kind: "map", offset, pairs };
     }
     if (c === "[") {
       pos++;
-      const items: JsonNode[] = [];
-      space();
-      if (text[pos] === "]") {
-        pos++;
-        return { kind: "seq", offset, items };
-      }
-      for (;;) {
-        space();
-        items.push(value(depth + 1));
-        space();
-        const next = text[pos++];
-        if (next === "]") return { kind: "seq", offset, items };
-        if (next !== ",") throw new NotPlain();
-      }
+      return { kind: "seq", offset, items: entries("]", () => value(depth + 1)) };
     }
     if (c === '"') {
       return { kind: "scalar", offset, value: JSON.parse(match(STRING)), quoted: true };

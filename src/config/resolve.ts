@@ -9,7 +9,6 @@ import type { Config } from "./types.ts";
 import { BoundedReadError } from "../os/bounded_read.ts";
 import { ConfigError } from "./errors.ts";
 import { LEAF_PATHS, OBJECT_PATHS } from "./keys.ts";
-import { jsonDocumentSettings } from "./json_document.ts";
 import { configSchema, type IssueParams } from "./schema.ts";
 import {
   defaultSettings,
@@ -78,9 +77,10 @@ async function readSource(
     if (!(e instanceof BoundedReadError) && looksInline(source)) throw inlineError(source);
     throw sourceReadError(e, name);
   }
-  // Plain JSON (what tools write, and the large configs) is read without
-  // the yaml package; the rest is imported here, for the first YAML
-  // document: the yaml package costs tens of milliseconds to load.
+  // Both readers are imported here, for the first document, not by every
+  // run. Plain JSON (what tools write, and the large configs) is read
+  // without the yaml package, which costs tens of milliseconds to load.
+  const { jsonDocumentSettings } = await import("./json_document.ts");
   const json = jsonDocumentSettings(text, name, options);
   if (json) return json;
   const { documentSettings } = await import("./document.ts");

@@ -478,19 +478,19 @@ export async function commitPlans(
         },
       );
     } catch (e) {
-      if (e instanceof Rejected) {
-        // The kernel refused the whole batch, and this family is as it was before the apply.
-        const failures = [{ family: exe.family, error: e.cause }];
-        if (done.length === 0) throw new ApplyError("test_failed", failures, []);
-        const rollbacks = await rollBackAll(runner, done, options);
-        throw new ApplyError("apply_failed", failures, [
-          { family: exe.family, mode: exe.mode, changed: false },
-          ...rollbacks,
-        ]);
+      const failures = [{
+        family: exe.family,
+        error: e instanceof Rejected ? e.cause : e as Error,
+      }];
+      // Refused whole, with this family as it was before the apply: in the
+      // first family, nothing changed at all.
+      if (e instanceof Rejected && done.length === 0) {
+        throw new ApplyError("test_failed", failures, []);
       }
-      // This family may have committed some tables before the failing one.
+      // This family may have committed some tables before the failing one
+      // (a rejected one has not: its rollback finds it unchanged).
       const rollbacks = await rollBackAll(runner, [...done, state], options);
-      throw new ApplyError("apply_failed", [{ family: exe.family, error: e as Error }], rollbacks);
+      throw new ApplyError("apply_failed", failures, rollbacks);
     }
     done.push(state);
     if (options.signal?.aborted) {
