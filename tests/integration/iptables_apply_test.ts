@@ -187,7 +187,7 @@ for (const mode of MODES) {
     // REDIRECT in nat INPUT passes iptables' parser and `--test` alike
     // (checked with 1.8.9: exit 0), and the kernel refuses it at COMMIT
     // ("RULE_APPEND failed (Invalid argument)"): the batch is refused whole.
-    const natOnly = (family: 4 | 6, port: number, bad = false) =>
+    const natOnly = (port: number, bad = false) =>
       `*nat\n-N KUMA_MESH_OUTBOUND\n` +
       `-A OUTPUT -p tcp -m comment --comment "kuma/mesh/transparent/proxy/out" -j KUMA_MESH_OUTBOUND\n` +
       `-A KUMA_MESH_OUTBOUND -p tcp -j REDIRECT --to-ports ${port}\n` +
@@ -199,10 +199,10 @@ for (const mode of MODES) {
     Deno.test("applyPlans() reports a one-table rule set the kernel refuses as rejected and changes nothing (nft)", async () => {
       await withNetns("kr", async (ns) => {
         await load(ns, v4, foreignRules(4));
-        await applyPlans(ns.runner, [{ exe: v4, rulesText: natOnly(4, 15001) }], FAST);
+        await applyPlans(ns.runner, [{ exe: v4, rulesText: natOnly(15001) }], FAST);
         const before = await snapshot(ns, v4);
         const e = await assertRejects(
-          () => applyPlans(ns.runner, [{ exe: v4, rulesText: natOnly(4, 15002, true) }], FAST),
+          () => applyPlans(ns.runner, [{ exe: v4, rulesText: natOnly(15002, true) }], FAST),
           ApplyError,
         );
         assertEquals(e.code, "test_failed");
@@ -216,15 +216,15 @@ for (const mode of MODES) {
         await load(ns, v4, foreignRules(4));
         await load(ns, v6, foreignRules(6));
         await applyPlans(ns.runner, [
-          { exe: v4, rulesText: natOnly(4, 15001) },
-          { exe: v6, rulesText: natOnly(6, 15001) },
+          { exe: v4, rulesText: natOnly(15001) },
+          { exe: v6, rulesText: natOnly(15001) },
         ], FAST);
         const before = [await snapshot(ns, v4), await snapshot(ns, v6)];
         const e = await assertRejects(
           () =>
             applyPlans(ns.runner, [
-              { exe: v4, rulesText: natOnly(4, 15002) },
-              { exe: v6, rulesText: natOnly(6, 15002, true) },
+              { exe: v4, rulesText: natOnly(15002) },
+              { exe: v6, rulesText: natOnly(15002, true) },
             ], FAST),
           ApplyError,
         );

@@ -52,7 +52,7 @@ Deno.test("probeFunctionality() asks -m <module> -h and save -t <table>", async 
 });
 
 Deno.test("probeFunctionality() asks for all six modules in one command when they all load", async () => {
-  const runner = new FakeRunner(({ cmd, args }) => {
+  const runner = new FakeRunner(({ cmd }) => {
     if (cmd === "ipt") return ok();
     if (cmd === "ipt-save") return ok("*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n");
     return undefined;
