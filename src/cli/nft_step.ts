@@ -47,6 +47,7 @@ import {
 } from "./firewalld_step.ts";
 import { countRemoval, formatCounts } from "./counts.ts";
 import { lockoutWarnings } from "./guards.ts";
+import { FINISHING_SWITCH } from "./switch_interrupt.ts";
 import { stageBootFiles } from "../systemd/boot_files.ts";
 import type { PersistChoice } from "../systemd/choice.ts";
 import {
@@ -243,7 +244,10 @@ export async function installWithNftables(
     const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
+    // Set once only the removal of our iptables rules remains: it is finished, not undone.
+    let finishing = false;
     const stopListening = io.onInterrupt(() => {
+      if (finishing) return warn(io, FINISHING_SWITCH);
       interrupted = true;
       warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
     });
@@ -279,6 +283,8 @@ export async function installWithNftables(
           boot.push(...(await staged.commit()).lines);
           committed = true;
         }
+        if (interrupted) throw new Error("interrupted");
+        finishing = true;
         await removeIptablesLeftovers(io, plan, host, restore, dumps);
       } catch (e) {
         await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
