@@ -11,6 +11,7 @@ import type { CliIo } from "./io.ts";
 import { EXIT } from "./exit_codes.ts";
 import { UserError } from "./errors.ts";
 import { warn } from "./log.ts";
+import { checkedConfigReader } from "./stored_config_reader.ts";
 
 function checkTarget(target: string | undefined): void {
   if (target !== undefined && target !== TARGET) {
@@ -29,7 +30,8 @@ function resolveFor(
     configSources: inputs.configSources,
     flags: inputs.flags,
     env: io.env,
-    readFile: io.readFile,
+    // Uninstall reads files as they are: a damaged boot config must not block the emergency path.
+    readFile: options.lenient ? io.readFile : checkedConfigReader(io),
     readStdin: io.readStdin,
   }, options);
 }

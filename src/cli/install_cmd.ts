@@ -51,6 +51,7 @@ import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
 import { installWithNftables, lookUpNftTable, type NftLookup, removeNftTable } from "./nft_step.ts";
+import { holdUntilFinished } from "./switch_interrupt.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
@@ -116,7 +117,7 @@ async function applyToKernel(
   dumps: LiveDumps,
   persist?: () => Promise<void>,
   pretest?: Pretest,
-): Promise<void> {
+): Promise<() => void> {
   info(
     io,
     "applying the transparent proxy rules; SSH connections through redirected ports may drop",
@@ -126,11 +127,16 @@ async function applyToKernel(
     warn(io, "interrupted: finishing the current step, then putting the previous rules back");
     controller.abort();
   });
+  let finishing: () => void;
   try {
     const options = { ...restoreOptions(config, io), signal: controller.signal, persist, dumps };
     const report = pretest
       ? await commitPlans(io.runner, await pretest.release(), options)
       : await applyPlans(io.runner, familyRestores(plan), options);
+    // The new rules are in: from here an interrupt finishes the switch (the
+    // earlier installation elsewhere goes), never leaves both. Registered
+    // before the apply's handler goes, so no signal finds none (and kills us).
+    finishing = holdUntilFinished(io);
     for (const f of report.families) {
       if (f.removed.length > 0) {
         info(
@@ -160,6 +166,7 @@ async function applyToKernel(
       }`,
     );
   }
+  return finishing;
 }
 
 /** What `applyPlans` applies: each family's executables and restore text. */
@@ -407,6 +414,8 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     );
   }
   let staged: StagedBoot | undefined;
+  // Ends the hold on SIGINT/SIGTERM that applyToKernel leaves once the rules are in.
+  let release = () => {};
   try {
     const choice = persistChoice(config, host);
     if (choice.note) info(io, choice.note);
@@ -469,7 +478,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       await storeInRunningFirewalld(config, io, plan, host, dumps);
     } else if (storeFirewalld) {
       // firewalld is installed but stopped: it applies direct.xml at its next start.
-      await applyToKernel(
+      release = await applyToKernel(
         config,
         io,
         plan,
@@ -493,7 +502,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       info(io, STALE_NOTE);
       // firewalld took rules out of the kernel: what was read before is stale.
       dumps.forgetAll();
-      await applyToKernel(config, io, plan, dumps, persistWith());
+      release = await applyToKernel(config, io, plan, dumps, persistWith());
     } else if (stale) {
       // Checked now, so that a file that cannot be written stops the install before the kernel changes.
       try {
@@ -508,7 +517,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
           { path: e.path, cause: e },
         );
       }
-      await applyToKernel(
+      release = await applyToKernel(
         config,
         io,
         plan,
@@ -519,7 +528,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
         pretest,
       );
     } else {
-      await applyToKernel(config, io, plan, dumps, persistWith(), pretest);
+      release = await applyToKernel(config, io, plan, dumps, persistWith(), pretest);
     }
     if (choice.removeUnit) await removeStaleUnit(io);
     await ensurePassthroughAddress(io, plan);
@@ -534,6 +543,9 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     if (persisted) { for (const line of describePersist(persisted)) io.out(`${line}\n`); }
     for (const line of boot) io.out(`${line}\n`);
     if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
+  } catch (e) {
+    release();
+    throw e;
   } finally {
     await staged?.discard();
     closeFirewalld(host);
@@ -547,6 +559,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       `the new rules are in place, but our nft table could not be removed: ${(e as Error).message}`,
     );
   }
+  release();
   info(io, "transparent proxy installed; run kuma-dp with the transparent proxy enabled");
   return EXIT.OK;
 }

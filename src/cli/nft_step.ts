@@ -29,6 +29,13 @@ import {
   renderNftDelete,
 } from "../nftables/script.ts";
 import { liveLines, type NftTableState } from "../nftables/state.ts";
+import {
+  describeNftExit,
+  interruptedBySignal,
+  judgeNftOutcome,
+  type NftOutcome,
+  sameLines,
+} from "../nftables/outcome.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { UserError } from "./errors.ts";
 import {
@@ -40,6 +47,7 @@ import {
 } from "./firewalld_step.ts";
 import { countRemoval, formatCounts } from "./counts.ts";
 import { lockoutWarnings } from "./guards.ts";
+import { FINISHING_SWITCH } from "./switch_interrupt.ts";
 import { stageBootFiles } from "../systemd/boot_files.ts";
 import type { PersistChoice } from "../systemd/choice.ts";
 import {
@@ -127,6 +135,56 @@ async function removeIptablesLeftovers(
   }
 }
 
+/**
+ * After a failed `nft -f` of the install script: reads our table again and
+ * says what is true. Nothing changed: throws that (exit 1). Neither the old
+ * table nor the new one: puts the old one back and throws what happened. The
+ * new table is live (nft died after the kernel committed the transaction):
+ * returns the failure, and the install goes on from there (finishes the
+ * switch, or rolls it back when interrupted).
+ */
+async function judgeFailedApply(
+  io: CliIo,
+  nft: string,
+  failure: NftError,
+  previous: string | undefined,
+  asPlanned: (table?: NftTableState) => boolean,
+): Promise<Error> {
+  const why = failure.exitCode === undefined ? "" : ` (${describeNftExit(failure.exitCode)})`;
+  const stderr = failure.stderr.trim() === "" ? "" : `: ${failure.stderr.trim()}`;
+  let outcome: NftOutcome;
+  try {
+    const found = await readOurTable(io.runner, nft);
+    const now = found.table ? await saveOurTable(io.runner, nft) : undefined;
+    outcome = judgeNftOutcome(previous, now, found.notOurs === undefined && asPlanned(found.table));
+  } catch (e) {
+    throw new UserError(
+      `nft -f failed${why}${stderr}, and our nft table could not be read back (${
+        (e as Error).message
+      }): it may be the new one or the old one; run kuma-tproxy status, then install again`,
+    );
+  }
+  if (outcome === "unchanged") {
+    throw new UserError(
+      `nft -f failed, nothing was changed (our nft table read back as it was before${why})${stderr}`,
+    );
+  }
+  if (outcome === "applied") {
+    const e = new Error(
+      `nft -f failed${why} after the kernel had committed its transaction: the new table was live`,
+    );
+    warn(io, `${e.message}${stderr}`);
+    return e;
+  }
+  await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
+  throw new UserError(
+    `nft -f failed${why}${stderr}, and left our nft table neither as it was nor as planned; it ` +
+      `was put back as it was before this install (${
+        previous === undefined ? "none" : "the earlier version"
+      })`,
+  );
+}
+
 /** What install read before calling {@linkcode installWithNftables}. */
 export interface NftInstallInputs {
   /**
@@ -186,7 +244,10 @@ export async function installWithNftables(
     const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
+    // Set once only the removal of our iptables rules remains: it is finished, not undone.
+    let finishing = false;
     const stopListening = io.onInterrupt(() => {
+      if (finishing) return warn(io, FINISHING_SWITCH);
       interrupted = true;
       warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
     });
@@ -196,19 +257,34 @@ export async function installWithNftables(
       : undefined;
     try {
       info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
-      await runNftScript(io.runner, nft, script).catch((e) => {
-        throw asUserError(e);
-      });
+      // What went wrong with an nft that failed after its commit; undefined when it ran.
+      let afterCommit: Error | undefined;
+      try {
+        await runNftScript(io.runner, nft, script);
+      } catch (e) {
+        if (!(e instanceof NftError)) throw e;
+        afterCommit = await judgeFailedApply(io, nft, e, previous, (table) =>
+          table !== undefined &&
+          sameLines(
+            liveLines(table),
+            expectedLines(plan.families.map((f) => f.ruleSet), nftOptionsFor(config)),
+          ));
+        if (e.exitCode !== undefined && interruptedBySignal(e.exitCode)) interrupted = true;
+      }
       if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
       // The boot files before the iptables cleanup: a failed commit puts the
       // previous files back itself, and the old iptables rules are still there.
       let committed = false;
       try {
-        if (interrupted) throw new Error("interrupted");
+        if (interrupted) {
+          throw new Error(afterCommit ? `${afterCommit.message}, then interrupted` : "interrupted");
+        }
         if (staged) {
           boot.push(...(await staged.commit()).lines);
           committed = true;
         }
+        if (interrupted) throw new Error("interrupted");
+        finishing = true;
         await removeIptablesLeftovers(io, plan, host, restore, dumps);
       } catch (e) {
         await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));

@@ -110,7 +110,6 @@ function familyOf(address: string): Family | undefined {
 /** Why a dual-stack config configures IPv4 only on this host, by IPv6 state. */
 const IPV6_SKIPPED: Record<Exclude<Ipv6State, "available">, string> = {
   disabled: "IPv6 is disabled on this host (no interface has an IPv6 address, not even ::1)",
-  "no-address": "no interface has an IPv6 address besides ::1",
 };
 
 /**

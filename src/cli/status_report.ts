@@ -72,6 +72,8 @@ export interface BootUnitStatus {
   systemdRunning: boolean;
   /** Unit, config and symlink are exactly what install would write now. */
   matches: boolean;
+  /** Why the boot run refuses the stored config file as it is (a symlink, writable by others). */
+  refused?: string;
   paths: { unit: string; config: string };
 }
 

@@ -64,6 +64,7 @@ function bootLine(b: BootUnitStatus): string {
     b.config === "ours"
       ? null
       : `${b.paths.config} ${b.config === "absent" ? "missing" : "not ours"}`,
+    b.refused ? `${b.paths.config} ${b.refused}: the boot run refuses it` : null,
     b.matches ? "matches config" : "differs from config (run install --store-systemd again)",
   ];
   return `${head} ${parts.filter((p) => p !== null).join(", ")}`;

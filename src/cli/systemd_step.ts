@@ -10,6 +10,7 @@ import { readBootState, type SystemdHostIo } from "../systemd/boot_files.ts";
 import { choosePersistence, type PersistChoice } from "../systemd/choice.ts";
 import { bootPaths } from "../systemd/layout.ts";
 import { renderStoredConfig } from "../systemd/stored_config.ts";
+import { storedFileDefect } from "../systemd/stored_file.ts";
 import { renderUnit } from "../systemd/unit_file.ts";
 import type { FirewalldHost } from "./firewalld_step.ts";
 import type { CliIo } from "./io.ts";
@@ -69,9 +70,14 @@ export async function bootUnitStatus(
   const present = [state.unit.ownership, state.config.ownership, state.link].includes("ours");
   if (!options.asked && !present) return undefined;
   const want = await bootFiles(config, io);
+  // The right bytes in a file the boot run refuses (a symlink, mode 0666) do not count.
+  const refused = state.config.ownership === "ours"
+    ? await storedFileDefect(state.paths.config)
+    : undefined;
   const matches = state.unit.text === want.unit && state.config.text === want.config &&
-    state.link === "ours";
+    state.link === "ours" && refused === undefined;
   return {
+    ...(refused ? { refused } : {}),
     mechanism: "systemd",
     unit: state.unit.ownership,
     config: state.config.ownership,

@@ -73,6 +73,8 @@ async function readSource(
   try {
     text = source === "-" ? await inputs.readStdin() : await inputs.readFile(source);
   } catch (e) {
+    // The reader's own refusal (the CLI's check of the stored boot config) says it all.
+    if (e instanceof ConfigError) throw e;
     // Only a value that is not a file is inline YAML: a file may have any name.
     if (!(e instanceof BoundedReadError) && looksInline(source)) throw inlineError(source);
     throw sourceReadError(e, name);

@@ -21,11 +21,11 @@ export interface HostFacts {
   /** Name of the loopback interface (`lo` on Linux). */
   loopbackInterface(): Promise<string>;
   /**
-   * Whether IPv6 can be configured: `available` when an interface has a
-   * non-loopback IPv6 address (link-local counts, as in kumactl's
-   * HasLocalIPv6); `no-address` when only `::1` exists; `disabled` when no
-   * interface has any IPv6 address, not even `::1` (IPv6 disabled by sysctl
-   * `disable_ipv6` or at boot).
+   * Whether the kernel has IPv6 on: `available` when any interface has an
+   * IPv6 address, `::1` included; `disabled` when none has (IPv6 off by
+   * sysctl `disable_ipv6`, which takes `::1` off the loopback interface too,
+   * or `ipv6.disable=1` at boot). Addresses of other interfaces do not count:
+   * at boot they do not exist yet (docs/kumactl.md#k8-12).
    */
   ipv6(): Promise<Ipv6State>;
   /** Whether interface `iface` has the IP address `address` (as written by `inet_ntop`, e.g. `::6`). */
@@ -38,4 +38,4 @@ export interface HostFacts {
   realExecutable?(cmd: string): Promise<string | undefined>;
 }
 
-export type Ipv6State = "available" | "no-address" | "disabled";
+export type Ipv6State = "available" | "disabled";

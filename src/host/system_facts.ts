@@ -81,11 +81,14 @@ export class SystemFacts implements HostFacts {
   }
 
   ipv6(): Promise<Ipv6State> {
-    // Like kumactl's HasLocalIPv6: any IPv6 address that is not loopback; link-local counts.
-    const v6 = Deno.networkInterfaces().filter((i) => i.family === "IPv6");
-    return Promise.resolve(
-      v6.some((i) => i.address !== "::1") ? "available" : v6.length > 0 ? "no-address" : "disabled",
-    );
+    // The kernel's IPv6 switch, as the addresses show it: `::1` is on the
+    // loopback interface whenever IPv6 is on (systemd brings `lo` up in PID 1,
+    // before any unit) and gone when `disable_ipv6` is set. kumactl asks for
+    // a non-loopback address instead (HasLocalIPv6), which no interface has
+    // before the network is up. /proc/sys is out of reach: Deno refuses /proc
+    // reads without --allow-all.
+    const v6 = Deno.networkInterfaces().some((i) => i.family === "IPv6");
+    return Promise.resolve(v6 ? "available" : "disabled");
   }
 }
 

@@ -56,6 +56,8 @@ export type NftErrorKind =
 export class NftError extends Error {
   readonly kind: NftErrorKind;
   readonly stderr: string;
+  /** nft's exit code, when it ran and failed (128 + N: killed by signal N). */
+  readonly exitCode?: number;
 
   /**
    * @example
@@ -64,10 +66,11 @@ export class NftError extends Error {
    * if (new NftError("not_found", "no nft").kind !== "not_found") throw new Error();
    * ```
    */
-  constructor(kind: NftErrorKind, message: string, stderr = "") {
+  constructor(kind: NftErrorKind, message: string, stderr = "", exitCode?: number) {
     super(message);
     this.name = "NftError";
     this.kind = kind;
     this.stderr = stderr;
+    if (exitCode !== undefined) this.exitCode = exitCode;
   }
 }

@@ -8,6 +8,7 @@
 import type { Runner } from "../os/runner.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { NftError } from "./errors.ts";
+import { describeNftExit } from "./outcome.ts";
 import { notOursBecause } from "./ownership.ts";
 import { NFT_TABLE, renderNftDelete } from "./script.ts";
 import { type NftTableState, parseNftJson } from "./state.ts";
@@ -145,7 +146,9 @@ export function assertOurs(found: { table?: NftTableState; notOurs?: string }): 
 }
 
 /**
- * Runs a script with `nft -f -`: one transaction, all of it or nothing.
+ * Runs a script with `nft -f -`: one transaction, all of it or nothing. A
+ * failure says nothing about what the kernel holds: nft may die after the
+ * commit (outcome.ts), so callers read our table again before they report.
  *
  * @example
  * ```ts ignore
@@ -155,10 +158,12 @@ export function assertOurs(found: { table?: NftTableState; notOurs?: string }): 
 export async function runNftScript(runner: Runner, path: string, script: string): Promise<void> {
   const r = await nft(runner, path, ["-f", "-"], script);
   if (r.code !== 0) {
+    const stderr = r.stderr.trim();
     throw new NftError(
       "rejected",
-      `nft -f failed, nothing was changed: ${r.stderr.trim()}`,
+      `nft -f failed (${describeNftExit(r.code)})${stderr ? `: ${stderr}` : ""}`,
       r.stderr,
+      r.code,
     );
   }
 }
@@ -195,6 +200,24 @@ export async function removeOurTable(
   const found = known ?? await readOurTable(runner, path);
   if (!found.table) return { removed: 0, chains: 0 };
   assertOurs(found);
-  if (!options.dryRun) await runNftScript(runner, path, renderNftDelete());
+  if (!options.dryRun) {
+    try {
+      await runNftScript(runner, path, renderNftDelete());
+    } catch (e) {
+      if (!(e instanceof NftError)) throw e;
+      // nft may die after the kernel committed the delete (outcome.ts): read before reporting.
+      const after = await readOurTable(runner, path).catch(() => undefined);
+      if (after?.table !== undefined || after === undefined) {
+        throw new NftError(
+          e.kind,
+          `${e.message}; ${
+            after ? "our table is still there" : "our table could not be read back"
+          }`,
+          e.stderr,
+          e.exitCode,
+        );
+      }
+    }
+  }
   return { removed: found.table.rules.length, chains: found.table.chains.length };
 }

@@ -355,7 +355,8 @@ Deno.test("nftables backend: status reads nft -j and names what differs", async 
     assertEquals([ok.code, ok.stdout], [
       0,
       "IPv4: installed (nftables), matches config\n" +
-      "IPv6: not configured: no interface has an IPv6 address besides ::1\n",
+      // No address besides ::1, but IPv6 is on: both families (issue 22, kumactl K8.12).
+      "IPv6: installed (nftables), matches config\n",
     ]);
     // Someone changes our set and empties a chain behind our back.
     await ns.exec("nft", [
@@ -404,5 +405,90 @@ Deno.test("nftables backend: install, uninstall and the live table count rules a
       uninstall.stdout,
       `removed the table, ${rules} rules and ${chains} chains`,
     );
+  });
+});
+
+/**
+ * An nft wrapper that runs the real `nft -f` once (not --check) and then
+ * dies as `kill` says (`-KILL $$`: SIGKILL to nft; `-INT $PPID; kill -INT $$`:
+ * SIGINT to the CLI and to nft, as Ctrl-C sends it to the process group).
+ * Later calls pass through: the CLI's own reads and rollback.
+ */
+function diesAfterCommit(kill: string): string {
+  return `MARK="\${REAL%/*}/died"
+if [[ " $* " == *" -f "* && " $* " != *" --check "* && ! -e "$MARK" ]]; then
+  touch "$MARK"; "$REAL" "$@"; ${kill}; exit 99
+fi
+exec "$REAL" "$@"`;
+}
+
+const iptablesHasOurs = async (ns: Netns) =>
+  (await snapshot(ns, tools("nft", 4)) + await snapshot(ns, tools("nft", 6))).includes("KUMA_MESH");
+
+Deno.test("nftables backend: nft killed after its commit: install reads the table back and finishes the switch", async () => {
+  await ensureKumaDp();
+  await withNetns("nftkill", async (ns) => {
+    await addIPv6(ns);
+    const ipt = await runCli(["install", ...KUMA_DP], { netns: ns });
+    assertEquals(ipt.code, 0, ipt.stderr);
+    assert(await iptablesHasOurs(ns));
+    const r = await cliWithNft(ns, diesAfterCommit("kill -KILL $$"), [
+      "install",
+      ...NFT,
+      ...KUMA_DP,
+    ]);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      "nft -f failed (nft was killed by SIGKILL) after the kernel had committed its transaction",
+    );
+    assert(!r.stderr.includes("nothing was changed"), r.stderr);
+    assertStringIncludes(r.stderr, "removed the iptables installation from IPv6 (nft)");
+    // One backend only: the new table, no iptables rules.
+    assert(!(await iptablesHasOurs(ns)), await state(ns));
+    assertStringIncludes(await ruleset(ns), OUR_TABLE);
+    const status = await runCli(["status", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(status.code, 0, status.stdout + status.stderr);
+  });
+});
+
+Deno.test("nftables backend: Ctrl-C that kills nft after its commit puts the previous rules back and says so", async () => {
+  await ensureKumaDp();
+  await withNetns("nftint", async (ns) => {
+    await addIPv6(ns);
+    const ipt = await runCli(["install", ...KUMA_DP], { netns: ns });
+    assertEquals(ipt.code, 0, ipt.stderr);
+    const before = await state(ns);
+    const r = await cliWithNft(
+      ns,
+      diesAfterCommit("kill -INT $PPID; kill -INT $$"),
+      ["install", ...NFT, ...KUMA_DP],
+    );
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertStringIncludes(r.stderr, "nft was killed by SIGINT");
+    assertStringIncludes(
+      r.stderr,
+      "then interrupted; the nft table was put back as it was before this install (none)",
+    );
+    assert(!r.stderr.includes("nothing was changed"), r.stderr);
+    assertEquals(await state(ns), before, r.stderr);
+  });
+});
+
+Deno.test("nftables backend: an iptables install whose nft delete dies after its commit reports the table removed", async () => {
+  await ensureKumaDp();
+  await withNetns("nftkilldel", async (ns) => {
+    await addIPv6(ns);
+    const nft = await runCli(["install", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(nft.code, 0, nft.stderr);
+    const r = await cliWithNft(ns, diesAfterCommit("kill -KILL $$"), ["install", ...KUMA_DP]);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assert(!r.stderr.includes("could not be removed"), r.stderr);
+    assertStringIncludes(
+      r.stdout,
+      "nftables (inet kuma_mesh_transparent_proxy): removed the table",
+    );
+    assert(!(await ruleset(ns)).includes(OUR_TABLE));
+    assert(await iptablesHasOurs(ns));
   });
 });

@@ -6,6 +6,7 @@ import {
   isOurConfig,
   renderStoredConfig,
   RUN_SPECIFIC_KEYS,
+  storedConfigDefect,
 } from "../../../src/systemd/stored_config.ts";
 import { CASES, configForCase } from "../../cases.ts";
 import { assertGolden } from "../../golden.ts";
@@ -51,5 +52,39 @@ Deno.test("renderStoredConfig() matches the golden file for case with-multiple-f
   assertGolden(
     "systemd/boot.with-multiple-flags.yaml",
     await renderStoredConfig(await configForCase("with-multiple-flags")),
+  );
+});
+
+Deno.test("storedConfigDefect() accepts the whole file and refuses every cut at a line boundary", async () => {
+  const text = await renderStoredConfig(await configForCase("with-multiple-flags"));
+  assertEquals(await storedConfigDefect(text), undefined);
+  const lines = text.split("\n");
+  assert(lines.length > 20, text);
+  for (let n = 0; n < lines.length - 1; n++) {
+    // The first n lines, with and without the newline that ends the last of them.
+    for (const cut of [lines.slice(0, n).join("\n"), lines.slice(0, n).join("\n") + "\n"]) {
+      if (cut === text) continue;
+      assert(
+        await storedConfigDefect(cut) !== undefined,
+        `accepted a cut after ${n} lines:\n${cut}`,
+      );
+    }
+  }
+  assertEquals(await storedConfigDefect(""), "is empty");
+});
+
+Deno.test("storedConfigDefect() refuses a changed byte and an appended line", async () => {
+  const text = await renderStoredConfig({ ...defaultConfig(), backend: "nftables" });
+  assertStringIncludes(
+    (await storedConfigDefect(text.replace("backend: nftables", "backend: iptables")))!,
+    "does not match its sha256 line",
+  );
+  assertStringIncludes(
+    (await storedConfigDefect(`${text}verbose: true\n`))!,
+    "does not end with its sha256 line",
+  );
+  assertStringIncludes(
+    (await storedConfigDefect("kumaDPUser: kuma-dp\n"))!,
+    "does not start with the line kuma-tproxy writes",
   );
 });
