@@ -29,6 +29,8 @@ import {
   renderNftDelete,
 } from "../nftables/script.ts";
 import { liveLines, type NftTableState } from "../nftables/state.ts";
+import { isOurComment, tableNotOurs } from "../nftables/ownership.ts";
+import type { Family } from "../rules/model.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { UserError } from "./errors.ts";
 import {
@@ -264,6 +266,35 @@ export async function lookUpNftTable(io: CliIo): Promise<NftLookup | undefined> 
 }
 
 /**
+ * For an install with `--backend iptables`, before anything changes: our nft
+ * table, when it holds rules of ours, must be removable afterwards, or both
+ * backends would redirect. A table that holds something we did not write
+ * is not (ownership.ts), so the install refuses and names it. A table that
+ * holds no rule of ours redirects nothing of ours and is left to the
+ * removal step's warning. A lookup that failed is too.
+ */
+export async function assertNftTableRemovable(lookup: Promise<NftLookup | undefined>) {
+  let looked: NftLookup | undefined;
+  try {
+    looked = await lookup;
+  } catch {
+    return;
+  }
+  const table = looked?.found.table;
+  if (!table || !looked!.found.notOurs || tableNotOurs(table)) return;
+  const ours = table.rules.filter((r) => isOurComment(r.comment)).length;
+  if (ours === 0) return;
+  try {
+    assertOurs(looked!.found);
+  } catch (e) {
+    throw new UserError(
+      `our nft table still holds ${ours} rules of ours, which would keep redirecting beside the ` +
+        `iptables rules, and it cannot be removed: ${(e as Error).message}. Nothing was changed`,
+    );
+  }
+}
+
+/**
  * Removes our nft table, if nft exists and the table is provably ours. For
  * uninstall and for an install with `--backend iptables`. Returns the number
  * of rules it held. `lookup` is a {@linkcode lookUpNftTable} read earlier in
@@ -307,10 +338,14 @@ export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamil
 
 /**
  * For `status`: what our nft table holds, per family, from `nft -j`. No nft,
- * or no table: nothing. A table of our name that is not provably ours is
- * named in a warning and not counted.
+ * or no table: nothing. A table that is someone else's as a whole (another
+ * comment) is named in a warning and not counted. Anything else in our
+ * table that we did not write is counted, so it shows as drift, and named
+ * in a warning: install and uninstall refuse to touch the table then.
+ * `families` (the ones the config installs) get what belongs to no family
+ * when the table has no rules.
  */
-export async function liveNftables(io: CliIo): Promise<LiveBackend[]> {
+export async function liveNftables(io: CliIo, families: Family[]): Promise<LiveBackend[]> {
   let nft: string;
   try {
     nft = await findNft(io.runner);
@@ -320,11 +355,19 @@ export async function liveNftables(io: CliIo): Promise<LiveBackend[]> {
   try {
     const found = await readOurTable(io.runner, nft);
     if (!found.table) return [];
-    if (found.notOurs) {
-      warn(io, `an nft table ${TABLE} exists, but ${found.notOurs}: not counted as ours`);
+    const whole = tableNotOurs(found.table);
+    if (whole) {
+      warn(io, `an nft table ${TABLE} exists, but ${whole}: not counted as ours`);
       return [];
     }
-    return [...liveLines(found.table)].map(([family, rules]) => ({
+    if (found.notOurs) {
+      warn(
+        io,
+        `our nft table ${TABLE} cannot be proven ours as a whole: ${found.notOurs}; install and ` +
+          "uninstall leave it alone until that is moved out",
+      );
+    }
+    return [...liveLines(found.table, families)].map(([family, rules]) => ({
       family,
       mode: "nftables" as const,
       rules,
