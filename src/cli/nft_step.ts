@@ -399,7 +399,7 @@ export async function liveNftables(io: CliIo, families: Family[]): Promise<LiveB
     warn(
       io,
       `our nft table ${TABLE} cannot be proven ours as a whole: ${found.notOurs}; install and ` +
-        "uninstall leave it alone until that is moved out",
+        "uninstall leave it alone until that is resolved",
     );
   }
   return [...liveLines(found.table, families)].map(([family, rules]) => ({
