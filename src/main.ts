@@ -21,6 +21,7 @@ const printed = printKumaEnv();
 const [
   { cli },
   { LOCK_PATH },
+  { NFT_MARKER_PATH },
   { ENV_PATHS },
   { MAX_INPUT_BYTES, readTextBounded, readTextFileBounded },
   { SystemFacts },
@@ -29,6 +30,7 @@ const [
 ] = await Promise.all([
   import("./cli/cli.ts"),
   import("./cli/run_lock.ts"),
+  import("./cli/nft_marker.ts"),
   import("./config/keys.ts"),
   import("./os/bounded_read.ts"),
   import("./host/system_facts.ts"),
@@ -116,6 +118,7 @@ const io: CliIo = {
     mainModule: import.meta.url,
   }),
   lockPath: LOCK_PATH,
+  nftMarkerPath: NFT_MARKER_PATH,
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

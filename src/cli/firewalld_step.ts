@@ -29,6 +29,7 @@ import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { countEntries, formatCounts } from "./counts.ts";
 import { warn } from "./log.ts";
+import { persistChoice } from "./systemd_step.ts";
 
 export interface FirewalldHost {
   /**
@@ -288,7 +289,7 @@ function sameEntries(a: DirectEntry[], b: DirectEntry[]): boolean {
 export async function persistenceStatus(
   io: CliIo,
   config: Config,
-  families: FamilyPlan[],
+  plannedFamilies: FamilyPlan[],
 ): Promise<PersistenceStatus | undefined> {
   const host = await probeFirewalld(io);
   try {
@@ -303,8 +304,14 @@ export async function persistenceStatus(
         detail: host.unknown,
       };
     }
+    // What install stores in firewalld for this config on this host
+    // (systemd/choice.ts): nothing with --backend nftables, whose rules the
+    // direct interface cannot hold, and nothing when firewalld is absent and
+    // the systemd unit persists instead. Ours stored there anyway is drift.
+    const storeFirewalld = persistChoice(config, host).firewalld;
+    const families = config.backend === "nftables" ? [] : plannedFamilies;
     if (!host.running && !host.installed) {
-      if (!config.storeFirewalld) return undefined;
+      if (!storeFirewalld) return undefined;
       return {
         mechanism: "firewalld",
         firewalld: "not installed",
@@ -326,8 +333,8 @@ export async function persistenceStatus(
       (xs ?? []).length > 0
     );
     // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
-    if (!config.storeFirewalld && !anywhere) return undefined;
-    const asked = config.storeFirewalld || stored.length > 0;
+    if (!storeFirewalld && !anywhere) return undefined;
+    const asked = storeFirewalld || stored.length > 0;
     const matches = sameEntries(stored, expected) &&
       (!host.running || sameEntries(state.runtime ?? [], expected));
     return {

@@ -50,7 +50,13 @@ import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
-import { installWithNftables, lookUpNftTable, type NftLookup, removeNftTable } from "./nft_step.ts";
+import {
+  assertNftTableRemovable,
+  installWithNftables,
+  lookUpNftTable,
+  type NftLookup,
+  removeNftTable,
+} from "./nft_step.ts";
 import { holdUntilFinished } from "./switch_interrupt.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
@@ -412,6 +418,14 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       io,
       "comments are disabled: uninstall and re-install cannot tell these rules apart from others",
     );
+  }
+  if (early) {
+    try {
+      await assertNftTableRemovable(early.nftTable);
+    } catch (e) {
+      closeFirewalld(host);
+      throw e;
+    }
   }
   let staged: StagedBoot | undefined;
   // Ends the hold on SIGINT/SIGTERM that applyToKernel leaves once the rules are in.

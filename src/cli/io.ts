@@ -41,6 +41,8 @@ export interface CliIo {
   selfCommand: string[];
   /** The lock that keeps two runs apart (run_lock.ts): /run/kuma-tproxy.lock. */
   lockPath: string;
+  /** The record of an nftables install since boot (nft_marker.ts): /run/kuma-tproxy.nft-installed. */
+  nftMarkerPath: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }

@@ -36,6 +36,8 @@ import {
   type NftOutcome,
   sameLines,
 } from "../nftables/outcome.ts";
+import { isOurComment, tableNotOurs } from "../nftables/ownership.ts";
+import type { Family } from "../rules/model.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { UserError } from "./errors.ts";
 import {
@@ -58,6 +60,8 @@ import {
   systemdHost,
 } from "./systemd_step.ts";
 import { EXIT } from "./exit_codes.ts";
+import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
+import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
 import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
 import type { InstallPlan } from "./plan.ts";
@@ -256,6 +260,13 @@ export async function installWithNftables(
       ? await stageBootFiles(systemdHost(io), await bootFiles(config, io))
       : undefined;
     try {
+      // Before the kernel changes: a later run without nft must know the table may be there.
+      await recordNftInstall(io).catch((e) => {
+        throw new UserError(
+          `cannot write ${io.nftMarkerPath} (${(e as Error).message}), which tells a later run ` +
+            "without nft that our table may be in the kernel; nothing was changed",
+        );
+      });
       info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
       // What went wrong with an nft that failed after its commit; undefined when it ran.
       let afterCommit: Error | undefined;
@@ -315,27 +326,78 @@ export async function installWithNftables(
   return EXIT.OK;
 }
 
-/** Our nft table as {@linkcode lookUpNftTable} found it, with the nft that read it. */
-export interface NftLookup {
-  nft: string;
-  found: { table?: NftTableState; notOurs?: string };
-}
+/**
+ * Our nft table as {@linkcode lookUpNftTable} found it, with the nft that
+ * read it; or, without nft, why it cannot be inspected (`unreadable`).
+ */
+export type NftLookup =
+  | { nft: string; found: { table?: NftTableState; notOurs?: string }; unreadable?: undefined }
+  | { unreadable: string };
+
+/** How to remove our table by hand, for messages that cannot. */
+const REMOVE_BY_HAND = "install nft (Debian/RHEL package nftables) and run the command again, " +
+  `or remove the table yourself once nft is there: nft delete table ${TABLE}`;
 
 /**
- * Reads our nft table, changing nothing: undefined when there is no nft (so
- * no table of ours can exist). Errors are the user's to act on.
+ * Reads our nft table, changing nothing. Without nft: undefined when no
+ * nftables install of ours is recorded since boot (nft_marker.ts), so no
+ * table of ours can be there; otherwise `unreadable`, since only nft can
+ * list an inet table. Errors are the user's to act on.
  */
 export async function lookUpNftTable(io: CliIo): Promise<NftLookup | undefined> {
   let nft: string;
   try {
     nft = await findNft(io.runner);
   } catch {
-    return undefined;
+    if (!await nftInstallRecorded(io)) return undefined;
+    return {
+      unreadable: `${TABLE} cannot be inspected: kuma-tproxy installed that table on this host ` +
+        `since boot (${io.nftMarkerPath}), and no nft command answered (in PATH or at ` +
+        `${DEFAULT_PATH_DIRS.join(", ")}); only nft can list an inet table, so it may still be ` +
+        "in the kernel, redirecting",
+    };
   }
   try {
     return { nft, found: await readOurTable(io.runner, nft) };
   } catch (e) {
     throw asUserError(e);
+  }
+}
+
+/**
+ * For an install with `--backend iptables`, before anything changes: our nft
+ * table, when it holds rules of ours, must be removable afterwards, or both
+ * backends would redirect. A table that holds something we did not write
+ * is not (ownership.ts), so the install refuses and names it. A table that
+ * holds no rule of ours redirects nothing of ours and is left to the
+ * removal step's warning. A lookup that failed is too.
+ */
+export async function assertNftTableRemovable(lookup: Promise<NftLookup | undefined>) {
+  let looked: NftLookup | undefined;
+  try {
+    looked = await lookup;
+  } catch {
+    return;
+  }
+  if (!looked) return;
+  if (looked.unreadable !== undefined) {
+    throw new UserError(
+      `${looked.unreadable}; installing the iptables rules beside it could leave both ` +
+        `redirecting. Nothing was changed: ${REMOVE_BY_HAND}`,
+    );
+  }
+  const { found } = looked;
+  const table = found.table;
+  if (!table || !found.notOurs || tableNotOurs(table)) return;
+  const ours = table.rules.filter((r) => isOurComment(r.comment)).length;
+  if (ours === 0) return;
+  try {
+    assertOurs(found);
+  } catch (e) {
+    throw new UserError(
+      `our nft table still holds ${ours} rules of ours, which would keep redirecting beside the ` +
+        `iptables rules, and it cannot be removed: ${(e as Error).message}. Nothing was changed`,
+    );
   }
 }
 
@@ -351,7 +413,10 @@ export async function removeNftTable(
   lookup: Promise<NftLookup | undefined> = lookUpNftTable(io),
 ): Promise<number> {
   const looked = await lookup;
-  if (!looked) return 0; // no nft: no table of ours can exist
+  if (!looked) return 0; // no nft, and no nft install of ours since boot
+  if (looked.unreadable !== undefined) {
+    throw new UserError(`${looked.unreadable}: ${REMOVE_BY_HAND}`);
+  }
   try {
     const { removed, chains } = await removeOurTable(
       io.runner,
@@ -382,31 +447,40 @@ export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamil
 }
 
 /**
- * For `status`: what our nft table holds, per family, from `nft -j`. No nft,
- * or no table: nothing. A table of our name that is not provably ours is
- * named in a warning and not counted.
+ * For `status`: what our nft table holds, per family, from `nft -j`. No
+ * table, or no nft and no nftables install recorded since boot: nothing.
+ * When the table cannot be read, status cannot look: a `UserError`. A table that is someone else's as a whole (another
+ * comment) is named in a warning and not counted. Anything else in our
+ * table that we did not write is counted, so it shows as drift, and named
+ * in a warning: install and uninstall refuse to touch the table then.
+ * `families` (the ones the config installs) get what belongs to no family
+ * when the table has no rules.
  */
-export async function liveNftables(io: CliIo): Promise<LiveBackend[]> {
-  let nft: string;
-  try {
-    nft = await findNft(io.runner);
-  } catch {
+export async function liveNftables(io: CliIo, families: Family[]): Promise<LiveBackend[]> {
+  const looked = await lookUpNftTable(io).catch((e) => {
+    throw new UserError(`cannot read the nftables state: ${(e as Error).message}`);
+  });
+  if (!looked) return [];
+  if (looked.unreadable !== undefined) {
+    throw new UserError(`status cannot look: ${looked.unreadable}; ${REMOVE_BY_HAND}`);
+  }
+  const { found } = looked;
+  if (!found.table) return [];
+  const whole = tableNotOurs(found.table);
+  if (whole) {
+    warn(io, `an nft table ${TABLE} exists, but ${whole}: not counted as ours`);
     return [];
   }
-  try {
-    const found = await readOurTable(io.runner, nft);
-    if (!found.table) return [];
-    if (found.notOurs) {
-      warn(io, `an nft table ${TABLE} exists, but ${found.notOurs}: not counted as ours`);
-      return [];
-    }
-    return [...liveLines(found.table)].map(([family, rules]) => ({
-      family,
-      mode: "nftables" as const,
-      rules,
-    }));
-  } catch (e) {
-    warn(io, `cannot read the nftables state: ${(e as Error).message}`);
-    return [];
+  if (found.notOurs) {
+    warn(
+      io,
+      `our nft table ${TABLE} cannot be proven ours as a whole: ${found.notOurs}; install and ` +
+        "uninstall leave it alone until that is resolved",
+    );
   }
+  return [...liveLines(found.table, families)].map(([family, rules]) => ({
+    family,
+    mode: "nftables" as const,
+    rules,
+  }));
 }

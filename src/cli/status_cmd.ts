@@ -116,7 +116,7 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
     }
   }
 
-  live.push(...await liveNftables(io));
+  live.push(...await liveNftables(io, plan.families.map((f) => f.family)));
 
   const persistence = await persistenceStatus(io, config, plan.families);
   const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });

@@ -124,6 +124,13 @@ export function canonicalRule(chain: string, specTokens: string[]): string {
   const { basic, matches, implicit, target, targetFlag } = parseSpec(specTokens);
   const lower = (name: string) => name.toLowerCase();
   for (const o of basic) o.values = o.values.map((v) => canonicalValue("", o.name, v));
+  // Options that match every packet, which iptables-save leaves out: an
+  // address with a /0 mask and the bare `+` interface (both backends store no
+  // match for them; legacy's print_iface skips a zero mask).
+  const matchesAll = (o: Option) =>
+    !o.negate && ((["-i", "-o"].includes(o.name) && o.values[0] === "+") ||
+      (["-s", "-d"].includes(o.name) && /\/0$/.test(o.values[0] ?? "")));
+  basic.splice(0, basic.length, ...basic.filter((o) => !matchesAll(o)));
   const proto = basic.find((o) => o.name === "-p" && !o.negate)?.values[0] ?? "";
   const groups = new Map<string, Group>();
   for (const m of matches) {

@@ -9,7 +9,7 @@ import type { Runner } from "../os/runner.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { NftError } from "./errors.ts";
 import { describeNftExit } from "./outcome.ts";
-import { notOursBecause } from "./ownership.ts";
+import { foreignObjects, notOursBecause, tableNotOurs } from "./ownership.ts";
 import { NFT_TABLE, renderNftDelete } from "./script.ts";
 import { type NftTableState, parseNftJson } from "./state.ts";
 
@@ -133,16 +133,25 @@ export async function readOurTable(
   return { table, notOurs: notOursBecause(table) };
 }
 
-/** Refuses to touch a table that carries our name but cannot be proven ours. */
+/**
+ * Refuses to touch a table that carries our name but cannot be proven ours,
+ * or that holds anything we did not write (ownership.ts): deleting the
+ * table would delete that too. Names each such object with the command that
+ * deletes it, so the operator can move it to a table of their own first.
+ */
 export function assertOurs(found: { table?: NftTableState; notOurs?: string }): void {
-  if (found.table && found.notOurs) {
-    throw new NftError(
-      "not_ours",
-      `an nft table ${NFT_TABLE.family} ${NFT_TABLE.name} exists, but ${found.notOurs}: it is ` +
-        "left alone. Remove it yourself if it is a leftover (nft delete table " +
-        `${NFT_TABLE.family} ${NFT_TABLE.name})`,
-    );
-  }
+  if (!found.table || !found.notOurs) return;
+  const table = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
+  const foreign = tableNotOurs(found.table) ? [] : foreignObjects(found.table);
+  throw new NftError(
+    "not_ours",
+    `an nft table ${table} exists, but ${found.notOurs}: it is left alone. ` +
+      (foreign.length > 0
+        ? "Move what is not ours to a table of your own, or delete it " +
+          `(${foreign.map((o) => o.remove).join("; ")}), then run again; `
+        : "") +
+      `if the whole table is a leftover, remove it yourself (nft delete table ${table})`,
+  );
 }
 
 /**

@@ -13,6 +13,7 @@ import { fullComment } from "../rules/comment.ts";
 import { ruleStatement } from "./translate.ts";
 import { NftBuildError } from "./errors.ts";
 import { setElements } from "../net/address.ts";
+import { chainHeadLine, setHeadLine } from "./lines.ts";
 
 /** Our table: family and name. Nothing else of nftables is ever named by us. */
 export const NFT_TABLE = { family: "inet", name: "kuma_mesh_transparent_proxy" } as const;
@@ -48,6 +49,35 @@ const BASE_CHAINS: Record<TableName, { type: "filter" | "nat"; hooks: string[] }
   nat: { type: "nat", hooks: ["PREROUTING", "OUTPUT"] },
   mangle: { type: "filter", hooks: ["PREROUTING"] },
 };
+
+/**
+ * The base chains a script can hold, by name: the type and hook we give
+ * each, and every priority we may give it. Ownership (ownership.ts) takes
+ * a base chain of our table as ours only when it is one of these.
+ *
+ * @example
+ * ```ts
+ * import { ourBaseChains } from "./script.ts";
+ * if (ourBaseChains().get("nat_output")?.hook !== "output") throw new Error();
+ * ```
+ */
+export function ourBaseChains(): Map<string, { type: string; hook: string; priorities: number[] }> {
+  const out = new Map<string, { type: string; hook: string; priorities: number[] }>();
+  for (
+    const [table, { type, hooks }] of Object.entries(BASE_CHAINS) as [
+      TableName,
+      typeof BASE_CHAINS[TableName],
+    ][]
+  ) {
+    const priorities = table === "nat"
+      ? [NFT_PRIORITY.natAppend, NFT_PRIORITY.natInsert]
+      : [table === "raw" ? NFT_PRIORITY.raw : NFT_PRIORITY.mangle];
+    for (const hook of hooks) {
+      out.set(baseChainName(table, hook), { type, hook: hook.toLowerCase(), priorities });
+    }
+  }
+  return out;
+}
 
 /** What the script needs besides the rule sets. */
 export interface NftScriptOptions {
@@ -252,9 +282,11 @@ export function renderNftTable(ruleSets: RuleSet[], options: NftScriptOptions): 
 
 /**
  * What `status` expects to find in our table, per family, in the same
- * comparable form as `liveLines` (state.ts) gives for the kernel's JSON:
- * per chain its hook and priority and its rules' comments in order, per set
- * its sorted elements. Port sets belong to both families.
+ * comparable form as `liveLines` (state.ts) gives for the kernel's JSON
+ * (lines.ts): per chain its declaration (base chains: type, hook, priority,
+ * policy accept) and its rules' comments in order, per set its type and
+ * sorted elements; the table has no flags and nothing else. Port sets
+ * belong to both families.
  *
  * @example
  * ```ts
@@ -273,12 +305,14 @@ export function expectedLines(
     for (const chain of chains) {
       const rules = chain.rules.filter((r) => r.family === family).map((r) => r.comment);
       if (rules.length === 0) continue;
-      const head = chain.hook ? [`hook ${chain.hook.hook} priority ${chain.hook.priority}`] : [];
+      const head = chain.hook
+        ? [chainHeadLine({ ...chain.hook, prio: chain.hook.priority, policy: "accept" })]
+        : [];
       lines.set(`chain ${chain.name}`, [...head, ...rules]);
     }
     for (const set of sets) {
       if ((setFamily(set.name) ?? family) !== family) continue;
-      lines.set(`set ${set.name}`, [...set.elements].sort());
+      lines.set(`set ${set.name}`, [setHeadLine(set.type), ...[...set.elements].sort()]);
     }
     out.set(family, lines);
   }

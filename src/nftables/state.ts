@@ -6,10 +6,14 @@
  */
 import { NftStateError } from "./errors.ts";
 import { setFamily } from "./script.ts";
+import { isOurComment } from "./ownership.ts";
+import { chainHeadLine, foreignRuleLine, NO_RULES, NOT_OURS, setHeadLine } from "./lines.ts";
 
 /** One rule as status and ownership need it. */
 export interface NftRuleState {
   chain: string;
+  /** The kernel's handle: how an operator names the rule (`nft delete rule … handle N`). */
+  handle?: number;
   comment?: string;
   /** The rule's expressions as nft reported them (compared, never interpreted). */
   expr?: unknown[];
@@ -20,6 +24,8 @@ export interface NftChainState {
   hook?: string;
   prio?: number;
   type?: string;
+  /** A base chain's policy (`accept`, `drop`). */
+  policy?: string;
 }
 
 export interface NftSetState {
@@ -36,9 +42,35 @@ export interface NftTableState {
   handle: number;
   /** Only where nft's JSON reports table comments (not in nft 1.0.6). */
   comment?: string;
+  /**
+   * The table's flags (`dormant`, `owner`, ...); absent when it has none. nft
+   * 1.0.6 prints a garbled value for them in JSON (a freed string), so a
+   * value that is not a flag name reads as {@linkcode UNREADABLE_FLAGS}:
+   * only the key's presence is trusted.
+   */
+  flags?: string[];
   chains: NftChainState[];
   sets: NftSetState[];
   rules: NftRuleState[];
+  /**
+   * Every other object nft listed in the table (`map`, `counter`, `quota`,
+   * `flowtable`, `ct helper`, ...): kuma-tproxy writes none of them.
+   */
+  others?: { kind: string; name: string }[];
+}
+
+/** What {@linkcode NftTableState.flags} holds when nft printed no flag names. */
+export const UNREADABLE_FLAGS = "(set, but nft printed no flag names)";
+
+/** Table flags of libnftables-json(5), nf_tables.h NFT_TABLE_F_*. */
+const TABLE_FLAGS = new Set(["dormant", "owner", "persist"]);
+
+function tableFlags(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const names = Array.isArray(v) ? v : [v];
+  return names.every((n) => typeof n === "string" && TABLE_FLAGS.has(n))
+    ? names as string[]
+    : [UNREADABLE_FLAGS];
 }
 
 type JsonObject = Record<string, unknown>;
@@ -88,42 +120,75 @@ export function ruleFamily(rule: NftRuleState): 4 | 6 | undefined {
   return undefined;
 }
 
+/** A set's family from its type, else its name (port sets serve both families: undefined). */
+function setFamilyOf(set: NftSetState): 4 | 6 | undefined {
+  if (set.type === "ipv4_addr") return 4;
+  if (set.type === "ipv6_addr") return 6;
+  return setFamily(set.name);
+}
+
 /**
- * Our table in the comparable form of `expectedLines` (script.ts), per
- * family: per chain its hook and priority and its rules' comments, per set
- * its sorted elements. A rule of no family counts for both.
+ * Our table in the comparable form of `expectedLines` (script.ts, lines.ts),
+ * per family: per chain its declaration (base chains: type, hook, priority,
+ * policy) and its rules' comments in order, a rule without our comment by
+ * its handle; per set its type and sorted elements; the table's flags; any
+ * other object. A rule of no family counts for both. What belongs to no
+ * family (the table's flags, a chain without rules, a port set, another
+ * object) counts in every family that has rules or address sets here, or,
+ * when none has, in `families` (the ones the config installs).
  *
  * @example
  * ```ts
  * import { liveLines } from "./state.ts";
  * const lines = liveLines({ family: "inet", name: "t", handle: 1, sets: [],
- *   chains: [{ name: "c", hook: "output", prio: -80 }],
- *   rules: [{ chain: "c", comment: "x", expr: [{ match: { left: { meta: { key: "nfproto" } }, right: "ipv6" } }] }] });
- * if (lines.get(6)?.get("chain c")?.join() !== "hook output priority -80,x") throw new Error();
+ *   chains: [{ name: "c", type: "nat", hook: "output", prio: -80, policy: "accept" }],
+ *   rules: [{ chain: "c", comment: "kuma/mesh/transparent/proxy/x", expr: [{ match: { left: { meta: { key: "nfproto" } }, right: "ipv6" } }] }] });
+ * if (lines.get(6)?.get("chain c")?.join() !== "type nat hook output priority -80 policy accept,kuma/mesh/transparent/proxy/x") throw new Error();
+ * if (lines.has(4)) throw new Error();
  * ```
  */
-export function liveLines(table: NftTableState): Map<4 | 6, Map<string, string[]>> {
-  const out = new Map<4 | 6, Map<string, string[]>>();
+export function liveLines(
+  table: NftTableState,
+  families: readonly (4 | 6)[] = [4, 6],
+): Map<4 | 6, Map<string, string[]>> {
+  const perFamily = new Map<4 | 6, Map<string, string[]>>();
+  const neutral = new Map<string, string[]>();
   for (const family of [4, 6] as const) {
     const lines = new Map<string, string[]>();
     for (const chain of table.chains) {
       const rules = table.rules
         .filter((r) => r.chain === chain.name && (ruleFamily(r) ?? family) === family)
-        .map((r) => r.comment ?? "(no comment)");
+        .map((r) => isOurComment(r.comment) ? r.comment! : foreignRuleLine(r));
       if (rules.length === 0) continue;
-      const head = chain.hook ? [`hook ${chain.hook} priority ${chain.prio}`] : [];
+      const head = chain.hook ? [chainHeadLine(chain)] : [];
       lines.set(`chain ${chain.name}`, [...head, ...rules]);
     }
-    // Port sets serve both families, so they count only where rules are.
-    if (lines.size === 0) continue;
     for (const set of table.sets) {
-      if ((setFamily(set.name) ?? family) === family) {
-        lines.set(`set ${set.name}`, [...set.elements].sort());
+      if (setFamilyOf(set) === family) {
+        lines.set(`set ${set.name}`, [setHeadLine(set.type), ...[...set.elements].sort()]);
       }
     }
-    out.set(family, lines);
+    if (lines.size > 0) perFamily.set(family, lines);
   }
-  return out;
+  if (table.flags) neutral.set("table", table.flags.map((f) => `flags ${f}`));
+  for (const chain of table.chains) {
+    if (table.rules.some((r) => r.chain === chain.name)) continue;
+    neutral.set(`chain ${chain.name}`, [...(chain.hook ? [chainHeadLine(chain)] : []), NO_RULES]);
+  }
+  for (const set of table.sets) {
+    if (setFamilyOf(set) !== undefined) continue;
+    neutral.set(`set ${set.name}`, [setHeadLine(set.type), ...[...set.elements].sort()]);
+  }
+  for (const o of table.others ?? []) neutral.set(`${o.kind} ${o.name}`, [NOT_OURS]);
+  if (neutral.size > 0) {
+    const targets = perFamily.size > 0 ? [...perFamily.keys()] : families;
+    for (const family of targets) {
+      const lines = perFamily.get(family) ?? new Map<string, string[]>();
+      for (const [key, value] of neutral) lines.set(key, value);
+      perFamily.set(family, lines);
+    }
+  }
+  return new Map([...perFamily].sort(([a], [b]) => a - b));
 }
 
 /**
@@ -162,6 +227,8 @@ export function parseNftJson(json: string): NftTableState[] {
         rules: [],
       };
       if (str(o.comment) !== undefined) t.comment = str(o.comment);
+      const flags = tableFlags(o.flags);
+      if (flags) t.flags = flags;
       tables.set(`${t.family} ${t.name}`, t);
     } else if (item.chain) {
       const o = item.chain as JsonObject;
@@ -170,6 +237,7 @@ export function parseNftJson(json: string): NftTableState[] {
         hook: str(o.hook),
         type: str(o.type),
         prio: typeof o.prio === "number" ? o.prio : undefined,
+        policy: str(o.policy),
       });
     } else if (item.set) {
       const o = item.set as JsonObject;
@@ -182,9 +250,19 @@ export function parseNftJson(json: string): NftTableState[] {
       const o = item.rule as JsonObject;
       tableOf(o).rules.push({
         chain: str(o.chain) ?? "",
+        handle: typeof o.handle === "number" ? o.handle : undefined,
         comment: str(o.comment),
         expr: Array.isArray(o.expr) ? o.expr : undefined,
       });
+    } else {
+      // map, counter, quota, flowtable, "ct helper", ...: named objects of a table.
+      const [kind] = Object.keys(item);
+      const o = item[kind] as JsonObject | undefined;
+      if (kind === "metainfo" || typeof o !== "object" || o === null || o.table === undefined) {
+        continue;
+      }
+      const t = tableOf(o);
+      (t.others ??= []).push({ kind, name: str(o.name) ?? "" });
     }
   }
   return [...tables.values()];

@@ -72,11 +72,17 @@ export function ruleStatement(
         parts.push(`${ip} ${p.name === "source" ? "saddr" : "daddr"} ${op(p)}${value}`);
         break;
       case "in-interface":
-        parts.push(`iifname ${op(p)}${nftInterface(value)}`);
+      case "out-interface": {
+        // iptables' bare `+` is every interface; nft refuses an all-wildcard
+        // name ("All-wildcard strings are not supported"), and no match says the same.
+        if (value === "+") {
+          if (p.negate) throw new NftBuildError(rule, `! --${p.name} + matches no interface`);
+          break;
+        }
+        const key = p.name === "in-interface" ? "iifname" : "oifname";
+        parts.push(`${key} ${op(p)}${nftInterface(value)}`);
         break;
-      case "out-interface":
-        parts.push(`oifname ${op(p)}${nftInterface(value)}`);
-        break;
+      }
       case "source-port":
       case "destination-port":
       case "dports": {

@@ -77,6 +77,7 @@ export async function memoryHost(
     },
     selfCommand: ["/usr/local/bin/kuma-tproxy"],
     lockPath,
+    nftMarkerPath: "/nonexistent/ktp/run/kuma-tproxy.nft-installed",
     onInterrupt: () => () => {},
   };
   return {

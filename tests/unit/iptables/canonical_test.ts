@@ -186,3 +186,15 @@ Deno.test("canonicalSavedRules() equals canonicalRules() of the text that was lo
   assertEquals(canonicalSavedRules(parseSave(saved)), canonicalRules(loaded));
   assertEquals(canonicalSavedRules(parseSave(saved), { oursOnly: false }).get("nat")?.length, 5);
 });
+
+Deno.test("canonicalRule() leaves out what matches every packet, as iptables-save does: -i +, -o +, /0", () => {
+  const saved = rule("PREROUTING", "-p tcp -j REDIRECT --to-ports 15001");
+  assertEquals(rule("PREROUTING", "-i + -p tcp -j REDIRECT --to-ports 15001"), saved);
+  assertEquals(rule("PREROUTING", "-o + -d 0.0.0.0/0 -p tcp -j REDIRECT --to-ports 15001"), saved);
+  assertEquals(rule("PREROUTING", "-s ::/0 -p tcp -j REDIRECT --to-ports 15001"), saved);
+  // Negated, they match nothing; a named wildcard or a real prefix stays.
+  assertNotEquals(rule("PREROUTING", "! -i + -p tcp -j REDIRECT --to-ports 15001"), saved);
+  assertNotEquals(rule("PREROUTING", "! -d 0.0.0.0/0 -p tcp -j REDIRECT --to-ports 15001"), saved);
+  assertNotEquals(rule("PREROUTING", "-i br+ -p tcp -j REDIRECT --to-ports 15001"), saved);
+  assertNotEquals(rule("PREROUTING", "-d 0.0.0.0/1 -p tcp -j REDIRECT --to-ports 15001"), saved);
+});

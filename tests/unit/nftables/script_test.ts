@@ -159,3 +159,20 @@ Deno.test("renderNftTable() drops CIDRs inside another one, so the set needs no 
   assert(text.includes("elements = { fd00::/64 }"), text);
   assert(!text.includes("auto-merge"));
 });
+
+Deno.test("ruleStatement() spells iptables' bare + interface (every interface) as no match at all", () => {
+  // nft refuses an all-wildcard name: "All-wildcard strings are not supported".
+  assertEquals(
+    ruleStatement(rule([inInterface("+"), protocol("tcp"), jump("KUMA_MESH_X")]), 4),
+    "meta nfproto ipv4 meta l4proto tcp jump KUMA_MESH_X",
+  );
+  const e = assertThrows(
+    () =>
+      ruleStatement(
+        rule([[{ name: "in-interface", value: "+", negate: true }], jump("RETURN")]),
+        4,
+      ),
+    NftBuildError,
+  );
+  assert((e as Error).message.includes("matches no interface"), (e as Error).message);
+});
