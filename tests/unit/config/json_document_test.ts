@@ -55,6 +55,8 @@ const PLAIN: [string, string][] = [
   ["a list of mixed items", '{"redirect": {"inbound": {"excludePorts": [1, "2", null, [3]]}}}'],
   ["a numeric key", '{"1": 2}'],
   ["unicode in keys", '{"redir\\u0065ct": {"dns": {"port": 1}}}'],
+  // Quoted, "<<" is no YAML merge key (as in Go's yaml): an unknown key to both readers.
+  ["a quoted merge key", '{"<<": {"verbose": true}, "redirect": {"<<": {"dns": {"port": 1}}}}'],
 ];
 
 for (const [name, text] of PLAIN) {
