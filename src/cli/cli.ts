@@ -8,10 +8,9 @@
  * (help, completion, errors) by commander (program.ts), imported only then.
  * Both hand the same parsed command line to runCommandLine (dispatch.ts).
  */
-import { ConfigError } from "../config/errors.ts";
-import { EXIT } from "./exit_codes.ts";
+import { escapeUnprintable } from "../config/errors.ts";
 import type { CliIo } from "./io.ts";
-import { describeError, isUserError, PROGRAM_NAME } from "./errors.ts";
+import { describeError, exitCodeOf, PROGRAM_NAME } from "./errors.ts";
 import type { CommandLine } from "./command_line.ts";
 import { parseFastArgv } from "./fast_argv.ts";
 import { runCommandLine } from "./dispatch.ts";
@@ -45,10 +44,10 @@ async function runArgv(
     if (line !== null) return await run(line);
     return await (await import("./program.ts")).runProgram(argv, io, run);
   } catch (e) {
-    io.err(`${PROGRAM_NAME}: ${describeError(e, io.env)}\n`);
-    if (e instanceof ConfigError || isUserError(e)) {
-      return e instanceof ConfigError ? EXIT.USAGE : e.exitCode;
-    }
-    return EXIT.FAILURE;
+    // Values are escaped where messages quote them; no control character reaches the terminal.
+    io.err(
+      `${PROGRAM_NAME}: ${escapeUnprintable(describeError(e, io.env), { keepLines: true })}\n`,
+    );
+    return exitCodeOf(e);
   }
 }

@@ -23,6 +23,7 @@ import {
   type YAMLSeq,
 } from "yaml";
 import { ConfigError } from "./errors.ts";
+import { type DocumentProblem, parseProblems, treeProblem } from "./yaml_checks.ts";
 import { type TreePair, type TreeView, walkDocument } from "./document_walk.ts";
 import { type Setting, type SourceOptions, throwAll } from "./sources.ts";
 
@@ -51,17 +52,11 @@ export function documentSettings(
     const { line, col } = lines.linePos(offset ?? 0);
     return `${source}:${line}:${col}`;
   };
-  if (doc.errors.length > 0) {
-    throwAll(doc.errors.map((e) =>
-      new ConfigError({
-        code: "parse_error",
-        path: "",
-        source: at(e.pos[0]),
-        reason: `is not valid YAML or JSON: ${e.message.split("\n")[0]}`,
-        expected: "",
-      })
-    ));
-  }
+  const documentError = ({ offset, reason }: DocumentProblem) =>
+    new ConfigError({ code: "parse_error", path: "", source: at(offset), reason, expected: "" });
+  throwAll(parseProblems(doc.errors).map(documentError));
+  const badNode = treeProblem(doc.contents as Node | null);
+  if (badNode) throw documentError(badNode);
   const problem = (node: Node | null, reason: string) =>
     new ConfigError({
       code: "parse_error",
