@@ -76,3 +76,20 @@ Deno.test("a full stdout: status keeps its answer, the exit code", async () => {
     assertStringIncludes(r.stderr, FULL);
   });
 });
+
+Deno.test("a full stderr: messages are dropped, the result and the exit code stay", async () => {
+  await ensureKumaDp();
+  await withNetns("err", async (ns) => {
+    // As nobody, a dry run warns on stderr before it prints the rules.
+    const dry = await runCli(["install", "--dry-run", ...USER], {
+      netns: ns,
+      uid: 65534,
+      stderr: "/dev/full",
+    });
+    assertEquals(dry.code, 0);
+    assertStringIncludes(dry.stdout, "### IPv4 ###");
+    // A config error still exits 2 with nowhere to say why.
+    const bad = await runCli(["config", "--redirect-dns-port", "0"], { stderr: "/dev/full" });
+    assertEquals([bad.code, bad.stdout], [2, ""]);
+  });
+});

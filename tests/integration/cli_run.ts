@@ -37,6 +37,8 @@ export interface CliOptions {
   mountNs?: string[];
   /** Where the CLI's stdout goes instead of the test: see {@linkcode stdoutTo}. */
   stdout?: LostStdout;
+  /** stderr to a full device instead of the test. */
+  stderr?: "/dev/full";
 }
 
 /** A stdout that cannot be written: a pipe nobody reads, or a full device. */
@@ -65,6 +67,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     ...(options.mountNs ?? []),
     ...(ns ? ["ip", "netns", "exec", ns] : []),
     ...(options.stdout ? stdoutTo(options.stdout) : []),
+    ...(options.stderr ? ["sh", "-c", 'exec "$@" 2> /dev/full', "sh"] : []),
     ...(options.uid === undefined
       ? []
       : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--"]),
