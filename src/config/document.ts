@@ -23,7 +23,7 @@ import {
   type YAMLSeq,
 } from "yaml";
 import { ConfigError } from "./errors.ts";
-import { type DocumentProblem, parseProblems, treeProblem } from "./yaml_checks.ts";
+import { DEPTH_REASON, type DocumentProblem, parseProblems, treeProblem } from "./yaml_checks.ts";
 import { type TreePair, type TreeView, walkDocument } from "./document_walk.ts";
 import { type Setting, type SourceOptions, throwAll } from "./sources.ts";
 
@@ -130,6 +130,11 @@ export function documentSettings(
       try {
         return node.toJS(doc);
       } catch (e) {
+        // Each alias may nest its anchor's lists inside another's, each within the
+        // depth limit, until the expansion overflows the stack.
+        if (e instanceof RangeError) {
+          throw documentError({ offset: node.range?.[0], reason: DEPTH_REASON });
+        }
         throw problem(node, e instanceof Error ? e.message : String(e));
       }
     },

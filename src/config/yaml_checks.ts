@@ -17,7 +17,8 @@ export interface DocumentProblem {
   reason: string;
 }
 
-const DEPTH_REASON = `nests lists and mappings more than ${MAX_DEPTH} deep ` +
+/** Nesting past what a config needs, in the document or through aliases (toJS). */
+export const DEPTH_REASON = `nests lists and mappings more than ${MAX_DEPTH} deep ` +
   "(the settings nest three deep)";
 
 /**
