@@ -3,16 +3,22 @@
  * signals. Everything below takes a CliIo and returns an exit code.
  */
 import type { CliIo } from "./cli/io.ts";
+import { guardedOutput, settleOutput } from "./cli/output.ts";
 import { VERSION } from "./version.ts";
 
-const encoder = new TextEncoder();
+// Writes never throw (a closed pipe, a full disk): cli() decides what a lost
+// stdout means for the exit code (cli/output.ts).
+const stdout = guardedOutput(Deno.stdout);
+const stderr = guardedOutput(Deno.stderr);
 
 // `--version` alone answers before anything else loads: the CLI's modules
 // (commander, zod) cost several times a bare Deno start (bench/README.md).
 // The output is the one commander prints for the same flags.
 if (Deno.args.length === 1 && (Deno.args[0] === "--version" || Deno.args[0] === "-V")) {
-  Deno.stdout.writeSync(encoder.encode(`${VERSION}\n`));
-  Deno.exit(0);
+  stdout.write(`${VERSION}\n`);
+  const { code, message } = settleOutput(0, stdout.failure(), { outputIsResult: true });
+  if (message) stderr.write(`kuma-tproxy: ${message}\n`);
+  Deno.exit(code);
 }
 
 // Started before the imports, so that printenv runs while they load.
@@ -88,8 +94,9 @@ function readEnv({ env, complete }: PrintedEnv): Record<string, string> {
 }
 
 const io: CliIo = {
-  out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
-  err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
+  out: stdout.write,
+  err: stderr.write,
+  outFailure: stdout.failure,
   env: readEnv(await printed),
   readStdin: () => readTextBounded(Deno.stdin, "stdin", { maxBytes: MAX_INPUT_BYTES }),
   readFile: (path) => readTextFileBounded(path, { maxBytes: MAX_INPUT_BYTES }),

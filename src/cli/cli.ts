@@ -8,26 +8,46 @@
  * (help, completion, errors) by commander (program.ts), imported only then.
  * Both hand the same parsed command line to runCommandLine (dispatch.ts).
  */
-import { ConfigError } from "../config/errors.ts";
-import { EXIT } from "./exit_codes.ts";
+import { escapeUnprintable } from "../config/errors.ts";
 import type { CliIo } from "./io.ts";
-import { describeError, isUserError, PROGRAM_NAME } from "./errors.ts";
+import { describeError, exitCodeOf, PROGRAM_NAME } from "./errors.ts";
 import type { CommandLine } from "./command_line.ts";
 import { parseFastArgv } from "./fast_argv.ts";
 import { runCommandLine } from "./dispatch.ts";
+import { settleOutput } from "./output.ts";
 
-/** Runs the CLI and returns the exit code, one of `EXIT` (exit_codes.ts). */
+/**
+ * Runs the CLI and returns the exit code, one of `EXIT` (exit_codes.ts); a
+ * lost stdout changes it only as output.ts says.
+ */
 export async function cli(argv: string[], io: CliIo): Promise<number> {
-  const run = (line: CommandLine) => runCommandLine(line, io);
+  // Help, --version and completion never reach `run`: their output is their result.
+  let outputIsResult = true;
+  const run = (line: CommandLine) => {
+    outputIsResult = line.command === "config";
+    return runCommandLine(line, io);
+  };
+  const { code, message } = settleOutput(await runArgv(argv, io, run), io.outFailure?.(), {
+    outputIsResult,
+  });
+  if (message) io.err(`${PROGRAM_NAME}: ${message}\n`);
+  return code;
+}
+
+async function runArgv(
+  argv: string[],
+  io: CliIo,
+  run: (line: CommandLine) => Promise<number>,
+): Promise<number> {
   try {
     const line = parseFastArgv(argv);
     if (line !== null) return await run(line);
     return await (await import("./program.ts")).runProgram(argv, io, run);
   } catch (e) {
-    io.err(`${PROGRAM_NAME}: ${describeError(e, io.env)}\n`);
-    if (e instanceof ConfigError || isUserError(e)) {
-      return e instanceof ConfigError ? EXIT.USAGE : e.exitCode;
-    }
-    return EXIT.FAILURE;
+    // Values are escaped where messages quote them; no control character reaches the terminal.
+    io.err(
+      `${PROGRAM_NAME}: ${escapeUnprintable(describeError(e, io.env), { keepLines: true })}\n`,
+    );
+    return exitCodeOf(e);
   }
 }

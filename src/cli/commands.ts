@@ -9,6 +9,8 @@ import { addConfigOptions, collectInputs } from "./config_flags.ts";
 import { type CommandLine, TARGET } from "./command_line.ts";
 import type { CliIo } from "./io.ts";
 import { runCompletion } from "./completion_cmd.ts";
+import { EXIT } from "./exit_codes.ts";
+import { VERSION } from "../version.ts";
 
 /** Runs a parsed command line and returns its exit code: runCommandLine (dispatch.ts) in the CLI. */
 export type RunCommandLine = (line: CommandLine) => Promise<number>;
@@ -127,5 +129,13 @@ Examples:
     )
     .action((shell: string) => {
       result.code = runCompletion(program, shell, io);
+    });
+
+  // kumactl users type `kumactl version` and `kumactl help`; `help` is commander's own.
+  program.command("version")
+    .description("print the version (as --version)")
+    .action(() => {
+      io.out(`${VERSION}\n`);
+      result.code = EXIT.OK;
     });
 }

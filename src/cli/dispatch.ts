@@ -9,13 +9,17 @@ import { resolveConfig, type Resolved, type ResolveOptions } from "../config/res
 import { type CommandInputs, type CommandLine, TARGET } from "./command_line.ts";
 import type { CliIo } from "./io.ts";
 import { EXIT } from "./exit_codes.ts";
-import { UserError } from "./errors.ts";
+import { describeError, exitCodeOf, UserError } from "./errors.ts";
 import { warn } from "./log.ts";
 import { checkedConfigReader } from "./stored_config_reader.ts";
+import { quoted } from "../config/errors.ts";
 
 function checkTarget(target: string | undefined): void {
   if (target !== undefined && target !== TARGET) {
-    throw new UserError(`unknown target '${target}': the only target is '${TARGET}'`, EXIT.USAGE);
+    throw new UserError(
+      `unknown target ${quoted(target)}: the only target is '${TARGET}'`,
+      EXIT.USAGE,
+    );
   }
 }
 
@@ -50,10 +54,19 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
         io,
       );
     case "status":
-      checkTarget(line.target);
-      return (await import("./status_cmd.ts")).runStatus(await resolveFor(line, io), io, {
-        json: line.json,
-      });
+      try {
+        checkTarget(line.target);
+        return await (await import("./status_cmd.ts")).runStatus(await resolveFor(line, io), io, {
+          json: line.json,
+        });
+      } catch (e) {
+        // A script that parses stdout gets an object, and the reason, whatever happened.
+        if (line.json) {
+          const { renderStatusErrorJson } = await import("./status_json.ts");
+          io.out(renderStatusErrorJson(describeError(e, {}), exitCodeOf(e)));
+        }
+        throw e;
+      }
     case "config":
       return (await import("./config_cmd.ts")).runConfig(await resolveFor(line, io), io, {
         explain: line.explain,

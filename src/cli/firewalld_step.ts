@@ -340,9 +340,9 @@ export async function persistenceStatus(
     return {
       mechanism: "firewalld",
       firewalld: state.state ?? "stopped",
-      permanent: state.permanent?.length ?? null,
-      runtime: state.runtime?.length ?? null,
-      directXml: state.directXml?.length ?? null,
+      permanent: state.permanent ? countEntries(state.permanent) : null,
+      runtime: state.runtime ? countEntries(state.runtime) : null,
+      directXml: state.directXml ? countEntries(state.directXml) : null,
       stored: stored.length > 0,
       ...(asked ? { matches } : {}),
       ...(state.directXmlError ? { detail: state.directXmlError } : {}),

@@ -9,10 +9,12 @@ import type { Runner } from "../os/runner.ts";
 import type { BootDirs } from "../systemd/layout.ts";
 
 export interface CliIo {
-  /** Writes to stdout: results only. */
+  /** Writes to stdout: results only. Never throws (output.ts). */
   out(text: string): void;
-  /** Writes to stderr: messages, warnings, errors. */
+  /** Writes to stderr: messages, warnings, errors. Never throws. */
   err(text: string): void;
+  /** The error that stopped stdout, if one did (output.ts); in-memory streams have none. */
+  outFailure?(): Error | undefined;
   env: Record<string, string>;
   /**
    * Reads stdin (`--config -`) and config files. Both refuse more than

@@ -25,6 +25,7 @@ import { renderOptionsFor, renderRestore } from "../rules/render.ts";
 import { nftOptionsFor, renderNftScript } from "../nftables/script.ts";
 import { UserError } from "./errors.ts";
 import type { FamilyNote } from "./status_report.ts";
+import { quoted } from "../config/errors.ts";
 
 export interface FamilyPlan {
   family: Family;
@@ -85,7 +86,7 @@ async function kumaDpUid(config: Config, facts: HostFacts, warnings: string[]): 
   if (uid !== undefined) return uid;
   const what = config.kumaDPUser === ""
     ? `no kuma-dp user given, and no user with UID ${DEFAULT_KUMA_DP_UID} or name '${DEFAULT_KUMA_DP_USER}' exists`
-    : `kumaDPUser '${config.kumaDPUser}' is not a UID or user name known on this host`;
+    : `kumaDPUser ${quoted(config.kumaDPUser)} is not a UID or user name known on this host`;
   if (!config.dryRun) {
     throw new UserError(
       `${what}: create the user that runs kuma-dp first, or name it with --kuma-dp-user`,

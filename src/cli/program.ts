@@ -10,6 +10,7 @@ import { VERSION } from "../version.ts";
 import { EXIT, exitCodesHelp } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { PROGRAM_NAME, UserError } from "./errors.ts";
+import { escapeUnprintable, quoted } from "../config/errors.ts";
 import { registerCommands, type RunCommandLine } from "./commands.ts";
 
 /**
@@ -23,7 +24,7 @@ export function buildProgram(io: CliIo, result: { code: number }, run: RunComman
         "(kuma-dp with Envoy) transparently in the path of this host's traffic.",
     )
     .version(VERSION, "-V, --version", "print the version")
-    .helpCommand(false)
+    .helpCommand("help [command]", "display help for a command")
     .exitOverride()
     // Commander's own `error: ...` lines are replaced by ours (usageMessage),
     // so every error reads `kuma-tproxy: ...`. Subcommands inherit this.
@@ -41,6 +42,15 @@ export function buildProgram(io: CliIo, result: { code: number }, run: RunComman
 export async function runProgram(argv: string[], io: CliIo, run: RunCommandLine): Promise<number> {
   const result = { code: EXIT.OK };
   const program = buildProgram(io, result, run);
+  // commander answers `help nope` with the whole help on stderr and no word on what is wrong.
+  if (argv[0] === "help" && argv[1] === "help") argv = ["help", ...argv.slice(2)];
+  const known = (word: string) => program.commands.some((c) => c.name() === word);
+  if (argv[0] === "help" && argv.length > 1 && !known(argv[1])) {
+    throw new UserError(
+      `unknown command ${quoted(argv[1])} for help; run with --help for usage`,
+      EXIT.USAGE,
+    );
+  }
   try {
     await program.parseAsync(argv, { from: "user" });
     return result.code;
@@ -60,10 +70,13 @@ export async function runProgram(argv: string[], io: CliIo, run: RunCommandLine)
 export function usageMessage(e: CommanderError): string {
   // Without a command, commander has already printed the help to stderr.
   if (e.code === "commander.help") return "no command given (expected one of the commands above)";
-  const [first = "", ...hints] = e.message.split("\n").map((l) => l.trim()).filter((l) => l);
+  // A hint is a line of its own in parentheses; any other line break is in
+  // a word typed on the command line, and is escaped with the rest of it.
+  const [first = "", ...hints] = e.message.split(/\n(?=\(.*\)$)/m).map((l) => l.trim())
+    .filter((l) => l);
   const notes = hints.map((h) =>
-    h.replace(/^\((.*)\)$/, "$1").replace(/^./, (c) => c.toLowerCase())
+    h.replace(/^\((.*)\)$/s, "$1").replace(/^./, (c) => c.toLowerCase())
   );
-  const what = first.replace(/^error: /, "").replace(/\.$/, "");
+  const what = escapeUnprintable(first.replace(/^error: /, "").replace(/\.$/, ""));
   return `${what}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}; run with --help for usage`;
 }

@@ -21,6 +21,7 @@ import {
   statusReport,
 } from "./status_report.ts";
 import { renderStatusText } from "./status_text.ts";
+import { renderStatusJson } from "./status_json.ts";
 import { liveNftables, plannedNftables } from "./nft_step.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
@@ -128,6 +129,6 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
     uninspected,
     skipped: plan.skipped,
   });
-  io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatusText(report));
+  io.out(options.json ? renderStatusJson(report) : renderStatusText(report));
   return exitCode;
 }

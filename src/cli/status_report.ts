@@ -8,6 +8,7 @@
  */
 import type { Executables } from "../iptables/executables.ts";
 import type { Family } from "../rules/model.ts";
+import type { Counts } from "./counts.ts";
 import { EXIT } from "./exit_codes.ts";
 
 /** An iptables backend, or our nftables table. */
@@ -41,10 +42,13 @@ export interface PersistenceStatus {
    * installed", or "unknown" when the bus may not be used (`detail` says why).
    */
   firewalld: string;
-  /** How many of our entries each place holds; null where it cannot be read or does not exist. */
-  permanent: number | null;
-  runtime: number | null;
-  directXml: number | null;
+  /**
+   * Our rules and chains in each place, counted as install counts them
+   * (counts.ts); null where it cannot be read or does not exist.
+   */
+  permanent: Counts | null;
+  runtime: Counts | null;
+  directXml: Counts | null;
   /** Some place that survives a reboot holds our rules. */
   stored: boolean;
   /**
@@ -117,8 +121,11 @@ export interface FamilyStatus {
   /** The live rules equal what the config would generate. */
   matches: boolean;
   drift: TableDrift[];
-  /** Other backends of this family that hold our rules; the kernel runs both, so they count as drift. */
-  otherBackends: { mode: Mode; rules: number }[];
+  /**
+   * Other backends of this family that hold our rules and chains; the kernel
+   * runs both, so they count as drift.
+   */
+  otherBackends: ({ mode: Mode } & Counts)[];
 }
 
 export type StatusState = "installed" | "not-installed" | "drift";
@@ -170,6 +177,13 @@ function count(rules: Map<string, string[]>): number {
   return [...rules.values()].reduce((n, lines) => n + lines.length, 0);
 }
 
+/** Rules and chains of a canonical listing (its `-N CHAIN` lines are the chains). */
+function counts(mode: Mode, rules: Map<string, string[]>): { mode: Mode } & Counts {
+  const lines = [...rules.values()].flat();
+  const chains = lines.filter((l) => l.startsWith("-N ")).length;
+  return { mode, rules: lines.length - chains, chains };
+}
+
 /**
  * The report and exit code: 0 when every planned family is installed and
  * matches the config, nothing of ours is anywhere else, and persistence
@@ -206,7 +220,7 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
       drift,
       otherBackends: holding
         .filter((b) => b.family === plan.family && b.mode !== plan.mode)
-        .map((b) => ({ mode: b.mode, rules: count(b.rules) })),
+        .map((b) => counts(b.mode, b.rules)),
     });
   }
   // Our rules in a family the config does not install (ipFamilyMode: ipv4,
@@ -222,7 +236,7 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
       installed: true,
       matches: false,
       drift: diffTables(new Map(), first.rules),
-      otherBackends: rest.map((b) => ({ mode: b.mode, rules: count(b.rules) })),
+      otherBackends: rest.map((b) => counts(b.mode, b.rules)),
     });
   }
   families.sort((a, b) => a.family - b.family);

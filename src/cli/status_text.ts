@@ -12,6 +12,7 @@ import type {
   StatusReport,
   TableDrift,
 } from "./status_report.ts";
+import { formatCounts } from "./counts.ts";
 
 function summary(drift: TableDrift[]): string {
   return drift.map((d) => {
@@ -45,7 +46,7 @@ function familyLines(f: FamilyStatus): string[] {
   }
   for (const o of f.otherBackends) {
     lines.push(
-      `  also ${o.rules} of our rules and chains in ${o.mode}, which the config does not use ` +
+      `  also ${formatCounts(o)} of ours in ${o.mode}, which the config does not use ` +
         `(the kernel runs both backends; run uninstall, then install)`,
     );
   }
@@ -97,12 +98,16 @@ export function renderStatusText(report: StatusReport): string {
       : p.matches === false
       ? "stored, differs from config"
       : "stored";
-    const where =
-      ([["permanent", p.permanent], ["runtime", p.runtime], ["direct.xml", p.directXml]] as const)
-        .filter(([, n]) => n !== null).map(([name, n]) => `${name} ${n}`).join(", ");
+    // Counted and worded as install counts what it stores (counts.ts).
+    const where = ([
+      ["permanent config", p.permanent],
+      ["runtime config", p.runtime],
+      ["direct.xml", p.directXml],
+    ] as const)
+      .filter(([, n]) => n !== null).map(([name, n]) => `${name}: ${formatCounts(n!)}`).join(", ");
     lines.push(
       `Persistence (${p.mechanism}, ${p.firewalld}): ${state}` +
-        (where ? `; our entries: ${where}` : "") + (p.detail ? ` (${p.detail})` : ""),
+        (where ? `; ${where}` : "") + (p.detail ? ` (${p.detail})` : ""),
     );
   }
   if (report.boot) lines.push(bootLine(report.boot));

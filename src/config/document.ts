@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  isAlias,
   isMap,
   isNode,
   isScalar,
@@ -22,7 +23,8 @@ import {
   type YAMLSeq,
 } from "yaml";
 import { ConfigError } from "./errors.ts";
-import { type TreeView, walkDocument } from "./document_walk.ts";
+import { DEPTH_REASON, type DocumentProblem, parseProblems, treeProblem } from "./yaml_checks.ts";
+import { type TreePair, type TreeView, walkDocument } from "./document_walk.ts";
 import { type Setting, type SourceOptions, throwAll } from "./sources.ts";
 
 /**
@@ -50,32 +52,75 @@ export function documentSettings(
     const { line, col } = lines.linePos(offset ?? 0);
     return `${source}:${line}:${col}`;
   };
-  if (doc.errors.length > 0) {
-    throwAll(doc.errors.map((e) =>
-      new ConfigError({
-        code: "parse_error",
-        path: "",
-        source: at(e.pos[0]),
-        reason: `is not valid YAML or JSON: ${e.message.split("\n")[0]}`,
-        expected: "",
-      })
-    ));
+  const documentError = ({ offset, reason }: DocumentProblem) =>
+    new ConfigError({ code: "parse_error", path: "", source: at(offset), reason, expected: "" });
+  throwAll(parseProblems(doc.errors).map(documentError));
+  const badNode = treeProblem(doc.contents as Node | null);
+  if (badNode) throw documentError(badNode);
+  const problem = (node: Node | null, reason: string) =>
+    new ConfigError({
+      code: "parse_error",
+      path: "",
+      source: at(node?.range?.[0]),
+      reason: `is not valid YAML or JSON: ${reason}`,
+      expected: "",
+    });
+  let aliases = 0;
+  const deref = (node: Node): Node => {
+    if (!isAlias(node)) return node;
+    // Each use walks the aliased mapping again: bounded, as toJS bounds values.
+    if (++aliases > MAX_MAPPING_ALIASES) {
+      throw problem(node, `more than ${MAX_MAPPING_ALIASES} aliases of mappings`);
+    }
+    // The parser has already refused an alias to an anchor that is not defined.
+    return node.resolve(doc) as Node;
+  };
+  /**
+   * A mapping's own pairs, then those its merge key brings in: a merge key
+   * never overrides a key the mapping sets, and of a list of mappings the
+   * first that sets a key wins; merged mappings may merge in turn (YAML's
+   * merge key type, https://yaml.org/type/merge.html, as kumactl's Go yaml
+   * reads it: goyaml.v3 decode.go `merge`).
+   */
+  function* pairs(map: YAMLMap, own = new Set<string>()): Generator<TreePair<Node>> {
+    let merge: Pair<Node | null, Node | null> | undefined;
+    for (const pair of map.items as Pair<Node | null, Node | null>[]) {
+      const keyNode = pair.key;
+      if (isMergeKey(keyNode)) {
+        if (merge) throw problem(keyNode, "the merge key << is repeated (map keys must be unique)");
+        merge = pair;
+        continue;
+      }
+      const key = String(isScalar(keyNode) ? keyNode.value : keyNode);
+      own.add(key);
+      yield { key, keyNode, value: pair.value };
+    }
+    if (!merge) return;
+    const value = merge.value === null ? null : deref(merge.value);
+    const sources = isSeq(value)
+      ? (value.items as (Node | null)[]).map((i) => i && deref(i))
+      : [value];
+    for (const source of sources) {
+      if (!isMap(source)) {
+        throw problem(
+          source ?? merge.value ?? (merge.key as Node),
+          "a merge key << takes a mapping or a list of mappings",
+        );
+      }
+      for (const p of pairs(source, new Set(own))) {
+        if (own.has(p.key)) continue;
+        own.add(p.key);
+        yield p;
+      }
+    }
   }
   const view: TreeView<Node> = {
     isMap,
     isSeq,
     isScalar,
     isNull: (node) => (node as Scalar).value === null,
-    *pairs(node) {
-      for (const pair of (node as YAMLMap).items as Pair<Node | null, Node | null>[]) {
-        const keyNode = pair.key;
-        yield {
-          key: String(isScalar(keyNode) ? keyNode.value : keyNode),
-          keyNode,
-          value: pair.value,
-        };
-      }
-    },
+    pairs: (node) => pairs(node as YAMLMap),
+    deref,
     items: (node) => (node as YAMLSeq<Node | null>).items,
     scalar: (node) => (node as Scalar).value,
     quoted: (node) => isQuoted(node as Scalar),
@@ -85,17 +130,31 @@ export function documentSettings(
       try {
         return node.toJS(doc);
       } catch (e) {
-        throw new ConfigError({
-          code: "parse_error",
-          path: "",
-          source: at(node.range?.[0]),
-          reason: `is not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}`,
-          expected: "",
-        });
+        // Each alias may nest its anchor's lists inside another's, each within the
+        // depth limit, until the expansion overflows the stack.
+        if (e instanceof RangeError) {
+          throw documentError({ offset: node.range?.[0], reason: DEPTH_REASON });
+        }
+        throw problem(node, e instanceof Error ? e.message : String(e));
       }
     },
   };
   return walkDocument(doc.contents as Node | null, view, at, options);
+}
+
+/**
+ * Where a mapping's aliases and merge keys stop being followed: a legitimate
+ * config has a handful, an alias bomb needs thousands. toJS keeps the yaml
+ * package's own bound (maxAliasCount) for the values.
+ */
+export const MAX_MAPPING_ALIASES = 100;
+
+const MERGE_TAG = "tag:yaml.org,2002:merge";
+
+/** `<<` plain or tagged `!!merge`; a quoted "<<" is a key like any other, as in Go's yaml. */
+function isMergeKey(node: Node | null): boolean {
+  if (!isScalar(node) || node.value !== "<<") return false;
+  return node.tag === MERGE_TAG || (!node.tag && node.type === Scalar.PLAIN);
 }
 
 function isQuoted(node: Scalar): boolean {

@@ -31,6 +31,10 @@ export interface TreeView<N> {
   isScalar(node: N): boolean;
   /** A null scalar ("not given"). */
   isNull(node: N): boolean;
+  /**
+   * A mapping's pairs as Go's yaml reads them: a YAML merge key (`<<`) is
+   * replaced by the pairs it brings in that the mapping does not set itself.
+   */
   pairs(node: N): Iterable<TreePair<N>>;
   items(node: N): readonly (N | null)[];
   /** A scalar's value. */
@@ -41,6 +45,11 @@ export interface TreeView<N> {
   offset(node: N | null): number | undefined;
   /** The node as a plain value; throws a ConfigError for what cannot be one. */
   toJS(node: N): unknown;
+  /**
+   * The node an alias stands for (YAML `*name`), the node itself otherwise.
+   * Asked where a mapping belongs; throws a ConfigError past the alias limit.
+   */
+  deref(node: N): N;
 }
 
 /**
@@ -59,7 +68,9 @@ export function walkDocument<N>(
   const absent = (node: N | null | undefined): node is null | undefined =>
     node === null || node === undefined || (view.isScalar(node) && view.isNull(node));
 
-  const walk = (node: N | null | undefined, prefix: string) => {
+  const walk = (written: N | null | undefined, prefix: string) => {
+    if (absent(written)) return;
+    const node = view.deref(written);
     if (absent(node)) return;
     if (!view.isMap(node)) {
       errors.push(

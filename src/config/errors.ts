@@ -96,18 +96,59 @@ export const MAX_SHOWN_PROBLEMS = 20;
 
 /** "flag:--x" -> "flag --x"; "env:X" -> "env X"; "file:/p:1:2" -> "/p:1:2". */
 export function describeSource(source: string): string {
-  if (source.startsWith("file:")) return source.slice("file:".length);
+  // A file name or an env var name may hold any character but NUL.
+  if (source.startsWith("file:")) return escapeUnprintable(source.slice("file:".length));
   const colon = source.indexOf(":");
   if (colon < 0 || source.startsWith("stdin:")) return source;
-  return `${source.slice(0, colon)} ${source.slice(colon + 1)}`;
+  return escapeUnprintable(`${source.slice(0, colon)} ${source.slice(colon + 1)}`);
+}
+
+/**
+ * What a terminal would not show as text: C0 controls, DEL, C1 controls, the
+ * line and paragraph separators and the bidirectional overrides. A value
+ * that holds one (a newline in `kumaDPUser`, a NUL from a file) must not
+ * split a message, vanish or move the text around it.
+ */
+// deno-lint-ignore no-control-regex -- matching control characters is the point.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// The same, but for a line break and a tab.
+const UNPRINTABLE_IN_TEXT =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point.
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const HAS_UNPRINTABLE = new RegExp(UNPRINTABLE.source);
+const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * `text` with each unprintable character written as an escape (`\n`,
+ * `\u0000`), as JSON writes it. `keepLines` leaves line breaks and tabs:
+ * for a whole message of several lines, whose values are escaped already.
+ *
+ * @example
+ * ```ts
+ * import { escapeUnprintable } from "./errors.ts";
+ * if (escapeUnprintable("ku\nma\0") !== "ku\\nma\\u0000") throw new Error();
+ * if (escapeUnprintable("a\nb\u001b[31m", { keepLines: true }) !== "a\nb\\u001b[31m") throw new Error();
+ * ```
+ */
+export function escapeUnprintable(text: string, { keepLines = false } = {}): string {
+  return text.replace(
+    keepLines ? UNPRINTABLE_IN_TEXT : UNPRINTABLE,
+    (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** A value in single quotes, its unprintable characters escaped: `kumaDPUser 'ku\nma'`. */
+export function quoted(value: string): string {
+  return `'${escapeUnprintable(value)}'`;
 }
 
 /** Quotes a value only when it would otherwise be unreadable in a sentence. */
 export function showValue(value: unknown): string {
   if (value === undefined) return "nothing";
-  const text = typeof value === "string" && /^[^\s"'`]+$/.test(value)
-    ? value
-    : JSON.stringify(value) ?? String(value);
+  const text =
+    typeof value === "string" && /^[^\s"'`]+$/.test(value) && !HAS_UNPRINTABLE.test(value)
+      ? value
+      : escapeUnprintable(JSON.stringify(value) ?? String(value));
   // A value can be as long as its source (1 MiB); a message stays readable.
   return text.length > MAX_SHOWN_VALUE
     ? `${text.slice(0, MAX_SHOWN_VALUE)}... (${text.length} characters)`
@@ -118,7 +159,7 @@ const MAX_SHOWN_VALUE = 120;
 
 function describeProblem(p: ConfigProblem): string {
   // A problem with a whole source (unparsable, unreadable) has no setting path.
-  if (!p.path) return `${describeSource(p.source)}: ${p.reason}`;
+  if (!p.path) return `${describeSource(p.source)}: ${escapeUnprintable(p.reason)}`;
   const where = p.source ? ` from ${describeSource(p.source)}` : "";
   const what = p.value !== undefined
     ? showValue(p.value)
@@ -126,5 +167,6 @@ function describeProblem(p: ConfigProblem): string {
     ? "key"
     : "value";
   const expected = p.expected ? ` (expected ${p.expected})` : "";
-  return `${p.path}: ${what}${where} ${p.reason}${expected}`;
+  // An unknown key is as it was typed.
+  return `${escapeUnprintable(p.path)}: ${what}${where} ${p.reason}${expected}`;
 }

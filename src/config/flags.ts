@@ -24,6 +24,8 @@ export interface FlagSpec {
   valueName?: string;
   /** Hidden alternative spellings (kumactl's deprecated ones). */
   aliases?: string[];
+  /** The words a shell completes for the value (the schema still decides what is valid). */
+  completes?: readonly string[] | "files";
 }
 
 /** Every config flag, in help order. */
@@ -41,6 +43,7 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "ipFamilyMode",
     kind: "value",
     valueName: "mode",
+    completes: ["dualstack", "ipv4"],
     description: "dualstack or ipv4 (case-insensitive)",
   },
   {
@@ -48,6 +51,7 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "backend",
     kind: "value",
     valueName: "name",
+    completes: ["iptables", "nftables"],
     description: "iptables (default, kumactl compatible) or nftables (one inet table)",
   },
   {
@@ -162,6 +166,7 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     path: "redirect.dns.resolvConfigPath",
     kind: "value",
     valueName: "path",
+    completes: "files",
     description: "resolv.conf to read the resolvers from (default /etc/resolv.conf)",
   },
   {

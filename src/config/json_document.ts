@@ -140,6 +140,8 @@ const VIEW: TreeView<JsonNode> = {
   quoted: (n) => n.kind === "scalar" && n.quoted,
   offset: (n) => n?.offset,
   toJS: plain,
+  // JSON has no aliases.
+  deref: (n) => n,
 };
 
 /**

@@ -124,7 +124,10 @@ function sourceReadError(e: unknown, name: string): ConfigError {
       expected: "",
     });
   }
-  const stdin = e instanceof BoundedReadError && e.kind === "not_regular" ? ", or - for stdin" : "";
+  const stdin = e instanceof BoundedReadError && e.kind === "not_regular" &&
+      !e.expected.startsWith("- ")
+    ? ", or - for stdin"
+    : "";
   return new ConfigError({
     code: "unreadable_source",
     path: "",

@@ -98,9 +98,10 @@ export async function readTextFileBounded(
   path: string,
   options: BoundedReadOptions,
 ): Promise<string> {
+  const special = (e: unknown) => Promise.reject(specialFileError(e, path, options.maxBytes));
   // stat before open: opening a FIFO would block until a writer appears.
-  assertRegular(path, await Deno.stat(path), options.maxBytes);
-  using file = await Deno.open(path, { read: true });
+  assertRegular(path, await Deno.stat(path).catch(special), options.maxBytes);
+  using file = await Deno.open(path, { read: true }).catch(special);
   // The path may have been replaced between stat and open.
   assertRegular(path, await file.stat(), options.maxBytes);
   return decodeUtf8(await readBounded(file, path, options.maxBytes), path, options);
@@ -152,6 +153,32 @@ function fileType(info: Deno.FileInfo): string {
   if (info.isFifo) return "a named pipe";
   if (info.isSocket) return "a socket";
   return "not a regular file";
+}
+
+/** The names of stdin that are not `-`. */
+const STDIN_NAMES = new Set(["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"]);
+
+/**
+ * Deno's refusal of a kernel special file, as what is wrong with the path.
+ * Without --allow-all, Deno refuses /proc/self/mem, /dev/stdin and their
+ * like (NotCapable, "run again with the --allow-all flag", at stat or, for
+ * a symlink to one, at open): advice for the author of a Deno program, not
+ * for whoever typed the path. Anything else is returned as it is.
+ */
+function specialFileError(e: unknown, path: string, maxBytes: number): unknown {
+  if (!(e instanceof Deno.errors.NotCapable)) return e;
+  // Deno names the path a symlink led to: `Requires all access to "/proc/42/mem"`.
+  const target = /"([^"]*)"/.exec(e.message)?.[1];
+  if (STDIN_NAMES.has(path) || (target !== undefined && STDIN_NAMES.has(target))) {
+    return new BoundedReadError("not_regular", path, "is stdin by another name", "- for stdin");
+  }
+  const via = target && target !== path ? ` (it leads to ${target})` : "";
+  return new BoundedReadError(
+    "not_regular",
+    path,
+    `is a special file of the kernel, not a config file${via}`,
+    `a regular file of ${limitText(maxBytes)}`,
+  );
 }
 
 function assertRegular(path: string, info: Deno.FileInfo, maxBytes: number): void {

@@ -27,6 +27,10 @@ interface BadInput {
   code: 1 | 2;
   /** Fragments stderr must contain: the setting, the source, the value. */
   says: string[];
+  /** Fragments stderr must not contain (a JavaScript or Deno message). */
+  never?: string[];
+  /** The error is one line: a value with a line break or a NUL is escaped. */
+  oneLine?: true;
 }
 
 const USER = ["--kuma-dp-user", "5678"];
@@ -333,6 +337,66 @@ const BAD_INPUTS: BadInput[] = [
     code: 2,
     says: ["kuma-tproxy: unknown command 'instal'"],
   },
+  // issue 21 item 11: messages.
+  {
+    name: "a line break in the kuma-dp user, escaped",
+    args: ["install", "--kuma-dp-user", "ktp\nno-such-user"],
+    code: 1,
+    says: ["kumaDPUser 'ktp\\nno-such-user' is not a UID"],
+    oneLine: true,
+  },
+  {
+    name: "a NUL in the kuma-dp user from a file, escaped",
+    args: ["install", "--config", "$DIR/nul.yaml"],
+    files: { "nul.yaml": 'kumaDPUser: "ktp\\0x"\n' },
+    code: 1,
+    says: ["kumaDPUser 'ktp\\u0000x' is not a UID"],
+    never: ["\0"],
+    oneLine: true,
+  },
+  {
+    name: "a process's memory as --config",
+    args: ["install", ...USER, "--config", "/proc/self/mem"],
+    code: 2,
+    says: ["/proc/self/mem", "special file of the kernel, not a config file", "- for stdin"],
+    never: ["--allow-all"],
+  },
+  {
+    name: "/dev/stdin as --config",
+    args: ["install", ...USER, "--config", "/dev/stdin"],
+    stdin: "verbose: true\n",
+    code: 2,
+    says: ["/dev/stdin", "is stdin by another name", "- for stdin"],
+    never: ["--allow-all"],
+  },
+  {
+    name: "a file of two YAML documents",
+    args: ["install", ...USER, "--config", "$DIR/two.yaml"],
+    files: { "two.yaml": "verbose: true\n---\nverbose: false\n" },
+    code: 2,
+    says: ["$DIR/two.yaml:2:1", "second YAML document"],
+    never: ["parseAllDocuments"],
+  },
+  {
+    name: "binary data (!!binary) in a file",
+    args: ["install", "--config", "$DIR/binary.yaml"],
+    files: { "binary.yaml": "kumaDPUser: !!binary a3VtYS1kcA==\n" },
+    code: 2,
+    says: ["$DIR/binary.yaml:1:", "!!binary"],
+    never: ["Buffer"],
+  },
+  {
+    name: "lists nested thousands deep",
+    args: ["install", ...USER, "--config", "$DIR/deep.yaml"],
+    files: {
+      "deep.yaml": `redirect:\n  inbound:\n    excludePorts: ${"[".repeat(9000)}${
+        "]".repeat(9000)
+      }\n`,
+    },
+    code: 2,
+    says: ["$DIR/deep.yaml:3:", "nests lists and mappings more than 64 deep"],
+    never: ["call stack"],
+  },
 ];
 
 /** Both families of both backends, normalised: what must not change. */
@@ -397,6 +461,12 @@ Deno.test("kuma-tproxy refuses bad input with a clear message and changes nothin
           assertEquals(r.code, bad.code, `exit code; stderr:\n${r.stderr}`);
           assertEquals(r.stdout, "", "nothing on stdout");
           for (const fragment of bad.says) assertStringIncludes(r.stderr, sub(fragment));
+          for (const fragment of bad.never ?? []) {
+            assert(!r.stderr.includes(fragment), `${JSON.stringify(fragment)} in:\n${r.stderr}`);
+          }
+          if (bad.oneLine) {
+            assertEquals(r.stderr.split("\n").filter((l) => l && !l.startsWith("# ")).length, 1);
+          }
           assertNoStack(r.stderr);
           assertOneFormat(r.stderr);
           assertEquals(await allSaves(ns), before, "iptables state after the refusal");

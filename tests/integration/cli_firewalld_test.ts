@@ -95,10 +95,15 @@ Deno.test({
 
       const status = await h.cli(["status"]);
       assertEquals(status.code, 0, status.stdout + status.stderr);
+      // Counted and worded as install counted what it stored.
+      const stored = /stored (\d+) rules and (\d+) chains in the permanent/.exec(install.stdout);
+      assert(stored, install.stdout);
+      assertEquals(Number(stored[1]) + Number(stored[2]), counts.permanent);
+      const n = `${stored[1]} rules and ${stored[2]} chains`;
       assertStringIncludes(
         status.stdout,
-        `Persistence (firewalld, RUNNING): stored; our entries: permanent ${counts.permanent}, ` +
-          `runtime ${counts.permanent}, direct.xml ${counts.permanent}`,
+        `Persistence (firewalld, RUNNING): stored; permanent config: ${n}, ` +
+          `runtime config: ${n}, direct.xml: ${n}`,
       );
 
       await fw.reload();

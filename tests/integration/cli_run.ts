@@ -8,6 +8,7 @@ import type { Case } from "../cases.ts";
 import type { Netns } from "../world/netns.ts";
 import { ensureUser } from "../world/users.ts";
 import { writeStdin } from "../../src/os/runner.ts";
+import { PYTHON } from "../world/process.ts";
 
 /** The checkout this file belongs to (so a copy of the repo tests itself). */
 export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname)
@@ -34,6 +35,27 @@ export interface CliOptions {
   uid?: number;
   /** An argv prefix that enters a private mount namespace first (`MountNs.argv`). */
   mountNs?: string[];
+  /** Where the CLI's stdout goes instead of the test: see {@linkcode stdoutTo}. */
+  stdout?: LostStdout;
+  /** stderr to a full device instead of the test. */
+  stderr?: "/dev/full";
+}
+
+/** A stdout that cannot be written: a pipe nobody reads, or a full device. */
+export type LostStdout = "closed pipe" | "/dev/full";
+
+/**
+ * An argv prefix that runs the rest with a lost stdout. The pipe's read end
+ * is closed before the CLI starts, so its first write fails with EPIPE
+ * every time (`| true` or `| head` would race with the reader's exit).
+ */
+export function stdoutTo(lost: LostStdout): string[] {
+  return lost === "/dev/full" ? ["sh", "-c", 'exec "$@" > /dev/full', "sh"] : [
+    PYTHON,
+    "-c",
+    "import os, subprocess, sys\n" +
+    "r, w = os.pipe()\nos.close(r)\nsys.exit(subprocess.call(sys.argv[1:], stdout=w))",
+  ];
 }
 
 const decoder = new TextDecoder();
@@ -44,6 +66,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const argv = [
     ...(options.mountNs ?? []),
     ...(ns ? ["ip", "netns", "exec", ns] : []),
+    ...(options.stdout ? stdoutTo(options.stdout) : []),
+    ...(options.stderr ? ["sh", "-c", 'exec "$@" 2> /dev/full', "sh"] : []),
     ...(options.uid === undefined
       ? []
       : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--"]),

@@ -15,7 +15,13 @@
  *   never happen. The real binary stays reachable at `realSystemctl`, for
  *   offline `--root` runs on temp dirs.
  */
-import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
+import {
+  type CliResult,
+  KUMA_TPROXY,
+  type LostStdout,
+  REPO_ROOT,
+  stdoutTo,
+} from "../integration/cli_run.ts";
 import { MountNs } from "./firewalld_host.ts";
 import { World } from "./world.ts";
 
@@ -131,11 +137,12 @@ export class BootHost {
    * `kuma-tproxy ...args` with PATH, HOME and the World's resolv.conf: as root,
    * or as `uid` (via setpriv; the repo-local Deno cache is readable by any user).
    */
-  cli(args: string[], options: { uid?: number } = {}): Promise<CliResult> {
+  cli(args: string[], options: { uid?: number; stdout?: LostStdout } = {}): Promise<CliResult> {
     const asUser = options.uid === undefined
       ? []
       : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--"];
-    return this.run([...asUser, KUMA_TPROXY, ...args], {
+    const lost = options.stdout ? stdoutTo(options.stdout) : [];
+    return this.run([...lost, ...asUser, KUMA_TPROXY, ...args], {
       env: {
         PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         HOME: Deno.env.get("HOME") ?? "/root",

@@ -81,7 +81,7 @@ Deno.test("statusReport() is drift (3) when our rules are also in the other back
     live: [live(4, "nft"), live(4, "legacy")],
   });
   assertEquals(exitCode, 3);
-  assertEquals(report.families[0].otherBackends, [{ mode: "legacy", rules: 4 }]);
+  assertEquals(report.families[0].otherBackends, [{ mode: "legacy", rules: 3, chains: 1 }]);
   assert(report.families[0].matches);
 });
 
@@ -109,9 +109,9 @@ Deno.test("statusReport() passes persistence through and counts a mismatch as dr
   const persistence = {
     mechanism: "firewalld" as const,
     firewalld: "RUNNING",
-    permanent: 12,
-    runtime: 12,
-    directXml: 12,
+    permanent: { rules: 11, chains: 1 },
+    runtime: { rules: 11, chains: 1 },
+    directXml: { rules: 11, chains: 1 },
     stored: true,
     matches: true,
   };
@@ -173,7 +173,7 @@ Deno.test("renderStatusText() writes one line per family and names the drift", (
     [
       "IPv4: installed (nft), differs from config (nat: 1 missing)",
       "  missing    nat: -A KUMA_MESH_X -j RETURN",
-      "  also 4 of our rules and chains in legacy, which the config does not use (the kernel runs both backends; run uninstall, then install)",
+      "  also 3 rules and 1 chain of ours in legacy, which the config does not use (the kernel runs both backends; run uninstall, then install)",
       "IPv6: not installed (nft)",
       "",
     ].join("\n"),
@@ -207,5 +207,26 @@ Deno.test("statusReport() names a family the host does not configure without cha
   assertStringIncludes(
     renderStatusText(report),
     "IPv6: not configured: IPv6 is disabled on this host\n",
+  );
+});
+
+Deno.test("renderStatusText() counts stored entries as install does: rules and chains", () => {
+  const c = { rules: 18, chains: 4 };
+  const { report } = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    persistence: {
+      mechanism: "firewalld",
+      firewalld: "stopped",
+      permanent: null,
+      runtime: null,
+      directXml: c,
+      stored: true,
+      matches: true,
+    },
+  });
+  assertStringIncludes(
+    renderStatusText(report),
+    "Persistence (firewalld, stopped): stored; direct.xml: 18 rules and 4 chains\n",
   );
 });

@@ -2,7 +2,7 @@
  * One table of bad inputs from every kind of source. Each case states the
  * error code, the setting path, and the source the error must name.
  */
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
 import { resolveConfig } from "../../../src/config/resolve.ts";
 import { ConfigError } from "../../../src/config/errors.ts";
 import { fakeInputs, type FakeSources, flag } from "./fake_inputs.ts";
@@ -13,6 +13,8 @@ interface BadCase {
   code: ConfigError["code"];
   path: string;
   source: string;
+  /** A fragment the message must hold, where the code alone does not tell the cause. */
+  says?: string;
 }
 
 const E = "KUMA_TRANSPARENT_PROXY_";
@@ -213,6 +215,21 @@ const CASES: BadCase[] = [
     code: "parse_error",
     path: "",
     source: "file:/tp.yaml:10:19",
+  },
+  {
+    name: "aliases nesting lists inside each other until the stack overflows",
+    sources: file(
+      Array.from(
+        { length: 199 },
+        (_, i) =>
+          `a${i + 1}: &a${i + 1} ${"[".repeat(40)}${i === 0 ? "1" : `*a${i}`}${"]".repeat(40)}\n`,
+      )
+        .join("") + "redirect:\n  inbound:\n    excludePorts: *a199\n",
+    ),
+    code: "parse_error",
+    path: "",
+    source: "file:/tp.yaml:202:19",
+    says: "nests lists and mappings more than 64 deep",
   },
   {
     name: "inline YAML where a file path belongs",
@@ -444,6 +461,7 @@ for (const c of CASES) {
     if (c.path) assert(e.message.startsWith(`${c.path}: `), e.message);
     const place = c.source.replace(/^file:/, "").replace(/^(env|flag):/, "$1 ");
     assert(e.message.includes(place), `${e.message} should name ${place}`);
+    if (c.says) assertStringIncludes(e.message, c.says);
   });
 }
 

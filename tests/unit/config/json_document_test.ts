@@ -55,6 +55,10 @@ const PLAIN: [string, string][] = [
   ["a list of mixed items", '{"redirect": {"inbound": {"excludePorts": [1, "2", null, [3]]}}}'],
   ["a numeric key", '{"1": 2}'],
   ["unicode in keys", '{"redir\\u0065ct": {"dns": {"port": 1}}}'],
+  // Quoted, "<<" is no YAML merge key (as in Go's yaml): an unknown key to both readers.
+  // The deepest the JSON reader takes; the yaml reader's limit is the same (yaml_checks.ts).
+  ["nesting at the limit", '{"a":'.repeat(MAX_DEPTH) + "1" + "}".repeat(MAX_DEPTH)],
+  ["a quoted merge key", '{"<<": {"verbose": true}, "redirect": {"<<": {"dns": {"port": 1}}}}'],
 ];
 
 for (const [name, text] of PLAIN) {
