@@ -325,8 +325,11 @@ export async function persistenceStatus(
     const anywhere = [state.permanent, state.runtime, state.directXml].some((xs) =>
       (xs ?? []).length > 0
     );
+    // firewalld stopped: direct.xml is the only place our entries can be, and
+    // one that cannot be read may hold them (status must not say "clean").
+    const unreadable = !host.running && state.directXmlError !== undefined;
     // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
-    if (!config.storeFirewalld && !anywhere) return undefined;
+    if (!config.storeFirewalld && !anywhere && !unreadable) return undefined;
     const asked = config.storeFirewalld || stored.length > 0;
     const matches = sameEntries(stored, expected) &&
       (!host.running || sameEntries(state.runtime ?? [], expected));
@@ -338,6 +341,7 @@ export async function persistenceStatus(
       directXml: state.directXml?.length ?? null,
       stored: stored.length > 0,
       ...(asked ? { matches } : {}),
+      ...(unreadable ? { unreadable } : {}),
       ...(state.directXmlError ? { detail: state.directXmlError } : {}),
     };
   } finally {

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { BoundedReadError } from "../os/bounded_read.ts";
 import type { Runner } from "../os/runner.ts";
 import { SystemdError } from "./errors.ts";
 import { type BootDirs, type BootPaths, bootPaths, enableLink, UNIT_NAME } from "./layout.ts";
@@ -74,11 +75,24 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function readOrNull(host: SystemdHostIo, path: string): Promise<string | null> {
+/** What {@link readOrNull} returns for something that is not a regular file. */
+const NOT_A_FILE = Symbol("not a regular file");
+
+/**
+ * A file's text; null when nothing is there (a file where a parent
+ * directory should be included); NOT_A_FILE for a directory, FIFO or device,
+ * which we never write, so it is someone else's (and uninstall, the
+ * emergency path, must not stop at it).
+ */
+async function readOrNull(
+  host: SystemdHostIo,
+  path: string,
+): Promise<string | null | typeof NOT_A_FILE> {
   try {
     return await host.readFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+    if (e instanceof BoundedReadError && e.kind === "not_regular") return NOT_A_FILE;
     throw new SystemdError("io", `cannot read ${path}: ${detail(e)}`, path, { cause: e });
   }
 }
@@ -107,12 +121,17 @@ export async function readBootState(host: SystemdHostIo): Promise<BootState> {
   const paths = bootPaths(host.dirs);
   const unit = await readOrNull(host, paths.unit);
   const config = await readOrNull(host, paths.config);
-  const own = (text: string | null, ours: (t: string) => boolean): Ownership =>
-    text === null ? "absent" : ours(text) ? "ours" : "foreign";
+  const own = (
+    text: string | null | typeof NOT_A_FILE,
+    ours: (t: string) => boolean,
+  ): { ownership: Ownership; text: string | null } =>
+    text === NOT_A_FILE
+      ? { ownership: "foreign", text: null }
+      : { ownership: text === null ? "absent" : ours(text) ? "ours" : "foreign", text };
   return {
     paths,
-    unit: { ownership: own(unit, isOurUnit), text: unit },
-    config: { ownership: own(config, isOurConfig), text: config },
+    unit: own(unit, isOurUnit),
+    config: own(config, isOurConfig),
     link: await linkOwnership(paths),
     systemdRunning: await isDirectory(host.runtimeDir),
   };
@@ -164,7 +183,7 @@ async function removeIfExists(path: string): Promise<void> {
   try {
     await Deno.remove(path);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
   }
 }
 
