@@ -337,8 +337,10 @@ async function planAndProbe(
   io: CliIo,
   planning: Promise<InstallPlan>,
   afterPlan: boolean,
+  needBus: boolean,
 ): Promise<{ plan: InstallPlan; host: FirewalldHost }> {
-  const probing = afterPlan ? planning.then(() => probeFirewalld(io)) : probeFirewalld(io);
+  const probe = () => probeFirewalld(io, { needBus });
+  const probing = afterPlan ? planning.then(probe) : probe();
   const [plan, host] = await Promise.allSettled([planning, probing]);
   if (plan.status === "rejected") {
     if (host.status === "fulfilled") closeFirewalld(host.value);
@@ -388,7 +390,12 @@ interface Started {
 
 async function installPlanned(config: Config, io: CliIo, started: Started): Promise<number> {
   const { early, dumps, pretest } = started;
-  const { plan, host } = await planAndProbe(io, started.planning, pretest !== undefined);
+  const { plan, host } = await planAndProbe(
+    io,
+    started.planning,
+    pretest !== undefined,
+    config.storeFirewalld,
+  );
   await started.reads;
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {

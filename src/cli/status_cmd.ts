@@ -29,7 +29,7 @@ import { requireRoot } from "./preconditions.ts";
 async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
   if (!config.storeSystemd) return false;
   if (!config.storeFirewalld) return true;
-  const host = await probeFirewalld(io);
+  const host = await probeFirewalld(io, { needBus: true });
   try {
     return persistChoice(config, host).systemd;
   } finally {
