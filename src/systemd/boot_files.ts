@@ -12,6 +12,7 @@
  * @module
  */
 import { BoundedReadError } from "../os/bounded_read.ts";
+import { dirname, syncDirectory, writeSyncedFile } from "../os/durable_file.ts";
 import type { Runner } from "../os/runner.ts";
 import { SystemdError } from "./errors.ts";
 import { type BootDirs, type BootPaths, bootPaths, enableLink, UNIT_NAME } from "./layout.ts";
@@ -167,16 +168,19 @@ async function symlink(host: SystemdHostIo, target: string, link: string): Promi
   }
 }
 
-/** Writes `text` to a new file with `mode` (whatever the umask) and flushes it to disk. */
-async function writeSynced(path: string, text: string, mode: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode });
-  try {
-    await file.write(new TextEncoder().encode(text));
-    await file.sync();
-  } finally {
-    file.close();
+/**
+ * Makes renames and removals in our directories durable (os/durable_file.ts):
+ * a power cut right after install or uninstall must not bring back the old
+ * unit. A directory that is not there (a removed `.wants`) has nothing to sync.
+ */
+async function syncDirs(dirs: string[]): Promise<void> {
+  for (const dir of new Set(dirs)) {
+    try {
+      await syncDirectory(dir);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+    }
   }
-  await Deno.chmod(path, mode);
 }
 
 async function removeIfExists(path: string): Promise<void> {
@@ -277,7 +281,7 @@ export async function stageBootFiles(
       ] as const
     ) {
       written.push(staged(path, "new"));
-      await writeSynced(staged(path, "new"), text, mode);
+      await writeSyncedFile(staged(path, "new"), text, { mode });
     }
   } catch (e) {
     await discard();
@@ -313,6 +317,7 @@ async function commit(
       }
       await Deno.rename(staged(path, "new"), path);
     }
+    await syncDirs([host.dirs.configDir, host.dirs.unitDir]);
     const lines = [`systemd: wrote ${paths.unit} and ${paths.config}`];
     if (state.systemdRunning) {
       await systemctl(host, ["daemon-reload"]);
@@ -329,6 +334,7 @@ async function commit(
       }
       await symlink(host, l.target, l.link);
       undo.push(() => Deno.remove(l.link));
+      await syncDirs([l.dir, host.dirs.unitDir]);
     }
     lines.push(
       state.link === "ours"
@@ -406,6 +412,7 @@ export async function removeBootFiles(
     for (const p of [paths.unit, paths.config]) {
       for (const kind of ["new", "old"] as const) await removeIfExists(staged(p, kind));
     }
+    await syncDirs([paths.wantsDir, host.dirs.unitDir, host.dirs.configDir]);
     if (state.systemdRunning && ours.length > 0) await systemctl(host, ["daemon-reload"]);
   } catch (e) {
     if (e instanceof SystemdError) throw e;
@@ -413,7 +420,12 @@ export async function removeBootFiles(
       cause: e,
     });
   }
-  if (state.link === "ours") await removeIfEmpty(paths.wantsDir);
-  if (state.config.ownership === "ours") await removeIfEmpty(host.dirs.configDir);
+  const gone = [
+    ...(state.link === "ours" && await removeIfEmpty(paths.wantsDir) ? [host.dirs.unitDir] : []),
+    ...(state.config.ownership === "ours" && await removeIfEmpty(host.dirs.configDir)
+      ? [dirname(host.dirs.configDir)]
+      : []),
+  ];
+  await syncDirs(gone).catch(() => {});
   return { lines, removed: ours.length };
 }
