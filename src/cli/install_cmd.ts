@@ -45,7 +45,7 @@ import {
   systemdHost,
 } from "./systemd_step.ts";
 import { isUserError } from "./errors.ts";
-import { lockoutWarnings } from "./guards.ts";
+import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
@@ -453,6 +453,11 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       firewalldRunning: host.running,
     });
     for (const w of guards) warn(io, w);
+    const stopped = stoppedFirewalldWarning(config, {
+      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
+      unit: choice.systemd,
+    });
+    if (stopped) warn(io, stopped);
 
     // Written under temporary names before the kernel changes: a host where
     // they cannot be written keeps its previous rules and files.
