@@ -92,6 +92,7 @@ async function lockFile(io: CliIo, exclusive: boolean, wait: Waiter): Promise<De
     }
     // Deleted or replaced while we waited: the lock that counts is on what is there now.
     file.close();
+    wait.assertTimeLeft(io.lockPath);
   }
 }
 
@@ -119,9 +120,18 @@ class Waiter {
       await new Promise((ok) => setTimeout(ok, Math.min(POLL_MS, this.#deadline - Date.now())));
       if (await file.tryLock(exclusive)) return;
     }
-    throw new UserError(
+    throw this.#timeout(path, await holders());
+  }
+
+  /** Throws the timeout error once the deadline has passed (a lock file replaced again and again). */
+  assertTimeLeft(path: string): void {
+    if (Date.now() >= this.#deadline) throw this.#timeout(path, "");
+  }
+
+  #timeout(path: string, holders: string): UserError {
+    return new UserError(
       `the lock on ${path} was not released within ${formatSeconds(this.limitMs)}, longer ` +
-        `than a run of kuma-tproxy takes${await holders()}; nothing was changed. If that ` +
+        `than a run of kuma-tproxy takes${holders}; nothing was changed. If that ` +
         `process is stuck, stop it and run the command again (${LOCK_WAIT_ENV} sets the wait ` +
         "in seconds)",
     );
