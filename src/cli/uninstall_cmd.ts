@@ -181,7 +181,12 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
   } catch (e) {
     const why = errorText(e);
     warn(io, `firewalld: ${why}; removing our kernel rules anyway`);
-    remains.push(`firewalld: ${why}; its entries of ours may remain`);
+    // Where firewalld runs, its runtime copy of our rules no longer matches
+    // the kernel once they are gone: a reload makes it consistent again.
+    remains.push(
+      `firewalld: ${why}; its entries of ours may remain (where it runs: ` +
+        "`firewall-cmd --reload`, then run uninstall again)",
+    );
   }
   const realPath = io.facts.realExecutable?.bind(io.facts);
   const { executables, uninspectable, warnings } = await detectAllExecutables(io.runner, config, {
