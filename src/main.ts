@@ -33,6 +33,7 @@ const [
   { SystemFacts },
   { SystemRunner },
   { selfCommand },
+  { FIREWALLD_CALL_SECONDS, waitLimits },
 ] = await Promise.all([
   import("./cli/cli.ts"),
   import("./cli/run_lock.ts"),
@@ -42,6 +43,7 @@ const [
   import("./host/system_facts.ts"),
   import("./os/runner.ts"),
   import("./systemd/self_command.ts"),
+  import("./cli/waits.ts"),
 ]);
 const runner = new SystemRunner();
 
@@ -93,11 +95,12 @@ function readEnv({ env, complete }: PrintedEnv): Record<string, string> {
   return env;
 }
 
+const env = readEnv(await printed);
 const io: CliIo = {
   out: stdout.write,
   err: stderr.write,
   outFailure: stdout.failure,
-  env: readEnv(await printed),
+  env,
   readStdin: () => readTextBounded(Deno.stdin, "stdin", { maxBytes: MAX_INPUT_BYTES }),
   readFile: (path) => readTextFileBounded(path, { maxBytes: MAX_INPUT_BYTES }),
   uid: () => Deno.uid() ?? -1,
@@ -109,7 +112,9 @@ const io: CliIo = {
     const { DEFAULT_SYSTEM_BUS_ADDRESS } = await import("./firewalld/bus_api.ts");
     return openFirewalld({
       address: Deno.env.get("DBUS_SYSTEM_BUS_ADDRESS") || DEFAULT_SYSTEM_BUS_ADDRESS,
-      timeoutMs: 120_000,
+      timeoutMs: FIREWALLD_CALL_SECONDS * 1000,
+      // Throws a usage error for a bad KUMA_TPROXY_BUS_TIMEOUT (the run lock has read it first).
+      probeTimeoutMs: waitLimits(env).busProbeMs,
       allowedOnly: true,
     });
   },

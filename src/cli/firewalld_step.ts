@@ -33,9 +33,10 @@ import { persistChoice } from "./systemd_step.ts";
 
 export interface FirewalldHost {
   /**
-   * Connected lazily. Undefined only when the bus address is outside the
-   * binary's permissions (`unknown` says so); an unreachable bus still gives
-   * a client, whose calls fail, and reads as not running.
+   * Connected lazily. Undefined when the bus address is outside the
+   * binary's permissions (`unknown` says so), or when the bus was not asked
+   * (firewalld not installed and not needed); an unreachable bus still
+   * gives a client, whose calls fail, and reads as not running.
    */
   bus?: FirewalldBus;
   running: boolean;
@@ -43,10 +44,12 @@ export interface FirewalldHost {
   installed: boolean;
   /**
    * Set when firewalld's state cannot be learnt: DBUS_SYSTEM_BUS_ADDRESS
-   * names a bus the binary may not use. The sentence says so; `running`
+   * names a bus the binary may not use (`unknownCause` "address"), or the
+   * bus did not answer in time ("timeout"). The sentence says so; `running`
    * is then false only because it is unknown.
    */
   unknown?: string;
+  unknownCause?: "address" | "timeout";
   directXmlPath: string;
   confPath: string;
   /**
@@ -60,9 +63,16 @@ export interface FirewalldHost {
  * Looks for firewalld on the system bus and on disk. Close with
  * {@link closeFirewalld}. Never fails because of the bus: an unreachable bus
  * reads as "not running", and a bus address outside the binary's
- * permissions as "unknown" (`host.unknown`), which each command handles.
+ * permissions, or a bus that does not answer within the probe's time
+ * (waits.ts), as "unknown" (`host.unknown`), which each command handles.
+ * Without /etc/firewalld, firewalld is not installed and the bus is not
+ * asked at all, unless `needBus` (--store-firewalld): a run that does not
+ * need firewalld never waits for a bus (issue 22 item 6).
  */
-export async function probeFirewalld(io: CliIo): Promise<FirewalldHost> {
+export async function probeFirewalld(
+  io: CliIo,
+  options: { needBus?: boolean } = {},
+): Promise<FirewalldHost> {
   const directXmlPath = `${io.firewalldDir}/direct.xml`;
   const confPath = `${io.firewalldDir}/firewalld.conf`;
   const installed = await parentExists(directXmlPath);
@@ -74,17 +84,23 @@ export async function probeFirewalld(io: CliIo): Promise<FirewalldHost> {
     // No firewalld.conf: firewalld's defaults apply (RFC3964_IPv4=yes).
     conf: installed ? await io.readFile(confPath).catch(() => null) : null,
   };
+  if (!installed && !options.needBus) return host;
   try {
     host.bus = await io.connectFirewalld();
   } catch (e) {
     if (!(e instanceof FirewalldError && e.code === "bus_address")) throw e;
     host.unknown = e.message;
+    host.unknownCause = "address";
     return host;
   }
   try {
     host.running = await host.bus.isRunning();
-  } catch {
-    // An unreachable bus reads as "not running".
+  } catch (e) {
+    // An unreachable bus reads as "not running"; a silent one is unknown.
+    if (e instanceof FirewalldError && e.code === "bus_timeout") {
+      host.unknown = `${e.message}, so whether firewalld runs is unknown`;
+      host.unknownCause = "timeout";
+    }
   }
   return host;
 }
@@ -105,6 +121,12 @@ export async function checkStoreFirewalld(
   families: FamilyPlan[],
   options: { writable: boolean },
 ): Promise<void> {
+  if (host.unknown && host.unknownCause === "timeout") {
+    throw new UserError(
+      `--store-firewalld: ${host.unknown} (and so is where the rules must go). Check the ` +
+        "system bus (`systemctl status dbus`) and run the command again. Nothing was changed.",
+    );
+  }
   if (host.unknown) {
     throw new UserError(
       `--store-firewalld: ${host.unknown}, so whether firewalld runs (and so where the rules ` +
@@ -291,7 +313,7 @@ export async function persistenceStatus(
   config: Config,
   plannedFamilies: FamilyPlan[],
 ): Promise<PersistenceStatus | undefined> {
-  const host = await probeFirewalld(io);
+  const host = await probeFirewalld(io, { needBus: config.storeFirewalld });
   try {
     if (host.unknown) {
       return {
@@ -332,8 +354,11 @@ export async function persistenceStatus(
     const anywhere = [state.permanent, state.runtime, state.directXml].some((xs) =>
       (xs ?? []).length > 0
     );
+    // firewalld stopped: direct.xml is the only place our entries can be, and
+    // one that cannot be read may hold them (status must not say "clean").
+    const unreadable = !host.running && state.directXmlError !== undefined;
     // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
-    if (!storeFirewalld && !anywhere) return undefined;
+    if (!storeFirewalld && !anywhere && !unreadable) return undefined;
     const asked = storeFirewalld || stored.length > 0;
     const matches = sameEntries(stored, expected) &&
       (!host.running || sameEntries(state.runtime ?? [], expected));
@@ -345,6 +370,7 @@ export async function persistenceStatus(
       directXml: state.directXml ? countEntries(state.directXml) : null,
       stored: stored.length > 0,
       ...(asked ? { matches } : {}),
+      ...(unreadable ? { unreadable } : {}),
       ...(state.directXmlError ? { detail: state.directXmlError } : {}),
     };
   } finally {

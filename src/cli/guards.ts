@@ -49,3 +49,33 @@ export function lockoutWarnings(config: Config, facts: GuardFacts): string[] {
   }
   return warnings;
 }
+
+/**
+ * iptables rules that only our boot unit restores, on a host where firewalld
+ * is installed but stopped (issue 22 item 8): when firewalld starts (an
+ * admin, a package update, the next boot's ordering aside) it flushes every
+ * iptables table (firewalld F1, docs/firewalld.md#f1), and the rules are
+ * gone until the next boot. Its `After=firewalld.service` only covers a
+ * firewalld started at boot. The nftables backend's table survives a
+ * firewalld start; `--store-firewalld` makes firewalld restore the rules.
+ * Said by install and by status; undefined when it does not apply.
+ *
+ * @example
+ * ```ts
+ * import { stoppedFirewalldWarning } from "./guards.ts";
+ * const w = stoppedFirewalldWarning({ backend: "nftables" }, { firewalld: "stopped", unit: true });
+ * if (w !== undefined) throw new Error(w);
+ * ```
+ */
+export function stoppedFirewalldWarning(
+  config: Pick<Config, "backend">,
+  facts: { firewalld: "running" | "stopped" | "absent"; unit: boolean },
+): string | undefined {
+  if (config.backend !== "iptables" || !facts.unit || facts.firewalld !== "stopped") {
+    return undefined;
+  }
+  return "firewalld is installed but not running: when it starts it flushes iptables, and these " +
+    "rules with it (until the next boot, when kuma-tproxy.service applies them again). Use " +
+    "--backend nftables (firewalld leaves that table alone) or --store-firewalld (firewalld " +
+    "then owns and restores the rules)";
+}

@@ -45,7 +45,7 @@ import {
   systemdHost,
 } from "./systemd_step.ts";
 import { isUserError } from "./errors.ts";
-import { lockoutWarnings } from "./guards.ts";
+import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { info, warn } from "./log.ts";
@@ -350,8 +350,10 @@ async function planAndProbe(
   io: CliIo,
   planning: Promise<InstallPlan>,
   afterPlan: boolean,
+  needBus: boolean,
 ): Promise<{ plan: InstallPlan; host: FirewalldHost }> {
-  const probing = afterPlan ? planning.then(() => probeFirewalld(io)) : probeFirewalld(io);
+  const probe = () => probeFirewalld(io, { needBus });
+  const probing = afterPlan ? planning.then(probe) : probe();
   const [plan, host] = await Promise.allSettled([planning, probing]);
   if (plan.status === "rejected") {
     if (host.status === "fulfilled") closeFirewalld(host.value);
@@ -401,7 +403,12 @@ interface Started {
 
 async function installPlanned(config: Config, io: CliIo, started: Started): Promise<number> {
   const { early, dumps, pretest } = started;
-  const { plan, host } = await planAndProbe(io, started.planning, pretest !== undefined);
+  const { plan, host } = await planAndProbe(
+    io,
+    started.planning,
+    pretest !== undefined,
+    config.storeFirewalld,
+  );
   await started.reads;
   for (const w of plan.warnings) warn(io, w);
   if (config.backend === "nftables") {
@@ -469,6 +476,11 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       firewalldRunning: host.running,
     });
     for (const w of guards) warn(io, w);
+    const stopped = stoppedFirewalldWarning(config, {
+      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
+      unit: choice.systemd,
+    });
+    if (stopped) warn(io, stopped);
 
     // Written under temporary names before the kernel changes: a host where
     // they cannot be written keeps its previous rules and files.

@@ -11,6 +11,7 @@ import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
 import { LiveDumps } from "../iptables/dumps.ts";
 import type { CliIo } from "./io.ts";
 import { warn } from "./log.ts";
+import { stoppedFirewalldWarning } from "./guards.ts";
 import { planInstall } from "./plan.ts";
 import { closeFirewalld, persistenceStatus, probeFirewalld } from "./firewalld_step.ts";
 import { bootUnitStatus, persistChoice } from "./systemd_step.ts";
@@ -30,12 +31,19 @@ import { requireRoot } from "./preconditions.ts";
 async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
   if (!config.storeSystemd) return false;
   if (!config.storeFirewalld) return true;
-  const host = await probeFirewalld(io);
+  const host = await probeFirewalld(io, { needBus: true });
   try {
     return persistChoice(config, host).systemd;
   } finally {
     closeFirewalld(host);
   }
+}
+
+/** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
+async function firewalldPresence(io: CliIo): Promise<"running" | "stopped" | "absent"> {
+  const host = await probeFirewalld(io);
+  closeFirewalld(host);
+  return host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent";
 }
 
 export interface StatusOptions {
@@ -121,6 +129,13 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
 
   const persistence = await persistenceStatus(io, config, plan.families);
   const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });
+  if (config.backend === "iptables" && boot?.unit === "ours") {
+    const stopped = stoppedFirewalldWarning(config, {
+      firewalld: await firewalldPresence(io),
+      unit: true,
+    });
+    if (stopped) warn(io, stopped);
+  }
   const { report, exitCode } = statusReport({
     planned,
     live,

@@ -56,6 +56,12 @@ export interface PersistenceStatus {
    * config asks for --store-firewalld or something is stored.
    */
   matches?: boolean;
+  /**
+   * A place that may hold our entries could not be read (a direct.xml
+   * that is too large, not a file, not UTF-8); `detail` says why. Status
+   * then cannot say "clean" nor "nothing of ours": exit 3.
+   */
+  unreadable?: boolean;
   detail?: string;
 }
 
@@ -244,7 +250,7 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
     families.every((f) => f.planned && f.installed && f.matches && f.otherBackends.length === 0) &&
     facts.persistence?.matches !== false && facts.boot?.matches !== false;
   const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
-  const unsure = (facts.uninspected ?? []).length > 0;
+  const unsure = (facts.uninspected ?? []).length > 0 || facts.persistence?.unreadable === true;
   const exitCode = unsure
     ? EXIT.DRIFT
     : state === "installed"

@@ -91,7 +91,7 @@ export function renderStatusText(report: StatusReport): string {
   }
   const p = report.persistence;
   if (p) {
-    const state = p.firewalld === "unknown"
+    const state = p.firewalld === "unknown" || p.unreadable
       ? "unknown"
       : !p.stored
       ? "not stored"

@@ -44,7 +44,16 @@ interface FirewalldOutcome {
  * from the rest (the same test as `isOurEntry`).
  */
 function malformedDirectXml(path: string, e: Error): string {
-  return `${path} cannot be parsed (${e.message}), so it was left untouched and any of our ` +
+  return leftInDirectXml(`${path} cannot be parsed (${e.message}), so it was left untouched`);
+}
+
+/**
+ * The same for a direct.xml that cannot be read (too large, not a regular
+ * file, not UTF-8: firewalld also takes an `encoding="ISO-8859-1"` file,
+ * our reader does not) or written (a read-only or full file system).
+ */
+function leftInDirectXml(what: string): string {
+  return `${what}, and any of our ` +
     `entries in it remain; firewalld applies them at its next start. Edit it by hand: delete ` +
     `every <chain> whose chain starts with KUMA_MESH_, and every <rule> that sits in such a ` +
     `chain, jumps to one (-j KUMA_MESH_...) or carries --comment kuma/mesh/transparent/proxy/...; ` +
@@ -78,13 +87,14 @@ async function uninstallFirewalld(
       io.out(`firewalld (${where}): would remove ${formatCounts(countEntries(entries))}\n`);
       for (const e of entries) io.out(`  ${describeEntry(e)}\n`);
     }
-    const unreadable = !host.running && state.directXmlError !== undefined;
-    return unreadable
-      ? {
-        count,
-        remains: malformedDirectXml(host.directXmlPath, new Error(state.directXmlError)),
-      }
-      : { count };
+    if (host.running || state.directXmlError === undefined) return { count };
+    const e = new Error(state.directXmlError);
+    return {
+      count,
+      remains: state.directXmlErrorCode === "malformed_direct_xml"
+        ? malformedDirectXml(host.directXmlPath, e)
+        : leftInDirectXml(state.directXmlError),
+    };
   }
   let report;
   try {
@@ -92,6 +102,11 @@ async function uninstallFirewalld(
   } catch (e) {
     if (e instanceof FirewalldError && e.code === "malformed_direct_xml") {
       return { count: 0, remains: malformedDirectXml(host.directXmlPath, e) };
+    }
+    // Stopped firewalld: direct.xml could not be read or written (the
+    // firewalld part changed nothing else). Running: it answered and failed.
+    if (!host.running && e instanceof FirewalldError) {
+      return { count: 0, remains: leftInDirectXml(e.message) };
     }
     throw e;
   }
@@ -124,34 +139,54 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
 async function uninstall(config: Config, io: CliIo): Promise<number> {
   const remains: string[] = [];
   let total = 0;
-  // The boot unit first: if anything below fails, the rules must not come
-  // back at the next boot behind the user's back. A failure here stops
-  // before any rule is touched.
+  // The boot unit first, so that the rules do not come back at the next
+  // boot behind the user's back. A failure here is reported but does not
+  // stop the kernel part: uninstall is the emergency path, and rules left in
+  // the kernel because a file could not be removed would help nobody.
   try {
     const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
     for (const line of boot.lines) io.out(`${line}\n`);
     total += boot.removed;
   } catch (e) {
-    // A non-root dry run cannot read the 0600 config; a real run must stop here.
-    if (!config.dryRun) throw e;
-    warn(io, `[dry-run] cannot inspect the boot unit: ${(e as Error).message}`);
-  }
-  const host = await probeFirewalld(io);
-  try {
-    if (host.unknown) {
-      // firewalld's state unknown: the kernel rules still go, but not silently.
-      warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
-      remains.push(`firewalld: ${host.unknown}; its entries of ours were not checked`);
+    const why = errorText(e);
+    if (config.dryRun) {
+      // A non-root dry run cannot read the 0600 config.
+      warn(io, `[dry-run] cannot inspect the boot unit: ${why}`);
     } else {
-      const fw = await uninstallFirewalld(host, config.dryRun, io);
-      total += fw.count;
-      if (fw.remains) {
-        warn(io, `${host.directXmlPath} cannot be parsed; removing our kernel rules anyway`);
-        remains.push(fw.remains);
-      }
+      warn(io, `${why}; removing our kernel rules anyway`);
+      remains.push(
+        `boot unit: ${why}; if our kuma-tproxy.service is still enabled, it applies the rules ` +
+          "again at the next boot",
+      );
     }
-  } finally {
-    closeFirewalld(host);
+  }
+  try {
+    const host = await probeFirewalld(io);
+    try {
+      if (host.unknown) {
+        // firewalld's state unknown: the kernel rules still go, but not silently.
+        warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
+        remains.push(`firewalld: ${host.unknown}; its entries of ours were not checked`);
+      } else {
+        const fw = await uninstallFirewalld(host, config.dryRun, io);
+        total += fw.count;
+        if (fw.remains) {
+          warn(io, `${host.directXmlPath} was left as it is; removing our kernel rules anyway`);
+          remains.push(fw.remains);
+        }
+      }
+    } finally {
+      closeFirewalld(host);
+    }
+  } catch (e) {
+    const why = errorText(e);
+    warn(io, `firewalld: ${why}; removing our kernel rules anyway`);
+    // Where firewalld runs, its runtime copy of our rules no longer matches
+    // the kernel once they are gone: a reload makes it consistent again.
+    remains.push(
+      `firewalld: ${why}; its entries of ours may remain (where it runs: ` +
+        "`firewall-cmd --reload`, then run uninstall again)",
+    );
   }
   const realPath = io.facts.realExecutable?.bind(io.facts);
   const { executables, uninspectable, warnings } = await detectAllExecutables(io.runner, config, {
@@ -220,4 +255,8 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
   if (total === 0) io.out("no transparent proxy rules found\n");
   else if (!report.dryRun) info(io, "transparent proxy rules removed");
   return EXIT.OK;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -58,6 +58,13 @@ export interface ConnectOptions {
   address: string;
   /** How long one call may take before it fails (a reload can take seconds). Default 120000. */
   timeoutMs?: number;
+  /**
+   * How long `state()` may take: the bus's own NameHasOwner and firewalld's
+   * `state` property, which answer at once on a healthy host. A bus that
+   * accepts the connection and never answers must not hold every run for
+   * `timeoutMs` (issue 22 item 6). Default `timeoutMs`.
+   */
+  probeTimeoutMs?: number;
 }
 
 /**
@@ -70,7 +77,15 @@ export function connectFirewalld(
   options: ConnectOptions & { allowedOnly?: boolean },
 ): FirewalldBus {
   if (options.allowedOnly) assertAllowedBusAddress(options.address);
-  return new DbusFirewalldBus(options.address, options.timeoutMs ?? 120_000);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  return new DbusFirewalldBus(options.address, timeoutMs, options.probeTimeoutMs ?? timeoutMs);
+}
+
+/** A call that got no reply in time (mapped to a `bus_timeout` error). */
+class NoReply extends Error {
+  constructor(readonly ms: number) {
+    super(`no reply within ${Number((ms / 1000).toFixed(3))} s`);
+  }
 }
 
 type Tuple = unknown[];
@@ -80,7 +95,11 @@ class DbusFirewalldBus implements FirewalldBus {
   #broken: Promise<never>;
   #connectError: unknown = null;
 
-  constructor(readonly address: string, private readonly timeoutMs: number) {
+  constructor(
+    readonly address: string,
+    private readonly timeoutMs: number,
+    private readonly probeTimeoutMs: number,
+  ) {
     // dbus-next's sessionBus() is the only public factory that takes an
     // address; systemBus() would read DBUS_SYSTEM_BUS_ADDRESS itself.
     this.#bus = dbus.sessionBus({ busAddress: address });
@@ -105,6 +124,7 @@ class DbusFirewalldBus implements FirewalldBus {
         "NameHasOwner",
         "s",
         [NAME],
+        this.probeTimeoutMs,
       ) as [boolean];
     } catch (e) {
       // No system bus at all means no firewalld either.
@@ -115,6 +135,7 @@ class DbusFirewalldBus implements FirewalldBus {
     const [variant] = await this.#firewalld(
       { path: PATH, iface: "org.freedesktop.DBus.Properties", member: "Get", signature: "ss" },
       [NAME, "state"],
+      this.probeTimeoutMs,
     ) as [dbus.Variant<string>];
     return variant.value;
   }
@@ -181,8 +202,8 @@ class DbusFirewalldBus implements FirewalldBus {
     this.#bus.disconnect();
   }
 
-  #firewalld(call: FirewalldCall, body: unknown[] = []): Promise<unknown[]> {
-    return this.#call(NAME, call.path, call.iface, call.member, call.signature, body);
+  #firewalld(call: FirewalldCall, body: unknown[] = [], timeoutMs?: number): Promise<unknown[]> {
+    return this.#call(NAME, call.path, call.iface, call.member, call.signature, body, timeoutMs);
   }
 
   async #call(
@@ -192,14 +213,12 @@ class DbusFirewalldBus implements FirewalldBus {
     member: string,
     signature = "",
     body: unknown[] = [],
+    timeoutMs = this.timeoutMs,
   ): Promise<unknown[]> {
     const operation = `${iface}.${member}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no reply within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
+      timer = setTimeout(() => reject(new NoReply(timeoutMs)), timeoutMs);
     });
     try {
       const message = new dbus.Message({
@@ -241,6 +260,13 @@ function ruleTuple(r: DirectRule): Tuple {
 
 /** firewalld's D-Bus errors read `CODE: details` (e.g. `COMMAND_FAILED: '/usr/sbin/iptables-restore -w -n' failed: ...`). */
 function busError(operation: string, address: string, e: unknown): FirewalldError {
+  if (e instanceof NoReply) {
+    return new FirewalldError(
+      "bus_timeout",
+      `D-Bus call ${operation} on ${address} got ${e.message}`,
+      { operation, cause: e },
+    );
+  }
   if (e instanceof dbus.DBusError) {
     const text = e.text ?? e.message;
     const code = /^([A-Z_]+)(:|$)/.exec(text)?.[1];

@@ -4,6 +4,13 @@
  * @module
  */
 import { MAX_HOST_FILE_BYTES, readTextFileBounded } from "../os/bounded_read.ts";
+import {
+  dirname,
+  removeFileDurably,
+  removeStaleTemps,
+  replaceFile,
+  tempPath,
+} from "../os/durable_file.ts";
 import { FirewalldError } from "./errors.ts";
 
 /** Where firewalld keeps its permanent direct config (firewall/config `FIREWALLD_DIRECT`). */
@@ -60,7 +67,7 @@ export async function assertReplaceable(path: string): Promise<void> {
   }
   try {
     if (info) (await Deno.open(path, { write: true })).close();
-    const probe = tempName(path);
+    const probe = tempPath(path);
     (await Deno.open(probe, { write: true, createNew: true, mode: 0o600 })).close();
     await Deno.remove(probe);
   } catch (e) {
@@ -102,33 +109,25 @@ async function refuseSymlink(path: string): Promise<never> {
 }
 
 /**
- * Replaces the file at `path` with `text`: a temporary file in the same
- * directory (rename is only atomic within one file system) with the old
- * mode and owner, then a rename over the original. A reader sees the old or
- * the new file, never half of one. A symbolic link is refused. A leftover
- * {@link OLD_BACKUP_SUFFIX} file of an earlier version is removed.
+ * Replaces the file at `path` with `text`, durably (os/durable_file.ts:
+ * temporary file with the old mode and owner, fsync, rename, fsync of the
+ * directory). A reader sees the old or the new file, never half of one. A
+ * symbolic link is refused. Temporary files a killed run left, and a
+ * leftover {@link OLD_BACKUP_SUFFIX} file of an earlier version, are removed.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const old = await assertNotSymlink(path);
-  const tmp = tempName(path);
   try {
-    const mode = old ? old.mode! & 0o7777 : NEW_FILE_MODE;
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode });
-    try {
-      await file.write(new TextEncoder().encode(text));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    // The umask may have cut bits from `mode` at creation.
-    await Deno.chmod(tmp, mode);
-    if (old && old.uid !== null && old.gid !== null) await Deno.chown(tmp, old.uid, old.gid);
-    await Deno.rename(tmp, path);
+    await replaceFile(path, text, {
+      mode: old ? old.mode! & 0o7777 : NEW_FILE_MODE,
+      ...(old && old.uid !== null && old.gid !== null
+        ? { owner: { uid: old.uid, gid: old.gid } }
+        : {}),
+    });
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw ioError(`cannot write ${path}`, path, e);
   }
-  await removeOldBackup(path);
+  await removeLeftovers(path);
 }
 
 /**
@@ -139,25 +138,21 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
 export async function removeDirectXmlFile(path: string): Promise<void> {
   await assertNotSymlink(path);
   try {
-    await Deno.remove(path);
+    await removeFileDurably(path);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw ioError(`cannot remove ${path}`, path, e);
+    throw ioError(`cannot remove ${path}`, path, e);
   }
-  await removeOldBackup(path);
+  await removeLeftovers(path);
 }
 
-async function removeOldBackup(path: string): Promise<void> {
+/** Our temporary files of a killed run, and the backup of an earlier version. */
+async function removeLeftovers(path: string): Promise<void> {
   try {
-    await Deno.remove(path + OLD_BACKUP_SUFFIX);
+    await removeStaleTemps(path);
+    await removeFileDurably(path + OLD_BACKUP_SUFFIX);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) {
-      throw ioError(`cannot remove ${path + OLD_BACKUP_SUFFIX}`, path, e);
-    }
+    throw ioError(`cannot remove a leftover file beside ${path}`, path, e);
   }
-}
-
-function tempName(path: string): string {
-  return `${dirname(path)}/.${basename(path)}.kuma-tproxy-${crypto.randomUUID().slice(0, 8)}.tmp`;
 }
 
 async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
@@ -167,15 +162,6 @@ async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
     if (e instanceof Deno.errors.NotFound) return null;
     throw ioError(`cannot inspect ${path}`, path, e);
   }
-}
-
-function dirname(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 function ioError(message: string, path: string, cause: unknown): FirewalldError {

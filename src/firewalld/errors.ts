@@ -19,6 +19,8 @@ export type FirewalldErrorCode =
   | "unidentifiable_entry"
   /** A D-Bus call failed. */
   | "bus"
+  /** A D-Bus call got no reply in time (a bus or firewalld that hangs). */
+  | "bus_timeout"
   /** firewalld refused our entries; its previous direct config was restored. */
   | "rejected"
   /** firewalld refused our entries and restoring its previous direct config failed too. */

@@ -202,6 +202,8 @@ export interface FirewalldState {
   directXml: DirectEntry[] | null;
   /** Why direct.xml could not be read, if it could not. */
   directXmlError?: string;
+  /** The error's code: `malformed_direct_xml` (read but not parsed) or `io` (not read). */
+  directXmlErrorCode?: FirewalldError["code"];
   directXmlPath: string;
 }
 
@@ -220,6 +222,7 @@ export async function firewalldState(
   }
   let directXml: DirectEntry[] | null = null;
   let directXmlError: string | undefined;
+  let directXmlErrorCode: FirewalldError["code"] | undefined;
   try {
     const text = await readDirectXmlFile(directXmlPath);
     directXml = text === null
@@ -228,8 +231,17 @@ export async function firewalldState(
   } catch (e) {
     if (!(e instanceof FirewalldError)) throw e;
     directXmlError = e.message;
+    directXmlErrorCode = e.code;
   }
-  return { state, permanent, runtime, directXml, directXmlError, directXmlPath };
+  return {
+    state,
+    permanent,
+    runtime,
+    directXml,
+    directXmlError,
+    directXmlErrorCode,
+    directXmlPath,
+  };
 }
 
 /** Translates, checks that every entry will be recognisable as ours later, and validates with iptables-restore. */

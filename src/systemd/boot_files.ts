@@ -11,6 +11,8 @@
  *
  * @module
  */
+import { BoundedReadError } from "../os/bounded_read.ts";
+import { dirname, syncDirectory, writeSyncedFile } from "../os/durable_file.ts";
 import type { Runner } from "../os/runner.ts";
 import { SystemdError } from "./errors.ts";
 import { type BootDirs, type BootPaths, bootPaths, enableLink, UNIT_NAME } from "./layout.ts";
@@ -74,11 +76,24 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function readOrNull(host: SystemdHostIo, path: string): Promise<string | null> {
+/** What {@link readOrNull} returns for something that is not a regular file. */
+const NOT_A_FILE = Symbol("not a regular file");
+
+/**
+ * A file's text; null when nothing is there (a file where a parent
+ * directory should be included); NOT_A_FILE for a directory, FIFO or device,
+ * which we never write, so it is someone else's (and uninstall, the
+ * emergency path, must not stop at it).
+ */
+async function readOrNull(
+  host: SystemdHostIo,
+  path: string,
+): Promise<string | null | typeof NOT_A_FILE> {
   try {
     return await host.readFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+    if (e instanceof BoundedReadError && e.kind === "not_regular") return NOT_A_FILE;
     throw new SystemdError("io", `cannot read ${path}: ${detail(e)}`, path, { cause: e });
   }
 }
@@ -107,12 +122,17 @@ export async function readBootState(host: SystemdHostIo): Promise<BootState> {
   const paths = bootPaths(host.dirs);
   const unit = await readOrNull(host, paths.unit);
   const config = await readOrNull(host, paths.config);
-  const own = (text: string | null, ours: (t: string) => boolean): Ownership =>
-    text === null ? "absent" : ours(text) ? "ours" : "foreign";
+  const own = (
+    text: string | null | typeof NOT_A_FILE,
+    ours: (t: string) => boolean,
+  ): { ownership: Ownership; text: string | null } =>
+    text === NOT_A_FILE
+      ? { ownership: "foreign", text: null }
+      : { ownership: text === null ? "absent" : ours(text) ? "ours" : "foreign", text };
   return {
     paths,
-    unit: { ownership: own(unit, isOurUnit), text: unit },
-    config: { ownership: own(config, isOurConfig), text: config },
+    unit: own(unit, isOurUnit),
+    config: own(config, isOurConfig),
     link: await linkOwnership(paths),
     systemdRunning: await isDirectory(host.runtimeDir),
   };
@@ -148,23 +168,26 @@ async function symlink(host: SystemdHostIo, target: string, link: string): Promi
   }
 }
 
-/** Writes `text` to a new file with `mode` (whatever the umask) and flushes it to disk. */
-async function writeSynced(path: string, text: string, mode: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode });
-  try {
-    await file.write(new TextEncoder().encode(text));
-    await file.sync();
-  } finally {
-    file.close();
+/**
+ * Makes renames and removals in our directories durable (os/durable_file.ts):
+ * a power cut right after install or uninstall must not bring back the old
+ * unit. A directory that is not there (a removed `.wants`) has nothing to sync.
+ */
+async function syncDirs(dirs: string[]): Promise<void> {
+  for (const dir of new Set(dirs)) {
+    try {
+      await syncDirectory(dir);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+    }
   }
-  await Deno.chmod(path, mode);
 }
 
 async function removeIfExists(path: string): Promise<void> {
   try {
     await Deno.remove(path);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
   }
 }
 
@@ -258,7 +281,7 @@ export async function stageBootFiles(
       ] as const
     ) {
       written.push(staged(path, "new"));
-      await writeSynced(staged(path, "new"), text, mode);
+      await writeSyncedFile(staged(path, "new"), text, { mode });
     }
   } catch (e) {
     await discard();
@@ -294,6 +317,7 @@ async function commit(
       }
       await Deno.rename(staged(path, "new"), path);
     }
+    await syncDirs([host.dirs.configDir, host.dirs.unitDir]);
     const lines = [`systemd: wrote ${paths.unit} and ${paths.config}`];
     if (state.systemdRunning) {
       await systemctl(host, ["daemon-reload"]);
@@ -310,6 +334,7 @@ async function commit(
       }
       await symlink(host, l.target, l.link);
       undo.push(() => Deno.remove(l.link));
+      await syncDirs([l.dir, host.dirs.unitDir]);
     }
     lines.push(
       state.link === "ours"
@@ -387,6 +412,7 @@ export async function removeBootFiles(
     for (const p of [paths.unit, paths.config]) {
       for (const kind of ["new", "old"] as const) await removeIfExists(staged(p, kind));
     }
+    await syncDirs([paths.wantsDir, host.dirs.unitDir, host.dirs.configDir]);
     if (state.systemdRunning && ours.length > 0) await systemctl(host, ["daemon-reload"]);
   } catch (e) {
     if (e instanceof SystemdError) throw e;
@@ -394,7 +420,12 @@ export async function removeBootFiles(
       cause: e,
     });
   }
-  if (state.link === "ours") await removeIfEmpty(paths.wantsDir);
-  if (state.config.ownership === "ours") await removeIfEmpty(host.dirs.configDir);
+  const gone = [
+    ...(state.link === "ours" && await removeIfEmpty(paths.wantsDir) ? [host.dirs.unitDir] : []),
+    ...(state.config.ownership === "ours" && await removeIfEmpty(host.dirs.configDir)
+      ? [dirname(host.dirs.configDir)]
+      : []),
+  ];
+  await syncDirs(gone).catch(() => {});
   return { lines, removed: ours.length };
 }

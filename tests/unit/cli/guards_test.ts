@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../../assert.ts";
-import { lockoutWarnings } from "../../../src/cli/guards.ts";
+import { lockoutWarnings, stoppedFirewalldWarning } from "../../../src/cli/guards.ts";
 import { defaultConfig } from "../../../src/config/defaults.ts";
 
 Deno.test("lockoutWarnings() warns about SSH only when port 22 listens and is redirected", () => {
@@ -37,4 +37,28 @@ Deno.test("lockoutWarnings() warns that a running firewalld flushes unstored rul
   assertStringIncludes(w, "--store-firewalld");
   config.storeFirewalld = true;
   assertEquals(lockoutWarnings(config, { listeningPorts: ports, firewalldRunning: true }), []);
+});
+
+Deno.test("stoppedFirewalldWarning() only for iptables rules that a unit restores beside a stopped firewalld", () => {
+  const iptables = { backend: "iptables" as const };
+  assertEquals(
+    stoppedFirewalldWarning(iptables, { firewalld: "stopped", unit: true })?.startsWith(
+      "firewalld is installed but not running",
+    ),
+    true,
+  );
+  for (
+    const [config, facts] of [
+      [{ backend: "nftables" as const }, { firewalld: "stopped" as const, unit: true }],
+      [iptables, { firewalld: "running" as const, unit: true }],
+      [iptables, { firewalld: "absent" as const, unit: true }],
+      [iptables, { firewalld: "stopped" as const, unit: false }],
+    ] as const
+  ) {
+    assertEquals(
+      stoppedFirewalldWarning(config, facts),
+      undefined,
+      JSON.stringify([config, facts]),
+    );
+  }
 });

@@ -1,0 +1,141 @@
+/**
+ * The one way kuma-tproxy writes a file of its own (direct.xml, the boot
+ * unit and its config): so that after a power cut the host has the old file
+ * or the new one, whole, and no litter of ours.
+ *
+ * - The new content goes to a temporary name in the same directory (rename
+ *   is atomic only within one file system), is flushed with fsync(2) and
+ *   given its mode (whatever the umask) before it is renamed over the old.
+ * - Then the directory is fsynced: a rename is a change to the directory,
+ *   and until the directory reaches the disk a power cut can undo it
+ *   (fsync(2): "Calling fsync() does not necessarily ensure that the entry
+ *   in the directory containing the file has also reached disk. For that an
+ *   explicit fsync() on a file descriptor for the directory is also
+ *   needed."). The same holds for a removal.
+ * - Temporary names carry a fixed prefix and suffix, so a later run can
+ *   find and remove the ones a killed run left ({@link removeStaleTemps}).
+ *
+ * @module
+ */
+
+/** How to create a file. */
+export interface WriteOptions {
+  /** Its mode, set after creation so that the umask does not cut bits. */
+  mode: number;
+  /** Its owner, when it must keep the one of the file it replaces. */
+  owner?: { uid: number; gid: number };
+  /** Fail if the file exists (a fresh temporary name); otherwise truncate it. */
+  createNew?: boolean;
+}
+
+/** Writes `text` to `path`, flushes it to disk and sets mode (and owner). */
+export async function writeSyncedFile(
+  path: string,
+  text: string,
+  options: WriteOptions,
+): Promise<void> {
+  const file = await Deno.open(path, {
+    write: true,
+    ...(options.createNew ? { createNew: true } : { create: true, truncate: true }),
+    mode: options.mode,
+  });
+  try {
+    await file.write(new TextEncoder().encode(text));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  await Deno.chmod(path, options.mode);
+  if (options.owner) await Deno.chown(path, options.owner.uid, options.owner.gid);
+}
+
+/** Flushes a directory's entries (renames, new and removed names) to disk. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const file = await Deno.open(dir, { read: true });
+  try {
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * A temporary name beside `path` for {@link replaceFile}:
+ * `.<name>.kuma-tproxy-<8 hex>.tmp`, which {@link isTempOf} recognises.
+ */
+export function tempPath(path: string): string {
+  return `${dirname(path)}/.${basename(path)}.kuma-tproxy-${crypto.randomUUID().slice(0, 8)}.tmp`;
+}
+
+/** Whether a directory entry's name is one of {@link tempPath}'s names for `path`. */
+export function isTempOf(path: string, name: string): boolean {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\.${base}\\.kuma-tproxy-[0-9a-f]{8}\\.tmp$`).test(name);
+}
+
+/**
+ * Replaces `path` with `text`: a temporary file, fsynced, renamed over
+ * `path`, then the directory fsynced. A reader sees the old or the new file,
+ * never half of one; on failure the temporary file is removed and `path`
+ * is as it was.
+ */
+export async function replaceFile(path: string, text: string, options: WriteOptions) {
+  const tmp = tempPath(path);
+  try {
+    await writeSyncedFile(tmp, text, { ...options, createNew: true });
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * Removes `path` (nothing there is fine) and makes the removal durable.
+ * Returns whether there was something to remove.
+ */
+export async function removeFileDurably(path: string): Promise<boolean> {
+  try {
+    await Deno.remove(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+  await syncDirectory(dirname(path));
+  return true;
+}
+
+/**
+ * Removes the temporary files of {@link replaceFile} for `path` that a
+ * killed run left behind. Only safe while no other run can be writing: the
+ * caller holds the run lock (src/cli/run_lock.ts). Returns the names removed.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const removed: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !isTempOf(path, entry.name)) continue;
+      await Deno.remove(`${dir}/${entry.name}`).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      removed.push(entry.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return removed;
+    throw e;
+  }
+  if (removed.length > 0) await syncDirectory(dir);
+  return removed;
+}
+
+/** The directory part of a path (`/` for `/x`, `.` for `x`). */
+export function dirname(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
