@@ -23,7 +23,19 @@ import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
 import type { RuleSet } from "../rules/model.ts";
-import type { FamilyPlan } from "./plan.ts";
+import type { FamilyPlan, InstallPlan } from "./plan.ts";
+import type { LiveDumps } from "../iptables/dumps.ts";
+import {
+  describeForeign,
+  FLUSH_WARNING,
+  type FlushRegime,
+  flushRegime,
+  type FlushVerdict,
+  flushVerdict,
+  type ForeignIptables,
+} from "../firewalld/flush_regime.ts";
+import { notOurs } from "../iptables/save_parser.ts";
+import { readRegimeFacts } from "../firewalld/flush_facts.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
@@ -327,6 +339,9 @@ export async function persistenceStatus(
     );
     // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
     if (!config.storeFirewalld && !anywhere) return undefined;
+    if (anywhere && (await firewalldRegime(io, host)).regime === "on_direct") {
+      warn(io, FLUSH_WARNING);
+    }
     const asked = config.storeFirewalld || stored.length > 0;
     const matches = sameEntries(stored, expected) &&
       (!host.running || sameEntries(state.runtime ?? [], expected));
@@ -344,3 +359,102 @@ export async function persistenceStatus(
     closeFirewalld(host);
   }
 }
+
+/** The regime of this host's firewalld (flush_regime.ts), read from the bus, firewalld.conf and its source. */
+export async function firewalldRegime(
+  io: CliIo,
+  host: FirewalldHost,
+): Promise<{ regime: FlushRegime; why: string }> {
+  const facts = await readRegimeFacts(
+    host.conf,
+    host.running ? host.bus : undefined,
+    (path) => io.readFile(path),
+  );
+  return flushRegime(facts);
+}
+
+/** firewalld's direct entries now, foreign and ours: runtime and permanent, or direct.xml. */
+async function allDirectEntries(host: FirewalldHost): Promise<DirectEntry[]> {
+  if (host.running) {
+    const bus = host.bus!;
+    const permanent = await bus.getPermanent();
+    return [
+      ...await bus.getRuntimeChains(),
+      ...await bus.getRuntimeRules(),
+      ...await bus.getRuntimePassthroughs(),
+      ...permanent.chains,
+      ...permanent.rules,
+      ...permanent.passthroughs,
+    ];
+  }
+  const text = await readDirectXmlFile(host.directXmlPath);
+  return text === null ? [] : (await loadDirectXml()).directXmlEntries(text, host.directXmlPath);
+}
+
+/**
+ * The iptables rules and chains firewalld's flush would take: every table of
+ * both families in the backend our rules go through, which is the system's
+ * iptables that firewalld drives too (its direct rules use the same
+ * `iptables-restore`).
+ */
+async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<ForeignIptables[]> {
+  const mode = plan.families.find((f) => f.exe)?.exe!.mode;
+  if (mode === undefined) return [];
+  const found: ForeignIptables[] = [];
+  for (const exe of plan.executables.filter((e) => e.mode === mode)) {
+    for (const item of notOurs(await dumps.read(exe))) found.push({ family: exe.family, ...item });
+  }
+  return found;
+}
+
+/** At most this many foreign rules are listed; the rest are counted. */
+const LISTED = 20;
+
+/**
+ * Before a `--store-firewalld` changes anything: would our direct entries
+ * make firewalld flush iptables rules that are not ours (firewalld F12,
+ * docs/firewalld.md#f12)? Refuses with exit 1 when they would and the flush
+ * was not accepted (`--allow-firewalld-flush`); warns when it was.
+ */
+export async function checkFirewalldFlush(
+  io: CliIo,
+  config: Config,
+  host: FirewalldHost,
+  plan: InstallPlan,
+  dumps: LiveDumps,
+): Promise<FlushVerdict & { regime: FlushRegime }> {
+  const { regime, why } = await firewalldRegime(io, host);
+  if (regime === "always") return { regime, flushes: false, refuse: false, foreign: [] };
+  const verdict = flushVerdict({
+    regime,
+    direct: await allDirectEntries(host),
+    foreign: await foreignInBackend(plan, dumps),
+    allowFlush: config.allowFirewalldFlush,
+  });
+  if (verdict.foreign.length === 0) return { regime, ...verdict };
+  const lines = describeForeign(verdict.foreign.slice(0, LISTED)).map((l) => `  ${l}`);
+  if (verdict.foreign.length > LISTED) {
+    lines.push(`  ... and ${verdict.foreign.length - LISTED} more`);
+  }
+  const when = host.running ? "at once, and again at every reload" : "at its next start";
+  const list = lines.join("\n");
+  if (verdict.refuse) {
+    throw new UserError(
+      `--store-firewalld: ${why} leaves iptables alone only while its direct config is empty; ` +
+        `storing our rules there would make it flush every iptables table ${when}, taking ` +
+        `these rules and chains that are not ours:\n${list}\n` +
+        "Use --backend nftables instead (its table lives beside firewalld and needs no direct " +
+        "entry), or accept the flush with --allow-firewalld-flush. Nothing was changed.",
+      EXIT.FAILURE,
+    );
+  }
+  warn(
+    io,
+    `--allow-firewalld-flush: ${why} will flush every iptables table ${when}, taking these ` +
+      `rules and chains that are not ours:\n${list}`,
+  );
+  return { regime, ...verdict };
+}
+
+/** The warning while our entries sit in a firewalld that then flushes iptables at every reload. */
+export { FLUSH_WARNING };

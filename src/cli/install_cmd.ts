@@ -21,7 +21,9 @@ import { renderDryRun } from "../rules/render.ts";
 import { isOurEntry } from "../firewalld/direct_entries.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
 import { type PersistReport, storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
+import type { FlushRegime } from "../firewalld/flush_regime.ts";
 import {
+  checkFirewalldFlush,
   checkStoreFirewalld,
   closeFirewalld,
   describePersist,
@@ -29,6 +31,7 @@ import {
   directEntriesFor,
   findStaleEntries,
   type FirewalldHost,
+  FLUSH_WARNING,
   probeFirewalld,
   removeStaleEntries,
   renderFirewalldDryRun,
@@ -412,10 +415,13 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     if (choice.note) info(io, choice.note);
     const storeFirewalld = choice.firewalld;
     let refusal: unknown;
+    let regime: FlushRegime | undefined;
     if (storeFirewalld) {
       try {
         // A non-root dry run cannot open direct.xml for writing; root will find out.
         await checkStoreFirewalld(config, host, plan.families, { writable: io.uid() === 0 });
+        // firewalld 2.x would flush other tools' iptables rules (docs/firewalld.md#f12).
+        regime = (await checkFirewalldFlush(io, config, host, plan, dumps)).regime;
       } catch (e) {
         // A dry run still shows everything, then says the real run would refuse.
         if (!config.dryRun || !(isUserError(e) || e instanceof FirewalldError)) throw e;
@@ -534,6 +540,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     if (persisted) { for (const line of describePersist(persisted)) io.out(`${line}\n`); }
     for (const line of boot) io.out(`${line}\n`);
     if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
+    if (regime === "on_direct") warn(io, FLUSH_WARNING);
   } finally {
     await staged?.discard();
     closeFirewalld(host);
