@@ -398,7 +398,7 @@ async function allDirectEntries(host: FirewalldHost): Promise<DirectEntry[]> {
  * `iptables-restore`).
  */
 async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<ForeignIptables[]> {
-  const mode = plan.families.find((f) => f.exe)?.exe!.mode;
+  const mode = plan.families.find((f) => f.exe)?.exe?.mode;
   if (mode === undefined) return [];
   const found: ForeignIptables[] = [];
   for (const exe of plan.executables.filter((e) => e.mode === mode)) {
