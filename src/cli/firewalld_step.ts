@@ -20,6 +20,10 @@ import {
 } from "../firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
+import {
+  assertInboundRedirectWorks,
+  strictForwardPorts,
+} from "../firewalld/strict_forward_ports.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
 import type { RuleSet } from "../rules/model.ts";
@@ -111,6 +115,7 @@ function loadDirectXml(): Promise<typeof import("../firewalld/direct_xml.ts")> {
 
 /** Checks that --store-firewalld can work here, before anything changes. */
 export async function checkStoreFirewalld(
+  io: CliIo,
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
@@ -134,6 +139,7 @@ export async function checkStoreFirewalld(
     );
   }
   checkIpv6Redirect(config, host, families);
+  await checkInboundRedirect(io, config, host);
   if (!host.running) {
     // A malformed, symlinked or unwritable direct.xml must stop the install
     // before the kernel changes (issue 14 item 2).
@@ -158,6 +164,28 @@ export function checkIpv6Redirect(
 ): void {
   if (!families.some((f) => f.family === 6)) return;
   assertIpv6RedirectWorks(host.conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
+}
+
+/**
+ * firewalld 2.3+ with StrictForwardPorts=yes rejects every redirected
+ * inbound connection (firewalld F13, docs/firewalld.md#f13). Refuse rather
+ * than switch it. A stopped firewalld counts too: it builds that chain at
+ * its next start. Both backends check, since firewalld's chain filters
+ * whatever redirected the packet. The version is read only when the
+ * setting is on.
+ */
+export async function checkInboundRedirect(
+  io: CliIo,
+  config: Config,
+  host: FirewalldHost,
+): Promise<void> {
+  if (!config.redirect.inbound.enabled || !strictForwardPorts(host.conf)) return;
+  const facts = await readRegimeFacts(
+    host.conf,
+    host.running ? host.bus : undefined,
+    (path) => io.readFile(path),
+  );
+  assertInboundRedirectWorks(host.conf, facts.version, { inbound: true, path: host.confPath });
 }
 
 /**

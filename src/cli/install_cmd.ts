@@ -24,6 +24,7 @@ import { type PersistReport, storeInDirectXml, storeWithFirewalld } from "../fir
 import type { FlushRegime } from "../firewalld/flush_regime.ts";
 import {
   checkFirewalldFlush,
+  checkInboundRedirect,
   checkStoreFirewalld,
   closeFirewalld,
   describePersist,
@@ -416,17 +417,22 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     const storeFirewalld = choice.firewalld;
     let refusal: unknown;
     let regime: FlushRegime | undefined;
-    if (storeFirewalld) {
-      try {
+    try {
+      if (storeFirewalld) {
         // A non-root dry run cannot open direct.xml for writing; root will find out.
-        await checkStoreFirewalld(config, host, plan.families, { writable: io.uid() === 0 });
+        await checkStoreFirewalld(io, config, host, plan.families, {
+          writable: io.uid() === 0,
+        });
         // firewalld 2.x would flush other tools' iptables rules (docs/firewalld.md#f12).
         regime = (await checkFirewalldFlush(io, config, host, plan, dumps)).regime;
-      } catch (e) {
-        // A dry run still shows everything, then says the real run would refuse.
-        if (!config.dryRun || !(isUserError(e) || e instanceof FirewalldError)) throw e;
-        refusal = e;
+      } else if (host.running) {
+        // Its chain would reject what we redirect inbound (docs/firewalld.md#f13).
+        await checkInboundRedirect(io, config, host);
       }
+    } catch (e) {
+      // A dry run still shows everything, then says the real run would refuse.
+      if (!config.dryRun || !(isUserError(e) || e instanceof FirewalldError)) throw e;
+      refusal = e;
     }
     const stale = storeFirewalld ? null : await findStaleEntries(io, host);
     if (!choice.systemd && !choice.removeUnit) {

@@ -32,6 +32,7 @@ import { liveLines, type NftTableState } from "../nftables/state.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { UserError } from "./errors.ts";
 import {
+  checkInboundRedirect,
   checkIpv6Redirect,
   closeFirewalld,
   describePersist,
@@ -78,10 +79,13 @@ async function preflight(
   host: FirewalldHost,
   dumps?: LiveDumps,
 ): Promise<{ nft: string; hasTable: boolean }> {
-  if (host.running) checkIpv6Redirect(config, host, plan.families);
-  else if (host.installed) {
+  if (host.running) {
+    checkIpv6Redirect(config, host, plan.families);
+    await checkInboundRedirect(io, config, host);
+  } else if (host.installed) {
     try {
       checkIpv6Redirect(config, host, plan.families);
+      await checkInboundRedirect(io, config, host);
     } catch (e) {
       warn(
         io,
