@@ -435,6 +435,17 @@ async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<Fo
   return found;
 }
 
+/**
+ * For an install without --store-firewalld: whether the running firewalld
+ * leaves iptables alone (docs/firewalld.md#f12), so that the rules survive
+ * its reloads. Our own entries do not count: this install removes them.
+ */
+export async function firewalldLeavesIptables(io: CliIo, host: FirewalldHost): Promise<boolean> {
+  if (!host.running) return false;
+  if ((await firewalldRegime(io, host)).regime !== "on_direct") return false;
+  return (await allDirectEntries(host)).every(isOurEntry);
+}
+
 /** At most this many foreign rules are listed; the rest are counted. */
 const LISTED = 20;
 

@@ -32,6 +32,7 @@ import {
   directEntriesFor,
   findStaleEntries,
   type FirewalldHost,
+  firewalldLeavesIptables,
   FLUSH_WARNING,
   probeFirewalld,
   removeStaleEntries,
@@ -456,6 +457,8 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     const guards = lockoutWarnings(config, {
       listeningPorts: await early!.ports,
       firewalldRunning: host.running,
+      firewalldLeavesIptables: !storeFirewalld && config.backend === "iptables" &&
+        await firewalldLeavesIptables(io, host),
     });
     for (const w of guards) warn(io, w);
 

@@ -244,3 +244,36 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "install without --store-firewalld beside a running firewalld: the warning says what its " +
+    "reloads do to the rules (2.x keeps them while its direct config is empty)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({}, async (h) => {
+      const fw = h.firewalld;
+      assertEquals(await fw.start(), "running");
+      const flushesOnDirect = (await firewalldMajor(h)) >= 2;
+      const plain = await h.cli([
+        "install",
+        ...STORE.slice(1).filter((a) => a !== "--store-firewalld"),
+      ]);
+      assertOk(plain, "install");
+      await fw.reload();
+      const kept = (await h.world.host.exec("iptables-save", [])).includes("KUMA_MESH_INBOUND");
+      if (flushesOnDirect) {
+        assertEquals(
+          plain.stderr.includes("flushes iptables at every reload"),
+          false,
+          plain.stderr,
+        );
+        assertStringIncludes(plain.stderr, "its reloads keep these rules");
+        assertEquals(kept, true, "firewalld 2.x flushed our rules at reload");
+      } else {
+        assertStringIncludes(plain.stderr, "flushes iptables at every reload");
+        assertEquals(kept, false, "firewalld before 2.0 kept our rules at reload");
+      }
+      assertOk(await h.cli(["uninstall"]), "uninstall");
+    }),
+});
