@@ -421,9 +421,11 @@ async function allDirectEntries(host: FirewalldHost): Promise<DirectEntry[]> {
 
 /**
  * The iptables rules and chains firewalld's flush would take: every table of
- * both families in the backend our rules go through, which is the system's
- * iptables that firewalld drives too (its direct rules use the same
- * `iptables-restore`).
+ * both families in the backend our rules go through. firewalld flushes
+ * through the system's `iptables` (/usr/sbin/iptables, ipXtables.py), which
+ * is the backend detection picks on a host where firewalld put its direct
+ * rules (kumactl's order: nft first, then legacy; a legacy-only host has
+ * legacy as the system's iptables too).
  */
 async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<ForeignIptables[]> {
   const mode = plan.families.find((f) => f.exe)?.exe?.mode;
