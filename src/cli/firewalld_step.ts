@@ -20,10 +20,26 @@ import {
 } from "../firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
 import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
+import {
+  assertInboundRedirectWorks,
+  strictForwardPorts,
+} from "../firewalld/strict_forward_ports.ts";
 import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
 import type { PersistenceStatus } from "./status_report.ts";
 import type { RuleSet } from "../rules/model.ts";
-import type { FamilyPlan } from "./plan.ts";
+import type { FamilyPlan, InstallPlan } from "./plan.ts";
+import type { LiveDumps } from "../iptables/dumps.ts";
+import {
+  describeForeign,
+  FLUSH_WARNING,
+  type FlushRegime,
+  flushRegime,
+  type FlushVerdict,
+  flushVerdict,
+  type ForeignIptables,
+} from "../firewalld/flush_regime.ts";
+import { notOurs } from "../iptables/save_parser.ts";
+import { readRegimeFacts } from "../firewalld/flush_facts.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
@@ -116,6 +132,7 @@ function loadDirectXml(): Promise<typeof import("../firewalld/direct_xml.ts")> {
 
 /** Checks that --store-firewalld can work here, before anything changes. */
 export async function checkStoreFirewalld(
+  io: CliIo,
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
@@ -145,6 +162,7 @@ export async function checkStoreFirewalld(
     );
   }
   checkIpv6Redirect(config, host, families);
+  await checkInboundRedirect(io, config, host);
   if (!host.running) {
     // A malformed, symlinked or unwritable direct.xml must stop the install
     // before the kernel changes (issue 14 item 2).
@@ -169,6 +187,28 @@ export function checkIpv6Redirect(
 ): void {
   if (!families.some((f) => f.family === 6)) return;
   assertIpv6RedirectWorks(host.conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
+}
+
+/**
+ * firewalld 2.3+ with StrictForwardPorts=yes rejects every redirected
+ * inbound connection (firewalld F13, docs/firewalld.md#f13). Refuse rather
+ * than switch it. A stopped firewalld counts too: it builds that chain at
+ * its next start. Both backends check, since firewalld's chain filters
+ * whatever redirected the packet. The version is read only when the
+ * setting is on.
+ */
+export async function checkInboundRedirect(
+  io: CliIo,
+  config: Config,
+  host: FirewalldHost,
+): Promise<void> {
+  if (!config.redirect.inbound.enabled || !strictForwardPorts(host.conf)) return;
+  const facts = await readRegimeFacts(
+    host.conf,
+    host.running ? host.bus : undefined,
+    (path) => io.readFile(path),
+  );
+  assertInboundRedirectWorks(host.conf, facts.version, { inbound: true, path: host.confPath });
 }
 
 /**
@@ -359,6 +399,9 @@ export async function persistenceStatus(
     const unreadable = !host.running && state.directXmlError !== undefined;
     // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
     if (!storeFirewalld && !anywhere && !unreadable) return undefined;
+    if (anywhere && (await firewalldRegime(io, host)).regime === "on_direct") {
+      warn(io, FLUSH_WARNING);
+    }
     const asked = storeFirewalld || stored.length > 0;
     const matches = sameEntries(stored, expected) &&
       (!host.running || sameEntries(state.runtime ?? [], expected));
@@ -377,3 +420,116 @@ export async function persistenceStatus(
     closeFirewalld(host);
   }
 }
+
+/** The regime of this host's firewalld (flush_regime.ts), read from the bus, firewalld.conf and its source. */
+export async function firewalldRegime(
+  io: CliIo,
+  host: FirewalldHost,
+): Promise<{ regime: FlushRegime; why: string }> {
+  const facts = await readRegimeFacts(
+    host.conf,
+    host.running ? host.bus : undefined,
+    (path) => io.readFile(path),
+  );
+  return flushRegime(facts);
+}
+
+/** firewalld's direct entries now, foreign and ours: runtime and permanent, or direct.xml. */
+async function allDirectEntries(host: FirewalldHost): Promise<DirectEntry[]> {
+  if (host.running) {
+    const bus = host.bus!;
+    const permanent = await bus.getPermanent();
+    return [
+      ...await bus.getRuntimeChains(),
+      ...await bus.getRuntimeRules(),
+      ...await bus.getRuntimePassthroughs(),
+      ...permanent.chains,
+      ...permanent.rules,
+      ...permanent.passthroughs,
+    ];
+  }
+  const text = await readDirectXmlFile(host.directXmlPath);
+  return text === null ? [] : (await loadDirectXml()).directXmlEntries(text, host.directXmlPath);
+}
+
+/**
+ * The iptables rules and chains firewalld's flush would take: every table of
+ * both families in the backend our rules go through. firewalld flushes
+ * through the system's `iptables` (/usr/sbin/iptables, ipXtables.py), which
+ * is the backend detection picks on a host where firewalld put its direct
+ * rules (kumactl's order: nft first, then legacy; a legacy-only host has
+ * legacy as the system's iptables too).
+ */
+async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<ForeignIptables[]> {
+  const mode = plan.families.find((f) => f.exe)?.exe?.mode;
+  if (mode === undefined) return [];
+  const found: ForeignIptables[] = [];
+  for (const exe of plan.executables.filter((e) => e.mode === mode)) {
+    for (const item of notOurs(await dumps.read(exe))) found.push({ family: exe.family, ...item });
+  }
+  return found;
+}
+
+/**
+ * For an install without --store-firewalld: whether firewalld, running or
+ * stopped, leaves iptables alone (docs/firewalld.md#f12), so that the rules
+ * survive its reloads and its next start. Our own entries do not count: this
+ * install removes them.
+ */
+export async function firewalldLeavesIptables(io: CliIo, host: FirewalldHost): Promise<boolean> {
+  if (!host.installed || host.unknown) return false;
+  if ((await firewalldRegime(io, host)).regime !== "on_direct") return false;
+  return (await allDirectEntries(host)).every(isOurEntry);
+}
+
+/** At most this many foreign rules are listed; the rest are counted. */
+const LISTED = 20;
+
+/**
+ * Before a `--store-firewalld` changes anything: would our direct entries
+ * make firewalld flush iptables rules that are not ours (firewalld F12,
+ * docs/firewalld.md#f12)? Refuses with exit 1 when they would and the flush
+ * was not accepted (`--allow-firewalld-flush`); warns when it was.
+ */
+export async function checkFirewalldFlush(
+  io: CliIo,
+  config: Config,
+  host: FirewalldHost,
+  plan: InstallPlan,
+  dumps: LiveDumps,
+): Promise<FlushVerdict & { regime: FlushRegime }> {
+  const { regime, why } = await firewalldRegime(io, host);
+  if (regime === "always") return { regime, flushes: false, refuse: false, foreign: [] };
+  const verdict = flushVerdict({
+    regime,
+    direct: await allDirectEntries(host),
+    foreign: await foreignInBackend(plan, dumps),
+    allowFlush: config.allowFirewalldFlush,
+  });
+  if (verdict.foreign.length === 0) return { regime, ...verdict };
+  const lines = describeForeign(verdict.foreign.slice(0, LISTED)).map((l) => `  ${l}`);
+  if (verdict.foreign.length > LISTED) {
+    lines.push(`  ... and ${verdict.foreign.length - LISTED} more`);
+  }
+  const when = host.running ? "at once, and again at every reload" : "at its next start";
+  const list = lines.join("\n");
+  if (verdict.refuse) {
+    throw new UserError(
+      `--store-firewalld: ${why} leaves iptables alone only while its direct config is empty; ` +
+        `storing our rules there would make it flush every iptables table ${when}, taking ` +
+        `these rules and chains that are not ours:\n${list}\n` +
+        "Use --backend nftables instead (its table lives beside firewalld and needs no direct " +
+        "entry), or accept the flush with --allow-firewalld-flush. Nothing was changed.",
+      EXIT.FAILURE,
+    );
+  }
+  warn(
+    io,
+    `--allow-firewalld-flush: ${why} will flush every iptables table ${when}, taking these ` +
+      `rules and chains that are not ours:\n${list}`,
+  );
+  return { regime, ...verdict };
+}
+
+/** The warning while our entries sit in a firewalld that then flushes iptables at every reload. */
+export { FLUSH_WARNING };

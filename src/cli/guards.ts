@@ -7,6 +7,11 @@ import type { Config } from "../config/types.ts";
 export interface GuardFacts {
   listeningPorts: Set<number>;
   firewalldRunning: boolean;
+  /**
+   * The running firewalld leaves iptables alone (firewalld 2.x with an empty
+   * direct config, docs/firewalld.md#f12): its reloads keep these rules.
+   */
+  firewalldLeavesIptables?: boolean;
 }
 
 const SSH_PORT = 22;
@@ -43,8 +48,12 @@ export function lockoutWarnings(config: Config, facts: GuardFacts): string[] {
   // firewalld leaves foreign nft tables alone at reload (it deletes only its own).
   if (facts.firewalldRunning && !config.storeFirewalld && config.backend === "iptables") {
     warnings.push(
-      "firewalld is running: it flushes iptables at every reload and restart, which removes these rules. " +
-        "Use --store-firewalld to let firewalld own and restore them",
+      facts.firewalldLeavesIptables
+        ? "firewalld is running and leaves iptables alone while its direct config is empty " +
+          "(firewalld 2.x), so its reloads keep these rules; but nothing restores them after a " +
+          "reboot, and the first direct rule anyone adds to firewalld flushes them"
+        : "firewalld is running: it flushes iptables at every reload and restart, which removes these rules. " +
+          "Use --store-firewalld to let firewalld own and restore them",
     );
   }
   return warnings;
@@ -69,9 +78,17 @@ export function lockoutWarnings(config: Config, facts: GuardFacts): string[] {
  */
 export function stoppedFirewalldWarning(
   config: Pick<Config, "backend">,
-  facts: { firewalld: "running" | "stopped" | "absent"; unit: boolean },
+  facts: {
+    firewalld: "running" | "stopped" | "absent";
+    unit: boolean;
+    /** firewalld 2.x with no direct entry of others: its start leaves iptables alone (F12). */
+    leavesIptables?: boolean;
+  },
 ): string | undefined {
-  if (config.backend !== "iptables" || !facts.unit || facts.firewalld !== "stopped") {
+  if (
+    config.backend !== "iptables" || !facts.unit || facts.firewalld !== "stopped" ||
+    facts.leavesIptables
+  ) {
     return undefined;
   }
   return "firewalld is installed but not running: when it starts it flushes iptables, and these " +

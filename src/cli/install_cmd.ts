@@ -21,7 +21,10 @@ import { renderDryRun } from "../rules/render.ts";
 import { isOurEntry } from "../firewalld/direct_entries.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
 import { type PersistReport, storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
+import type { FlushRegime } from "../firewalld/flush_regime.ts";
 import {
+  checkFirewalldFlush,
+  checkInboundRedirect,
   checkStoreFirewalld,
   closeFirewalld,
   describePersist,
@@ -29,6 +32,8 @@ import {
   directEntriesFor,
   findStaleEntries,
   type FirewalldHost,
+  firewalldLeavesIptables,
+  FLUSH_WARNING,
   probeFirewalld,
   removeStaleEntries,
   renderFirewalldDryRun,
@@ -442,15 +447,23 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     if (choice.note) info(io, choice.note);
     const storeFirewalld = choice.firewalld;
     let refusal: unknown;
-    if (storeFirewalld) {
-      try {
+    let regime: FlushRegime | undefined;
+    try {
+      if (storeFirewalld) {
         // A non-root dry run cannot open direct.xml for writing; root will find out.
-        await checkStoreFirewalld(config, host, plan.families, { writable: io.uid() === 0 });
-      } catch (e) {
-        // A dry run still shows everything, then says the real run would refuse.
-        if (!config.dryRun || !(isUserError(e) || e instanceof FirewalldError)) throw e;
-        refusal = e;
+        await checkStoreFirewalld(io, config, host, plan.families, {
+          writable: io.uid() === 0,
+        });
+        // firewalld 2.x would flush other tools' iptables rules (docs/firewalld.md#f12).
+        regime = (await checkFirewalldFlush(io, config, host, plan, dumps)).regime;
+      } else if (host.running) {
+        // Its chain would reject what we redirect inbound (docs/firewalld.md#f13).
+        await checkInboundRedirect(io, config, host);
       }
+    } catch (e) {
+      // A dry run still shows everything, then says the real run would refuse.
+      if (!config.dryRun || !(isUserError(e) || e instanceof FirewalldError)) throw e;
+      refusal = e;
     }
     const stale = storeFirewalld ? null : await findStaleEntries(io, host);
     if (!choice.systemd && !choice.removeUnit) {
@@ -471,14 +484,18 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       warn(io, `[dry-run] the real run would refuse: ${(refusal as Error).message}`);
       return refusalCode(refusal);
     }
+    const leavesIptables = !storeFirewalld && config.backend === "iptables" &&
+      await firewalldLeavesIptables(io, host);
     const guards = lockoutWarnings(config, {
       listeningPorts: await early!.ports,
       firewalldRunning: host.running,
+      firewalldLeavesIptables: leavesIptables,
     });
     for (const w of guards) warn(io, w);
     const stopped = stoppedFirewalldWarning(config, {
       firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
       unit: choice.systemd,
+      leavesIptables,
     });
     if (stopped) warn(io, stopped);
 
@@ -569,6 +586,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     if (persisted) { for (const line of describePersist(persisted)) io.out(`${line}\n`); }
     for (const line of boot) io.out(`${line}\n`);
     if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
+    if (regime === "on_direct") warn(io, FLUSH_WARNING);
   } catch (e) {
     release();
     throw e;

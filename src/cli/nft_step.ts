@@ -41,6 +41,7 @@ import type { Family } from "../rules/model.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { UserError } from "./errors.ts";
 import {
+  checkInboundRedirect,
   checkIpv6Redirect,
   closeFirewalld,
   describePersist,
@@ -90,10 +91,13 @@ async function preflight(
   host: FirewalldHost,
   dumps?: LiveDumps,
 ): Promise<{ nft: string; hasTable: boolean }> {
-  if (host.running) checkIpv6Redirect(config, host, plan.families);
-  else if (host.installed) {
+  if (host.running) {
+    checkIpv6Redirect(config, host, plan.families);
+    await checkInboundRedirect(io, config, host);
+  } else if (host.installed) {
     try {
       checkIpv6Redirect(config, host, plan.families);
+      await checkInboundRedirect(io, config, host);
     } catch (e) {
       warn(
         io,

@@ -13,7 +13,12 @@ import type { CliIo } from "./io.ts";
 import { warn } from "./log.ts";
 import { stoppedFirewalldWarning } from "./guards.ts";
 import { planInstall } from "./plan.ts";
-import { closeFirewalld, persistenceStatus, probeFirewalld } from "./firewalld_step.ts";
+import {
+  closeFirewalld,
+  firewalldLeavesIptables,
+  persistenceStatus,
+  probeFirewalld,
+} from "./firewalld_step.ts";
 import { bootUnitStatus, persistChoice } from "./systemd_step.ts";
 import {
   type FamilyNote,
@@ -40,10 +45,18 @@ async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
 }
 
 /** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
-async function firewalldPresence(io: CliIo): Promise<"running" | "stopped" | "absent"> {
+async function firewalldPresence(
+  io: CliIo,
+): Promise<{ firewalld: "running" | "stopped" | "absent"; leavesIptables: boolean }> {
   const host = await probeFirewalld(io);
-  closeFirewalld(host);
-  return host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent";
+  try {
+    return {
+      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
+      leavesIptables: await firewalldLeavesIptables(io, host),
+    };
+  } finally {
+    closeFirewalld(host);
+  }
 }
 
 export interface StatusOptions {
@@ -130,10 +143,7 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
   const persistence = await persistenceStatus(io, config, plan.families);
   const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });
   if (config.backend === "iptables" && boot?.unit === "ours") {
-    const stopped = stoppedFirewalldWarning(config, {
-      firewalld: await firewalldPresence(io),
-      unit: true,
-    });
+    const stopped = stoppedFirewalldWarning(config, { ...await firewalldPresence(io), unit: true });
     if (stopped) warn(io, stopped);
   }
   const { report, exitCode } = statusReport({

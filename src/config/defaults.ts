@@ -36,6 +36,7 @@ export function defaultConfig(): Config {
     dropInvalidPackets: false,
     storeFirewalld: false,
     storeSystemd: false,
+    allowFirewalldFlush: false,
     verbose: false,
     dryRun: false,
     wait: 5,

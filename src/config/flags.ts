@@ -202,6 +202,12 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     description: "also install a systemd unit that applies this config at boot",
   },
   {
+    flag: "--allow-firewalld-flush",
+    path: "allowFirewalldFlush",
+    kind: "boolean",
+    description: "store in a firewalld 2.x even though it then flushes other tools' iptables rules",
+  },
+  {
     flag: "--verbose",
     path: "verbose",
     kind: "boolean",

@@ -355,6 +355,7 @@ const shape = z.strictObject({
   dropInvalidPackets: bool,
   storeFirewalld: bool,
   storeSystemd: bool,
+  allowFirewalldFlush: bool,
   verbose: bool,
   dryRun: bool,
   wait: uint(2 ** 32 - 1, "a number of seconds"),

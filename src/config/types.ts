@@ -71,6 +71,11 @@ export interface Config {
   storeFirewalld: boolean;
   /** A boot unit re-applies this config (src/systemd). */
   storeSystemd: boolean;
+  /**
+   * `--store-firewalld` on a firewalld that would then flush other tools'
+   * iptables rules (firewalld 2.x, docs/firewalld.md#f12): go ahead anyway.
+   */
+  allowFirewalldFlush: boolean;
   verbose: boolean;
   dryRun: boolean;
   /** Seconds to wait for the xtables lock; 0 = do not pass --wait. */

@@ -35,6 +35,12 @@ export interface FirewalldBus {
   isRunning(): Promise<boolean>;
   getRuntimeChains(): Promise<DirectChain[]>;
   getRuntimeRules(): Promise<DirectRule[]>;
+  getRuntimePassthroughs(): Promise<DirectPassthrough[]>;
+  /**
+   * firewalld's `version` property (`org.fedoraproject.FirewallD1`,
+   * firewalld.dbus(5)), e.g. "2.3.1"; null when firewalld is not on the bus.
+   */
+  version(): Promise<string | null>;
   addRuntimeChain(chain: DirectChain): Promise<void>;
   addRuntimeRule(rule: DirectRule): Promise<void>;
   removeRuntimeRule(rule: DirectRule): Promise<void>;
@@ -144,6 +150,15 @@ class DbusFirewalldBus implements FirewalldBus {
     return (await this.state()) === "RUNNING";
   }
 
+  async version(): Promise<string | null> {
+    if ((await this.state()) === null) return null;
+    const [variant] = await this.#firewalld(
+      { path: PATH, iface: "org.freedesktop.DBus.Properties", member: "Get", signature: "ss" },
+      [NAME, "version"],
+    ) as [dbus.Variant<string>];
+    return variant.value;
+  }
+
   async getRuntimeChains(): Promise<DirectChain[]> {
     const [chains] = await this.#firewalld(CALLS.getRuntimeChains) as [Tuple[]];
     return chains.map(toChain);
@@ -152,6 +167,11 @@ class DbusFirewalldBus implements FirewalldBus {
   async getRuntimeRules(): Promise<DirectRule[]> {
     const [rules] = await this.#firewalld(CALLS.getRuntimeRules) as [Tuple[]];
     return rules.map(toRule);
+  }
+
+  async getRuntimePassthroughs(): Promise<DirectPassthrough[]> {
+    const [passthroughs] = await this.#firewalld(CALLS.getRuntimePassthroughs) as [Tuple[]];
+    return passthroughs.map(toPassthrough);
   }
 
   async addRuntimeChain(c: DirectChain): Promise<void> {
@@ -177,11 +197,7 @@ class DbusFirewalldBus implements FirewalldBus {
     return {
       chains: chains.map(toChain),
       rules: rules.map(toRule),
-      passthroughs: passthroughs.map(([ipv, args]) => ({
-        kind: "passthrough",
-        ipv: ipv as Ipv,
-        args: args as string[],
-      })),
+      passthroughs: passthroughs.map(toPassthrough),
     };
   }
 
@@ -252,6 +268,10 @@ function toRule([ipv, table, chain, priority, args]: Tuple): DirectRule {
     priority: Number(priority),
     args: args as string[],
   };
+}
+
+function toPassthrough([ipv, args]: Tuple): DirectPassthrough {
+  return { kind: "passthrough", ipv: ipv as Ipv, args: args as string[] };
 }
 
 function ruleTuple(r: DirectRule): Tuple {

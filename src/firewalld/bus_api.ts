@@ -105,7 +105,10 @@ export interface FirewalldCall {
 }
 
 /** The {@link FirewalldBus} operations that are one call on firewalld each. */
-export type FirewalldCallName = Exclude<keyof FirewalldBus, "state" | "isRunning" | "close">;
+export type FirewalldCallName = Exclude<
+  keyof FirewalldBus,
+  "state" | "isRunning" | "version" | "close"
+>;
 
 /**
  * The call behind each operation: runtime direct config on
@@ -115,6 +118,12 @@ export type FirewalldCallName = Exclude<keyof FirewalldBus, "state" | "isRunning
 export const FIREWALLD_CALLS: Readonly<Record<FirewalldCallName, FirewalldCall>> = {
   getRuntimeChains: { path: FIREWALLD_PATH, iface: DIRECT, member: "getAllChains", signature: "" },
   getRuntimeRules: { path: FIREWALLD_PATH, iface: DIRECT, member: "getAllRules", signature: "" },
+  getRuntimePassthroughs: {
+    path: FIREWALLD_PATH,
+    iface: DIRECT,
+    member: "getAllPassthroughs",
+    signature: "",
+  },
   addRuntimeChain: { path: FIREWALLD_PATH, iface: DIRECT, member: "addChain", signature: "sss" },
   addRuntimeRule: { path: FIREWALLD_PATH, iface: DIRECT, member: "addRule", signature: "sssias" },
   removeRuntimeRule: {

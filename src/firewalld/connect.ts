@@ -69,8 +69,13 @@ class MissingBus implements FirewalldBus {
     return Promise.resolve(false);
   }
 
+  version(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+
   getRuntimeChains = () => this.#fail("getRuntimeChains");
   getRuntimeRules = () => this.#fail("getRuntimeRules");
+  getRuntimePassthroughs = () => this.#fail("getRuntimePassthroughs");
   addRuntimeChain = () => this.#fail("addRuntimeChain");
   addRuntimeRule = () => this.#fail("addRuntimeRule");
   removeRuntimeRule = () => this.#fail("removeRuntimeRule");

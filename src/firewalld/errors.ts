@@ -27,6 +27,8 @@ export type FirewalldErrorCode =
   | "rollback_failed"
   /** Dual stack on a host whose firewalld rejects IPv6 redirected to ::1. */
   | "rfc3964_ipv4"
+  /** Inbound redirection on a host whose firewalld (StrictForwardPorts=yes) rejects it. */
+  | "strict_forward_ports"
   /** direct.xml is a symbolic link: refused before anything changed (see direct_xml_file.ts). */
   | "symlink"
   /** DBUS_SYSTEM_BUS_ADDRESS names a bus the binary may not connect to (see bus.ts). */

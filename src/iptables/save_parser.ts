@@ -148,6 +148,34 @@ export function hasOurs(dump: SaveDump): boolean {
 }
 
 /**
+ * Every rule that is not ours (`-A CHAIN spec`, as iptables-save printed it)
+ * and every user chain that is not ours (`rule` undefined), in dump order:
+ * what a flush of the whole table (`-F`, `-X`) would take from others.
+ * Built-in chains' policies are not listed: `-F`/`-X`/`-Z` keep them.
+ *
+ * @example
+ * ```ts
+ * import { notOurs, parseSave } from "./save_parser.ts";
+ * const dump = parseSave("*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKERISH - [0:0]\nCOMMIT\n");
+ * const found = notOurs(dump);
+ * if (found.length !== 1 || found[0].chain !== "DOCKERISH") throw new Error();
+ * ```
+ */
+export function notOurs(dump: SaveDump): { table: string; chain: string; rule?: string }[] {
+  const out: { table: string; chain: string; rule?: string }[] = [];
+  for (const t of dump.tables) {
+    for (const c of t.chains) {
+      if (c.ours) continue;
+      if (!c.builtin) out.push({ table: t.name, chain: c.name });
+      for (const r of c.rules) {
+        if (!r.ours) out.push({ table: t.name, chain: c.name, rule: `-A ${c.name} ${r.spec}` });
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Whether the dump holds anything besides empty built-in chains with ACCEPT
  * policy: what kumactl calls "existing rules" when choosing a backend.
  */

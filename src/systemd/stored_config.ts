@@ -23,7 +23,12 @@ export const CONFIG_MARKER =
  * read-only, and the unit must not rewrite itself). Where persistence went is
  * recorded by the unit's existence, not in its config.
  */
-export const RUN_SPECIFIC_KEYS: readonly string[] = ["dryRun", "storeFirewalld", "storeSystemd"];
+export const RUN_SPECIFIC_KEYS: readonly string[] = [
+  "dryRun",
+  "storeFirewalld",
+  "storeSystemd",
+  "allowFirewalldFlush",
+];
 
 /**
  * Whether a stored config file's text is one of ours.

@@ -32,8 +32,10 @@ async function outcomes(connect: () => FirewalldBus | Promise<FirewalldBus>): Pr
   const calls: (() => Promise<unknown>)[] = [
     () => bus.state(),
     () => bus.isRunning(),
+    () => bus.version(),
     () => bus.getRuntimeChains(),
     () => bus.getRuntimeRules(),
+    () => bus.getRuntimePassthroughs(),
     () => bus.addRuntimeChain(chain),
     () => bus.addRuntimeRule(rule),
     () => bus.removeRuntimeRule(rule),

@@ -62,3 +62,16 @@ Deno.test("stoppedFirewalldWarning() only for iptables rules that a unit restore
     );
   }
 });
+
+Deno.test("lockoutWarnings() does not claim a flush where firewalld 2.x leaves iptables alone", () => {
+  const config = defaultConfig();
+  const ports = new Set([15001, 15006]);
+  const [w] = lockoutWarnings(config, {
+    listeningPorts: ports,
+    firewalldRunning: true,
+    firewalldLeavesIptables: true,
+  });
+  assertEquals(w.includes("flushes iptables at every reload"), false, w);
+  assertStringIncludes(w, "its reloads keep these rules");
+  assertStringIncludes(w, "after a reboot");
+});

@@ -2,6 +2,7 @@
 import type { DirectConfig, FirewalldBus } from "../../../src/firewalld/bus.ts";
 import {
   type DirectChain,
+  type DirectPassthrough,
   type DirectRule,
   sameEntry,
 } from "../../../src/firewalld/direct_entries.ts";
@@ -13,6 +14,9 @@ export class FakeBus implements FirewalldBus {
   closed = false;
   runtimeChains: DirectChain[] = [];
   runtimeRules: DirectRule[] = [];
+  runtimePassthroughs: DirectPassthrough[] = [];
+  /** firewalld's `version` property while it is on the bus. */
+  firewalldVersion = "1.3.3";
   /** Makes the matching call fail like firewalld's COMMAND_FAILED. */
   failOn: (op: string, arg?: unknown) => boolean = () => false;
 
@@ -41,6 +45,12 @@ export class FakeBus implements FirewalldBus {
   }
   getRuntimeRules() {
     return Promise.resolve(structuredClone(this.runtimeRules));
+  }
+  getRuntimePassthroughs() {
+    return Promise.resolve(structuredClone(this.runtimePassthroughs));
+  }
+  version() {
+    return Promise.resolve(this.currentState === null ? null : this.firewalldVersion);
   }
   addRuntimeChain(c: DirectChain) {
     this.#op("addChain", c);

@@ -19,9 +19,14 @@ Deno.test("openFirewalld() with no socket at the path reads as no firewalld, and
     const bus = await openFirewalld({ address });
     assertEquals(await bus.state(), null);
     assertEquals(await bus.isRunning(), false);
+    assertEquals(await bus.version(), null);
     const calls: [string, () => Promise<unknown>][] = [
       ["org.fedoraproject.FirewallD1.direct.getAllChains", () => bus.getRuntimeChains()],
       ["org.fedoraproject.FirewallD1.direct.getAllRules", () => bus.getRuntimeRules()],
+      [
+        "org.fedoraproject.FirewallD1.direct.getAllPassthroughs",
+        () => bus.getRuntimePassthroughs(),
+      ],
       ["org.fedoraproject.FirewallD1.direct.addChain", () => bus.addRuntimeChain(chain)],
       ["org.fedoraproject.FirewallD1.direct.addRule", () => bus.addRuntimeRule(rule)],
       ["org.fedoraproject.FirewallD1.direct.removeRule", () => bus.removeRuntimeRule(rule)],

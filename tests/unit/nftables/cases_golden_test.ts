@@ -11,3 +11,22 @@ for (const c of CASES) {
     assertGolden(`nftables/${c.name}.nft`, await nftScriptForCase(c.name));
   });
 }
+
+/**
+ * nft before 1.0.9 rejects a named priority (`priority dstnat`) on the output
+ * hook, and RHEL 8.10 ships nft 1.0.4 (Debian 11: 0.9.8): every base chain's
+ * priority must stay a number, in every case's script.
+ */
+Deno.test("renderNftScript() gives every base chain a numeric priority (nft before 1.0.9)", async () => {
+  for (const c of CASES) {
+    const script = await nftScriptForCase(c.name);
+    const priorities = [...script.matchAll(/\bpriority\s+([^;]+);/g)].map((m) => m[1]);
+    const hooks = [...script.matchAll(/\btype \w+ hook \w+ /g)].length;
+    if (priorities.length !== hooks) {
+      throw new Error(`case ${c.name}: ${hooks} hooks but ${priorities.length} priorities`);
+    }
+    for (const p of priorities) {
+      if (!/^-?\d+$/.test(p)) throw new Error(`case ${c.name}: priority ${p} is not a number`);
+    }
+  }
+});
