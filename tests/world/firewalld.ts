@@ -36,6 +36,10 @@ const TABLES = ["filter", "nat", "mangle", "raw", "security"];
 
 export class FirewalldWorld {
   #firewalld: Deno.ChildProcess | null = null;
+  /** What the running (or last) firewalld wrote to stderr. */
+  #stderr = "";
+  /** Ends when firewalld's stderr is closed (it exited). */
+  #drained: Promise<void> = Promise.resolve();
   #dbus: Deno.ChildProcess | null = null;
 
   private constructor(
@@ -118,29 +122,45 @@ export class FirewalldWorld {
     });
   }
 
-  #spawn(cmd: string, args: string[]): Deno.ChildProcess {
+  #spawn(cmd: string, args: string[], stderr: "null" | "piped" = "null"): Deno.ChildProcess {
     return new Deno.Command("ip", {
       args: ["netns", "exec", this.ns.name, cmd, ...args],
       env: this.env,
       stdin: "null",
       stdout: "null",
-      stderr: "null",
+      stderr,
     }).spawn();
+  }
+
+  /** Whether this firewalld has `--log-target` (1.0+), from its `--help`, run in the namespace. */
+  async #knowsLogTarget(): Promise<boolean> {
+    const help = await this.ns.runner.run("firewalld", ["--help"]);
+    return help.stdout.includes("--log-target");
   }
 
   /** Starts firewalld and waits until it has finished starting; returns its state (`running` or `failed`). */
   async start(): Promise<string> {
     if (this.#firewalld) throw new Error("firewalld is already running");
+    // firewalld 0.9 (RHEL 8, Debian 11) has no --log-target: it logs to
+    // --log-file and to syslog (absent here) at once. 1.0+ logs to syslog
+    // only unless told `--log-target file`. Its stderr (a traceback) is kept
+    // too, for the log of a firewalld that dies at start.
+    const logTarget = await this.#knowsLogTarget() ? ["--log-target", "file"] : [];
     const child = this.#spawn("firewalld", [
       "--nofork",
       "--nopid",
       "--system-config",
       this.configDir,
-      "--log-target",
-      "file",
+      ...logTarget,
       "--log-file",
       `${this.dir}/firewalld.log`,
-    ]);
+    ], "piped");
+    this.#stderr = "";
+    this.#drained = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        this.#stderr += chunk;
+      }
+    })();
     this.#firewalld = child;
     let state = "";
     let exited = false;
@@ -162,6 +182,7 @@ export class FirewalldWorld {
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     await child.status;
     clearTimeout(timer);
+    await this.#drained;
   }
 
   /**
@@ -175,6 +196,7 @@ export class FirewalldWorld {
     // `ip netns exec` execs firewalld, so the child's PID is firewalld's own.
     child.kill("SIGKILL");
     await child.status;
+    await this.#drained;
   }
 
   get running(): boolean {
@@ -215,8 +237,10 @@ export class FirewalldWorld {
     return connectFirewalld({ address: this.busAddress });
   }
 
+  /** firewalld's log file, then its stderr when it wrote any. */
   async log(): Promise<string> {
-    return await Deno.readTextFile(`${this.dir}/firewalld.log`).catch(() => "");
+    const file = await Deno.readTextFile(`${this.dir}/firewalld.log`).catch(() => "");
+    return this.#stderr ? `${file}\n[stderr]\n${this.#stderr}` : file;
   }
 
   /** Stops firewalld and the bus, deletes the namespace and the temp dir. */

@@ -56,9 +56,16 @@ export class MountNs {
     return this.child.pid;
   }
 
-  /** The argv prefix that runs a command in this mount namespace. */
+  /**
+   * The argv prefix that runs a command in this mount namespace. `-r`: in
+   * the parked process's root too. Entering a mount namespace resets the
+   * root to the namespace's own (setns(2)), which inside a chroot (the test
+   * matrix's Debian roots, docs/testing.md#t7) is the machine's: without
+   * `-r` the command would run outside the root. The working directory is
+   * `/`, as setns(2) leaves it.
+   */
   get argv(): string[] {
-    return ["nsenter", "-t", String(this.pid), "-m"];
+    return ["nsenter", "-t", String(this.pid), "-m", "-r"];
   }
 
   /**
