@@ -42,6 +42,9 @@ export class FirewalldWorld {
   #drained: Promise<void> = Promise.resolve();
   #dbus: Deno.ChildProcess | null = null;
 
+  /** FirewallBackend of its firewalld.conf. */
+  backend: "nftables" | "iptables" = "nftables";
+
   private constructor(
     readonly ns: Netns,
     /** Temp dir holding the bus socket, logs and the config dir. */
@@ -94,6 +97,7 @@ export class FirewalldWorld {
           conf += `\nFirewallBackend=${options.firewallBackend}\n`;
         }
       }
+      world.backend = /^FirewallBackend=iptables\s*$/m.test(conf) ? "iptables" : "nftables";
       await Deno.writeTextFile(world.firewalldConfPath, conf);
       if (options.directXml !== undefined) {
         await Deno.writeTextFile(world.directXmlPath, options.directXml);
@@ -203,6 +207,17 @@ export class FirewalldWorld {
     return this.#firewalld !== null;
   }
 
+  /**
+   * Whether this firewalld leaves the iptables tables alone while its direct
+   * configuration is empty: 2.0 and later with FirewallBackend=nftables
+   * (`may_skip_flush_direct_backends()` in fw.py, commit b7faa74d; firewalld
+   * F1, docs/firewalld.md#f1). Then rules applied behind its back survive its
+   * start and reloads; 0.9 and 1.x flush them.
+   */
+  async sparesIptablesWithoutDirect(): Promise<boolean> {
+    return this.backend === "nftables" && (await firewalldVersion())[0] >= 2;
+  }
+
   /** `firewall-cmd --reload`; throws if it fails. */
   async reload(): Promise<void> {
     const r = await this.firewallCmd(["--reload"]);
@@ -267,6 +282,29 @@ export async function withFirewalld<T>(
   } finally {
     await world.cleanup();
   }
+}
+
+let installed: Promise<number[]> | null = null;
+
+/**
+ * The installed firewalld's version, as [major, minor, patch]: its Python
+ * package's `firewall.config.VERSION`, readable without a running daemon
+ * (`firewall-cmd --version` asks the daemon).
+ */
+export function firewalldVersion(): Promise<number[]> {
+  installed ??= new Deno.Command("/usr/bin/python3", {
+    args: ["-c", "from firewall.config import VERSION; print(VERSION)"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output().then((o) => {
+    const text = new TextDecoder().decode(o.stdout).trim();
+    if (!o.success || !/^\d+\.\d+/.test(text)) {
+      throw new Error(`cannot read firewalld's version: ${new TextDecoder().decode(o.stderr)}`);
+    }
+    return text.split(".").map((n) => parseInt(n, 10));
+  });
+  return installed;
 }
 
 async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 60_000) {
