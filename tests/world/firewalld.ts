@@ -212,7 +212,9 @@ export class FirewalldWorld {
    * configuration is empty: 2.0 and later with FirewallBackend=nftables
    * (`may_skip_flush_direct_backends()` in fw.py, commit b7faa74d; firewalld
    * F1, docs/firewalld.md#f1). Then rules applied behind its back survive its
-   * start and reloads; 0.9 and 1.x flush them.
+   * start and reloads; 0.9 and 1.x flush them. The version tells it for the
+   * Debian roots' firewalld (docs/testing.md#t7), not for every vendor's: RHEL
+   * 9.3+ reportedly backports the change into its 1.3.
    */
   async sparesIptablesWithoutDirect(): Promise<boolean> {
     return this.backend === "nftables" && (await firewalldVersion())[0] >= 2;
