@@ -72,6 +72,7 @@ export class BootHost {
         mount -t overlay overlay -o 'lowerdir=/etc,upperdir=${dir}/up,workdir=${dir}/work' /etc
         mount -t tmpfs -o mode=0755 tmpfs /etc/systemd/system
         cp -a '${dir}/units/.' /etc/systemd/system/
+        mkdir -p /run/systemd /run/dbus   # a root's empty /run has neither (scripts/in-root.sh)
         mount -t tmpfs -o mode=0755 tmpfs /run/systemd
         mount -t tmpfs -o mode=0755 tmpfs /run/dbus
         mount --bind '${dir}/systemctl-trap' /usr/bin/systemctl`);

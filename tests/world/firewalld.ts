@@ -36,7 +36,14 @@ const TABLES = ["filter", "nat", "mangle", "raw", "security"];
 
 export class FirewalldWorld {
   #firewalld: Deno.ChildProcess | null = null;
+  /** What the running (or last) firewalld wrote to stderr. */
+  #stderr = "";
+  /** Ends when firewalld's stderr is closed (it exited). */
+  #drained: Promise<void> = Promise.resolve();
   #dbus: Deno.ChildProcess | null = null;
+
+  /** FirewallBackend of its firewalld.conf. */
+  backend: "nftables" | "iptables" = "nftables";
 
   private constructor(
     readonly ns: Netns,
@@ -90,6 +97,7 @@ export class FirewalldWorld {
           conf += `\nFirewallBackend=${options.firewallBackend}\n`;
         }
       }
+      world.backend = /^FirewallBackend=iptables\s*$/m.test(conf) ? "iptables" : "nftables";
       await Deno.writeTextFile(world.firewalldConfPath, conf);
       if (options.directXml !== undefined) {
         await Deno.writeTextFile(world.directXmlPath, options.directXml);
@@ -118,29 +126,45 @@ export class FirewalldWorld {
     });
   }
 
-  #spawn(cmd: string, args: string[]): Deno.ChildProcess {
+  #spawn(cmd: string, args: string[], stderr: "null" | "piped" = "null"): Deno.ChildProcess {
     return new Deno.Command("ip", {
       args: ["netns", "exec", this.ns.name, cmd, ...args],
       env: this.env,
       stdin: "null",
       stdout: "null",
-      stderr: "null",
+      stderr,
     }).spawn();
+  }
+
+  /** Whether this firewalld has `--log-target` (1.0+), from its `--help`, run in the namespace. */
+  async #knowsLogTarget(): Promise<boolean> {
+    const help = await this.ns.runner.run("firewalld", ["--help"]);
+    return help.stdout.includes("--log-target");
   }
 
   /** Starts firewalld and waits until it has finished starting; returns its state (`running` or `failed`). */
   async start(): Promise<string> {
     if (this.#firewalld) throw new Error("firewalld is already running");
+    // firewalld 0.9 (RHEL 8, Debian 11) has no --log-target: it logs to
+    // --log-file and to syslog (absent here) at once. 1.0+ logs to syslog
+    // only unless told `--log-target file`. Its stderr (a traceback) is kept
+    // too, for the log of a firewalld that dies at start.
+    const logTarget = await this.#knowsLogTarget() ? ["--log-target", "file"] : [];
     const child = this.#spawn("firewalld", [
       "--nofork",
       "--nopid",
       "--system-config",
       this.configDir,
-      "--log-target",
-      "file",
+      ...logTarget,
       "--log-file",
       `${this.dir}/firewalld.log`,
-    ]);
+    ], "piped");
+    this.#stderr = "";
+    this.#drained = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        this.#stderr += chunk;
+      }
+    })();
     this.#firewalld = child;
     let state = "";
     let exited = false;
@@ -162,6 +186,7 @@ export class FirewalldWorld {
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     await child.status;
     clearTimeout(timer);
+    await this.#drained;
   }
 
   /**
@@ -175,10 +200,24 @@ export class FirewalldWorld {
     // `ip netns exec` execs firewalld, so the child's PID is firewalld's own.
     child.kill("SIGKILL");
     await child.status;
+    await this.#drained;
   }
 
   get running(): boolean {
     return this.#firewalld !== null;
+  }
+
+  /**
+   * Whether this firewalld leaves the iptables tables alone while its direct
+   * configuration is empty: 2.0 and later with FirewallBackend=nftables
+   * (`may_skip_flush_direct_backends()` in fw.py, commit b7faa74d; firewalld
+   * F1, docs/firewalld.md#f1). Then rules applied behind its back survive its
+   * start and reloads; 0.9 and 1.x flush them. The version tells it for the
+   * Debian roots' firewalld (docs/testing.md#t7), not for every vendor's: RHEL
+   * 9.3+ reportedly backports the change into its 1.3.
+   */
+  async sparesIptablesWithoutDirect(): Promise<boolean> {
+    return this.backend === "nftables" && (await firewalldVersion())[0] >= 2;
   }
 
   /** `firewall-cmd --reload`; throws if it fails. */
@@ -215,8 +254,10 @@ export class FirewalldWorld {
     return connectFirewalld({ address: this.busAddress });
   }
 
+  /** firewalld's log file, then its stderr when it wrote any. */
   async log(): Promise<string> {
-    return await Deno.readTextFile(`${this.dir}/firewalld.log`).catch(() => "");
+    const file = await Deno.readTextFile(`${this.dir}/firewalld.log`).catch(() => "");
+    return this.#stderr ? `${file}\n[stderr]\n${this.#stderr}` : file;
   }
 
   /** Stops firewalld and the bus, deletes the namespace and the temp dir. */
@@ -243,6 +284,29 @@ export async function withFirewalld<T>(
   } finally {
     await world.cleanup();
   }
+}
+
+let installed: Promise<number[]> | null = null;
+
+/**
+ * The installed firewalld's version, as [major, minor, patch]: its Python
+ * package's `firewall.config.VERSION`, readable without a running daemon
+ * (`firewall-cmd --version` asks the daemon).
+ */
+export function firewalldVersion(): Promise<number[]> {
+  installed ??= new Deno.Command("/usr/bin/python3", {
+    args: ["-c", "from firewall.config import VERSION; print(VERSION)"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output().then((o) => {
+    const text = new TextDecoder().decode(o.stdout).trim();
+    if (!o.success || !/^\d+\.\d+/.test(text)) {
+      throw new Error(`cannot read firewalld's version: ${new TextDecoder().decode(o.stderr)}`);
+    }
+    return text.split(".").map((n) => parseInt(n, 10));
+  });
+  return installed;
 }
 
 async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 60_000) {

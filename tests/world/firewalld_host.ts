@@ -45,6 +45,7 @@ const decoder = new TextDecoder();
  */
 const PRIVATE_SYSTEMD = [
   "mount -t tmpfs -o mode=0755 tmpfs /etc/systemd/system",
+  "mkdir -p /run/systemd",
   "mount -t tmpfs -o mode=0755 tmpfs /run/systemd",
 ].join("\n");
 
@@ -56,9 +57,15 @@ export class MountNs {
     return this.child.pid;
   }
 
-  /** The argv prefix that runs a command in this mount namespace. */
+  /**
+   * The argv prefix that runs a command in this mount namespace. Entering a
+   * mount namespace resets the root and the working directory to the
+   * namespace's root (setns(2)), which inside a chroot (the test matrix's
+   * Debian roots, docs/testing.md#t7) is the machine's: `-r` and `-w` take
+   * the parked process's instead, its root and `/` (create()).
+   */
   get argv(): string[] {
-    return ["nsenter", "-t", String(this.pid), "-m"];
+    return ["nsenter", "-t", String(this.pid), "-m", "-r", "-w"];
   }
 
   /**
@@ -68,6 +75,7 @@ export class MountNs {
   static async create(): Promise<MountNs> {
     const child = new Deno.Command("unshare", {
       args: ["-m", "--propagation", "private", "sleep", "infinity"],
+      cwd: "/",
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -148,6 +156,7 @@ export class FirewalldHost {
           mkdir '${overlayDir}/up' '${overlayDir}/work'
           ${whiteout}
           mount -t overlay overlay -o 'lowerdir=/etc,upperdir=${overlayDir}/up,workdir=${overlayDir}/work' /etc
+          mkdir -p /run/dbus   # a root's empty /run has none (scripts/in-root.sh)
           mount -t tmpfs -o mode=0755 tmpfs /run/dbus
           ${PRIVATE_SYSTEMD}`);
       if (options.installed !== false) {
