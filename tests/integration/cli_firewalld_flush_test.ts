@@ -16,6 +16,7 @@
  */
 import { assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { type FirewalldHost, withFirewalldHost } from "../world/firewalld_host.ts";
+import { firewalldVersion } from "../world/firewalld.ts";
 
 const STORE = [
   "install",
@@ -104,17 +105,6 @@ async function everything(h: FirewalldHost): Promise<Record<string, string | nul
   };
 }
 
-/** firewalld's major version, from its Python package (firewall-cmd --version needs the bus). */
-async function firewalldMajor(h: FirewalldHost): Promise<number> {
-  const v = (await h.world.host.exec("/usr/bin/python3", [
-    "-c",
-    "import firewall.config; print(firewall.config.VERSION)",
-  ])).trim();
-  const major = Number(/^(\d+)\./.exec(v)?.[1]);
-  if (!Number.isInteger(major)) throw new Error(`firewalld's VERSION is ${JSON.stringify(v)}`);
-  return major;
-}
-
 function assertOk(r: { code: number; stdout: string; stderr: string }, what: string) {
   assertEquals(r.code, 0, `${what} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
 }
@@ -128,7 +118,7 @@ Deno.test({
     withFirewalldHost({}, async (h) => {
       const fw = h.firewalld;
       assertEquals(await fw.start(), "running");
-      const flushesOnDirect = (await firewalldMajor(h)) >= 2;
+      const flushesOnDirect = (await firewalldVersion())[0] >= 2;
       await addForeign(h);
       assertEquals(await foreignLeft(h), ALL_FOREIGN);
       const before = await everything(h);
@@ -197,7 +187,7 @@ Deno.test({
     withFirewalldHost({}, async (h) => {
       const fw = h.firewalld;
       assertEquals(await fw.start(), "running");
-      const flushesOnDirect = (await firewalldMajor(h)) >= 2;
+      const flushesOnDirect = (await firewalldVersion())[0] >= 2;
       await addForeign(h);
       const store = await h.cli([...STORE, "--allow-firewalld-flush"]);
       assertOk(store, "install --store-firewalld --allow-firewalld-flush");
@@ -227,7 +217,7 @@ Deno.test({
   sanitizeOps: false,
   fn: () =>
     withFirewalldHost({}, async (h) => {
-      const flushesOnDirect = (await firewalldMajor(h)) >= 2;
+      const flushesOnDirect = (await firewalldVersion())[0] >= 2;
       await addForeign(h);
       const before = await everything(h);
       const store = await h.cli(STORE);
@@ -254,7 +244,7 @@ Deno.test({
     withFirewalldHost({}, async (h) => {
       const fw = h.firewalld;
       assertEquals(await fw.start(), "running");
-      const flushesOnDirect = (await firewalldMajor(h)) >= 2;
+      const flushesOnDirect = (await firewalldVersion())[0] >= 2;
       const plain = await h.cli([
         "install",
         ...STORE.slice(1).filter((a) => a !== "--store-firewalld"),

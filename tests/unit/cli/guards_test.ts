@@ -53,6 +53,8 @@ Deno.test("stoppedFirewalldWarning() only for iptables rules that a unit restore
       [iptables, { firewalld: "running" as const, unit: true }],
       [iptables, { firewalld: "absent" as const, unit: true }],
       [iptables, { firewalld: "stopped" as const, unit: false }],
+      // firewalld 2.x with no direct entry of others leaves iptables alone at its start.
+      [iptables, { firewalld: "stopped" as const, unit: true, leavesIptables: true }],
     ] as const
   ) {
     assertEquals(
