@@ -10,6 +10,7 @@ import type { Executables } from "../iptables/executables.ts";
 import type { Family } from "../rules/model.ts";
 import type { Counts } from "./counts.ts";
 import { EXIT } from "./exit_codes.ts";
+import { NO_RULES, NOT_OURS, NOT_OURS_RULE } from "../nftables/lines.ts";
 
 /** An iptables backend, or our nftables table. */
 export type Mode = Executables["mode"] | "nftables";
@@ -131,8 +132,11 @@ export interface FamilyStatus {
    * Other backends of this family that hold our rules and chains; the kernel
    * runs both, so they count as drift.
    */
-  otherBackends: ({ mode: Mode } & Counts)[];
+  otherBackends: OtherBackend[];
 }
+
+/** Our rules and chains in a backend the config does not use, and what there is not ours. */
+export type OtherBackend = { mode: Mode; notOurs?: string[] } & Counts;
 
 export type StatusState = "installed" | "not-installed" | "drift";
 
@@ -183,11 +187,32 @@ function count(rules: Map<string, string[]>): number {
   return [...rules.values()].reduce((n, lines) => n + lines.length, 0);
 }
 
-/** Rules and chains of a canonical listing (its `-N CHAIN` lines are the chains). */
-function counts(mode: Mode, rules: Map<string, string[]>): { mode: Mode } & Counts {
-  const lines = [...rules.values()].flat();
-  const chains = lines.filter((l) => l.startsWith("-N ")).length;
-  return { mode, rules: lines.length - chains, chains };
+/**
+ * Rules and chains of ours in a canonical listing, and what in it is not
+ * ours. iptables: its `-N CHAIN` lines are the chains. nftables
+ * (src/nftables/lines.ts): each `chain NAME` key is a chain, whose lines are
+ * its rules but for a base chain's head line and the no-rules marker; a
+ * rule without our comment, or an object we never write, is not ours.
+ */
+function counts(mode: Mode, rules: Map<string, string[]>): OtherBackend {
+  if (mode !== "nftables") {
+    const lines = [...rules.values()].flat();
+    const chains = lines.filter((l) => l.startsWith("-N ")).length;
+    return { mode, rules: lines.length - chains, chains };
+  }
+  let chains = 0, ours = 0;
+  const notOurs: string[] = [];
+  for (const [key, lines] of rules) {
+    for (const line of lines) {
+      if (line.startsWith(NOT_OURS_RULE) || line === NOT_OURS) notOurs.push(`${key}: ${line}`);
+    }
+    if (!key.startsWith("chain ")) continue;
+    chains++;
+    ours += lines.filter((l) =>
+      !l.startsWith("type ") && l !== NO_RULES && !l.startsWith(NOT_OURS_RULE)
+    ).length;
+  }
+  return { mode, rules: ours, chains, ...(notOurs.length > 0 ? { notOurs } : {}) };
 }
 
 /**

@@ -49,6 +49,7 @@ function familyLines(f: FamilyStatus): string[] {
       `  also ${formatCounts(o)} of ours in ${o.mode}, which the config does not use ` +
         `(the kernel runs both backends; run uninstall, then install)`,
     );
+    for (const line of o.notOurs ?? []) lines.push(`  unexpected ${o.mode} ${line}`);
   }
   return lines;
 }

@@ -25,10 +25,13 @@ export const NO_RULES = "(no rules)";
 /** An object we never write (map, counter, flowtable, ...): its one line. */
 export const NOT_OURS = "not written by kuma-tproxy";
 
+/** How every {@linkcode foreignRuleLine} starts. */
+export const NOT_OURS_RULE = "not ours: rule";
+
 /** A rule without our comment: named by its handle, never mistaken for one of ours. */
 export function foreignRuleLine(r: { handle?: number; comment?: string }): string {
   const handle = r.handle === undefined ? "" : ` handle ${r.handle}`;
-  return `not ours: rule${handle} ${
+  return `${NOT_OURS_RULE}${handle} ${
     r.comment === undefined ? "(no comment)" : `comment ${JSON.stringify(r.comment)}`
   }`;
 }
