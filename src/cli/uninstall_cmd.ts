@@ -16,6 +16,7 @@ import {
   describePersist,
   type FirewalldHost,
   probeFirewalld,
+  refuseForeignJumps,
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { UserError } from "./errors.ts";
@@ -47,7 +48,8 @@ function malformedDirectXml(path: string, e: Error): string {
   return `${path} cannot be parsed (${e.message}), so it was left untouched and any of our ` +
     `entries in it remain; firewalld applies them at its next start. Edit it by hand: delete ` +
     `every <chain> whose chain starts with KUMA_MESH_, and every <rule> that sits in such a ` +
-    `chain, jumps to one (-j KUMA_MESH_...) or carries --comment kuma/mesh/transparent/proxy/...; ` +
+    `chain or carries --comment kuma/mesh/transparent/proxy/... (a rule of yours that jumps to a ` +
+    `KUMA_MESH_ chain must go or change too: firewalld fails on a jump to a missing chain); ` +
     `then run uninstall again`;
 }
 
@@ -124,20 +126,23 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
 async function uninstall(config: Config, io: CliIo): Promise<number> {
   const remains: string[] = [];
   let total = 0;
-  // The boot unit first: if anything below fails, the rules must not come
-  // back at the next boot behind the user's back. A failure here stops
-  // before any rule is touched.
-  try {
-    const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
-    for (const line of boot.lines) io.out(`${line}\n`);
-    total += boot.removed;
-  } catch (e) {
-    // A non-root dry run cannot read the 0600 config; a real run must stop here.
-    if (!config.dryRun) throw e;
-    warn(io, `[dry-run] cannot inspect the boot unit: ${(e as Error).message}`);
-  }
   const host = await probeFirewalld(io);
   try {
+    // An admin's direct rule jumping to our chain: refused before anything
+    // changes, the boot unit included.
+    await refuseForeignJumps(host);
+    // The boot unit first: if anything below fails, the rules must not come
+    // back at the next boot behind the user's back. A failure here stops
+    // before any rule is touched.
+    try {
+      const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
+      for (const line of boot.lines) io.out(`${line}\n`);
+      total += boot.removed;
+    } catch (e) {
+      // A non-root dry run cannot read the 0600 config; a real run must stop here.
+      if (!config.dryRun) throw e;
+      warn(io, `[dry-run] cannot inspect the boot unit: ${(e as Error).message}`);
+    }
     if (host.unknown) {
       // firewalld's state unknown: the kernel rules still go, but not silently.
       warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
