@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/types.ts";
 import { DEFAULT_KUMA_DP_UID, DEFAULT_KUMA_DP_USER } from "../config/defaults.ts";
+import { configWarnings } from "./config_warnings.ts";
 import type { HostFacts, Ipv6State } from "../host/facts.ts";
 import { type BuildFacts, FULL_FUNCTIONALITY, type Functionality } from "../rules/facts.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -183,6 +184,7 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   loopbackName.catch(() => {});
   const nameservers = await readNameservers(config, deps);
   const uid = await kumaDpUid(config, deps.facts, warnings);
+  warnings.push(...configWarnings(config, uid));
   const { families, skipped } = await plannedFamilies(config, deps.facts);
   const loopback = await loopbackName;
 

@@ -24,6 +24,7 @@ import {
   parseBool,
   parseDurationMs,
   parseIpOrCidr,
+  parseKumaDpUser,
   parsePort,
   parseUidExclusion,
   parseVnet,
@@ -337,7 +338,7 @@ const executables: Record<ExecutableName, typeof executable> = {
 export const EXECUTABLE_NAMES = Object.keys(executables) as ExecutableName[];
 
 const shape = z.strictObject({
-  kumaDPUser: text,
+  kumaDPUser: leaf((v) => parseKumaDpUser(scalarText(v, "a user name or a UID"))),
   ipFamilyMode,
   backend,
   redirect: z.strictObject({

@@ -74,7 +74,29 @@ export const MAX_LIST_ITEMS = 4096;
 const PORT_EXPECTED = "1-65535";
 const DECIMAL = /^[0-9]+$/;
 /** Highest UID Linux accepts: (uid_t)-1 is reserved as "no user". */
-const MAX_UID = 4294967294;
+export const MAX_UID = 4294967294;
+
+/**
+ * Checks a kuma-dp user (a name or a UID): a number above {@link MAX_UID}
+ * is no UID. `getent passwd` would wrap it (4294967296 is root, 4294967297
+ * UID 1), so the rules would exempt root's traffic from the mesh; kumactl
+ * (Go's os/user, which compares the UID field as text) finds no user.
+ *
+ * @example
+ * ```ts
+ * import { parseKumaDpUser } from "./values.ts";
+ * if (parseKumaDpUser("kuma-dp") !== "kuma-dp" || parseKumaDpUser("5678") !== "5678") throw new Error();
+ * let refused = false;
+ * try { parseKumaDpUser("4294967296"); } catch { refused = true; }
+ * if (!refused) throw new Error();
+ * ```
+ */
+export function parseKumaDpUser(text: string): string {
+  if (DECIMAL.test(text) && Number(text) > MAX_UID) {
+    throw new ValueError(text, "is not a UID", `a user name or a UID 0-${MAX_UID}`);
+  }
+  return text;
+}
 
 /**
  * Parses one port: decimal 1-65535 (kumactl rejects 0 too).

@@ -28,6 +28,20 @@ const flagged = (f: string, path: string, raw: string | boolean | string[]): Fak
 const CASES: BadCase[] = [
   // files
   {
+    name: "a kuma-dp UID above the highest UID, as a YAML number (getent would wrap it)",
+    sources: file("kumaDPUser: 4294967296\n"),
+    code: "invalid_value",
+    path: "kumaDPUser",
+    source: "file:/tp.yaml:1:13",
+  },
+  {
+    name: "a kuma-dp UID above the highest UID in an env var",
+    sources: env("KUMA_DP_USER", "4294967297"),
+    code: "invalid_value",
+    path: "kumaDPUser",
+    source: `env:${E}KUMA_DP_USER`,
+  },
+  {
     name: "port out of range in a file",
     sources: file("redirect:\n  dns:\n    port: 70000\n"),
     code: "invalid_value",

@@ -7,6 +7,7 @@ import {
   parseBool,
   parseDurationMs,
   parseIpOrCidr,
+  parseKumaDpUser,
   parsePort,
   parsePortList,
   parseUidExclusion,
@@ -183,5 +184,17 @@ Deno.test("formatVnet() writes iface:CIDR, which parses back the same", () => {
     const parsed = parseVnet(typed);
     assertEquals(formatVnet(parsed), typed.trim());
     assertEquals(parseVnet(formatVnet(parsed)), parsed);
+  }
+});
+
+Deno.test("parseKumaDpUser() refuses a number above the highest UID, keeps names and UIDs", () => {
+  for (const ok of ["kuma-dp", "0", "5678", "4294967294", "05678", "+0", "u4294967296"]) {
+    assertEquals(parseKumaDpUser(ok), ok);
+  }
+  for (
+    const bad of ["4294967295", "4294967296", "18446744073709551616", "99999999999999999999999"]
+  ) {
+    const e = assertThrows(() => parseKumaDpUser(bad), ValueError);
+    assertEquals([e.reason, e.expected], ["is not a UID", "a user name or a UID 0-4294967294"]);
   }
 });
