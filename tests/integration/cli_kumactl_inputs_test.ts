@@ -5,9 +5,9 @@
  *
  * Needs root and `ip netns` (run with --allow-all).
  */
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { type Netns, withNetns } from "../world/netns.ts";
-import { ensureKumaDp, runCli } from "./cli_run.ts";
+import { addIPv6, ensureKumaDp, runCli } from "./cli_run.ts";
 
 async function saves(ns: Netns): Promise<string> {
   let text = "";
@@ -93,5 +93,77 @@ Deno.test("install warns about a root kuma-dp user, equal redirect ports and a p
     for (const [, warning] of cases) {
       assert(!plain.stderr.includes(warning.split(" ").slice(0, 4).join(" ")), plain.stderr);
     }
+  });
+});
+
+/**
+ * kumactl chooses an address's family by Go's `To4()`, which is set for an
+ * IPv4-mapped IPv6 address (`::ffff:10.0.0.1`): such an entry belongs to the
+ * IPv4 rules (kuma pkg/transparentproxy/config/utils.go validateIP, the vnet
+ * and DNS Initialize in config.go). Written there as the IPv4 address it
+ * stands for, on both backends.
+ */
+Deno.test("IPv4-mapped addresses go into the IPv4 rules, on iptables and nftables", async () => {
+  await ensureKumaDp();
+  await withNetns("mapped", async (ns) => {
+    await addIPv6(ns);
+    const dir = await Deno.makeTempDir({ prefix: "ktp-mapped-" });
+    try {
+      await Deno.writeTextFile(`${dir}/resolv.conf`, "nameserver ::ffff:10.0.0.53\n");
+      const args = [
+        "--kuma-dp-user",
+        "5678",
+        "--exclude-outbound-ips",
+        "::ffff:10.0.0.1,fd00:9::1",
+        "--exclude-inbound-ips",
+        "::ffff:a00:2",
+        "--redirect-dns",
+        "--vnet",
+        "br9:::ffff:10.9.0.0/112",
+      ];
+      const env = { KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_RESOLV_CONFIG_PATH: `${dir}/resolv.conf` };
+
+      const install = await runCli(["install", ...args], { netns: ns, env });
+      assertEquals(install.code, 0, install.stderr);
+      const v4 = await ns.exec("iptables-save", ["-t", "nat"]);
+      const v6 = await ns.exec("ip6tables-save", ["-t", "nat"]);
+      assertMatch(v4, /^-A OUTPUT -d 10\.0\.0\.1\/32 .*-j RETURN$/m);
+      assertStringIncludes(v4, "-A KUMA_MESH_INBOUND -s 10.0.0.2/32");
+      assertStringIncludes(v4, "-d 10.0.0.53/32 -p udp");
+      assertStringIncludes(v4, "! -d 10.9.0.0/16 -i br9");
+      assertMatch(v6, /^-A OUTPUT -d fd00:9::1\/128 .*-j RETURN$/m);
+      for (const v6only of ["ffff", "10.0.0.", "a00:"]) {
+        assert(!v6.includes(v6only), `IPv6 rules hold ${v6only}:\n${v6}`);
+      }
+      const status = await runCli(["status", ...args], { netns: ns, env });
+      assertEquals(status.code, 0, status.stdout + status.stderr);
+
+      const nft = await runCli(["install", "--backend", "nftables", ...args], { netns: ns, env });
+      assertEquals(nft.code, 0, nft.stderr);
+      const table = await ns.exec("nft", ["list", "table", "inet", "kuma_mesh_transparent_proxy"]);
+      assert(!table.includes("ffff"), table);
+      assertMatch(table, /ip daddr (10\.0\.0\.1|@\S+)[^\n]* return/);
+      assertMatch(table, /elements = \{[^}]*10\.0\.0\.1[^}]*\}/s);
+      assertMatch(table, /ip daddr 10\.0\.0\.53 udp dport 53/);
+      const nftStatus = await runCli(["status", "--backend", "nftables", ...args], {
+        netns: ns,
+        env,
+      });
+      assertEquals(nftStatus.code, 0, nftStatus.stdout + nftStatus.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("an IPv4-mapped CIDR shorter than /96 is refused: it is not one family", async () => {
+  await withNetns("mapcidr", async (ns) => {
+    const r = await runCli(
+      ["install", "--kuma-dp-user", "5678", "--exclude-outbound-ips", "::ffff:10.0.0.0/8"],
+      { netns: ns },
+    );
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assertStringIncludes(r.stderr, "redirect.outbound.excludePortsForIPs");
+    assertStringIncludes(r.stderr, "::ffff:10.0.0.0/8");
   });
 });
