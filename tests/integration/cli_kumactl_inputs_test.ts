@@ -167,3 +167,37 @@ Deno.test("an IPv4-mapped CIDR shorter than /96 is refused: it is not one family
     assertStringIncludes(r.stderr, "::ffff:10.0.0.0/8");
   });
 });
+
+Deno.test("empty list entries are skipped as kumactl skips them (issue 21 item 8)", async () => {
+  await ensureKumaDp();
+  await withNetns("empty", async (ns) => {
+    const r = await runCli([
+      "install",
+      "--ip-family-mode",
+      "ipv4",
+      "--kuma-dp-user",
+      "5678",
+      "--exclude-inbound-ports",
+      "22,",
+      "--exclude-outbound-ports",
+      "22,,23",
+      "--exclude-outbound-ips",
+      "10.0.0.1,,10.0.0.2",
+    ], { netns: ns });
+    assertEquals(r.code, 0, r.stderr);
+    const nat = await ns.exec("iptables-save", ["-t", "nat"]);
+    assertMatch(nat, /^-A KUMA_MESH_INBOUND -p tcp .*--dport 22 -j RETURN$/m);
+    for (const port of [22, 23]) {
+      assertMatch(
+        nat,
+        new RegExp(`^-A KUMA_MESH_OUTBOUND -p tcp .*--dport ${port} -j RETURN$`, "m"),
+      );
+    }
+    for (const ip of ["10.0.0.1", "10.0.0.2"]) {
+      assertMatch(
+        nat,
+        new RegExp(`^-A OUTPUT -d ${ip.replaceAll(".", "\\.")}/32 .*-j RETURN$`, "m"),
+      );
+    }
+  });
+});
