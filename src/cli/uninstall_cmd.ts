@@ -10,6 +10,7 @@ import { describeEntry } from "../firewalld/direct_entries.ts";
 import { firewalldState } from "../firewalld/persist.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
 import { detectAllExecutables } from "../iptables/executables.ts";
+import { UnsafeStateError } from "../iptables/errors.ts";
 import { uninstallAll, UninstallError, type UninstallReport } from "../iptables/uninstall.ts";
 import {
   closeFirewalld,
@@ -123,14 +124,47 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
   return await withRunLock(io, { exclusive: true }, () => uninstall(config, io));
 }
 
+/**
+ * A kernel state uninstall refuses (`UnsafeStateError`: a rule not ours
+ * jumping to our chain, our chains without our comments) stops it before
+ * the boot unit or firewalld's entries change, not after. Only reads; any
+ * other problem is left to the removal, which reports it as before.
+ */
+async function refuseUnsafeKernel(
+  io: CliIo,
+  detection: ReturnType<typeof detectAllExecutables>,
+): Promise<void> {
+  let executables;
+  try {
+    executables = (await detection).executables;
+  } catch {
+    return;
+  }
+  try {
+    const readOnly = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0, dryRun: true };
+    await uninstallAll(io.runner, executables, readOnly);
+  } catch (e) {
+    if (e instanceof UnsafeStateError) throw e;
+  }
+}
+
 async function uninstall(config: Config, io: CliIo): Promise<number> {
   const remains: string[] = [];
   let total = 0;
+  const realPath = io.facts.realExecutable?.bind(io.facts);
+  const detection = detectAllExecutables(io.runner, config, {
+    realPath,
+    // uninstallAll reads every set's save next, which proves it runs.
+    trustFileNames: realPath !== undefined,
+  });
+  detection.catch(() => {}); // awaited below
   const host = await probeFirewalld(io);
   try {
-    // An admin's direct rule jumping to our chain: refused before anything
-    // changes, the boot unit included.
+    // A rule of someone else's jumping to our chain, in firewalld's config
+    // or in the kernel: refused before anything changes, the boot unit
+    // included.
     await refuseForeignJumps(host);
+    await refuseUnsafeKernel(io, detection);
     // The boot unit first: if anything below fails, the rules must not come
     // back at the next boot behind the user's back. A failure here stops
     // before any rule is touched.
@@ -158,12 +192,7 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
   } finally {
     closeFirewalld(host);
   }
-  const realPath = io.facts.realExecutable?.bind(io.facts);
-  const { executables, uninspectable, warnings } = await detectAllExecutables(io.runner, config, {
-    realPath,
-    // uninstallAll reads every set's save next, which proves it runs.
-    trustFileNames: realPath !== undefined,
-  });
+  const { executables, uninspectable, warnings } = await detection;
   for (const w of warnings) warn(io, w);
   let report: UninstallReport;
   try {

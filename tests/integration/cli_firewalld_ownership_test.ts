@@ -149,3 +149,36 @@ Deno.test({
       await fw.stop();
     }),
 });
+
+Deno.test({
+  name:
+    "uninstall refuses an admin's kernel rule jumping to our chain before it touches direct.xml",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withFirewalldHost({}, async (h) => {
+      const stored = await h.cli(STORE);
+      assertEquals(stored.code, 0, stored.stdout + stored.stderr);
+      const ours = await h.directXml();
+      // The admin's rule is in the kernel only; firewalld is stopped.
+      await h.world.host.exec("iptables", [
+        "-t",
+        "nat",
+        "-I",
+        "PREROUTING",
+        "-p",
+        "tcp",
+        "--dport",
+        "28",
+        "-j",
+        "KUMA_MESH_INBOUND",
+      ]);
+      const kernel = await netfilter(h);
+      const r = await h.cli(["uninstall"]);
+      assertEquals(r.code, 1, r.stdout + r.stderr);
+      assertStringIncludes(r.stderr, "-A PREROUTING -p tcp -m tcp --dport 28 -j KUMA_MESH_INBOUND");
+      assertEquals(r.stdout, "", "uninstall reports no change");
+      assertEquals(await h.directXml(), ours, "direct.xml keeps our entries");
+      assertEquals(await netfilter(h), kernel, "the kernel is as it was");
+    }),
+});
