@@ -24,7 +24,13 @@ import {
   assertInboundRedirectWorks,
   strictForwardPorts,
 } from "../firewalld/strict_forward_ports.ts";
-import { firewalldState, type PersistReport, removeFromFirewalld } from "../firewalld/persist.ts";
+import {
+  assertNoForeignJumps,
+  firewalldState,
+  type PersistReport,
+  removeFromFirewalld,
+} from "../firewalld/persist.ts";
+import { assertNoForeignJump } from "../firewalld/foreign_jump.ts";
 import type { PersistenceStatus } from "./status_report.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { FamilyPlan, InstallPlan } from "./plan.ts";
@@ -167,9 +173,34 @@ export async function checkStoreFirewalld(
     // A malformed, symlinked or unwritable direct.xml must stop the install
     // before the kernel changes (issue 14 item 2).
     const text = await readDirectXmlFile(host.directXmlPath);
-    if (text !== null) (await loadDirectXml()).parseDirectXml(text, host.directXmlPath);
+    if (text !== null) {
+      const entries = (await loadDirectXml()).directXmlEntries(text, host.directXmlPath);
+      assertNoForeignJump(entries, { kind: "direct.xml", path: host.directXmlPath });
+    }
     if (options.writable) await assertReplaceable(host.directXmlPath);
     else await assertNotSymlink(host.directXmlPath);
+  } else {
+    // An admin's rule jumping to our chain: refused before anything changes.
+    await assertNoForeignJumps({ bus: host.bus }, { directXmlPath: host.directXmlPath });
+  }
+}
+
+/**
+ * Refuses, before anything changes, while a direct rule that is not ours
+ * jumps to one of our chains where firewalld keeps its config now (permanent
+ * and runtime while it runs, direct.xml while it is stopped). Whatever else
+ * goes wrong reading them is left to the step that reads them next, which
+ * reports it as it always did (uninstall goes on past a malformed file).
+ */
+export async function refuseForeignJumps(host: FirewalldHost): Promise<void> {
+  if (host.unknown || (!host.running && !host.installed)) return;
+  try {
+    await assertNoForeignJumps(
+      { bus: host.running ? host.bus : undefined },
+      { directXmlPath: host.directXmlPath },
+    );
+  } catch (e) {
+    if (e instanceof FirewalldError && e.code === "foreign_jump") throw e;
   }
 }
 
@@ -238,6 +269,8 @@ export async function findStaleEntries(
     removed.permanent.length + removed.runtime.length + removed.directXml.length === 0
       ? null
       : { mechanism, added: [], removed, directXmlPath: host.directXmlPath };
+  // Removing ours would leave an admin's rule jumping to a missing chain.
+  await refuseForeignJumps(host);
   if (host.running) {
     const state = await firewalldState({ bus: host.bus }, { directXmlPath: host.directXmlPath });
     return found("dbus", {

@@ -46,6 +46,7 @@ import {
   closeFirewalld,
   describePersist,
   type FirewalldHost,
+  refuseForeignJumps,
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { countRemoval, formatCounts } from "./counts.ts";
@@ -79,7 +80,8 @@ const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
 
 /**
  * Everything that must hold before the kernel changes:
- * firewalld's RFC3964_IPv4 not breaking IPv6, nft present, the kernel
+ * firewalld's RFC3964_IPv4 not breaking IPv6, no foreign direct rule jumping
+ * to our chains (firewalld_step.ts), nft present, the kernel
  * accepting the script, our table (if any) provably ours, our iptables rules
  * (if any) safe to remove. Returns the nft binary and whether our table
  * exists (its text is saved for rollback).
@@ -105,6 +107,9 @@ async function preflight(
       );
     }
   }
+  // Our direct entries go after the table is in: an admin's rule jumping to
+  // our chain would stop that, so it stops the install now.
+  await refuseForeignJumps(host);
   const nft = await findNft(io.runner);
   await checkNftScript(io.runner, nft, plan.nftScript!);
   const found = await readOurTable(io.runner, nft);

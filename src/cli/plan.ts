@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/types.ts";
 import { DEFAULT_KUMA_DP_UID, DEFAULT_KUMA_DP_USER } from "../config/defaults.ts";
+import { configWarnings } from "./config_warnings.ts";
 import type { HostFacts, Ipv6State } from "../host/facts.ts";
 import { type BuildFacts, FULL_FUNCTIONALITY, type Functionality } from "../rules/facts.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -99,13 +100,20 @@ async function kumaDpUid(config: Config, facts: HostFacts, warnings: string[]): 
   return fallback;
 }
 
-/** The family of a resolv.conf entry; entries that are not addresses are ignored. */
-function familyOf(address: string): Family | undefined {
-  try {
-    return parseIpOrCidr(address).family;
-  } catch {
-    return undefined;
-  }
+/**
+ * The resolv.conf entries of one family, as the rules write them (an
+ * IPv4-mapped `::ffff:10.0.0.53` is IPv4 10.0.0.53, as kumactl's `To4()`
+ * has it); entries that are not addresses are ignored.
+ */
+function nameserversOf(addresses: string[], family: Family): string[] {
+  return addresses.flatMap((address) => {
+    try {
+      const ip = parseIpOrCidr(address);
+      return ip.family === family ? [ip.text] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Why a dual-stack config configures IPv4 only on this host, by IPv6 state. */
@@ -183,6 +191,7 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   loopbackName.catch(() => {});
   const nameservers = await readNameservers(config, deps);
   const uid = await kumaDpUid(config, deps.facts, warnings);
+  warnings.push(...configWarnings(config, uid));
   const { families, skipped } = await plannedFamilies(config, deps.facts);
   const loopback = await loopbackName;
 
@@ -225,7 +234,7 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
       family,
       uid,
       loopback,
-      nameservers: nameservers.filter((s) => familyOf(s) === family),
+      nameservers: nameserversOf(nameservers, family),
     };
     // Probe only the tables this config can use: probing a legacy table
     // instantiates it for good (functionality.ts).

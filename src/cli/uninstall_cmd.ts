@@ -10,12 +10,14 @@ import { describeEntry } from "../firewalld/direct_entries.ts";
 import { firewalldState } from "../firewalld/persist.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
 import { detectAllExecutables } from "../iptables/executables.ts";
+import { UnsafeStateError } from "../iptables/errors.ts";
 import { uninstallAll, UninstallError, type UninstallReport } from "../iptables/uninstall.ts";
 import {
   closeFirewalld,
   describePersist,
   type FirewalldHost,
   probeFirewalld,
+  refuseForeignJumps,
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { UserError } from "./errors.ts";
@@ -56,7 +58,8 @@ function leftInDirectXml(what: string): string {
   return `${what}, and any of our ` +
     `entries in it remain; firewalld applies them at its next start. Edit it by hand: delete ` +
     `every <chain> whose chain starts with KUMA_MESH_, and every <rule> that sits in such a ` +
-    `chain, jumps to one (-j KUMA_MESH_...) or carries --comment kuma/mesh/transparent/proxy/...; ` +
+    `chain or carries --comment kuma/mesh/transparent/proxy/... (a rule of yours that jumps to a ` +
+    `KUMA_MESH_ chain must go or change too: firewalld fails on a jump to a missing chain); ` +
     `then run uninstall again`;
 }
 
@@ -136,9 +139,51 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
   return await withRunLock(io, { exclusive: true }, () => uninstall(config, io));
 }
 
+/**
+ * A kernel state uninstall refuses (`UnsafeStateError`: a rule not ours
+ * jumping to our chain, our chains without our comments) stops it before
+ * the boot unit or firewalld's entries change, not after. Only reads; any
+ * other problem is left to the removal, which reports it as before.
+ */
+async function refuseUnsafeKernel(
+  io: CliIo,
+  detection: ReturnType<typeof detectAllExecutables>,
+): Promise<void> {
+  let executables;
+  try {
+    executables = (await detection).executables;
+  } catch {
+    return;
+  }
+  try {
+    const readOnly = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0, dryRun: true };
+    await uninstallAll(io.runner, executables, readOnly);
+  } catch (e) {
+    if (e instanceof UnsafeStateError) throw e;
+  }
+}
+
 async function uninstall(config: Config, io: CliIo): Promise<number> {
   const remains: string[] = [];
   let total = 0;
+  const realPath = io.facts.realExecutable?.bind(io.facts);
+  const detection = detectAllExecutables(io.runner, config, {
+    realPath,
+    // uninstallAll reads every set's save next, which proves it runs.
+    trustFileNames: realPath !== undefined,
+  });
+  detection.catch(() => {}); // awaited below
+  // A rule of someone else's jumping to our chain, in firewalld's config or
+  // in the kernel: refused before anything changes, the boot unit included.
+  // Anything else that goes wrong reading them is left to the steps below.
+  const probed: FirewalldHost | Error = await probeFirewalld(io).catch((e) => e as Error);
+  try {
+    if (!(probed instanceof Error)) await refuseForeignJumps(probed);
+    await refuseUnsafeKernel(io, detection);
+  } catch (e) {
+    if (!(probed instanceof Error)) closeFirewalld(probed);
+    throw e;
+  }
   // The boot unit first, so that the rules do not come back at the next
   // boot behind the user's back. A failure here is reported but does not
   // stop the kernel part: uninstall is the emergency path, and rules left in
@@ -161,7 +206,8 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
     }
   }
   try {
-    const host = await probeFirewalld(io);
+    if (probed instanceof Error) throw probed;
+    const host = probed;
     try {
       if (host.unknown) {
         // firewalld's state unknown: the kernel rules still go, but not silently.
@@ -188,12 +234,7 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
         "`firewall-cmd --reload`, then run uninstall again)",
     );
   }
-  const realPath = io.facts.realExecutable?.bind(io.facts);
-  const { executables, uninspectable, warnings } = await detectAllExecutables(io.runner, config, {
-    realPath,
-    // uninstallAll reads every set's save next, which proves it runs.
-    trustFileNames: realPath !== undefined,
-  });
+  const { executables, uninspectable, warnings } = await detection;
   for (const w of warnings) warn(io, w);
   let report: UninstallReport;
   try {

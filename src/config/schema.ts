@@ -24,6 +24,7 @@ import {
   parseBool,
   parseDurationMs,
   parseIpOrCidr,
+  parseKumaDpUser,
   parsePort,
   parseUidExclusion,
   parseVnet,
@@ -81,14 +82,22 @@ interface ListFormat<T> {
   parse(entry: string | number): T;
   /** How the entries are written, for the message about an empty one. */
   entries: string;
+  /**
+   * Skip empty entries (`22,,23`, `22,`, `[22, ""]`) as kumactl does for
+   * ports and IPs; otherwise an empty entry is an error.
+   */
+  skipEmpty: boolean;
 }
 
 /**
  * A list leaf: a YAML list whose items may each hold several entries, or
  * one string. An empty or blank string is the empty list (how an env var or
- * flag clears a list); any other empty entry (`22,,23`, `22,`, `[22, ""]`)
- * is an error, as kumactl's own parsers make it. More than MAX_LIST_ITEMS
- * entries are refused before any is parsed.
+ * flag clears a list). Any other empty entry (`22,,23`, `22,`, `[22, ""]`)
+ * is skipped where kumactl skips it (ports: kuma
+ * pkg/transparentproxy/config/config.go `Ports.append`, reached from flags,
+ * env vars and files alike; IPs: utils.go `parseCommaSeparatedStrings`) and
+ * an error elsewhere (`format.skipEmpty`). More than MAX_LIST_ITEMS entries
+ * are refused before any is parsed.
  */
 function list<T>(format: ListFormat<T>) {
   return z.unknown().transform((input, ctx): T[] => {
@@ -131,7 +140,7 @@ function list<T>(format: ListFormat<T>) {
     for (const { entry, item, whole } of entries) {
       try {
         if (typeof entry === "string" && entry.trim() === "") {
-          if (emptyIn.has(whole)) continue;
+          if (format.skipEmpty || emptyIn.has(whole)) continue;
           emptyIn.add(whole);
           throw new ValueError(String(whole), "has an empty entry", format.entries);
         }
@@ -227,7 +236,8 @@ const ports = list({
   splitString: commaSplit,
   splitItem: commaSplit,
   parse: parsePort,
-  entries: "ports 1-65535 separated by single commas, like 22,80",
+  entries: "ports 1-65535 separated by commas, like 22,80",
+  skipEmpty: true,
 });
 
 /** A comma-separated list whose parsed entries are each written back by `format`. */
@@ -235,6 +245,7 @@ function commaList<T>(
   parse: (entry: string) => T,
   format: (entry: T) => string,
   entries: string,
+  skipEmpty: boolean,
 ) {
   return formatted(
     (items: T[]) => items.map(format),
@@ -243,6 +254,7 @@ function commaList<T>(
       splitItem: commaSplit,
       parse: (e) => parse(String(e)),
       entries,
+      skipEmpty,
     }),
   );
 }
@@ -250,7 +262,8 @@ function commaList<T>(
 const ips = commaList(
   parseIpOrCidr,
   (net: IpNet) => net.text,
-  "IPs or CIDRs separated by single commas, like 10.0.0.1,192.168.0.0/16",
+  "IPs or CIDRs separated by commas, like 10.0.0.1,192.168.0.0/16",
+  true,
 );
 
 const uids = formatted(
@@ -266,6 +279,9 @@ const uids = formatted(
     splitItem: (s) => s.split(";"),
     parse: (entry) => parseUidExclusion(String(entry)),
     entries: "[proto:][ports:]uids entries separated by ; (or , without port lists)",
+    // kumactl reads an empty entry as "every port, any UID" and returns all
+    // outbound traffic unredirected (utils.go parseExcludePortsForUIDs).
+    skipEmpty: false,
   }),
 );
 
@@ -273,6 +289,8 @@ const vnets = commaList(
   parseVnet,
   formatVnet,
   "iface:CIDR entries separated by single commas, like docker0:172.17.0.0/16",
+  // kumactl refuses an empty vnet (config.go VNet.Initialize).
+  false,
 );
 
 const duration = formatted(
@@ -337,7 +355,7 @@ const executables: Record<ExecutableName, typeof executable> = {
 export const EXECUTABLE_NAMES = Object.keys(executables) as ExecutableName[];
 
 const shape = z.strictObject({
-  kumaDPUser: text,
+  kumaDPUser: leaf((v) => parseKumaDpUser(scalarText(v, "a user name or a UID"))),
   ipFamilyMode,
   backend,
   redirect: z.strictObject({

@@ -52,7 +52,7 @@ export interface UidExclusion {
 
 /** An IP address or CIDR, with its family. */
 export interface IpNet {
-  /** As typed, trimmed. */
+  /** As typed, trimmed; an IPv4-mapped IPv6 address as its IPv4 form (see parseIpOrCidr). */
   text: string;
   family: 4 | 6;
 }
@@ -74,7 +74,29 @@ export const MAX_LIST_ITEMS = 4096;
 const PORT_EXPECTED = "1-65535";
 const DECIMAL = /^[0-9]+$/;
 /** Highest UID Linux accepts: (uid_t)-1 is reserved as "no user". */
-const MAX_UID = 4294967294;
+export const MAX_UID = 4294967294;
+
+/**
+ * Checks a kuma-dp user (a name or a UID): a number above {@link MAX_UID}
+ * is no UID. `getent passwd` would wrap it (4294967296 is root, 4294967297
+ * UID 1), so the rules would exempt root's traffic from the mesh; kumactl
+ * (Go's os/user, which compares the UID field as text) finds no user.
+ *
+ * @example
+ * ```ts
+ * import { parseKumaDpUser } from "./values.ts";
+ * if (parseKumaDpUser("kuma-dp") !== "kuma-dp" || parseKumaDpUser("5678") !== "5678") throw new Error();
+ * let refused = false;
+ * try { parseKumaDpUser("4294967296"); } catch { refused = true; }
+ * if (!refused) throw new Error();
+ * ```
+ */
+export function parseKumaDpUser(text: string): string {
+  if (DECIMAL.test(text) && Number(text) > MAX_UID) {
+    throw new ValueError(text, "is not a UID", `a user name or a UID 0-${MAX_UID}`);
+  }
+  return text;
+}
 
 /**
  * Parses one port: decimal 1-65535 (kumactl rejects 0 too).
@@ -215,10 +237,21 @@ function parseUidRange(text: string): PortRange {
 /**
  * Parses a strict IPv4/IPv6 address or CIDR (no zones, no leading zeros).
  *
+ * An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, `::ffff:a00:1`) is IPv4,
+ * written as the IPv4 address it stands for: kumactl chooses the family by
+ * Go's `To4()`, which is set for exactly these (kuma
+ * pkg/transparentproxy/config/utils.go `validateIP`; the vnet and DNS
+ * `Initialize` in config.go), so they go into the IPv4 rules, and iptables
+ * reads `::ffff:10.0.0.1` as 10.0.0.1 there. A mapped CIDR of /96 or longer
+ * is the IPv4 CIDR of the same addresses (`::ffff:10.0.0.0/104` is
+ * 10.0.0.0/8); a shorter one spans both families and is refused.
+ *
  * @example
  * ```ts
  * import { parseIpOrCidr } from "./values.ts";
  * if (parseIpOrCidr("fd00::/8").family !== 6) throw new Error();
+ * if (parseIpOrCidr("::ffff:10.0.0.1").text !== "10.0.0.1") throw new Error();
+ * if (parseIpOrCidr("::ffff:10.0.0.0/104").text !== "10.0.0.0/8") throw new Error();
  * ```
  */
 export function parseIpOrCidr(text: string): IpNet {
@@ -226,16 +259,33 @@ export function parseIpOrCidr(text: string): IpNet {
   const expected = "an IPv4 or IPv6 address or CIDR";
   const slash = t.indexOf("/");
   const addr = slash < 0 ? t : t.slice(0, slash);
-  const family = ipv4Bytes(addr) ? 4 : ipv6Groups(addr) ? 6 : undefined;
+  const groups = ipv4Bytes(addr) ? undefined : ipv6Groups(addr);
+  const family = groups ? 6 : ipv4Bytes(addr) ? 4 : undefined;
   if (family === undefined) throw new ValueError(t, "is not an IP address or CIDR", expected);
-  if (slash >= 0) {
-    const prefix = t.slice(slash + 1);
+  const prefix = slash < 0 ? undefined : t.slice(slash + 1);
+  if (prefix !== undefined) {
     const max = family === 4 ? 32 : 128;
     if (!/^(0|[1-9][0-9]{0,2})$/.test(prefix) || Number(prefix) > max) {
       throw new ValueError(t, "has an invalid prefix length", `/0 to /${max}`);
     }
   }
-  return { text: t, family };
+  const v4 = groups && mappedIpv4(groups);
+  if (!v4) return { text: t, family };
+  if (prefix === undefined) return { text: v4, family: 4 };
+  if (Number(prefix) < 96) {
+    throw new ValueError(
+      t,
+      "is an IPv4-mapped CIDR shorter than /96, which spans IPv4 and IPv6 addresses",
+      "an IPv4 CIDR, or an IPv4-mapped one of /96 or longer (::ffff:10.0.0.0/104 is 10.0.0.0/8)",
+    );
+  }
+  return { text: `${v4}/${Number(prefix) - 96}`, family: 4 };
+}
+
+/** The IPv4 address of an IPv4-mapped IPv6 address (`::ffff:0:0/96`), as Go's `To4()` finds it. */
+function mappedIpv4(groups: number[]): string | undefined {
+  if (!groups.slice(0, 5).every((g) => g === 0) || groups[5] !== 0xffff) return undefined;
+  return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join(".");
 }
 
 /** Linux's IFNAMSIZ minus the terminating NUL (include/uapi/linux/if.h). */

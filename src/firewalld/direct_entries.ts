@@ -10,7 +10,7 @@
  * @module
  */
 import type { Family, Rule, RuleSet } from "../rules/model.ts";
-import { hasOurCommentWord, isOurChain, jumpTargetOf } from "../rules/ownership.ts";
+import { isForeignJump, isOurChain, isOurRule } from "../rules/ownership.ts";
 import { ruleArgs as renderRuleArgs } from "../rules/render.ts";
 
 /** firewalld's name for an address family: `ipv4` (iptables), `ipv6` (ip6tables), `eb` (ebtables). */
@@ -129,12 +129,11 @@ function rulesByChain(rules: readonly Rule[]): Map<string, Rule[]> {
 
 /**
  * Whether an entry is ours: a chain named `KUMA_MESH_*`, a rule in such a
- * chain, a rule carrying our `kuma/mesh/transparent/proxy/...` comment, or a
- * rule that jumps to a `KUMA_MESH_*` chain, each as src/rules/ownership.ts
- * defines it (`kuma/mesh/transparent/proxyX` and `KUMA_MESHY` are foreign).
- * The jump case matters because a rule left jumping to a chain we removed is invalid, and one invalid direct rule
- * puts firewalld in FAILED state at its next start or reload (firewalld F4, docs/firewalld.md#f4).
- * Passthroughs are never ours: we never write them.
+ * chain or a rule carrying our `kuma/mesh/transparent/proxy/...` comment, as
+ * src/rules/ownership.ts defines it for the kernel too
+ * (`kuma/mesh/transparent/proxyX` and `KUMA_MESHY` are foreign). A rule
+ * that only jumps to one of our chains is someone else's: see
+ * {@link foreignJumpsOf}. Passthroughs are never ours: we never write them.
  *
  * @example
  * ```ts
@@ -148,14 +147,33 @@ export function isOurEntry(entry: DirectEntry): boolean {
   switch (entry.kind) {
     case "chain":
       return isOurChain(entry.chain);
-    case "rule": {
-      const target = jumpTargetOf(entry.args);
-      return isOurChain(entry.chain) || hasOurCommentWord(entry.args) ||
-        (target !== undefined && isOurChain(target));
-    }
+    case "rule":
+      return isOurRule(entry.chain, entry.args);
     case "passthrough":
       return false;
   }
+}
+
+/**
+ * The rules that are not ours but jump or go to one of our chains
+ * (src/rules/ownership.ts `isForeignJump`). Install and uninstall refuse
+ * while one exists: deleting it would lose an admin's rule, and leaving it
+ * while our chain goes would make it invalid, and one invalid direct rule
+ * puts firewalld in FAILED state at its next start or reload (firewalld F4,
+ * docs/firewalld.md#f4).
+ *
+ * @example
+ * ```ts
+ * import { foreignJumpsOf } from "./direct_entries.ts";
+ * const admin = { kind: "rule", ipv: "ipv4", table: "nat", chain: "PREROUTING",
+ *   priority: -5, args: ["-p", "tcp", "--dport", "28", "-j", "KUMA_MESH_INBOUND"] } as const;
+ * if (foreignJumpsOf([{ ...admin, args: [...admin.args] }]).length !== 1) throw new Error();
+ * ```
+ */
+export function foreignJumpsOf(entries: readonly DirectEntry[]): DirectRule[] {
+  return entries.filter((e): e is DirectRule =>
+    e.kind === "rule" && isForeignJump(e.chain, e.args)
+  );
 }
 
 /** Whether two entries are the same firewalld entry (same key and same arguments). */

@@ -20,6 +20,7 @@
 import { parseXmlRoot, type RootSpan, XmlSyntaxError } from "./_xml_parse.ts";
 import { type DirectEntry, type Ipv, isOurEntry } from "./direct_entries.ts";
 import { FirewalldError } from "./errors.ts";
+import { assertNoForeignJump } from "./foreign_jump.ts";
 import { EMPTY_DIRECT_XML, renderElement } from "./direct_xml_render.ts";
 import { ShellWordsError, splitArgs } from "./shell_words.ts";
 
@@ -157,7 +158,9 @@ export function directXmlEntries(text: string, path?: string): DirectEntry[] {
 /**
  * Removes our entries (see `isOurEntry`) and adds `entries` at the end of
  * `<direct>`. `text` null means there is no direct.xml yet: a new document
- * is returned. Throws `malformed_direct_xml` before changing anything.
+ * is returned. Throws `malformed_direct_xml`, or `foreign_jump` for a rule
+ * of someone else's that jumps to one of our chains (foreign_jump.ts),
+ * before changing anything.
  *
  * @example
  * ```ts
@@ -179,6 +182,10 @@ export function editDirectXml(
     };
   }
   const doc = parseDirectXml(text, path);
+  assertNoForeignJump(doc.elements.flatMap((e) => e.entry ? [e.entry] : []), {
+    kind: "direct.xml",
+    path: path ?? "direct.xml",
+  });
   const ours = doc.elements.filter((e) => e.entry && isOurEntry(e.entry));
   let out = text;
   for (const element of [...ours].reverse()) out = cutElement(out, element.start, element.end);

@@ -38,6 +38,11 @@ export type FirewalldErrorCode =
    * was restored by writing direct.xml; the message says what is where.
    */
   | "firewalld_gone"
+  /**
+   * A direct rule that is not ours jumps to one of our chains
+   * (foreign_jump.ts): install and uninstall refuse and name it.
+   */
+  | "foreign_jump"
   /** Reading or writing direct.xml failed. */
   | "io";
 

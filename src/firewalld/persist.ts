@@ -38,6 +38,7 @@ import {
   writeFileAtomic,
 } from "./direct_xml_file.ts";
 import { FirewalldError } from "./errors.ts";
+import { assertNoForeignJump } from "./foreign_jump.ts";
 import {
   oursOf,
   permanentOurs,
@@ -100,6 +101,7 @@ export async function storeWithFirewalld(
   }
   const { bus } = deps;
   const previous = await bus.getPermanent();
+  await refuseForeignJumps(bus, previous);
   const previousRuntime = await runtimeOurs(bus);
   try {
     await applyPlan(bus, planStore(previous, previousRuntime, entries));
@@ -168,6 +170,7 @@ export async function removeFromFirewalld(
   if (deps.bus && state !== null) {
     const bus = deps.bus;
     const previous = await bus.getPermanent();
+    await refuseForeignJumps(bus, previous);
     const runtime = await runtimeOurs(bus);
     const plan = planRemove(previous, runtime);
     await applyPlan(bus, plan);
@@ -188,6 +191,34 @@ export async function removeFromFirewalld(
     removed: { permanent: [], runtime: [], directXml: edit?.removed ?? [] },
     directXmlPath: path,
   };
+}
+
+/**
+ * Refuses (a `foreign_jump` error) while a direct rule that is not ours
+ * jumps to one of our chains: in the permanent and runtime config when
+ * firewalld is on the bus, otherwise in direct.xml (foreign_jump.ts). The
+ * CLI calls it before anything changes; the store and remove functions
+ * above check again on what they read.
+ */
+export async function assertNoForeignJumps(
+  deps: { bus?: FirewalldBus },
+  options: DirectXmlOptions = {},
+): Promise<void> {
+  const state = deps.bus ? await deps.bus.state() : null;
+  if (deps.bus && state !== null) {
+    await refuseForeignJumps(deps.bus, await deps.bus.getPermanent());
+    return;
+  }
+  const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
+  const text = await readDirectXmlFile(path);
+  if (text === null) return;
+  const entries = (await loadDirectXml()).directXmlEntries(text, path);
+  assertNoForeignJump(entries, { kind: "direct.xml", path });
+}
+
+async function refuseForeignJumps(bus: FirewalldBus, permanent: DirectConfig): Promise<void> {
+  assertNoForeignJump(permanent.rules, { kind: "permanent" });
+  assertNoForeignJump(await bus.getRuntimeRules(), { kind: "runtime" });
 }
 
 /** Our entries where firewalld keeps them, for `status`. */

@@ -43,7 +43,13 @@ export class SystemFacts implements HostFacts {
     // kumactl is built without cgo, so it never sees LDAP/SSSD users; getent asks NSS.
     try {
       const r = await this.runner.run("getent", ["passwd", nameOrUid]);
-      if (r.code === 0) return parsePasswd(r.stdout)[0];
+      // getent reads any key strtoul takes whole as a UID, wrapped to 32 bits
+      // (`+0`, ` 0`, `-4294967295` and 4294967296 are all root): only an
+      // answer for the very UID or name asked for counts, as in kumactl.
+      const entry = r.code === 0 ? parsePasswd(r.stdout)[0] : undefined;
+      if (entry && (asUid !== undefined ? entry.uid === asUid : entry.name === nameOrUid)) {
+        return entry;
+      }
     } catch {
       // getent missing: only /etc/passwd counts.
     }

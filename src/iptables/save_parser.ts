@@ -4,7 +4,7 @@
  * iptables printed, and marks what belongs to us.
  */
 import { COMMENT_PREFIX } from "../rules/model.ts";
-import { hasOurCommentWord, isOurChain, jumpTargetOf } from "../rules/ownership.ts";
+import { hasOurCommentWord, isForeignJump, isOurChain, jumpTargetOf } from "../rules/ownership.ts";
 import { UnsafeStateError } from "./errors.ts";
 
 export { isOurChain };
@@ -215,8 +215,9 @@ export function assertSafeToClean(dump: SaveDump): void {
     for (const c of t.chains) {
       if (c.ours) continue;
       for (const r of c.rules) {
-        const target = jumpTarget(r.spec);
-        if (!r.tagged && target !== undefined && isOurChain(target)) {
+        const words = tokenize(r.spec);
+        if (isForeignJump(c.name, words)) {
+          const target = jumpTargetOf(words);
           const rule = `-A ${c.name} ${r.spec}`;
           throw new UnsafeStateError(
             "foreign_jump",

@@ -14,6 +14,13 @@
  * - A chain is ours when its name is `KUMA_MESH_` followed by at least one
  *   character (kumactl `consts.IptablesChainsPrefix` + `_` + the configured
  *   name). `KUMA_MESHY` or `KUMA_MESH` are not.
+ * - A rule is ours when it carries our comment or sits in one of our chains.
+ *   Where it jumps does not count: a rule of someone else's that jumps to our
+ *   chain (a "foreign jump") stays theirs, in the kernel, in firewalld's
+ *   runtime and permanent config and in direct.xml alike. It depends on our
+ *   chain (iptables will not delete a chain still referenced, and one direct
+ *   rule jumping to a missing chain puts firewalld in FAILED state), so
+ *   install and uninstall refuse and name it instead of deleting it.
  *
  * @module
  */
@@ -82,4 +89,41 @@ export function hasOurCommentWord(words: readonly string[]): boolean {
 export function jumpTargetOf(words: readonly string[]): string | undefined {
   const i = words.findIndex((w) => JUMP_OPTIONS.has(w));
   return i >= 0 ? words[i + 1] : undefined;
+}
+
+/**
+ * Whether a rule is ours: it sits in one of our chains or carries our
+ * comment. `words` as iptables-restore or firewalld split them.
+ *
+ * @example
+ * ```ts
+ * import { isOurRule } from "./ownership.ts";
+ * if (!isOurRule("KUMA_MESH_INBOUND", ["-j", "RETURN"])) throw new Error();
+ * if (isOurRule("PREROUTING", ["-p", "tcp", "-j", "KUMA_MESH_INBOUND"])) throw new Error();
+ * ```
+ */
+export function isOurRule(chain: string, words: readonly string[]): boolean {
+  return isOurChain(chain) || hasOurCommentWord(words);
+}
+
+/**
+ * Whether a rule that is not ours jumps or goes to one of our chains: the
+ * rule install and uninstall refuse to touch and name (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { isForeignJump } from "./ownership.ts";
+ * if (!isForeignJump("PREROUTING", ["-p", "tcp", "--dport", "28", "-j", "KUMA_MESH_INBOUND"])) {
+ *   throw new Error();
+ * }
+ * if (isForeignJump("PREROUTING", ["-m", "comment", "--comment", "kuma/mesh/transparent/proxy/x", "-j", "KUMA_MESH_INBOUND"])) {
+ *   throw new Error();
+ * }
+ * if (isForeignJump("PREROUTING", ["-j", "KUMA_MESHY"])) throw new Error();
+ * ```
+ */
+export function isForeignJump(chain: string, words: readonly string[]): boolean {
+  if (isOurRule(chain, words)) return false;
+  const target = jumpTargetOf(words);
+  return target !== undefined && isOurChain(target);
 }

@@ -237,39 +237,10 @@ const BAD_INPUTS: BadInput[] = [
   },
   // Issue 13 item 14: one rule for lists and scalars.
   {
-    name: "an empty port entry on a flag",
-    args: ["install", ...USER, "--exclude-inbound-ports", "22,,23"],
-    code: 2,
-    says: [
-      "redirect.inbound.excludePorts",
-      "22,,23",
-      "flag --exclude-inbound-ports",
-      "empty entry",
-    ],
-  },
-  {
-    name: "an empty IP entry in an env var",
-    args: ["install", ...USER],
-    env: { [`${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_IPS`]: "10.0.0.1," },
-    code: 2,
-    says: [
-      "redirect.outbound.excludePortsForIPs",
-      `env ${E}REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_IPS`,
-      "empty entry",
-    ],
-  },
-  {
     name: "an empty UID entry on a flag",
     args: ["install", ...USER, "--exclude-outbound-ports-for-uids", "1000;;1001"],
     code: 2,
     says: ["redirect.outbound.excludePortsForUIDs", "flag --exclude-outbound-ports-for-uids"],
-  },
-  {
-    name: "an empty item in a YAML port list",
-    args: ["install", ...USER, "--config", "$DIR/empty-item.yaml"],
-    files: { "empty-item.yaml": 'redirect:\n  inbound:\n    excludePorts: [22, ""]\n' },
-    code: 2,
-    says: ["redirect.inbound.excludePorts", "$DIR/empty-item.yaml:3:", "empty entry"],
   },
   {
     name: "a quoted port in YAML (kumactl rejects it too)",

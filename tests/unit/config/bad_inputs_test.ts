@@ -30,6 +30,20 @@ const flagged = (f: string, path: string, raw: string | boolean | string[]): Fak
 const CASES: BadCase[] = [
   // files
   {
+    name: "a kuma-dp UID above the highest UID, as a YAML number (getent would wrap it)",
+    sources: file("kumaDPUser: 4294967296\n"),
+    code: "invalid_value",
+    path: "kumaDPUser",
+    source: "file:/tp.yaml:1:13",
+  },
+  {
+    name: "a kuma-dp UID above the highest UID in an env var",
+    sources: env("KUMA_DP_USER", "4294967297"),
+    code: "invalid_value",
+    path: "kumaDPUser",
+    source: `env:${E}KUMA_DP_USER`,
+  },
+  {
     name: "port out of range in a file",
     sources: file("redirect:\n  dns:\n    port: 70000\n"),
     code: "invalid_value",
@@ -182,20 +196,6 @@ const CASES: BadCase[] = [
     source: "file:/tp.yaml:1:10",
   },
   {
-    name: "an empty item in a file's port list",
-    sources: file('redirect:\n  inbound:\n    excludePorts: [22, ""]\n'),
-    code: "invalid_value",
-    path: "redirect.inbound.excludePorts",
-    source: "file:/tp.yaml:3:24",
-  },
-  {
-    name: "an empty entry inside a file's list item",
-    sources: file("redirect:\n  outbound:\n    excludePortsForIPs: ['10.0.0.1,,10.0.0.2']\n"),
-    code: "invalid_value",
-    path: "redirect.outbound.excludePortsForIPs",
-    source: "file:/tp.yaml:3:26",
-  },
-  {
     name: "a list longer than the limit in a file",
     sources: file(`redirect:\n  inbound:\n    excludePorts: [${Array(4097).fill(22).join(",")}]\n`),
     code: "invalid_value",
@@ -317,13 +317,6 @@ const CASES: BadCase[] = [
     source: `env:${E}WAIT`,
   },
   {
-    name: "an empty IP entry in env",
-    sources: env("REDIRECT_INBOUND_EXCLUDE_PORTS_FOR_IPS", "10.0.0.1,"),
-    code: "invalid_value",
-    path: "redirect.inbound.excludePortsForIPs",
-    source: `env:${E}REDIRECT_INBOUND_EXCLUDE_PORTS_FOR_IPS`,
-  },
-  {
     name: "an empty UID entry in env",
     sources: env("REDIRECT_OUTBOUND_EXCLUDE_PORTS_FOR_UIDS", "1000;;udp:53:1001"),
     code: "invalid_value",
@@ -338,30 +331,6 @@ const CASES: BadCase[] = [
     source: `env:${E}REDIRECT_VNET_NETWORKS`,
   },
   // flags
-  {
-    name: "an empty port entry on a flag",
-    sources: flagged("--exclude-inbound-ports", "redirect.inbound.excludePorts", "22,,23"),
-    code: "invalid_value",
-    path: "redirect.inbound.excludePorts",
-    source: "flag:--exclude-inbound-ports",
-  },
-  {
-    name: "a trailing comma in a flag port list",
-    sources: flagged("--include-outbound-ports", "redirect.outbound.includePorts", "80,"),
-    code: "invalid_value",
-    path: "redirect.outbound.includePorts",
-    source: "flag:--include-outbound-ports",
-  },
-  {
-    name: "an empty value on a repeatable IP flag",
-    sources: flagged("--exclude-outbound-ips", "redirect.outbound.excludePortsForIPs", [
-      "10.0.0.1",
-      "",
-    ]),
-    code: "invalid_value",
-    path: "redirect.outbound.excludePortsForIPs",
-    source: "flag:--exclude-outbound-ips",
-  },
   {
     name: "a port list longer than the limit on a flag",
     sources: flagged(

@@ -22,15 +22,24 @@ Deno.test("resolveConfig() takes an empty or blank string as the empty list", as
 });
 
 Deno.test("resolveConfig() names the whole list when an entry is empty", async () => {
+  // Port and IP lists skip empty entries, as kumactl does (empty_entries_test.ts); UID
+  // exclusions do not.
   const e = await rejection({
-    flags: [flag("--exclude-inbound-ports", "redirect.inbound.excludePorts", "22,,23,,24")],
+    flags: [
+      flag(
+        "--exclude-outbound-ports-for-uids",
+        "redirect.outbound.excludePortsForUIDs",
+        "1000;;1001;;1002",
+      ),
+    ],
   });
   // One problem per list, not one per empty entry.
   assertEquals(e.errors.length, 1);
   assertEquals(
     e.message,
-    "redirect.inbound.excludePorts: 22,,23,,24 from flag --exclude-inbound-ports has an empty " +
-      "entry (expected ports 1-65535 separated by single commas, like 22,80)",
+    "redirect.outbound.excludePortsForUIDs: 1000;;1001;;1002 from flag " +
+      "--exclude-outbound-ports-for-uids has an empty entry (expected [proto:][ports:]uids " +
+      "entries separated by ; (or , without port lists))",
   );
 });
 

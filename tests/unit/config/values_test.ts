@@ -7,6 +7,7 @@ import {
   parseBool,
   parseDurationMs,
   parseIpOrCidr,
+  parseKumaDpUser,
   parsePort,
   parsePortList,
   parseUidExclusion,
@@ -56,7 +57,10 @@ Deno.test("parseUidExclusion() rejects UID wildcards, UID lists and bad parts", 
 
 Deno.test("parseIpOrCidr() knows the family and rejects sloppy addresses", () => {
   assertEquals(parseIpOrCidr(" 10.0.0.0/8 "), { text: "10.0.0.0/8", family: 4 });
-  assertEquals(parseIpOrCidr("::ffff:1.2.3.4").family, 6);
+  // IPv4-mapped is IPv4, as kumactl's To4() has it (issue 21 item 7); the rest of ::/96 is not.
+  assertEquals(parseIpOrCidr("::ffff:1.2.3.4").family, 4);
+  assertEquals(parseIpOrCidr("::1.2.3.4").family, 6);
+  assertEquals(parseIpOrCidr("::fffe:1.2.3.4").family, 6);
   assertEquals(parseIpOrCidr("fd00::/8").family, 6);
   assertEquals(parseIpOrCidr("1:2:3:4:5:6:7:8/128").family, 6);
   for (
@@ -183,5 +187,35 @@ Deno.test("formatVnet() writes iface:CIDR, which parses back the same", () => {
     const parsed = parseVnet(typed);
     assertEquals(formatVnet(parsed), typed.trim());
     assertEquals(parseVnet(formatVnet(parsed)), parsed);
+  }
+});
+
+Deno.test("parseKumaDpUser() refuses a number above the highest UID, keeps names and UIDs", () => {
+  for (const ok of ["kuma-dp", "0", "5678", "4294967294", "05678", "+0", "u4294967296"]) {
+    assertEquals(parseKumaDpUser(ok), ok);
+  }
+  for (
+    const bad of ["4294967295", "4294967296", "18446744073709551616", "99999999999999999999999"]
+  ) {
+    const e = assertThrows(() => parseKumaDpUser(bad), ValueError);
+    assertEquals([e.reason, e.expected], ["is not a UID", "a user name or a UID 0-4294967294"]);
+  }
+});
+
+Deno.test("parseIpOrCidr() writes an IPv4-mapped address or CIDR as the IPv4 one it stands for", () => {
+  const cases: [string, string][] = [
+    ["::ffff:10.0.0.1", "10.0.0.1"],
+    [" ::FFFF:a00:1 ", "10.0.0.1"],
+    ["0:0:0:0:0:ffff:10.0.0.1", "10.0.0.1"],
+    ["::ffff:10.0.0.1/128", "10.0.0.1/32"],
+    ["::ffff:10.0.0.0/104", "10.0.0.0/8"],
+    ["::ffff:0.0.0.0/96", "0.0.0.0/0"],
+  ];
+  for (const [input, ipv4] of cases) {
+    assertEquals(parseIpOrCidr(input), { text: ipv4, family: 4 }, input);
+  }
+  for (const spans of ["::ffff:10.0.0.0/95", "::ffff:10.0.0.0/8", "::ffff:0.0.0.0/0"]) {
+    const e = assertThrows(() => parseIpOrCidr(spans), ValueError);
+    assertStringIncludes(e.reason, "IPv4-mapped CIDR shorter than /96");
   }
 });

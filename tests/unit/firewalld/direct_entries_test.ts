@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../assert.ts";
 import {
   type DirectEntry,
   type DirectRule,
+  foreignJumpsOf,
   isOurEntry,
   sameEntry,
   toDirectEntries,
@@ -62,7 +63,7 @@ Deno.test("toDirectEntries() passes verbose and comments through to the renderer
   assertEquals(first.args, ["--protocol", "tcp", "--jump", "KUMA_MESH_INBOUND"]);
 });
 
-Deno.test("isOurEntry() finds our chains, rules in them, tagged rules and jumps to our chains", () => {
+Deno.test("isOurEntry() finds our chains, rules in them and tagged rules, not untagged jumps to our chains", () => {
   const r = (chain: string, args: string[]): DirectEntry => ({
     kind: "rule",
     ipv: "ipv4",
@@ -87,7 +88,20 @@ Deno.test("isOurEntry() finds our chains, rules in them, tagged rules and jumps 
     [r("OUTPUT", ["-m", "string", "--string", "kuma/mesh/transparent/proxy/x"]), false],
     [r("KUMA_MESH_INBOUND", ["-j", "RETURN"]), true],
     [r("OUTPUT", ["-m", "comment", "--comment", "kuma/mesh/transparent/proxy/x y"]), true],
-    [r("OUTPUT", ["-p", "tcp", "--goto", "KUMA_MESH_OUTBOUND"]), true],
+    // Someone else's rule that jumps to our chain stays theirs (issue 21 item 1).
+    [r("OUTPUT", ["-p", "tcp", "--goto", "KUMA_MESH_OUTBOUND"]), false],
+    [r("PREROUTING", ["-p", "tcp", "--dport", "28", "-j", "KUMA_MESH_INBOUND"]), false],
+    [
+      r("PREROUTING", [
+        "-m",
+        "comment",
+        "--comment",
+        "kuma/mesh/transparent/proxy/x",
+        "-j",
+        "KUMA_MESH_INBOUND",
+      ]),
+      true,
+    ],
     [
       r("OUTPUT", ["-m", "comment", "--comment", "mentions KUMA_MESH_OUTBOUND", "-j", "ACCEPT"]),
       false,
@@ -102,8 +116,57 @@ Deno.test("isOurEntry() holds for every generated entry when comments are on", (
   const entries = toDirectEntries(dualStackRuleSets(), { ruleArgs: stubRuleArgs });
   assert(entries.every(isOurEntry));
   const bare = toDirectEntries(dualStackRuleSets(), { ruleArgs: stubRuleArgs, comments: false });
-  // Without comments the inserted DNS RETURN in OUTPUT cannot be told apart from a foreign rule.
-  assertEquals(bare.filter((e) => !isOurEntry(e)).length, 2);
+  // Without comments the rules outside our chains (per family the jumps from
+  // PREROUTING and OUTPUT, and the inserted DNS RETURN in OUTPUT) cannot be told
+  // apart from someone else's.
+  const foreign = bare.filter((e) => !isOurEntry(e));
+  assertEquals(foreign.length, 6);
+  assertEquals(foreign.filter((e) => e.kind === "rule" && e.chain.startsWith("KUMA_MESH_")), []);
+  // The two jumps per family are what install would refuse as foreign jumps.
+  assertEquals(foreignJumpsOf(bare).length, 4);
+});
+
+Deno.test("foreignJumpsOf() finds rules not ours that jump or go to our chains, nothing else", () => {
+  const r = (chain: string, args: string[]): DirectEntry => ({
+    kind: "rule",
+    ipv: "ipv4",
+    table: "nat",
+    chain,
+    priority: -5,
+    args,
+  });
+  const admin = r("PREROUTING", ["-p", "tcp", "--dport", "28", "-j", "KUMA_MESH_INBOUND"]);
+  const goto = r("OUTPUT", ["--goto", "KUMA_MESH_OUTBOUND"]);
+  const entries: DirectEntry[] = [
+    admin,
+    goto,
+    r("PREROUTING", [
+      "-m",
+      "comment",
+      "--comment",
+      "kuma/mesh/transparent/proxy/x",
+      "-j",
+      "KUMA_MESH_INBOUND",
+    ]),
+    r("KUMA_MESH_INBOUND", ["-j", "KUMA_MESH_INBOUND_REDIRECT"]),
+    r("OUTPUT", ["-j", "KUMA_MESHY"]),
+    r("OUTPUT", ["-j", "KUMA_MESH_"]),
+    r("OUTPUT", [
+      "-m",
+      "comment",
+      "--comment",
+      "kuma/mesh/transparent/proxyX",
+      "-j",
+      "KUMA_MESH_X",
+    ]),
+    { kind: "chain", ipv: "ipv4", table: "nat", chain: "KUMA_MESH_INBOUND" },
+    { kind: "passthrough", ipv: "ipv4", args: ["-t", "nat", "-A", "OUTPUT", "-j", "KUMA_MESH_X"] },
+  ];
+  assertEquals(foreignJumpsOf(entries), [admin, goto, entries[6]]);
+  assertEquals(
+    foreignJumpsOf(toDirectEntries(dualStackRuleSets(), { ruleArgs: stubRuleArgs })),
+    [],
+  );
 });
 
 Deno.test("sameEntry() compares kind, key, priority and arguments", () => {

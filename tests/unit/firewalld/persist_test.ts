@@ -40,7 +40,8 @@ const withOld = (): DirectConfig => {
     table: "nat",
     chain: "OUTPUT",
     priority: 0,
-    args: ["-j", "KUMA_MESH_OLD"],
+    // Every rule we ever stored carries our comment (a bare jump would be someone else's).
+    args: ["-m", "comment", "--comment", "kuma/mesh/transparent/proxy/old", "-j", "KUMA_MESH_OLD"],
   });
   return c;
 };
@@ -341,4 +342,62 @@ Deno.test("storeWithFirewalld() restores the previous permanent config in direct
       restored.map((x) => JSON.stringify(x)).sort(),
       [...previous.chains, ...previous.rules].map((x) => JSON.stringify(x)).sort(),
     );
+  }));
+
+/** Someone else's rule that jumps to our chain (issue 21 item 1). */
+const adminJump = () => ({
+  kind: "rule" as const,
+  ipv: "ipv4" as const,
+  table: "nat",
+  chain: "PREROUTING",
+  priority: -5,
+  args: ["-p", "tcp", "--dport", "28", "-j", "KUMA_MESH_OLD"],
+});
+
+Deno.test("storeWithFirewalld() and removeFromFirewalld() refuse a foreign jump to our chain, changing nothing", async () => {
+  for (const where of ["permanent", "runtime"] as const) {
+    const bus = new FakeBus(withOld());
+    bus.runtimeChains = structuredClone(withOld().chains);
+    bus.runtimeRules = structuredClone(withOld().rules);
+    if (where === "permanent") bus.permanent.rules.push(adminJump());
+    else bus.runtimeRules.push(adminJump());
+    const before = structuredClone([bus.permanent, bus.runtimeChains, bus.runtimeRules]);
+    for (
+      const run of [
+        () => storeWithFirewalld({ bus, runner: new FakeRunner() }, dualStackRuleSets(), options),
+        () => removeFromFirewalld({ bus }),
+      ]
+    ) {
+      const e = await assertRejects(run, FirewalldError);
+      assertEquals(e.code, "foreign_jump", where);
+      assert(e.message.includes(`firewalld's ${where} direct config`), e.message);
+      assertEquals(bus.calls, [], `${where}: no call changed firewalld`);
+      assertEquals([bus.permanent, bus.runtimeChains, bus.runtimeRules], before);
+    }
+  }
+});
+
+Deno.test("storeInDirectXml() and removeFromFirewalld() refuse a foreign jump in direct.xml, leaving it byte for byte", () =>
+  withDir(async (dir) => {
+    const directXmlPath = `${dir}/direct.xml`;
+    const text = EMPTY_DIRECT_XML.replace(
+      "</direct>",
+      `  ${renderElement(withOld().chains[1])}\n  ${renderElement(adminJump())}\n</direct>`,
+    );
+    await Deno.writeTextFile(directXmlPath, text);
+    for (
+      const run of [
+        () =>
+          storeInDirectXml({ runner: new FakeRunner() }, dualStackRuleSets(), {
+            ...options,
+            directXmlPath,
+          }),
+        () => removeFromFirewalld({}, { directXmlPath }),
+      ]
+    ) {
+      const e = await assertRejects(run, FirewalldError);
+      assertEquals(e.code, "foreign_jump");
+      assert(e.message.includes(`delete that <rule> from ${directXmlPath}`), e.message);
+      assertEquals(await Deno.readTextFile(directXmlPath), text);
+    }
   }));

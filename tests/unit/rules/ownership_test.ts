@@ -1,8 +1,10 @@
 import { assertEquals } from "../../assert.ts";
 import {
   hasOurCommentWord,
+  isForeignJump,
   isOurChain,
   isOurComment,
+  isOurRule,
   jumpTargetOf,
 } from "../../../src/rules/ownership.ts";
 import { fullComment } from "../../../src/rules/comment.ts";
@@ -60,4 +62,37 @@ Deno.test("jumpTargetOf() reads -j, --jump, -g and --goto", () => {
     assertEquals(jumpTargetOf(["-p", "tcp", opt, "KUMA_MESH_X"]), "KUMA_MESH_X");
   }
   assertEquals(jumpTargetOf(["-p", "tcp"]), undefined);
+});
+
+Deno.test("isOurRule() is our chain or our comment, never where the rule jumps", () => {
+  const tagged = ["-m", "comment", "--comment", "kuma/mesh/transparent/proxy/x", "-j", "RETURN"];
+  assertEquals(isOurRule("KUMA_MESH_INBOUND", ["-j", "RETURN"]), true);
+  assertEquals(isOurRule("OUTPUT", tagged), true);
+  assertEquals(isOurRule("OUTPUT", ["-p", "tcp", "-j", "KUMA_MESH_OUTBOUND"]), false);
+  assertEquals(isOurRule("KUMA_MESHY", ["-j", "RETURN"]), false);
+});
+
+Deno.test("isForeignJump() is a rule not ours that jumps or goes to one of our chains", () => {
+  const cases: [string, string[], boolean][] = [
+    ["PREROUTING", ["-p", "tcp", "--dport", "28", "-j", "KUMA_MESH_INBOUND"], true],
+    ["OUTPUT", ["--goto", "KUMA_MESH_OUTBOUND"], true],
+    [
+      "OUTPUT",
+      ["-m", "comment", "--comment", "kuma/mesh/transparent/proxyX", "-j", "KUMA_MESH_A"],
+      true,
+    ],
+    [
+      "OUTPUT",
+      ["-m", "comment", "--comment", "kuma/mesh/transparent/proxy/x", "-j", "KUMA_MESH_A"],
+      false,
+    ],
+    // Inside our chain the rule is ours, wherever it jumps.
+    ["KUMA_MESH_INBOUND", ["-j", "KUMA_MESH_INBOUND_REDIRECT"], false],
+    ["OUTPUT", ["-j", "KUMA_MESHY"], false],
+    ["OUTPUT", ["-j", "KUMA_MESH_"], false],
+    ["OUTPUT", ["-m", "comment", "--comment", "-j KUMA_MESH_A", "-j", "ACCEPT"], false],
+  ];
+  for (const [chain, words, foreign] of cases) {
+    assertEquals(isForeignJump(chain, words), foreign, `${chain} ${words.join(" ")}`);
+  }
 });
