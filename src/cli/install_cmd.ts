@@ -49,7 +49,7 @@ import {
   staleUnitWarning,
   systemdHost,
 } from "./systemd_step.ts";
-import { isUserError } from "./errors.ts";
+import { isUserError, UserError } from "./errors.ts";
 import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
@@ -598,9 +598,12 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     // Switching back from --backend nftables: our table would redirect too.
     await removeNftTable(io, false, early!.nftTable);
   } catch (e) {
-    warn(
-      io,
-      `the new rules are in place, but our nft table could not be removed: ${(e as Error).message}`,
+    release();
+    // Both backends redirect now: not a success, whatever else went right.
+    throw new UserError(
+      `the iptables rules are installed, but our nft table could not be removed, so both ` +
+        `backends redirect: ${(e as Error).message}. Remove the table (nft delete table ` +
+        "inet kuma_mesh_transparent_proxy) or run uninstall, then install again",
     );
   }
   release();

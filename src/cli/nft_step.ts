@@ -385,8 +385,12 @@ export async function assertNftTableRemovable(lookup: Promise<NftLookup | undefi
   let looked: NftLookup | undefined;
   try {
     looked = await lookup;
-  } catch {
-    return;
+  } catch (e) {
+    // Unread, a table of ours could go on redirecting beside the iptables rules.
+    throw new UserError(
+      `cannot read our nft table ${TABLE} (${(e as Error).message}), so installing the ` +
+        "iptables rules could leave both redirecting. Nothing was changed",
+    );
   }
   if (!looked) return;
   if (looked.unreadable !== undefined) {
@@ -407,6 +411,27 @@ export async function assertNftTableRemovable(lookup: Promise<NftLookup | undefi
       `our nft table still holds ${ours} rules of ours, which would keep redirecting beside the ` +
         `iptables rules, and it cannot be removed: ${(e as Error).message}. Nothing was changed`,
     );
+  }
+}
+
+/**
+ * For uninstall, before anything changes: our table holding something we did
+ * not write is refused by its removal, which comes last; refusing first
+ * keeps the boot unit, firewalld's entries and the iptables rules too, so the
+ * host is not left half uninstalled. A lookup that failed, or a table that is
+ * not ours as a whole, is left to the removal, which reports it.
+ */
+export async function refuseForeignInOurTable(
+  lookup: Promise<NftLookup | undefined>,
+): Promise<void> {
+  const looked = await lookup.catch(() => undefined);
+  if (!looked || looked.unreadable !== undefined) return;
+  const { found } = looked;
+  if (!found.table || !found.notOurs || tableNotOurs(found.table)) return;
+  try {
+    assertOurs(found);
+  } catch (e) {
+    throw asUserError(e);
   }
 }
 

@@ -24,7 +24,7 @@ import { UserError } from "./errors.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
 import { info, warn } from "./log.ts";
-import { removeNftTable } from "./nft_step.ts";
+import { lookUpNftTable, refuseForeignInOurTable, removeNftTable } from "./nft_step.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { withRunLock } from "./run_lock.ts";
@@ -173,13 +173,17 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
     trustFileNames: realPath !== undefined,
   });
   detection.catch(() => {}); // awaited below
+  const nftLookup = lookUpNftTable(io);
+  nftLookup.catch(() => {}); // awaited below
   // A rule of someone else's jumping to our chain, in firewalld's config or
-  // in the kernel: refused before anything changes, the boot unit included.
+  // in the kernel, or anything we did not write in our nft table: refused
+  // before anything changes, the boot unit included.
   // Anything else that goes wrong reading them is left to the steps below.
   const probed: FirewalldHost | Error = await probeFirewalld(io).catch((e) => e as Error);
   try {
     if (!(probed instanceof Error)) await refuseForeignJumps(probed);
     await refuseUnsafeKernel(io, detection);
+    await refuseForeignInOurTable(nftLookup);
   } catch (e) {
     if (!(probed instanceof Error)) closeFirewalld(probed);
     throw e;
@@ -268,7 +272,7 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
     }
   }
   try {
-    const nft = await removeNftTable(io, config.dryRun);
+    const nft = await removeNftTable(io, config.dryRun, nftLookup);
     total += nft;
     if (nft > 0) removed.push(`nftables ${nft} rules`);
   } catch (e) {

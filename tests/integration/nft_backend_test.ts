@@ -492,3 +492,33 @@ Deno.test("nftables backend: an iptables install whose nft delete dies after its
     assert(await iptablesHasOurs(ns));
   });
 });
+
+Deno.test("nftables backend: an iptables install that cannot read or remove our table does not end with both redirecting", async () => {
+  await ensureKumaDp();
+  await withNetns("nftbothread", async (ns) => {
+    await addIPv6(ns);
+    const nft = await runCli(["install", ...NFT, ...KUMA_DP], { netns: ns });
+    assertEquals(nft.code, 0, nft.stderr);
+    const before = await state(ns);
+    // nft cannot list: the table cannot be read, so the install must not start.
+    const unread = await cliWithNft(
+      ns,
+      failing(`[[ " $* " == *" -j "* ]]`, "Error: cannot list"),
+      ["install", ...KUMA_DP],
+    );
+    assertEquals(unread.code, 1, unread.stdout + unread.stderr);
+    assertStringIncludes(unread.stderr, "cannot read our nft table");
+    assertStringIncludes(unread.stderr, "Nothing was changed");
+    assertEquals(await state(ns), before);
+    // nft reads, but its delete fails: the iptables rules are in, and the exit says both redirect.
+    const undeleted = await cliWithNft(
+      ns,
+      failing(`[[ "$input" == *"delete table"* ]]`, "Error: cannot delete"),
+      ["install", ...KUMA_DP],
+    );
+    assertEquals(undeleted.code, 1, undeleted.stdout + undeleted.stderr);
+    assertStringIncludes(undeleted.stderr, "so both backends redirect");
+    assert((await ruleset(ns)).includes(OUR_TABLE));
+    assert(await iptablesHasOurs(ns));
+  });
+});

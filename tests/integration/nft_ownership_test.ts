@@ -9,6 +9,8 @@ import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { type Netns, withNetns } from "../world/netns.ts";
 import { snapshot, tools } from "./iptables_fixtures.ts";
 import { ensureKumaDp, runCli } from "./cli_run.ts";
+import { withBootHost } from "../world/boot_host.ts";
+import { KUMA_DP_UID } from "../world/world.ts";
 
 const FLAGS = ["--kuma-dp-user", "5678", "--exclude-outbound-ports", "25"];
 const NFT = ["--backend", "nftables", ...FLAGS];
@@ -127,5 +129,30 @@ Deno.test("nft status: one untagged rule in our table is drift, not 'not install
     assertStringIncludes(ipt.stderr, "in KUMA_MESH_OUTBOUND (no comment)");
     assertStringIncludes(ipt.stderr, `nft delete rule ${T} KUMA_MESH_OUTBOUND handle`);
     assertEquals(await state(ns), before);
+  });
+});
+
+Deno.test("nft ownership: uninstall refuses before the boot unit goes when our table holds an admin's set", async () => {
+  await withBootHost(async (h) => {
+    const host = h.world.host;
+    const install = await h.cli([
+      "install",
+      ...["--backend", "nftables", "--kuma-dp-user", String(KUMA_DP_UID)],
+      ...["--exclude-inbound-ports", "22", "--store-systemd"],
+    ]);
+    assertEquals(install.code, 0, install.stdout + install.stderr);
+    await host.exec("nft", [`add set ${T} admin_set { type ipv4_addr; }`]);
+    const files = async () =>
+      await Promise.all(
+        ["/etc/systemd/system/kuma-tproxy.service", "/etc/kuma-tproxy/boot.yaml"].map((p) =>
+          Deno.readTextFile(h.path(p))
+        ),
+      );
+    const before = [await host.exec("nft", ["list", "ruleset"]), ...await files()];
+    const r = await h.cli(["uninstall"]);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertStringIncludes(r.stderr, `nft delete set ${T} admin_set`);
+    assertEquals(r.stdout.includes("removed"), false, r.stdout);
+    assertEquals([await host.exec("nft", ["list", "ruleset"]), ...await files()], before);
   });
 });
