@@ -58,3 +58,34 @@ export function ipv6Groups(text: string): number[] | undefined {
   const zeros = new Array(8 - known).fill(0);
   return [...head.map((g) => parseInt(g, 16)), ...zeros, ...rest.map((g) => parseInt(g, 16))];
 }
+
+/**
+ * The prefix an address range covers exactly (`0.0.0.0`-`255.255.255.255`
+ * is `0.0.0.0/0`), or undefined when the range is not one prefix. nft 0.9.8
+ * lists an interval set's `0.0.0.0/0` and `::/0` as such ranges in its JSON;
+ * later versions list the prefix.
+ *
+ * @example
+ * ```ts
+ * import { rangeAsPrefix } from "./ip.ts";
+ * if (rangeAsPrefix("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") !== "::/0") throw new Error();
+ * if (rangeAsPrefix("10.0.0.0", "10.255.255.255") !== "10.0.0.0/8") throw new Error();
+ * if (rangeAsPrefix("10.0.0.1", "10.0.0.2") !== undefined) throw new Error();
+ * ```
+ */
+export function rangeAsPrefix(first: string, last: string): string | undefined {
+  const v4 = [ipv4Bytes(first), ipv4Bytes(last)];
+  const v6 = [ipv6Groups(first), ipv6Groups(last)];
+  const [a, b, width, bits] = v4[0] && v4[1]
+    ? [v4[0], v4[1], 8n, 32]
+    : v6[0] && v6[1]
+    ? [v6[0], v6[1], 16n, 128]
+    : [];
+  if (!a || !b || width === undefined || bits === undefined) return undefined;
+  const big = (parts: number[]) => parts.reduce((n, p) => (n << width) | BigInt(p), 0n);
+  const lo = big(a), hi = big(b);
+  const span = lo ^ hi;
+  // One prefix: the host bits are all zero at the start and all one at the end.
+  if ((lo & span) !== 0n || (span & (span + 1n)) !== 0n) return undefined;
+  return `${first}/${bits - (span === 0n ? 0 : span.toString(2).length)}`;
+}

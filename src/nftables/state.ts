@@ -5,6 +5,7 @@
  * @module
  */
 import { NftStateError } from "./errors.ts";
+import { rangeAsPrefix } from "../net/ip.ts";
 import { setFamily } from "./script.ts";
 import { isOurComment } from "./ownership.ts";
 import { chainHeadLine, foreignRuleLine, NO_RULES, NOT_OURS, setHeadLine } from "./lines.ts";
@@ -97,7 +98,10 @@ function elementText(e: unknown): string {
     const p = o.prefix as JsonObject;
     return `${p.addr}/${p.len}`;
   }
-  if (Array.isArray(o?.range)) return o.range.map(elementText).join("-");
+  if (Array.isArray(o?.range)) {
+    const [first, last] = o.range.map(elementText);
+    return rangeAsPrefix(first, last) ?? `${first}-${last}`;
+  }
   if (o?.elem) return elementText((o.elem as JsonObject).val);
   return JSON.stringify(e);
 }
