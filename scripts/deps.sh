@@ -2,12 +2,13 @@
 # Installs the Debian packages the demo and the tests need, if any is missing:
 # iptables (nft and legacy backends), iproute2, firewalld, dbus, nftables,
 # util-linux (setpriv, unshare), python3 (the stand-in sidecar) and systemd
-# (systemd-analyze verify and systemctl --root for the boot unit; never started).
+# (systemd-analyze verify and systemctl --root for the boot unit; never started),
+# strace (the durability test sees the directory fsync).
 # Then the pinned Deno (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(iptables iproute2 firewalld dbus nftables util-linux python3 systemd)
+packages=(iptables iproute2 firewalld dbus nftables util-linux python3 systemd strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

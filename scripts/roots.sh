@@ -22,11 +22,12 @@ cache=${KTP_ROOTS:-/var/cache/kuma-tproxy/roots}
 
 # What the suite executes (grep tests/ and src/ for the commands): iptables
 # (nft and legacy), nft, ip and ss, sysctl, setpriv/unshare/nsenter,
-# useradd/getent, python3 (helpers), chattr, dbus-daemon, firewalld and
+# useradd/getent, python3 (helpers), chattr, strace (the durability test),
+# lslocks (util-linux), dbus-daemon, firewalld and
 # firewall-cmd, systemctl and systemd-analyze (never started).
 # debootstrap installs the first list; the second, whose packages carry
 # services, goes in with apt once the policy-rc.d is there.
-base=(iptables nftables iproute2 procps python3 util-linux passwd e2fsprogs)
+base=(iptables nftables iproute2 procps python3 util-linux passwd e2fsprogs strace)
 services=(dbus firewalld systemd)
 # The users the tests run as (tests/world/users.ts), so that the tests never
 # write the cached root's /etc/passwd.
