@@ -458,7 +458,7 @@ export async function persistenceStatus(
 export async function firewalldRegime(
   io: CliIo,
   host: FirewalldHost,
-): Promise<{ regime: FlushRegime; why: string }> {
+): Promise<{ regime: FlushRegime; why: string; proven: boolean }> {
   const facts = await readRegimeFacts(
     host.conf,
     host.running ? host.bus : undefined,
@@ -511,7 +511,10 @@ async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<Fo
  */
 export async function firewalldLeavesIptables(io: CliIo, host: FirewalldHost): Promise<boolean> {
   if (!host.installed || host.unknown) return false;
-  if ((await firewalldRegime(io, host)).regime !== "on_direct") return false;
+  // Only a proven regime: an unknown one is "on_direct" for the store's
+  // refusal, and would read here as "firewalld leaves iptables alone".
+  const { regime, proven } = await firewalldRegime(io, host);
+  if (regime !== "on_direct" || !proven) return false;
   return (await allDirectEntries(host)).every(isOurEntry);
 }
 

@@ -71,7 +71,9 @@ function major(version: string | null): number | null {
  * The regime, and why, in words for messages. The version alone cannot rule
  * `on_direct` out: RHEL 9.3+ ships the change in its 1.2/1.3 packages
  * (firewalld issue #1340, firewalld-1.2.5-2.el9_3), so below 2.0 the
- * installed source decides, and when it cannot be read we assume the worst.
+ * installed source decides, and when it cannot be read we assume the worst
+ * for a store: `on_direct`, with `proven: false`. Whoever would conclude
+ * from `on_direct` that firewalld leaves iptables alone must check `proven`.
  *
  * @example
  * ```ts
@@ -80,27 +82,32 @@ function major(version: string | null): number | null {
  * if (r.regime !== "on_direct") throw new Error(r.why);
  * ```
  */
-export function flushRegime(facts: RegimeFacts): { regime: FlushRegime; why: string } {
+export function flushRegime(
+  facts: RegimeFacts,
+): { regime: FlushRegime; why: string; proven: boolean } {
   if (firewallBackend(facts.conf) === "iptables") {
     return {
       regime: "always",
       why: "FirewallBackend=iptables: firewalld flushes iptables at every start and reload",
+      proven: true,
     };
   }
   const v = major(facts.version);
   if (v !== null && v >= 2) {
-    return { regime: "on_direct", why: `firewalld ${facts.version}` };
+    return { regime: "on_direct", why: `firewalld ${facts.version}`, proven: true };
   }
   if (facts.skipsFlush === true) {
     return {
       regime: "on_direct",
       why: `firewalld ${facts.version ?? "(version unknown)"} with firewalld 2.0's iptables change`,
+      proven: true,
     };
   }
   if (facts.skipsFlush === false) {
     return {
       regime: "always",
       why: `firewalld ${facts.version ?? "before 2.0"} flushes iptables at every start and reload`,
+      proven: true,
     };
   }
   return {
@@ -108,6 +115,7 @@ export function flushRegime(facts: RegimeFacts): { regime: FlushRegime; why: str
     why: `firewalld ${
       facts.version ?? "(version unknown)"
     } (its source was not found, so firewalld 2.0's iptables change cannot be ruled out)`,
+    proven: false,
   };
 }
 

@@ -73,6 +73,14 @@ const REGIME_CASES: { name: string; facts: RegimeFacts; regime: FlushRegime }[] 
   },
 ];
 
+Deno.test("flushRegime(): only an unknown source leaves the regime unproven", () => {
+  for (const c of REGIME_CASES) {
+    const unknown = c.facts.skipsFlush === null && !/^[2-9]\./.test(c.facts.version ?? "") &&
+      c.regime === "on_direct";
+    assertEquals(flushRegime(c.facts).proven, !unknown, c.name);
+  }
+});
+
 for (const c of REGIME_CASES) {
   Deno.test(`flushRegime(): ${c.name} -> ${c.regime}`, () => {
     assertEquals(flushRegime(c.facts).regime, c.regime);
