@@ -459,6 +459,15 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       } else if (host.running) {
         // Its chain would reject what we redirect inbound (docs/firewalld.md#f13).
         await checkInboundRedirect(io, config, host);
+      } else if (host.installed && !host.unknown) {
+        // Stopped, it builds that chain at its next start: said, as the nftables path does.
+        await checkInboundRedirect(io, config, host).catch((e) => {
+          if (!isUserError(e) && !(e instanceof FirewalldError)) throw e;
+          warn(
+            io,
+            `${(e as Error).message.replace(/ Nothing was changed\.$/, "")} (at its next start)`,
+          );
+        });
       }
     } catch (e) {
       // A dry run still shows everything, then says the real run would refuse.

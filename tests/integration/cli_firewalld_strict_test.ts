@@ -11,20 +11,17 @@
  */
 import { assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { type FirewalldHost, withFirewalldHost } from "../world/firewalld_host.ts";
+import { firewalldVersion } from "../world/firewalld.ts";
 import { PORTS, sidecarReply } from "../world/world.ts";
 import { assertRedirected, probe } from "./firewalld_probes.ts";
 
 const V4 = ["--kuma-dp-user", "5678", "--ip-family-mode", "ipv4"];
 
 /** firewalld's version, from its Python package (firewall-cmd --version needs the bus). */
-async function knowsStrict(h: FirewalldHost): Promise<boolean> {
-  const v = (await h.world.host.exec("/usr/bin/python3", [
-    "-c",
-    "import firewall.config; print(firewall.config.VERSION)",
-  ])).trim();
-  const m = /^(\d+)\.(\d+)/.exec(v);
-  if (!m) throw new Error(`firewalld's VERSION is ${JSON.stringify(v)}`);
-  return Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 3);
+/** firewalld 2.3 added StrictForwardPorts; before it, the key is ignored. */
+async function knowsStrict(): Promise<boolean> {
+  const [major, minor] = await firewalldVersion();
+  return major > 2 || (major === 2 && minor >= 3);
 }
 
 async function setStrict(h: FirewalldHost, value: "yes" | "no"): Promise<void> {
@@ -53,7 +50,7 @@ Deno.test({
   fn: () =>
     withFirewalldHost({}, async (h) => {
       const fw = h.firewalld;
-      const strict = await knowsStrict(h);
+      const strict = await knowsStrict();
       assertEquals(await fw.start(), "running");
       const nft = await h.cli(["install", "--backend", "nftables", ...V4]);
       assertEquals(nft.code, 0, nft.stderr);
@@ -93,6 +90,15 @@ Deno.test({
           ...V4,
         ]);
         assertEquals(outboundOnly.code, 0, outboundOnly.stderr);
+        // Stopped, firewalld applies the setting at its next start: both backends say so.
+        await fw.stop();
+        for (const args of [["install", "--backend", "nftables", ...V4], ["install", ...V4]]) {
+          const r = await h.cli(args);
+          assertEquals(r.code, 0, `${args.join(" ")}:\n${r.stdout}\n${r.stderr}`);
+          assertStringIncludes(r.stderr, "StrictForwardPorts=yes");
+          assertStringIncludes(r.stderr, "(at its next start)");
+        }
+        assertEquals(await fw.start(), "running");
       } else {
         // Before 2.3 firewalld ignores the key.
         assertEquals(inbound, sidecarReply(PORTS.inbound, w.addr("host", 4), PORTS.hostApp));
