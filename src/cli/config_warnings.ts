@@ -49,5 +49,12 @@ export function configWarnings(config: Config, uid: number): string[] {
         `${ports.length === 1 ? "it is" : "they are"} redirected`,
     );
   }
+  if (config.allowFirewalldFlush && (!config.storeFirewalld || config.backend !== "iptables")) {
+    // The flag only accepts a flush that our direct entries would cause (firewalld F12).
+    warnings.push(
+      "allowFirewalldFlush does nothing here: it only applies to --store-firewalld with the " +
+        "iptables backend, where our direct entries would make firewalld 2.x flush iptables",
+    );
+  }
   return warnings;
 }

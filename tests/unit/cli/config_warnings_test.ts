@@ -39,3 +39,14 @@ Deno.test("configWarnings() names the ports both included and excluded, per dire
   config.redirect.outbound.enabled = false;
   assertEquals(configWarnings(config, 5678), []);
 });
+
+Deno.test("configWarnings() says where allowFirewalldFlush does nothing", () => {
+  const config = defaultConfig();
+  config.allowFirewalldFlush = true;
+  const [w] = configWarnings(config, 5678);
+  assertStringIncludes(w, "allowFirewalldFlush does nothing here");
+  config.storeFirewalld = true;
+  assertEquals(configWarnings(config, 5678), []);
+  config.backend = "nftables";
+  assertEquals(configWarnings(config, 5678).length, 1);
+});
