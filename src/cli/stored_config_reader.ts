@@ -10,7 +10,7 @@
 import { ConfigError } from "../config/errors.ts";
 import { bootPaths } from "../systemd/layout.ts";
 import { isOurConfig, storedConfigDefect } from "../systemd/stored_config.ts";
-import { storedFileDefect } from "../systemd/stored_file.ts";
+import { isSameFile, storedFileDefect } from "../systemd/stored_file.ts";
 import type { CliIo } from "./io.ts";
 
 function refused(path: string, defect: string): ConfigError {
@@ -37,7 +37,8 @@ function refused(path: string, defect: string): ConfigError {
 export function checkedConfigReader(io: CliIo): (path: string) => Promise<string> {
   const stored = bootPaths(io.boot).config;
   return async (path) => {
-    const atStoredPath = path === stored;
+    // Another spelling of the same path (`./`, `//`, a symlinked directory) counts too.
+    const atStoredPath = path === stored || await isSameFile(path, stored);
     if (atStoredPath) {
       const defect = await storedFileDefect(path);
       if (defect) throw refused(path, defect);

@@ -42,3 +42,23 @@ export async function storedFileDefect(path: string): Promise<string | undefined
   }
   return undefined;
 }
+
+/**
+ * Whether two paths name the same file (device and inode, symlinks
+ * followed): `/etc/kuma-tproxy/./boot.yaml` is the stored config too.
+ * False when either cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { isSameFile } from "./stored_file.ts";
+ * if (!(await isSameFile("/", "/./"))) throw new Error();
+ * ```
+ */
+export async function isSameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [x, y] = await Promise.all([Deno.stat(a), Deno.stat(b)]);
+    return x.ino !== null && x.ino === y.ino && x.dev === y.dev;
+  } catch {
+    return false;
+  }
+}

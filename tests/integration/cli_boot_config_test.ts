@@ -103,5 +103,13 @@ Deno.test("the boot run refuses a cut, empty, writable, foreign-owned or symlink
     const statusStored = await h.cli(["status", "--config", CONFIG]);
     assertEquals(statusStored.code, 2, statusStored.stdout + statusStored.stderr);
     assertStringIncludes(statusStored.stderr, "refusing to apply any of it");
+    // Another spelling of the same path is the same file.
+    const dotted = await h.cli([
+      "status",
+      "--config",
+      CONFIG.replace("/boot.yaml", "/./boot.yaml"),
+    ]);
+    assertEquals(dotted.code, 2, dotted.stdout + dotted.stderr);
+    assertStringIncludes(dotted.stderr, "is writable by users other than root");
   });
 });
