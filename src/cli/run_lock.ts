@@ -107,8 +107,7 @@ class Waiter {
 
   async lock(file: Deno.FsFile, exclusive: boolean, path: string): Promise<void> {
     if (await file.tryLock(exclusive)) return;
-    const holders = async () =>
-      describeHolders(await findHolders(this.io, await file.stat(), path));
+    const holders = async () => describeHolders(await findHolders(this.io, await file.stat()));
     if (!this.#said) {
       this.#said = true;
       info(
@@ -169,51 +168,22 @@ export interface LockHolder {
   command: string;
 }
 
-/**
- * The holders of a lock on `info`'s file, from lslocks; none when lslocks
- * cannot tell. util-linux before 2.37 (Debian 11, RHEL 8) has no INODE and
- * MAJ:MIN columns: there the lock is matched by its path instead.
- */
-async function findHolders(
-  io: CliIo,
-  info: Deno.FileInfo,
-  path: string,
-): Promise<LockHolder[]> {
+/** The holders of a lock on `info`'s file, from lslocks; none when lslocks cannot tell. */
+async function findHolders(io: CliIo, info: Deno.FileInfo): Promise<LockHolder[]> {
   if (info.ino === null) return [];
-  const lslocks = (columns: string) =>
-    io.runner.run("lslocks", ["--noheadings", "--raw", "--output", columns]);
   try {
-    const r = await lslocks("PID,MODE,INODE,MAJ:MIN,COMMAND");
-    if (r.code === 0) return parseLockHolders(r.stdout, { ino: info.ino, dev: info.dev });
-    const byPath = await lslocks("PID,MODE,PATH,COMMAND");
-    return byPath.code === 0 ? parseLockHoldersByPath(byPath.stdout, path) : [];
+    const r = await io.runner.run("lslocks", [
+      "--noheadings",
+      "--raw",
+      "--output",
+      "PID,MODE,INODE,MAJ:MIN,COMMAND",
+    ]);
+    if (r.code !== 0) return [];
+    return parseLockHolders(r.stdout, { ino: info.ino, dev: info.dev });
   } catch {
     // lslocks missing or not allowed: the message names no PID.
     return [];
   }
-}
-
-/**
- * The holders of a lock on `path`, from `lslocks --raw` lines
- * `PID MODE PATH COMMAND` (util-linux before 2.37).
- *
- * @example
- * ```ts
- * import { parseLockHoldersByPath } from "./run_lock.ts";
- * const out = "19373 READ* /run/kuma-tproxy.lock flock\n19358 WRITE /run/kuma-tproxy.lock flock\n";
- * const h = parseLockHoldersByPath(out, "/run/kuma-tproxy.lock");
- * if (h.length !== 1 || h[0].pid !== 19358) throw new Error(JSON.stringify(h));
- * ```
- */
-export function parseLockHoldersByPath(lslocks: string, path: string): LockHolder[] {
-  const holders: LockHolder[] = [];
-  for (const line of lslocks.split("\n")) {
-    const [pid, mode, at, ...command] = line.trim().split(/\s+/);
-    if (!pid || !/^\d+$/.test(pid) || mode?.endsWith("*")) continue;
-    if (unescapeRaw(at ?? "") !== path) continue;
-    holders.push({ pid: Number(pid), command: unescapeRaw(command.join(" ")) });
-  }
-  return holders;
 }
 
 /**
