@@ -181,7 +181,9 @@ async function findHolders(io: CliIo, info: Deno.FileInfo): Promise<LockHolder[]
     if (r.code !== 0) return [];
     return parseLockHolders(r.stdout, { ino: info.ino, dev: info.dev });
   } catch {
-    // lslocks missing or not allowed: the message names no PID.
+    // lslocks missing, not allowed, or before util-linux 2.37 (no INODE column,
+    // e.g. Debian 11 and RHEL 8; its PATH column is ambiguous across mount
+    // namespaces): the message names no PID rather than a wrong one.
     return [];
   }
 }
