@@ -94,11 +94,11 @@ async function preflight(
   dumps?: LiveDumps,
 ): Promise<{ nft: string; hasTable: boolean }> {
   if (host.running) {
-    checkIpv6Redirect(config, host, plan.families);
+    await checkIpv6Redirect(io, config, host, plan.families);
     await checkInboundRedirect(io, config, host);
   } else if (host.installed) {
     try {
-      checkIpv6Redirect(config, host, plan.families);
+      await checkIpv6Redirect(io, config, host, plan.families);
       await checkInboundRedirect(io, config, host);
     } catch (e) {
       warn(
