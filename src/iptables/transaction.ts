@@ -415,7 +415,7 @@ const TRANSIENT = /busy|temporarily unavailable|interrupted|no buffer space/i;
  * missing tool or permission, or a transient kernel error.
  */
 function refused(e: ExecError): boolean {
-  return retryableApply(e) && e.kind !== "lock_held" && e.code > 0 && e.code < 128 &&
+  return retryableApply(e) && e.code !== "lock_held" && e.exitCode > 0 && e.exitCode < 128 &&
     !TRANSIENT.test(e.stderr);
 }
 
