@@ -129,7 +129,7 @@ function sameOurs(a: SaveDump, b: SaveDump): boolean {
  * back by {@linkcode commitPlans}, as after any failed apply. What the test
  * would cost is the kernel's: it sends the batch and the kernel aborts it,
  * which waits out an RCU grace period (4-6x the real restore, measured in
- * src/iptables/README.md). Legacy keeps its `--test`: there it only
+ * bench/README.md; docs/decisions.md#d3). Legacy keeps its `--test`: there it only
  * builds the table in userspace, as cheap as the restore itself.
  *
  * @example
