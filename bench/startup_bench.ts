@@ -1,7 +1,8 @@
 /**
- * Start-up cost of the CLI: `--version` and `install --dry-run` of the default
- * config via ./scripts/kuma-tproxy, each as a ratio against a bare `deno run`
- * of an empty script measured in the same run (bench/README.md).
+ * Start-up cost of the CLI: `--version`, `install --dry-run` of the default
+ * config and `config`, the last two also through commander instead of the
+ * fast argv path, via ./scripts/kuma-tproxy, each as a ratio against a bare
+ * `deno run` of an empty script measured in the same run (bench/README.md).
  *
  * Everything runs as root inside one throw-away dual-stack namespace this
  * benchmark creates (bench/_netns.ts), the baseline too, so the dry run's
@@ -33,9 +34,15 @@ try {
     argv: [`${root}scripts/deno`, "run", "--quiet", "--no-config", empty],
   };
   const cli = `${root}scripts/kuma-tproxy`;
+  // A trailing `--` changes nothing for commander but makes the fast path
+  // (src/cli/fast_argv.ts) decline, so each pair shows what that path saves
+  // (docs/decisions.md#d2).
   const cases: Case[] = [
     { name: "--version", argv: [cli, "--version"] },
     { name: "install --dry-run", argv: [cli, "install", "--dry-run"] },
+    { name: "install --dry-run -- (commander)", argv: [cli, "install", "--dry-run", "--"] },
+    { name: "config", argv: [cli, "config"] },
+    { name: "config -- (commander)", argv: [cli, "config", "--"] },
   ];
   const times = new Map<Case, number[]>([baseline, ...cases].map((c) => [c, []]));
   await inFreshNetns(async (ns) => {

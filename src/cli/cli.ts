@@ -7,6 +7,8 @@
  * are parsed by fast_argv.ts without loading commander; every other one
  * (help, completion, errors) by commander (program.ts), imported only then.
  * Both hand the same parsed command line to runCommandLine (dispatch.ts).
+ * Why two: docs/decisions.md#d2 (commander adds a quarter to an install's
+ * start-up).
  */
 import { escapeUnprintable } from "../config/errors.ts";
 import type { CliIo } from "./io.ts";

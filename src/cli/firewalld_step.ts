@@ -19,7 +19,7 @@ import {
   readDirectXmlFile,
 } from "../firewalld/direct_xml_file.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
-import { assertIpv6RedirectWorks } from "../firewalld/rfc3964.ts";
+import { assertIpv6RedirectWorks, rfc3964NeedsVersion } from "../firewalld/rfc3964.ts";
 import {
   assertInboundRedirectWorks,
   strictForwardPorts,
@@ -46,6 +46,7 @@ import {
 } from "../firewalld/flush_regime.ts";
 import { notOurs } from "../iptables/save_parser.ts";
 import { readRegimeFacts } from "../firewalld/flush_facts.ts";
+import type { RegimeFacts } from "../firewalld/flush_regime.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { UserError } from "./errors.ts";
@@ -167,7 +168,7 @@ export async function checkStoreFirewalld(
         `or drop --store-firewalld. Nothing was changed.`,
     );
   }
-  checkIpv6Redirect(config, host, families);
+  await checkIpv6Redirect(io, config, host, families);
   await checkInboundRedirect(io, config, host);
   if (!host.running) {
     // A malformed, symlinked or unwritable direct.xml must stop the install
@@ -206,18 +207,27 @@ export async function refuseForeignJumps(host: FirewalldHost): Promise<void> {
 
 /**
  * firewalld's own output chain rejects IPv6 redirected to ::1 when
- * RFC3964_IPv4 is on (firewalld F7, docs/firewalld.md#f7: `::1` lies in `::/96`).
- * Refuse rather than switch it. A stopped firewalld counts too: it builds
- * that chain at its next start. The same chain filters whatever backend
- * redirected the packet, so both backends check.
+ * RFC3964_IPv4 is on (firewalld F7, docs/firewalld.md#f7: `::1` lies in `::/96`),
+ * unless it is 2.3+ and accepts redirected output first (F11). Refuse rather
+ * than switch it. A stopped firewalld counts too: it builds that chain at its
+ * next start. The same chain filters whatever backend redirected the packet,
+ * so both backends check. The version is read only when the setting is on.
  */
-export function checkIpv6Redirect(
+export async function checkIpv6Redirect(
+  io: CliIo,
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
-): void {
+): Promise<void> {
   if (!families.some((f) => f.family === 6)) return;
-  assertIpv6RedirectWorks(host.conf, { ipFamilyMode: config.ipFamilyMode, path: host.confPath });
+  const version = rfc3964NeedsVersion(host.conf, config.ipFamilyMode)
+    ? (await regimeFacts(io, host)).version
+    : null;
+  assertIpv6RedirectWorks(host.conf, {
+    ipFamilyMode: config.ipFamilyMode,
+    path: host.confPath,
+    version,
+  });
 }
 
 /**
@@ -234,11 +244,7 @@ export async function checkInboundRedirect(
   host: FirewalldHost,
 ): Promise<void> {
   if (!config.redirect.inbound.enabled || !strictForwardPorts(host.conf)) return;
-  const facts = await readRegimeFacts(
-    host.conf,
-    host.running ? host.bus : undefined,
-    (path) => io.readFile(path),
-  );
+  const facts = await regimeFacts(io, host);
   assertInboundRedirectWorks(host.conf, facts.version, { inbound: true, path: host.confPath });
 }
 
@@ -459,12 +465,19 @@ export async function firewalldRegime(
   io: CliIo,
   host: FirewalldHost,
 ): Promise<{ regime: FlushRegime; why: string; proven: boolean }> {
-  const facts = await readRegimeFacts(
-    host.conf,
-    host.running ? host.bus : undefined,
-    (path) => io.readFile(path),
-  );
-  return flushRegime(facts);
+  return flushRegime(await regimeFacts(io, host));
+}
+
+const factsOf = new WeakMap<FirewalldHost, Promise<RegimeFacts>>();
+
+/** firewalld's version and flush facts (flush_facts.ts), read once per probed host. */
+function regimeFacts(io: CliIo, host: FirewalldHost): Promise<RegimeFacts> {
+  let facts = factsOf.get(host);
+  if (!facts) {
+    facts = readRegimeFacts(host.conf, host.running ? host.bus : undefined, (p) => io.readFile(p));
+    factsOf.set(host, facts);
+  }
+  return facts;
 }
 
 /** firewalld's direct entries now, foreign and ours: runtime and permanent, or direct.xml. */

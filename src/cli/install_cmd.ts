@@ -49,7 +49,7 @@ import {
   staleUnitWarning,
   systemdHost,
 } from "./systemd_step.ts";
-import { isUserError, UserError } from "./errors.ts";
+import { exitCodeOf, isUserError, UserError } from "./errors.ts";
 import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
@@ -288,11 +288,6 @@ async function storeInRunningFirewalld(
   for (const line of describePersist(report)) io.out(`${line}\n`);
 }
 
-/** The exit code a refusal of the real run would have (a dry run returns it too). */
-function refusalCode(e: unknown): number {
-  return isUserError(e) ? e.exitCode : EXIT.FAILURE;
-}
-
 /**
  * Installs (or, with --dry-run, prints) the rules. A real run holds our own
  * lock from reading the live rules to the last change (run_lock.ts).
@@ -491,7 +486,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       }
       if (refusal === undefined) return EXIT.OK;
       warn(io, `[dry-run] the real run would refuse: ${(refusal as Error).message}`);
-      return refusalCode(refusal);
+      return exitCodeOf(refusal);
     }
     const leavesIptables = !storeFirewalld && config.backend === "iptables" &&
       await firewalldLeavesIptables(io, host);

@@ -39,7 +39,7 @@ import {
 import { isOurComment, tableNotOurs } from "../nftables/ownership.ts";
 import type { Family } from "../rules/model.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
-import { UserError } from "./errors.ts";
+import { exitCodeOf, UserError } from "./errors.ts";
 import {
   checkInboundRedirect,
   checkIpv6Redirect,
@@ -72,7 +72,9 @@ const TABLE = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
 
 /** nft errors are the user's to act on (install nft, use iptables), not bugs. */
 function asUserError(e: unknown): unknown {
-  return e instanceof NftError || e instanceof FirewalldError ? new UserError(e.message) : e;
+  return e instanceof NftError || e instanceof FirewalldError
+    ? new UserError(e.message, exitCodeOf(e))
+    : e;
 }
 
 /** Reading the iptables dumps in preflight needs no lock waits or retries. */
@@ -94,11 +96,11 @@ async function preflight(
   dumps?: LiveDumps,
 ): Promise<{ nft: string; hasTable: boolean }> {
   if (host.running) {
-    checkIpv6Redirect(config, host, plan.families);
+    await checkIpv6Redirect(io, config, host, plan.families);
     await checkInboundRedirect(io, config, host);
   } else if (host.installed) {
     try {
-      checkIpv6Redirect(config, host, plan.families);
+      await checkIpv6Redirect(io, config, host, plan.families);
       await checkInboundRedirect(io, config, host);
     } catch (e) {
       warn(

@@ -1,8 +1,8 @@
 /**
  * The decision behind `kuma-tproxy status`, as pure functions: from what the
  * config would generate and what each backend holds of ours (both as
- * canonical rule lists, see src/iptables/canonical.ts) to a report and an
- * exit code. status_cmd.ts gathers the facts; nothing here runs a command.
+ * canonical rule lists: src/iptables/canonical.ts for iptables,
+ * src/nftables/lines.ts for our nft table) to a report and an exit code. status_cmd.ts gathers the facts; nothing here runs a command.
  *
  * @module
  */
@@ -19,7 +19,10 @@ export type Mode = Executables["mode"] | "nftables";
 export interface PlannedFamily {
   family: Family;
   mode: Mode;
-  /** Canonical rule lists per table (`canonicalRules(text, { oursOnly: true })`). */
+  /**
+   * Canonical rule lists per table (`canonicalRules(text, { oursOnly: true })`;
+   * for nftables, `expectedLines` per family, keyed by chain and set).
+   */
   expected: Map<string, string[]>;
 }
 
@@ -27,14 +30,18 @@ export interface PlannedFamily {
 export interface LiveBackend {
   family: Family;
   mode: Mode;
-  /** Canonical rule lists per table (`canonicalSavedRules(dump)`); empty when nothing of ours is there. */
+  /**
+   * Canonical rule lists per table (`canonicalSavedRules(dump)`; for nftables,
+   * `liveLines` of our table); empty when nothing of ours is there.
+   */
   rules: Map<string, string[]>;
 }
 
 /**
- * Persistence of the rules across reboots and firewall reloads. A hook for
- * the firewalld integration, which fills it in; status passes it through
- * and does not yet let it change the exit code.
+ * Persistence of the rules in firewalld (reloads and reboots). It counts in
+ * the exit code: stored entries that differ from the config (`matches`
+ * false) are drift, and an unreadable place (`unreadable`) makes status
+ * unsure (exit 3).
  */
 export interface PersistenceStatus {
   mechanism: "firewalld";
@@ -145,7 +152,7 @@ export interface StatusReport {
   families: FamilyStatus[];
   persistence?: PersistenceStatus;
   boot?: BootUnitStatus;
-  /** Present when some backend could not be read; the exit code is then never 0 or 1. */
+  /** Present when some backend could not be read; the exit code is then 3. */
   uninspected?: FamilyNote[];
   /** Families the config asks for that are not configured on this host, and why. */
   skipped?: FamilyNote[];
@@ -221,8 +228,9 @@ function counts(mode: Mode, rules: Map<string, string[]>): OtherBackend {
  * (firewalld or the systemd unit, if asked for or present) matches too; 4 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
  * including a partial installation). A backend that could not be read
- * (`uninspected`) makes it 3 whatever else was seen: status cannot confirm
- * either "installed as configured" or "nothing of ours".
+ * (`uninspected`), or a firewalld place that could not be
+ * (`persistence.unreadable`), makes it 3 whatever else was seen: status
+ * cannot confirm either "installed as configured" or "nothing of ours".
  *
  * @example
  * ```ts

@@ -124,7 +124,7 @@ function sourceReadError(e: unknown, name: string): ConfigError {
       expected: "",
     });
   }
-  const stdin = e instanceof BoundedReadError && e.kind === "not_regular" &&
+  const stdin = e instanceof BoundedReadError && e.code === "not_regular" &&
       !e.expected.startsWith("- ")
     ? ", or - for stdin"
     : "";

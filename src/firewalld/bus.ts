@@ -16,6 +16,7 @@ import {
   FIREWALLD_NAME as NAME,
   FIREWALLD_PATH as PATH,
   type FirewalldCall,
+  type FirewalldCallName,
 } from "./bus_api.ts";
 import type { DirectChain, DirectPassthrough, DirectRule, Ipv } from "./direct_entries.ts";
 import { FirewalldError } from "./errors.ts";
@@ -53,6 +54,15 @@ export interface FirewalldBus {
   /** Closes the connection so that the process can exit. */
   close(): void;
 }
+
+/**
+ * bus_api.ts names the one-call operations itself (so it need not import
+ * this module); this fails to compile unless they are exactly the
+ * operations of {@link FirewalldBus} but these four.
+ */
+type OneCallOperation = Exclude<keyof FirewalldBus, "state" | "isRunning" | "version" | "close">;
+const _sameOperations: [OneCallOperation, FirewalldCallName] extends
+  [FirewalldCallName, OneCallOperation] ? true : never = true;
 
 /** Options of {@link connectFirewalld}. */
 export interface ConnectOptions {

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { FirewalldBus } from "./bus.ts";
 import { FirewalldError } from "./errors.ts";
 
 /** Where the system bus is when `DBUS_SYSTEM_BUS_ADDRESS` is not set (the D-Bus specification's default). */
@@ -104,11 +103,23 @@ export interface FirewalldCall {
   signature: string;
 }
 
-/** The {@link FirewalldBus} operations that are one call on firewalld each. */
-export type FirewalldCallName = Exclude<
-  keyof FirewalldBus,
-  "state" | "isRunning" | "version" | "close"
->;
+/**
+ * The operations of `FirewalldBus` (bus.ts) that are one call on firewalld
+ * each: all but `state`, `isRunning`, `version` and `close`. Named here
+ * rather than derived from the interface, so this module does not import
+ * bus.ts; bus.ts checks at compile time that the two lists agree.
+ */
+export type FirewalldCallName =
+  | "getRuntimeChains"
+  | "getRuntimeRules"
+  | "getRuntimePassthroughs"
+  | "addRuntimeChain"
+  | "addRuntimeRule"
+  | "removeRuntimeRule"
+  | "removeRuntimeChain"
+  | "getPermanent"
+  | "updatePermanent"
+  | "reload";
 
 /**
  * The call behind each operation: runtime direct config on

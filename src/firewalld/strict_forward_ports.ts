@@ -33,12 +33,27 @@ export function strictForwardPorts(confText: string | null): boolean {
   return false;
 }
 
-/** Whether a firewalld of this version knows the setting (2.3 and later); unknown counts as yes. */
-export function knowsStrictForwardPorts(version: string | null): boolean {
+/**
+ * Whether a firewalld of this version is 2.3 or later, where commit
+ * 2bcab5a7 added the setting; null when the version is unknown.
+ *
+ * @example
+ * ```ts
+ * import { atLeast23 } from "./strict_forward_ports.ts";
+ * if (atLeast23("2.3.1") !== true || atLeast23("1.3.3") !== false) throw new Error();
+ * if (atLeast23(null) !== null) throw new Error();
+ * ```
+ */
+export function atLeast23(version: string | null): boolean | null {
   const m = /^(\d+)\.(\d+)/.exec(version ?? "");
-  if (!m) return true;
+  if (!m) return null;
   const [major, minor] = [Number(m[1]), Number(m[2])];
   return major > 2 || (major === 2 && minor >= 3);
+}
+
+/** Whether a firewalld of this version knows the setting (2.3 and later); unknown counts as yes. */
+export function knowsStrictForwardPorts(version: string | null): boolean {
+  return atLeast23(version) ?? true;
 }
 
 /**

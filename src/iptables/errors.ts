@@ -1,12 +1,12 @@
 /**
  * Typed errors of the iptables layer. An {@linkcode ExecError} keeps the
  * evidence of a failed command (command line, exit code, iptables' own
- * stderr) and translates stderr into a `kind` that callers can act on
+ * stderr) and translates stderr into a `code` that callers can act on
  * without matching wording themselves.
  */
 
 /** What went wrong, as far as iptables' stderr tells. */
-export type ExecErrorKind =
+export type ExecErrorCode =
   | "lock_held"
   | "bad_rule"
   | "missing_module"
@@ -15,7 +15,7 @@ export type ExecErrorKind =
   | "unknown";
 
 /** Patterns in the order they are tried: the first match wins. */
-const KIND_PATTERNS: ReadonlyArray<readonly [ExecErrorKind, RegExp]> = [
+const CODE_PATTERNS: ReadonlyArray<readonly [ExecErrorCode, RegExp]> = [
   ["permission", /Permission denied \(you must be root\)|you must be root/i],
   ["lock_held", /Another app is currently holding the xtables lock/i],
   [
@@ -33,9 +33,9 @@ const KIND_PATTERNS: ReadonlyArray<readonly [ExecErrorKind, RegExp]> = [
  * Classifies iptables stderr. "Couldn't load target `X':No such file or
  * directory" is a missing module, not a missing executable, hence the order.
  */
-export function classifyStderr(stderr: string): ExecErrorKind {
-  for (const [kind, pattern] of KIND_PATTERNS) {
-    if (pattern.test(stderr)) return kind;
+export function classifyStderr(stderr: string): ExecErrorCode {
+  for (const [code, pattern] of CODE_PATTERNS) {
+    if (pattern.test(stderr)) return code;
   }
   return "unknown";
 }
@@ -53,12 +53,13 @@ export function failedLine(stderr: string): number | undefined {
 /** Fields of an {@linkcode ExecError}. */
 export interface ExecErrorInit {
   command: string[];
-  code: number;
+  /** The command's exit code; -1 when it could not start. */
+  exitCode: number;
   stderr: string;
   /** The restore input, used to quote the failing line. */
   input?: string;
-  /** Overrides the kind derived from stderr (e.g. `not_found` when the command could not start). */
-  kind?: ExecErrorKind;
+  /** Overrides the code derived from stderr (e.g. `not_found` when the command could not start). */
+  code?: ExecErrorCode;
 }
 
 /**
@@ -69,25 +70,26 @@ export interface ExecErrorInit {
  * import { ExecError } from "./errors.ts";
  * const e = new ExecError({
  *   command: ["iptables-restore", "--noflush"],
- *   code: 1,
+ *   exitCode: 1,
  *   stderr: "iptables-restore: line 2 failed\n",
  *   input: "*nat\n-A OUTPUT -j NOPE\nCOMMIT\n",
  * });
- * if (e.kind !== "bad_rule" || e.rule !== "-A OUTPUT -j NOPE") throw new Error();
+ * if (e.code !== "bad_rule" || e.rule !== "-A OUTPUT -j NOPE") throw new Error();
  * ```
  */
 export class ExecError extends Error {
   readonly command: string[];
-  readonly code: number;
+  /** The command's exit code; -1 when it could not start. */
+  readonly exitCode: number;
   readonly stderr: string;
-  readonly kind: ExecErrorKind;
+  readonly code: ExecErrorCode;
   /** 1-based line of the restore input named by stderr. */
   readonly line?: number;
   /** The text of that line. */
   readonly rule?: string;
 
   constructor(init: ExecErrorInit) {
-    const kind = init.kind ?? classifyStderr(init.stderr);
+    const code = init.code ?? classifyStderr(init.stderr);
     const line = init.input === undefined ? undefined : failedLine(init.stderr);
     const rule = line === undefined ? undefined : init.input?.split("\n")[line - 1];
     const detail = init.stderr.trim().split("\n").filter((l) =>
@@ -95,15 +97,15 @@ export class ExecError extends Error {
     )
       .join("; ");
     super(
-      `command "${init.command.join(" ")}" failed (${kind}, exit ${init.code})` +
+      `command "${init.command.join(" ")}" failed (${code}, exit ${init.exitCode})` +
         (rule === undefined ? "" : ` at line ${line}: ${rule}`) +
         (detail ? `: ${detail}` : ""),
     );
     this.name = "ExecError";
     this.command = init.command;
-    this.code = init.code;
+    this.exitCode = init.exitCode;
     this.stderr = init.stderr;
-    this.kind = kind;
+    this.code = code;
     this.line = line;
     this.rule = rule;
   }

@@ -260,9 +260,9 @@ export async function readDump(runner: Runner, exe: Executables): Promise<SaveDu
   try {
     r = await runner.run(exe.save, []);
   } catch (e) {
-    throw new ExecError({ command, code: -1, stderr: String(e), kind: "not_found" });
+    throw new ExecError({ command, exitCode: -1, stderr: String(e), code: "not_found" });
   }
-  if (r.code !== 0) throw new ExecError({ command, code: r.code, stderr: r.stderr });
+  if (r.code !== 0) throw new ExecError({ command, exitCode: r.code, stderr: r.stderr });
   return parseSave(r.stdout);
 }
 

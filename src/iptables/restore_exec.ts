@@ -66,9 +66,9 @@ export async function restoreOnce(
   try {
     r = await runner.run(exe.restore, args, { stdin: input });
   } catch (e) {
-    throw new ExecError({ command, code: -1, stderr: String(e), input, kind: "not_found" });
+    throw new ExecError({ command, exitCode: -1, stderr: String(e), input, code: "not_found" });
   }
-  if (r.code !== 0) throw new ExecError({ command, code: r.code, stderr: r.stderr, input });
+  if (r.code !== 0) throw new ExecError({ command, exitCode: r.code, stderr: r.stderr, input });
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -105,10 +105,10 @@ export async function withRetries<T>(
  * Missing permissions or executables do not go away by waiting.
  */
 export function retryableApply(e: ExecError): boolean {
-  return e.kind !== "permission" && e.kind !== "not_found";
+  return e.code !== "permission" && e.code !== "not_found";
 }
 
 /** For fixed input (`--test`) only a held lock can clear up. */
 export function retryableTest(e: ExecError): boolean {
-  return e.kind === "lock_held";
+  return e.code === "lock_held";
 }

@@ -129,7 +129,7 @@ function sameOurs(a: SaveDump, b: SaveDump): boolean {
  * back by {@linkcode commitPlans}, as after any failed apply. What the test
  * would cost is the kernel's: it sends the batch and the kernel aborts it,
  * which waits out an RCU grace period (4-6x the real restore, measured in
- * src/iptables/README.md). Legacy keeps its `--test`: there it only
+ * bench/README.md; docs/decisions.md#d3). Legacy keeps its `--test`: there it only
  * builds the table in userspace, as cheap as the restore itself.
  *
  * @example
@@ -415,7 +415,7 @@ const TRANSIENT = /busy|temporarily unavailable|interrupted|no buffer space/i;
  * missing tool or permission, or a transient kernel error.
  */
 function refused(e: ExecError): boolean {
-  return retryableApply(e) && e.kind !== "lock_held" && e.code > 0 && e.code < 128 &&
+  return retryableApply(e) && e.code !== "lock_held" && e.exitCode > 0 && e.exitCode < 128 &&
     !TRANSIENT.test(e.stderr);
 }
 

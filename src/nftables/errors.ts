@@ -44,7 +44,7 @@ export class NftStateError extends Error {
 }
 
 /** What went wrong running nft, as far as its exit and stderr tell. */
-export type NftErrorKind =
+export type NftErrorCode =
   | "not_found"
   | "no_inet_nat"
   | "missing_module"
@@ -54,7 +54,7 @@ export type NftErrorKind =
 
 /** A failed or refused nft step, with nft's own evidence. */
 export class NftError extends Error {
-  readonly kind: NftErrorKind;
+  readonly code: NftErrorCode;
   readonly stderr: string;
   /** nft's exit code, when it ran and failed (128 + N: killed by signal N). */
   readonly exitCode?: number;
@@ -63,13 +63,13 @@ export class NftError extends Error {
    * @example
    * ```ts
    * import { NftError } from "./errors.ts";
-   * if (new NftError("not_found", "no nft").kind !== "not_found") throw new Error();
+   * if (new NftError("not_found", "no nft").code !== "not_found") throw new Error();
    * ```
    */
-  constructor(kind: NftErrorKind, message: string, stderr = "", exitCode?: number) {
+  constructor(code: NftErrorCode, message: string, stderr = "", exitCode?: number) {
     super(message);
     this.name = "NftError";
-    this.kind = kind;
+    this.code = code;
     this.stderr = stderr;
     if (exitCode !== undefined) this.exitCode = exitCode;
   }

@@ -218,7 +218,7 @@ export async function removeOurTable(
       const after = await readOurTable(runner, path).catch(() => undefined);
       if (after?.table !== undefined || after === undefined) {
         throw new NftError(
-          e.kind,
+          e.code,
           `${e.message}; ${
             after ? "our table is still there" : "our table could not be read back"
           }`,

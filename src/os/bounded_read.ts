@@ -25,7 +25,7 @@ export const MAX_INPUT_BYTES = 1 * MiB;
 export const MAX_HOST_FILE_BYTES = 16 * MiB;
 
 /** Why a read was refused. */
-export type BoundedReadKind = "not_regular" | "too_large" | "invalid_utf8";
+export type BoundedReadCode = "not_regular" | "too_large" | "invalid_utf8";
 
 /**
  * A file or stream that kuma-tproxy refuses to read. `reason` and `expected`
@@ -40,7 +40,7 @@ export type BoundedReadKind = "not_regular" | "too_large" | "invalid_utf8";
  */
 export class BoundedReadError extends Error {
   constructor(
-    readonly kind: BoundedReadKind,
+    readonly code: BoundedReadCode,
     /** The path, or "stdin". */
     readonly file: string,
     /** Predicate: "is not a regular file but a character device". */
@@ -89,7 +89,7 @@ export interface ByteReader {
  * }
  * await readTextFileBounded("/dev/zero", { maxBytes: 1024 }).then(
  *   () => { throw new Error("read /dev/zero"); },
- *   (e) => { if (!(e instanceof BoundedReadError) || e.kind !== "not_regular") throw e; },
+ *   (e) => { if (!(e instanceof BoundedReadError) || e.code !== "not_regular") throw e; },
  * );
  * await Deno.remove(path);
  * ```

@@ -93,7 +93,7 @@ async function readOrNull(
     return await host.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
-    if (e instanceof BoundedReadError && e.kind === "not_regular") return NOT_A_FILE;
+    if (e instanceof BoundedReadError && e.code === "not_regular") return NOT_A_FILE;
     throw new SystemdError("io", `cannot read ${path}: ${detail(e)}`, path, { cause: e });
   }
 }

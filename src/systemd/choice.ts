@@ -1,13 +1,11 @@
 /**
  * Which mechanism persists the rules when install is asked for
- * --store-firewalld, --store-systemd, or both: a pure decision, so that every
- * combination is unit-tested and the nftables backend slots in.
+ * --store-firewalld, --store-systemd, or both, per backend: a pure decision,
+ * so that every combination is unit-tested.
  *
  * @module
  */
-
-/** The rule backend (`backend` setting of the nftables issue; iptables until then). */
-export type Backend = "iptables" | "nftables";
+import type { Backend } from "../config/types.ts";
 
 /** firewalld on this host: on the system bus, only on disk (/etc/firewalld), or not at all. */
 export type FirewalldPresence = "running" | "stopped" | "absent";
@@ -42,8 +40,11 @@ export interface PersistChoice {
  *   would leave firewalld unable to remove its own copies.
  * - iptables, no firewalld, both asked: systemd only (a config shared by
  *   hosts with and without firewalld persists on each).
- * - nftables: systemd. Our nft table lives beside firewalld's; firewalld's
- *   direct interface is for iptables and does not store it.
+ * - nftables: systemd when asked, never firewalld. Our nft table lives
+ *   beside firewalld's; firewalld's direct interface is for iptables and does
+ *   not store it. The note says what --store-firewalld did not do.
+ * - one flag alone: as asked; --store-firewalld also removes a unit of ours
+ *   (`removeUnit`), which would apply an older config behind firewalld's back.
  *
  * @example
  * ```ts

@@ -171,7 +171,7 @@ for (const mode of MODES) {
       );
       assertEquals(e.code, "test_failed");
       const cause = e.failures[0].error as ExecError;
-      assertEquals(cause.kind, "missing_module");
+      assertEquals(cause.code, "missing_module");
       assertEquals(cause.rule, "-A KUMA_MESH_OUTBOUND_REDIRECT -m nosuchmatch -j RETURN");
       assertEquals(await snapshot(ns, v4), before);
 

@@ -5,6 +5,7 @@
  */
 import { assertEquals } from "../assert.ts";
 import { readTextFileBounded } from "../../src/os/bounded_read.ts";
+import { importsOf, sourceFiles } from "./_imports.ts";
 
 /** Lowest first. Layers of one rank are siblings and may not import each other. */
 export const LAYERS: readonly (readonly string[])[] = [
@@ -20,24 +21,6 @@ const SHARED = new Set(["version.ts"]);
 
 function rank(layer: string): number {
   return LAYERS.findIndex((r) => r.includes(layer));
-}
-
-const IMPORT =
-  /(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
-
-async function sourceFiles(dir: URL, out: URL[] = []): Promise<URL[]> {
-  for await (const entry of Deno.readDir(dir)) {
-    const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
-    if (entry.isDirectory) await sourceFiles(url, out);
-    else if (entry.name.endsWith(".ts")) out.push(url);
-  }
-  return out;
-}
-
-/** The imports of a module's code, JSDoc examples (comment lines) left out. */
-function importsOf(text: string): string[] {
-  const code = text.split("\n").filter((l) => !/^\s*(\*|\/\/)/.test(l)).join("\n");
-  return [...code.matchAll(IMPORT)].map((m) => m[1] ?? m[2]);
 }
 
 Deno.test("every src/ folder and top-level file has a place in LAYERS", async () => {

@@ -33,3 +33,25 @@ Deno.test("assertIpv6RedirectWorks() refuses dual stack with RFC3964_IPv4 on and
   assertIpv6RedirectWorks("RFC3964_IPv4=yes\n", { ipFamilyMode: "ipv4" });
   assertIpv6RedirectWorks("RFC3964_IPv4=no\n", { ipFamilyMode: "dualstack" });
 });
+
+Deno.test("assertIpv6RedirectWorks() lets dual stack through on firewalld 2.3+ unless StrictForwardPorts=yes", () => {
+  const stock = "RFC3964_IPv4=yes\n";
+  const cases: [string, string | null | undefined, boolean][] = [
+    [stock, "2.3.1", false],
+    [stock, "2.3.0", false],
+    [stock, "3.0.0", false],
+    [stock, "2.2.3", true],
+    [stock, "1.3.3", true],
+    [stock, "0.9.3", true],
+    [stock, null, true],
+    [stock, undefined, true],
+    [`${stock}StrictForwardPorts=yes\n`, "2.3.1", true],
+    [`${stock}StrictForwardPorts=no\n`, "2.3.1", false],
+  ];
+  for (const [conf, version, refuses] of cases) {
+    const run = () => assertIpv6RedirectWorks(conf, { ipFamilyMode: "dualstack", version });
+    const what = `${JSON.stringify(conf)} on ${version}`;
+    if (refuses) assertEquals(assertThrows(run, FirewalldError).code, "rfc3964_ipv4", what);
+    else run();
+  }
+});

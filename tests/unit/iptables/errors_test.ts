@@ -39,18 +39,23 @@ Deno.test("ExecError() quotes the failing restore line and keeps the evidence", 
   const stderr =
     "iptables-restore v1.8.9 (legacy): Couldn't load match `nosuch':No such file or directory\n\n" +
     "Error occurred at line: 3\nTry `iptables-restore -h' or 'iptables-restore --help' for more information.\n";
-  const e = new ExecError({ command: ["iptables-restore", "--noflush"], code: 2, stderr, input });
-  assertEquals(e.kind, "missing_module");
+  const e = new ExecError({
+    command: ["iptables-restore", "--noflush"],
+    exitCode: 2,
+    stderr,
+    input,
+  });
+  assertEquals(e.code, "missing_module");
   assertEquals(e.line, 3);
   assertEquals(e.rule, "-A OUTPUT -m nosuch -j RETURN");
   assertEquals(e.stderr, stderr);
-  assertEquals(e.code, 2);
+  assertEquals(e.exitCode, 2);
   assertMatch(e.message, /iptables-restore --noflush/);
   assertMatch(e.message, /at line 3: -A OUTPUT -m nosuch -j RETURN/);
 });
 
 Deno.test("ExecError() without input names no rule", () => {
-  const e = new ExecError({ command: ["x"], code: 1, stderr: "line 2 failed" });
+  const e = new ExecError({ command: ["x"], exitCode: 1, stderr: "line 2 failed" });
   assertEquals(e.rule, undefined);
   assertEquals(e.line, undefined);
 });

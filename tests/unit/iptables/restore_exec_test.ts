@@ -51,7 +51,7 @@ Deno.test("restoreOnce() throws an ExecError naming the failing line", async () 
       }),
     ExecError,
   );
-  assertEquals([e.kind, e.rule, e.command], ["bad_rule", "-A OUTPUT -j NOPE", [
+  assertEquals([e.code, e.rule, e.command], ["bad_rule", "-A OUTPUT -j NOPE", [
     "ipt-restore",
     "--noflush",
   ]]);
@@ -62,7 +62,7 @@ Deno.test("restoreOnce() reports an executable that cannot start as not_found", 
     () => restoreOnce(new FakeRunner(() => undefined), legacy, "", { wait: 0, waitInterval: 0 }),
     ExecError,
   );
-  assertEquals(e.kind, "not_found");
+  assertEquals(e.code, "not_found");
 });
 
 function opts(slept: number[], maxRetries = 4): RestoreOptions {
@@ -85,18 +85,18 @@ Deno.test("withRetries() makes maxRetries+1 attempts with a sleep between each",
     () =>
       withRetries("x", opts(slept, 2), retryableApply, () => {
         n++;
-        throw new ExecError({ command: ["r"], code: 4, stderr: LOCK });
+        throw new ExecError({ command: ["r"], exitCode: 4, stderr: LOCK });
       }),
     ExecError,
   );
-  assertEquals([n, slept, e.kind], [3, [2000, 2000], "lock_held"]);
+  assertEquals([n, slept, e.code], [3, [2000, 2000], "lock_held"]);
 });
 
 Deno.test("withRetries() stops as soon as an attempt succeeds", async () => {
   const slept: number[] = [];
   let n = 0;
   const r = await withRetries("x", opts(slept), retryableApply, () => {
-    if (++n < 2) throw new ExecError({ command: ["r"], code: 4, stderr: LOCK });
+    if (++n < 2) throw new ExecError({ command: ["r"], exitCode: 4, stderr: LOCK });
     return Promise.resolve("done");
   });
   assertEquals([r, n, slept], ["done", 2, [2000]]);
@@ -115,7 +115,7 @@ Deno.test("withRetries() does not retry what waiting cannot fix", async () => {
       () =>
         withRetries("x", opts(slept), retryable, () => {
           n++;
-          throw new ExecError({ command: ["r"], code: 1, stderr });
+          throw new ExecError({ command: ["r"], exitCode: 1, stderr });
         }),
       ExecError,
     );

@@ -37,7 +37,7 @@ Deno.test("readTextFileBounded() refuses a file one byte over the limit", async 
       () => readTextFileBounded(`${dir}/big`, { maxBytes: 100 }),
       BoundedReadError,
     );
-    assertEquals(e.kind, "too_large");
+    assertEquals(e.code, "too_large");
     assertEquals(e.reason, "is 101 bytes, more than the limit of 100 bytes");
   });
 });
@@ -59,7 +59,7 @@ Deno.test("readTextFileBounded() refuses devices, directories and FIFOs without 
         () => readTextFileBounded(path, { maxBytes: 1024 }),
         BoundedReadError,
       );
-      assertEquals([e.kind, e.reason], ["not_regular", `is not a regular file but ${type}`]);
+      assertEquals([e.code, e.reason], ["not_regular", `is not a regular file but ${type}`]);
       assertEquals(e.expected, "a regular file of at most 1024 bytes");
     }
   });
@@ -86,7 +86,7 @@ Deno.test("readTextBounded() stops reading an endless stream one byte past the l
     () => readTextBounded(stream, "stdin", { maxBytes: 1024 * 1024 }),
     BoundedReadError,
   );
-  assertEquals([e.kind, e.file], ["too_large", "stdin"]);
+  assertEquals([e.code, e.file], ["too_large", "stdin"]);
   assertEquals(e.message, "stdin is more than the limit of 1 MiB (expected at most 1 MiB)");
   assertEquals(stream.given, 1024 * 1024 + 1);
 });
@@ -95,7 +95,7 @@ Deno.test("decodeUtf8() refuses invalid UTF-8 with the line and column of the fi
   const text = new TextEncoder().encode("verbose: true\n# héllo ");
   const bytes = new Uint8Array([...text, 0xe9, 0x0a, 0xff]);
   const e = assertThrows(() => decodeUtf8(bytes, "/tp.yaml"), BoundedReadError);
-  assertEquals(e.kind, "invalid_utf8");
+  assertEquals(e.code, "invalid_utf8");
   // "# héllo " is 8 characters (é is one, though two bytes).
   assertEquals(e.position, { line: 2, column: 9 });
   assertEquals(e.reason, "is not valid UTF-8 at line 2, column 9");

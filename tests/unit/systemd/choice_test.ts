@@ -1,9 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../../assert.ts";
-import {
-  type Backend,
-  choosePersistence,
-  type FirewalldPresence,
-} from "../../../src/systemd/choice.ts";
+import type { Backend } from "../../../src/config/types.ts";
+import { choosePersistence, type FirewalldPresence } from "../../../src/systemd/choice.ts";
 
 const ask = (
   backend: Backend,
