@@ -28,6 +28,12 @@ export interface PathResult {
   probe?: string;
   /** Which listener was on the redirect port. */
   listener?: Listener;
+  /**
+   * The first line the listener sent back on an accepted connection, as it
+   * came (a stand-in that reads SO_ORIGINAL_DST may report it; Envoy says
+   * nothing). Shown, never trusted for the verdict.
+   */
+  reply?: string;
 }
 
 const where = (p: Probe) => p.addr.includes(":") ? `[${p.addr}]:${p.port}` : `${p.addr}:${p.port}`;

@@ -149,6 +149,7 @@ export async function runProbes(plan: ProbePlan, deps: VerifyDeps): Promise<Path
           p.addr.includes(":") ? `[${p.addr}]` : p.addr
         }:${p.port} as UID ${uid}`,
         listener,
+        ...(r.reply !== undefined && listener === "theirs" ? { reply: r.reply } : {}),
       };
     });
   } finally {

@@ -61,7 +61,7 @@ for (const mode of ["nft", "nftables"] as const) {
         runCli([...args, ...FLAGS, ...backend], { netns: w.host, env: w.toolEnv() });
       const installed = await cli(["install"]);
       assertEquals(installed.code, 0, installed.stderr);
-      const before = await rules(w);
+      let before = await rules(w);
       const verify = async (extra: string[] = []) => {
         const r = await cli(["verify", ...extra]);
         assertEquals(await rules(w), before, "verify changed a rule");
@@ -79,7 +79,11 @@ for (const mode of ["nft", "nftables"] as const) {
         const report = JSON.parse(json.stdout);
         assertEquals([report.state, report.checked, report.failed], ["ok", 9, 0]);
         const outbound = report.paths.find((p: { path: string }) => p.path === "outbound IPv4");
-        assertEquals([outbound.verdict, outbound.listener], ["ok", "theirs"]);
+        // The stand-in reads SO_ORIGINAL_DST: the original destination, end to end.
+        assertEquals(
+          [outbound.verdict, outbound.listener, outbound.reply],
+          ["ok", "theirs", "sidecar:15001 orig=192.0.2.1:80"],
+        );
       });
 
       await t.step(
@@ -126,7 +130,26 @@ for (const mode of ["nft", "nftables"] as const) {
         assertEquals(await rules(w), before);
       });
 
+      await t.step("install --verify runs verify after the apply", async () => {
+        const r = await cli(["install", "--verify"]);
+        assertEquals(r.code, 0, r.stdout + r.stderr);
+        assert(/^ok outbound IPv4: redirected to port 15001/m.test(r.stdout), r.stdout);
+        // (A re-install re-creates iptables-nft's chains, which reorders `nft list ruleset`.)
+        const saved = await saves(w.host);
+        await w.stopSidecar();
+        try {
+          const down = await cli(["install", "--verify"]);
+          assertEquals(down.code, 1, down.stdout + down.stderr);
+          assert(/^FAILED outbound IPv4: nothing listens/m.test(down.stdout), down.stdout);
+          // The rules stay: --verify reports, it does not roll back (see README).
+          assertEquals(await saves(w.host), saved);
+        } finally {
+          await w.startSidecar();
+        }
+      });
+
       await t.step("no IPv6 default route: says which paths it did not check", async () => {
+        before = await rules(w);
         await w.host.exec("ip", ["-6", "route", "del", "default"]);
         try {
           const r = await verify();
