@@ -48,7 +48,11 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
       const resolved = await resolveFor(line, io);
       const code = await (await import("./install_cmd.ts")).runInstall(resolved, io);
       // --verify: real packets through what was just applied (src/verify).
-      if (code !== EXIT.OK || !line.verify || resolved.config.dryRun) return code;
+      if (code !== EXIT.OK || !line.verify) return code;
+      if (resolved.config.dryRun) {
+        warn(io, "[dry-run] --verify: nothing was applied, so nothing was verified");
+        return code;
+      }
       return (await import("./verify_cmd.ts")).runVerify(resolved, io, {
         json: false,
         listen: false,

@@ -49,6 +49,8 @@ export function judge(p: Probe, r: SendResult, listener: Listener, seen: boolean
 } {
   const to = `port ${p.redirectPort}`;
   if (r.outcome === "no-route") return { verdict: "unchecked", reason: noRoute(p, r) };
+  // The probe never ran (setpriv missing, the child failed): nothing is proven either way.
+  if (r.outcome === "error") return { verdict: "failed", reason: `could not probe: ${r.detail}` };
   const landed = listener === "ours"
     ? seen
     : listener === "theirs" && (r.outcome === "connected" || r.outcome === "answered");

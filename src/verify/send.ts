@@ -27,7 +27,8 @@ export interface SendSpec {
  * `connected`/`answered`: something accepted the connection or answered the
  * datagram. `no-route`: the kernel has no route (run.ts asks `ip route get`
  * first and sends nothing then), so no rule would see a packet. `refused`,
- * `unreachable` (an ICMP error), `timeout`: no acceptance.
+ * `unreachable` (an ICMP error), `timeout`, `not-sent` (the kernel refused
+ * the datagram, as it does when an output rule drops it): no acceptance.
  */
 export type SendOutcome =
   | "connected"
@@ -36,6 +37,7 @@ export type SendOutcome =
   | "unreachable"
   | "no-route"
   | "timeout"
+  | "not-sent"
   | "error";
 
 export interface SendResult {
@@ -88,6 +90,9 @@ function classify(e: unknown): { outcome: SendOutcome; detail: string } {
   if (e instanceof Deno.errors.ConnectionRefused) return { outcome: "refused", detail: message };
   // With a route (checked before sending, run.ts), these come from an ICMP
   // error: the packet left this host.
+  if (/os error 1\b|EPERM/.test(message)) {
+    return { outcome: "not-sent", detail: `${message}: an output rule refused it` };
+  }
   if (/os error (101|113)\b|E(NET|HOST)UNREACH/.test(message)) {
     return { outcome: "unreachable", detail: message };
   }
@@ -161,7 +166,14 @@ function sendUdp(spec: SendSpec): Promise<SendResult> {
     socket.on("error", (e) => finish(classify(e)));
     socket.on("message", () => finish({ outcome: "answered", detail: "answered" }));
     socket.send(dnsQuery(spec.nonce, spec.family), spec.port, spec.addr, (e) => {
-      if (e) finish(classify(e));
+      // Deno's node:dgram loses the errno ("send UNKNOWN"); with a route
+      // (checked first) the usual cause is EPERM from a DROP on output.
+      if (e) {
+        finish({
+          outcome: "not-sent",
+          detail: `${e.message}: the kernel refused to send it, as it does under a DROP rule`,
+        });
+      }
     });
   });
 }

@@ -130,6 +130,28 @@ for (const mode of ["nft", "nftables"] as const) {
         assertEquals(await rules(w), before);
       });
 
+      await t.step("a probe that cannot run fails: it never passes as a direct path", async () => {
+        const dir = await Deno.makeTempDir({ prefix: "ktp-verify-path-" });
+        try {
+          // setpriv found first on PATH, failing as a missing util-linux would.
+          await Deno.writeTextFile(`${dir}/setpriv`, "#!/bin/sh\necho no setpriv >&2\nexit 127\n");
+          await Deno.chmod(`${dir}/setpriv`, 0o755);
+          const r = await runCli(["verify", ...FLAGS, ...backend], {
+            netns: w.host,
+            env: {
+              ...w.toolEnv(),
+              PATH: `${dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+            },
+          });
+          assertEquals(r.code, 1, r.stdout + r.stderr);
+          assert(/^FAILED kuma-dp direct IPv4: could not probe: .*no setpriv/m.test(r.stdout));
+          assert(!/^ok /m.test(r.stdout), r.stdout);
+          assertEquals(await rules(w), before);
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      });
+
       await t.step("install --verify runs verify after the apply", async () => {
         const r = await cli(["install", "--verify"]);
         assertEquals(r.code, 0, r.stdout + r.stderr);

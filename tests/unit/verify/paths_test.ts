@@ -94,7 +94,7 @@ const probe = (expect: Probe["expect"]): Probe => ({
   expect,
   redirectPort: 15001,
 });
-const result = (outcome: "connected" | "timeout" | "refused" | "no-route") => ({
+const result = (outcome: "connected" | "timeout" | "refused" | "no-route" | "error") => ({
   id: 0,
   outcome,
   detail: outcome,
@@ -120,4 +120,10 @@ Deno.test("judge(): only an acceptance on this host proves a redirect", () => {
   // Nothing listens: a wrong redirect is refused like a direct packet may be.
   assertEquals(v("direct", "refused", "none"), "unchecked");
   assertEquals(v("direct", "no-route", "ours"), "unchecked");
+  // A probe that could not run proves nothing: never "direct".
+  assertEquals(v("direct", "error", "theirs"), "failed");
+  assertEquals(
+    judge(probe("redirect"), result("error"), "theirs", false).reason,
+    "could not probe: error",
+  );
 });
