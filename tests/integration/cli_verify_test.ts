@@ -4,14 +4,15 @@
  * running, stopped (with and without `--listen`), behind an admin's
  * `policy drop` on an output chain, and without an IPv6 default route.
  * Every verify leaves iptables-save of both backends and `nft list ruleset`
- * exactly as they were. Run on iptables-nft and on `--backend nftables`.
+ * exactly as they were. Run on iptables-nft, iptables-legacy and
+ * `--backend nftables`.
  *
  * Needs root and `ip netns` (run with --allow-all).
  */
 import { assert, assertEquals } from "../assert.ts";
 import { KUMA_DP_UID, PORTS, withWorld, type World } from "../world/world.ts";
 import { runCli } from "./cli_run.ts";
-import { prepare, ruleset, saves } from "./traffic_probes.ts";
+import { LEGACY_FLAGS, prepare, ruleset, saves } from "./traffic_probes.ts";
 
 const FLAGS = [
   ...["--kuma-dp-user", String(KUMA_DP_UID), "--redirect-all-dns-traffic"],
@@ -52,11 +53,15 @@ const ALL_OK = {
   "inbound": "not checked",
 };
 
-for (const mode of ["nft", "nftables"] as const) {
+for (const mode of ["nft", "legacy", "nftables"] as const) {
   Deno.test(`kuma-tproxy verify proves each path with real packets (${mode})`, async (t) => {
     await withWorld(async (w) => {
       await prepare(w, mode);
-      const backend = mode === "nftables" ? ["--backend", "nftables"] : [];
+      const backend = mode === "nftables"
+        ? ["--backend", "nftables"]
+        : mode === "legacy"
+        ? LEGACY_FLAGS
+        : [];
       const cli = (args: string[]) =>
         runCli([...args, ...FLAGS, ...backend], { netns: w.host, env: w.toolEnv() });
       const installed = await cli(["install"]);
@@ -112,10 +117,10 @@ for (const mode of ["nft", "nftables"] as const) {
       await t.step("an admin's policy drop on an output chain: fails naming the path", async () => {
         const drop = mode === "nftables"
           ? ["nft", ["add chain inet admin output { policy drop ; }"]] as const
-          : ["iptables-nft", ["-P", "OUTPUT", "DROP"]] as const;
+          : [`iptables-${mode}`, ["-P", "OUTPUT", "DROP"]] as const;
         const accept = mode === "nftables"
           ? ["nft", ["add chain inet admin output { policy accept ; }"]] as const
-          : ["iptables-nft", ["-P", "OUTPUT", "ACCEPT"]] as const;
+          : [`iptables-${mode}`, ["-P", "OUTPUT", "ACCEPT"]] as const;
         await w.host.exec(drop[0], [...drop[1]]);
         try {
           const dropped = await rules(w);
