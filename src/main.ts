@@ -11,6 +11,16 @@ import { VERSION } from "./version.ts";
 const stdout = guardedOutput(Deno.stdout);
 const stderr = guardedOutput(Deno.stderr);
 
+// The sending side of `verify`, started by verify itself through setpriv as
+// another UID (src/verify/run.ts): probes on stdin, results on stdout.
+if (Deno.args.length === 1 && Deno.args[0] === "__verify-send") {
+  const { sendAll } = await import("./verify/send.ts");
+  const { readTextBounded } = await import("./os/bounded_read.ts");
+  const specs = JSON.parse(await readTextBounded(Deno.stdin, "stdin", { maxBytes: 1024 * 1024 }));
+  stdout.write(JSON.stringify(await sendAll(specs)) + "\n");
+  Deno.exit(0);
+}
+
 // `--version` alone answers before anything else loads: the CLI's modules
 // (commander, zod) cost several times a bare Deno start (bench/README.md).
 // The output is the one commander prints for the same flags.

@@ -26,7 +26,9 @@ export interface CommandInputs {
 export type CommandLine =
   & CommandInputs
   & (
-    | { command: "install" | "uninstall"; target: string | undefined }
+    | { command: "install"; target: string | undefined; verify?: boolean }
+    | { command: "uninstall"; target: string | undefined }
+    | { command: "verify"; json: boolean; listen: boolean }
     | { command: "status"; target: string | undefined; json: boolean }
     | { command: "config"; explain: boolean }
   );

@@ -45,8 +45,15 @@ Examples:
   # without firewalld: a systemd unit applies the same config at boot
   kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd`,
     )
-    .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
-      result.code = await run({ command: "install", target, ...collectInputs(cmd) });
+    .option("--verify", "after the apply, run `kuma-tproxy verify`; exit 1 if a path fails")
+    .action(async (target: string | undefined, opts: { verify?: boolean }, cmd: Command) => {
+      result.code = await run({
+        command: "install",
+        target,
+        // Only when given: the fast path (fast_argv.ts) never takes --verify.
+        ...(opts.verify ? { verify: true } : {}),
+        ...collectInputs(cmd),
+      });
     });
   addConfigOptions(install);
 
@@ -95,6 +102,36 @@ Examples:
       });
     });
   addConfigOptions(status);
+
+  const verify = program.command("verify")
+    .description(
+      "send real packets through the installed rules and report, per path, whether it holds",
+    )
+    .option("--json", "print the report as JSON")
+    .option("--listen", "listen briefly on a redirect port where nothing listens yet")
+    .addHelpText(
+      "after",
+      `
+Each path the config promises (outbound redirect, kuma-dp direct, excluded ports and addresses,
+DNS, per IP family) is probed with a connection to a documentation address (RFC 5737, RFC 3849)
+that nothing answers, so only a redirect to this host can accept it. verify never changes a rule.
+
+Exit codes: 0 every checked path holds, 1 a path failed or verify could not run, 2 usage or config
+error.
+
+Examples:
+  kuma-tproxy verify --kuma-dp-user kuma-dp --redirect-dns
+  kuma-tproxy verify --config /etc/kuma/tproxy.yaml --listen --json`,
+    )
+    .action(async (opts: { json?: boolean; listen?: boolean }, cmd: Command) => {
+      result.code = await run({
+        command: "verify",
+        json: opts.json === true,
+        listen: opts.listen === true,
+        ...collectInputs(cmd),
+      });
+    });
+  addConfigOptions(verify);
 
   const config = program.command("config")
     .description(

@@ -43,9 +43,21 @@ function resolveFor(
 /** Runs the command of `line` and returns its exit code; errors are thrown for cli() to report. */
 export async function runCommandLine(line: CommandLine, io: CliIo): Promise<number> {
   switch (line.command) {
-    case "install":
+    case "install": {
       checkTarget(line.target);
-      return (await import("./install_cmd.ts")).runInstall(await resolveFor(line, io), io);
+      const resolved = await resolveFor(line, io);
+      const code = await (await import("./install_cmd.ts")).runInstall(resolved, io);
+      // --verify: real packets through what was just applied (src/verify).
+      if (code !== EXIT.OK || !line.verify) return code;
+      if (resolved.config.dryRun) {
+        warn(io, "[dry-run] --verify: nothing was applied, so nothing was verified");
+        return code;
+      }
+      return (await import("./verify_cmd.ts")).runVerify(resolved, io, {
+        json: false,
+        listen: false,
+      });
+    }
     case "uninstall":
       checkTarget(line.target);
       // Lenient: uninstall is the emergency path, a typo must not block it.
@@ -61,6 +73,19 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
         });
       } catch (e) {
         // A script that parses stdout gets an object, and the reason, whatever happened.
+        if (line.json) {
+          const { renderStatusErrorJson } = await import("./status_json.ts");
+          io.out(renderStatusErrorJson(describeError(e, {}), exitCodeOf(e)));
+        }
+        throw e;
+      }
+    case "verify":
+      try {
+        return await (await import("./verify_cmd.ts")).runVerify(await resolveFor(line, io), io, {
+          json: line.json,
+          listen: line.listen,
+        });
+      } catch (e) {
         if (line.json) {
           const { renderStatusErrorJson } = await import("./status_json.ts");
           io.out(renderStatusErrorJson(describeError(e, {}), exitCodeOf(e)));

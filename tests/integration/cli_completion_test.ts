@@ -42,7 +42,8 @@ Deno.test("bash completion offers a flag's words, file names only for paths, and
     assertEquals(await c("uninstall", "--redirect-dns-resolv-config-path", ""), ["tp.yaml"]);
     assertEquals(await c("config", ""), []);
     assertEquals(await c("help", "st"), ["status"]);
-    assertEquals(await c("ver"), ["version"]);
+    assertEquals(await c("ver"), ["verify", "version"]);
+    assertEquals(await c("veri"), ["verify"]);
     // kumactl's deprecated spelling and its no-op flags stay hidden, as in --help.
     assertEquals(await c("install", "--kuma-dp-u"), ["--kuma-dp-user"]);
     const all = await c("install", "--");

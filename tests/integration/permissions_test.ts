@@ -11,6 +11,7 @@
  */
 import { assertEquals } from "../assert.ts";
 import { parsePermissions } from "../../scripts/compile.ts";
+import { DOC_ADDRESSES } from "../../src/verify/paths.ts";
 
 const root = new URL("../../", import.meta.url);
 const flags = parsePermissions(
@@ -32,7 +33,12 @@ Deno.test("permissions.txt grants nothing wholesale except reading", () => {
   const net = flags.filter((f) => f.startsWith("--allow-net=")).flatMap((f) =>
     f.slice(12).split(",")
   );
-  assertEquals(net.every((n) => n.startsWith("unix:")), true, `network beyond D-Bus: ${net}`);
+  // Beyond D-Bus, only what verify needs (src/verify/paths.ts DOC_ADDRESSES, listen.ts).
+  assertEquals(
+    net.filter((n) => !n.startsWith("unix:")),
+    ["0.0.0.0", "[::]", ...DOC_ADDRESSES[4], ...DOC_ADDRESSES[6].map((a) => `[${a}]`)],
+    `network beyond D-Bus and verify: ${net}`,
+  );
 });
 
 Deno.test("permissions.txt lets the tool do its job and nothing nearby", async () => {
@@ -99,6 +105,10 @@ Deno.test("permissions.txt lets the tool do its job and nothing nearby", async (
     "run /usr/sbin/nft": "allowed",
     "run /usr/local/sbin/nft": "denied",
     "net tcp": "denied",
+    "run setpriv": "allowed",
+    "net 192.0.2.1": "allowed",
+    "net 192.0.2.2": "denied",
+    "listen 127.0.0.1": "denied",
     "dbus /run/dbus/system_bus_socket": "allowed",
     "dbus default address": "allowed",
   });

@@ -13,6 +13,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["config"],
   ["rules"],
   ["host", "iptables", "nftables", "firewalld", "systemd"],
+  ["verify"],
   ["cli"],
   ["main.ts"],
 ];

@@ -28,6 +28,13 @@ function run(cmd: string) {
     new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).output();
 }
 
+/** Throws NotCapable unless the network `host` is granted, without using it. */
+function netGranted(host: string): void {
+  if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+    throw new Deno.errors.NotCapable(`net ${host} not granted`);
+  }
+}
+
 /** One D-Bus round trip to the bus daemon; dbus-next swallows some failures, hence the timeout. */
 async function busCall(): Promise<void> {
   const bus = dbus.systemBus();
@@ -104,6 +111,11 @@ const checks: Record<string, () => unknown> = {
   "run /usr/sbin/nft": run("/usr/sbin/nft"),
   "run /usr/local/sbin/nft": run("/usr/local/sbin/nft"),
   "net tcp": () => Deno.connect({ hostname: "127.0.0.1", port: 9 }),
+  "run setpriv": run("setpriv"),
+  // Asked, not tried: this probe runs in the machine's own network namespace.
+  "net 192.0.2.1": () => netGranted("192.0.2.1:80"),
+  "net 192.0.2.2": () => netGranted("192.0.2.2:80"),
+  "listen 127.0.0.1": () => netGranted("127.0.0.1:15001"),
   "dbus /run/dbus/system_bus_socket": () => {
     Deno.env.set("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/run/dbus/system_bus_socket");
     return busCall();
