@@ -31,6 +31,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 root=$("$here/scripts/roots.sh" "$suite" | tail -n 1)
+# While the command runs, a rebuild of this root (another checkout with
+# another package list) waits before it swaps the root away (roots.sh).
+exec {use}>"$(dirname "$root")/.use-$suite"
+flock -s "$use"
 tools=
 [ -L "$here/.tools" ] && tools=$(readlink -f "$here/.tools")
 env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "TERM=${TERM:-dumb}")

@@ -99,11 +99,17 @@ build() {
   chroot "$tmp" apt-get clean
   rm -rf "$tmp"/var/lib/apt/lists/*
   stamp_text "$suite" >"$tmp/.ktp-root"
+  # Swap only once no in-root.sh runs in the old root: each holds a shared
+  # lock on .use-SUITE for as long as its command runs.
+  local use
+  exec {use}>"$cache/.use-$suite"
+  flock "$use"
   if [ -e "$cache/$suite" ]; then
     mv "$cache/$suite" "$cache/.old-$suite.$$"
     rm -rf "$cache/.old-$suite.$$"
   fi
   mv "$tmp" "$cache/$suite"
+  exec {use}>&-
 }
 
 # One build per suite at a time, across processes: a lock file per suite.
