@@ -26,8 +26,7 @@ export interface CommandInputs {
 export type CommandLine =
   & CommandInputs
   & (
-    | { command: "install" | "uninstall"; target: string | undefined }
-    | { command: "status"; target: string | undefined; json: boolean }
+    | { command: "install" | "uninstall" | "status"; target: string | undefined; json: boolean }
     | { command: "config"; explain: boolean }
   );
 

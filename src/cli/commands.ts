@@ -30,6 +30,7 @@ export function registerCommands(
   const install = program.command("install")
     .argument("[target]", `optional '${TARGET}', as in kumactl`)
     .description("install the transparent proxy rules (removing an earlier installation first)")
+    .option("--json", "print the result as JSON (schema in the README)")
     .addHelpText(
       "after",
       `
@@ -45,8 +46,13 @@ Examples:
   # without firewalld: a systemd unit applies the same config at boot
   kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd`,
     )
-    .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
-      result.code = await run({ command: "install", target, ...collectInputs(cmd) });
+    .action(async (target: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+      result.code = await run({
+        command: "install",
+        target,
+        json: opts.json === true,
+        ...collectInputs(cmd),
+      });
     });
   addConfigOptions(install);
 
@@ -55,6 +61,7 @@ Examples:
     .description(
       "remove every rule and chain this tool or kumactl 2.9+ installed, from iptables and firewalld, and our boot unit",
     )
+    .option("--json", "print the result as JSON (schema in the README)")
     .addHelpText(
       "after",
       `
@@ -64,8 +71,13 @@ Examples:
   # remove the rules, from both iptables backends, both families and firewalld
   kuma-tproxy uninstall transparent-proxy`,
     )
-    .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
-      result.code = await run({ command: "uninstall", target, ...collectInputs(cmd) });
+    .action(async (target: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+      result.code = await run({
+        command: "uninstall",
+        target,
+        json: opts.json === true,
+        ...collectInputs(cmd),
+      });
     });
   addConfigOptions(uninstall);
 

@@ -13,6 +13,8 @@ import { describeError, exitCodeOf, UserError } from "./errors.ts";
 import { warn } from "./log.ts";
 import { checkedConfigReader } from "./stored_config_reader.ts";
 import { quoted } from "../config/errors.ts";
+import { MessageLog, RunReportBuilder } from "./report.ts";
+import { exitMeaning, renderReportJson } from "./report_json.ts";
 
 function checkTarget(target: string | undefined): void {
   if (target !== undefined && target !== TARGET) {
@@ -40,33 +42,88 @@ function resolveFor(
   }, options);
 }
 
+/**
+ * Runs install or uninstall with a report (report.ts): the steps record
+ * into it through the `CliIo` they get. Text: their lines go out as they
+ * happen, as always. `--json`: stdout carries only the report, printed at
+ * the end whatever the outcome; stderr keeps its messages.
+ */
+async function reporting(
+  line: { command: "install" | "uninstall"; json: boolean },
+  io: CliIo,
+  run: (io: CliIo, dryRun: (dryRun: boolean) => void) => Promise<number>,
+): Promise<number> {
+  const report = new RunReportBuilder(line.command);
+  const rio: CliIo = {
+    ...io,
+    out: (text) => {
+      report.output(text);
+      if (!line.json) io.out(text);
+    },
+    report,
+  };
+  let code: number;
+  try {
+    code = await run(rio, (dryRun) => report.setDryRun(dryRun));
+  } catch (e) {
+    if (line.json) {
+      const exitCode = exitCodeOf(e);
+      io.out(renderReportJson(report.finish(exitCode, exitMeaning(exitCode), {
+        error: describeError(e, {}),
+        usage: exitCode === EXIT.USAGE,
+      })));
+    }
+    throw e;
+  }
+  if (line.json) io.out(renderReportJson(report.finish(code, exitMeaning(code))));
+  return code;
+}
+
 /** Runs the command of `line` and returns its exit code; errors are thrown for cli() to report. */
 export async function runCommandLine(line: CommandLine, io: CliIo): Promise<number> {
   switch (line.command) {
     case "install":
-      checkTarget(line.target);
-      return (await import("./install_cmd.ts")).runInstall(await resolveFor(line, io), io);
+      return await reporting({ command: "install", json: line.json }, io, async (rio, dryRun) => {
+        checkTarget(line.target);
+        const resolved = await resolveFor(line, rio);
+        dryRun(resolved.config.dryRun);
+        return (await import("./install_cmd.ts")).runInstall(resolved, rio);
+      });
     case "uninstall":
-      checkTarget(line.target);
-      // Lenient: uninstall is the emergency path, a typo must not block it.
-      return (await import("./uninstall_cmd.ts")).runUninstall(
-        await resolveFor(line, io, { lenient: true }),
-        io,
-      );
-    case "status":
+      return await reporting({ command: "uninstall", json: line.json }, io, async (rio, dryRun) => {
+        checkTarget(line.target);
+        // Lenient: uninstall is the emergency path, a typo must not block it.
+        const resolved = await resolveFor(line, rio, { lenient: true });
+        dryRun(resolved.config.dryRun);
+        return (await import("./uninstall_cmd.ts")).runUninstall(resolved, rio);
+      });
+    case "status": {
+      const log = new MessageLog();
+      const rio: CliIo = { ...io, report: log };
       try {
         checkTarget(line.target);
-        return await (await import("./status_cmd.ts")).runStatus(await resolveFor(line, io), io, {
-          json: line.json,
-        });
+        const { report, exitCode } = await (await import("./status_cmd.ts")).runStatus(
+          await resolveFor(line, rio),
+          rio,
+        );
+        io.out(
+          line.json
+            ? (await import("./status_json.ts")).renderStatusJson(report, {
+              exitCode,
+              warnings: log.warnings,
+            })
+            : (await import("./status_text.ts")).renderStatusText(report),
+        );
+        return exitCode;
       } catch (e) {
         // A script that parses stdout gets an object, and the reason, whatever happened.
         if (line.json) {
           const { renderStatusErrorJson } = await import("./status_json.ts");
-          io.out(renderStatusErrorJson(describeError(e, {}), exitCodeOf(e)));
+          io.out(renderStatusErrorJson(describeError(e, {}), exitCodeOf(e), log.warnings));
         }
         throw e;
       }
+    }
     case "config":
       return (await import("./config_cmd.ts")).runConfig(await resolveFor(line, io), io, {
         explain: line.explain,

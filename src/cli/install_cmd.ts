@@ -53,7 +53,8 @@ import { isUserError } from "./errors.ts";
 import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
-import { info, warn } from "./log.ts";
+import { info, persistLine, warn } from "./log.ts";
+import { iptablesBackend } from "./report.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
 import {
   assertNftTableRemovable,
@@ -105,6 +106,13 @@ async function removeEarlier(
   const report = await uninstallAll(io.runner, others, { ...restoreOptions(config, io), dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
+      io.report?.change({
+        family: b.family,
+        backend: iptablesBackend(b.mode),
+        action: "removed",
+        via: "kernel",
+        ...countRemoval(b.removed),
+      });
       info(
         io,
         `IPv${b.family} (${b.mode}): removed an earlier installation: ${
@@ -150,6 +158,13 @@ async function applyToKernel(
     finishing = holdUntilFinished(io);
     for (const f of report.families) {
       if (f.removed.length > 0) {
+        io.report?.change({
+          family: f.family,
+          backend: iptablesBackend(f.mode),
+          action: "replaced",
+          via: "kernel",
+          ...countRemoval(f.removed),
+        });
         info(
           io,
           `IPv${f.family} (${f.mode}): replaced an earlier installation: ${
@@ -285,7 +300,7 @@ async function storeInRunningFirewalld(
       { path: e.path, cause: e },
     );
   }
-  for (const line of describePersist(report)) io.out(`${line}\n`);
+  for (const line of describePersist(report)) persistLine(io, "firewalld", line);
 }
 
 /** The exit code a refusal of the real run would have (a dry run returns it too). */
@@ -541,7 +556,9 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       );
     } else if (stale?.mechanism === "dbus") {
       // firewalld runs: it takes its own runtime rules out, before the kernel changes.
-      for (const line of describePersist(await removeStaleEntries(host))) io.out(`${line}\n`);
+      for (const line of describePersist(await removeStaleEntries(host))) {
+        persistLine(io, "firewalld", line);
+      }
       info(io, STALE_NOTE);
       // firewalld took rules out of the kernel: what was read before is stale.
       dumps.forgetAll();
@@ -576,15 +593,25 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     if (choice.removeUnit) await removeStaleUnit(io);
     await ensurePassthroughAddress(io, plan);
     for (const f of plan.families) {
-      const via = storeFirewalld && host.running ? ", through firewalld" : "";
+      const through = storeFirewalld && host.running;
+      const counts = countRuleSet(f.ruleSet);
+      io.report?.change({
+        family: f.family,
+        backend: iptablesBackend(f.exe!.mode),
+        action: "installed",
+        via: through ? "firewalld" : "kernel",
+        ...counts,
+      });
       io.out(
-        `IPv${f.family} (${f.exe!.mode}): installed ${
-          formatCounts(countRuleSet(f.ruleSet))
-        }${via}\n`,
+        `IPv${f.family} (${f.exe!.mode}): installed ${formatCounts(counts)}${
+          through ? ", through firewalld" : ""
+        }\n`,
       );
     }
-    if (persisted) { for (const line of describePersist(persisted)) io.out(`${line}\n`); }
-    for (const line of boot) io.out(`${line}\n`);
+    if (persisted) {
+      for (const line of describePersist(persisted)) persistLine(io, "direct.xml", line);
+    }
+    for (const line of boot) persistLine(io, "systemd", line);
     if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
     if (regime === "on_direct") warn(io, FLUSH_WARNING);
   } catch (e) {
@@ -604,6 +631,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     );
   }
   release();
+  io.report?.settle(true);
   info(io, "transparent proxy installed; run kuma-dp with the transparent proxy enabled");
   return EXIT.OK;
 }
@@ -615,7 +643,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
 async function removeStaleUnit(io: CliIo): Promise<void> {
   try {
     const report = await removeBootFiles(systemdHost(io), { dryRun: false });
-    for (const line of report.lines) io.out(`${line}\n`);
+    for (const line of report.lines) persistLine(io, "systemd", line);
   } catch (e) {
     warn(
       io,

@@ -7,6 +7,7 @@ import type { FirewalldBus } from "../firewalld/bus.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Runner } from "../os/runner.ts";
 import type { BootDirs } from "../systemd/layout.ts";
+import type { ReportRecorder } from "./report.ts";
 
 export interface CliIo {
   /** Writes to stdout: results only. Never throws (output.ts). */
@@ -47,4 +48,6 @@ export interface CliIo {
   nftMarkerPath: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
+  /** Where install and uninstall record their result as data (report.ts); set by dispatch.ts. */
+  report?: ReportRecorder;
 }

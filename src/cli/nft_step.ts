@@ -50,6 +50,7 @@ import {
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { countRemoval, formatCounts } from "./counts.ts";
+import { iptablesBackend } from "./report.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { FINISHING_SWITCH } from "./switch_interrupt.ts";
 import { stageBootFiles } from "../systemd/boot_files.ts";
@@ -65,7 +66,7 @@ import { EXIT } from "./exit_codes.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
 import type { CliIo } from "./io.ts";
-import { info, warn } from "./log.ts";
+import { info, persistLine, warn } from "./log.ts";
 import type { InstallPlan } from "./plan.ts";
 
 const TABLE = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
@@ -131,7 +132,7 @@ async function removeIptablesLeftovers(
     warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
   } else if (host.running || host.installed) {
     for (const line of describePersist(await removeOurEntries(host))) {
-      io.out(`${line}\n`);
+      persistLine(io, host.running ? "firewalld" : "direct.xml", line);
     }
     // A running firewalld took its runtime rules out of the kernel.
     if (host.running) dumps?.forgetAll();
@@ -139,6 +140,13 @@ async function removeIptablesLeftovers(
   const report = await uninstallAll(io.runner, plan.executables, { ...restore, dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
+      io.report?.change({
+        family: b.family,
+        backend: iptablesBackend(b.mode),
+        action: "removed",
+        via: "kernel",
+        ...countRemoval(b.removed),
+      });
       info(
         io,
         `removed the iptables installation from IPv${b.family} (${b.mode}): ` +
@@ -329,9 +337,17 @@ export async function installWithNftables(
   const counts = countNftRules(plan.families.map((f) => f.ruleSet), nftOptionsFor(config));
   for (const f of plan.families) {
     const c = counts.get(f.family) ?? { rules: 0, chains: 0 };
+    io.report?.change({
+      family: f.family,
+      backend: "nftables",
+      action: "installed",
+      via: "kernel",
+      ...c,
+    });
     io.out(`IPv${f.family} (nftables): installed ${formatCounts(c)} in ${TABLE}\n`);
   }
-  for (const line of boot) io.out(`${line}\n`);
+  for (const line of boot) persistLine(io, "systemd", line);
+  io.report?.settle(true);
   return EXIT.OK;
 }
 
@@ -434,6 +450,13 @@ export async function removeNftTable(
       looked.found,
     );
     if (removed > 0) {
+      io.report?.change({
+        backend: "nftables",
+        action: "removed",
+        via: "kernel",
+        rules: removed,
+        chains,
+      });
       const verb = dryRun ? "would remove" : "removed";
       io.out(
         `nftables (${TABLE}): ${verb} the table, ${formatCounts({ rules: removed, chains })}\n`,

@@ -23,7 +23,8 @@ import {
 import { UserError } from "./errors.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
-import { info, warn } from "./log.ts";
+import { info, persistLine, warn } from "./log.ts";
+import { iptablesBackend } from "./report.ts";
 import { removeNftTable } from "./nft_step.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CliIo } from "./io.ts";
@@ -87,8 +88,13 @@ async function uninstallFirewalld(
     for (const [where, entries] of places) {
       if (!entries || entries.length === 0) continue;
       count += entries.length;
-      io.out(`firewalld (${where}): would remove ${formatCounts(countEntries(entries))}\n`);
-      for (const e of entries) io.out(`  ${describeEntry(e)}\n`);
+      const target = host.running ? "firewalld" : "direct.xml";
+      persistLine(
+        io,
+        target,
+        `firewalld (${where}): would remove ${formatCounts(countEntries(entries))}`,
+      );
+      for (const e of entries) persistLine(io, target, `  ${describeEntry(e)}`);
     }
     if (host.running || state.directXmlError === undefined) return { count };
     const e = new Error(state.directXmlError);
@@ -113,7 +119,9 @@ async function uninstallFirewalld(
     }
     throw e;
   }
-  for (const line of describePersist(report)) io.out(`${line}\n`);
+  for (const line of describePersist(report)) {
+    persistLine(io, host.running ? "firewalld" : "direct.xml", line);
+  }
   return {
     count: report.removed.permanent.length + report.removed.runtime.length +
       report.removed.directXml.length,
@@ -190,7 +198,7 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
   // the kernel because a file could not be removed would help nobody.
   try {
     const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
-    for (const line of boot.lines) io.out(`${line}\n`);
+    for (const line of boot.lines) persistLine(io, "systemd", line);
     total += boot.removed;
   } catch (e) {
     const why = errorText(e);
@@ -262,6 +270,13 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
     total += b.removed.length;
     const counted = formatCounts(countRemoval(b.removed));
     removed.push(`${where} ${counted}`);
+    io.report?.change({
+      family: b.family,
+      backend: iptablesBackend(b.mode),
+      action: "removed",
+      via: "kernel",
+      ...countRemoval(b.removed),
+    });
     io.out(`${where}: ${verb} ${counted}\n`);
     if (report.dryRun || config.verbose) {
       for (const line of b.removed) io.out(`  ${line}\n`);
@@ -281,6 +296,7 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
     if (u.family === 6 && config.ipFamilyMode === "ipv4") warn(io, `${what}; skipped (ipv4 mode)`);
     else remains.push(`${what}; our rules may remain there`);
   }
+  io.report?.settle(!config.dryRun && total > 0);
   if (remains.length > 0) {
     const done = removed.length > 0 ? `${verb} from ${removed.join(", ")}, but ` : "";
     const ipv6Only = uninspectable.some((u) => u.family === 6) && config.ipFamilyMode !== "ipv4"
