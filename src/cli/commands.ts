@@ -9,7 +9,7 @@ import { addConfigOptions, collectInputs } from "./config_flags.ts";
 import { type CommandLine, TARGET } from "./command_line.ts";
 import type { CliIo } from "./io.ts";
 import { runCompletion } from "./completion_cmd.ts";
-import { EXIT } from "./exit_codes.ts";
+import { EXIT } from "../ops/exit_codes.ts";
 import { VERSION } from "../version.ts";
 
 /** Runs a parsed command line and returns its exit code: runCommandLine (dispatch.ts) in the CLI. */

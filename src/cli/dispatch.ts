@@ -8,12 +8,12 @@
 import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
 import { type CommandInputs, type CommandLine, TARGET } from "./command_line.ts";
 import type { CliIo } from "./io.ts";
-import { EXIT } from "./exit_codes.ts";
-import { describeError, exitCodeOf, UserError } from "./errors.ts";
-import { warn } from "./log.ts";
+import { EXIT } from "../ops/exit_codes.ts";
+import { describeError, exitCodeOf, UserError } from "../ops/errors.ts";
+import { warn } from "../ops/log.ts";
 import { checkedConfigReader } from "./stored_config_reader.ts";
 import { quoted } from "../config/errors.ts";
-import { MessageLog, RunReportBuilder } from "./report.ts";
+import { MessageLog, RunReportBuilder } from "../ops/report.ts";
 import { exitMeaning, renderReportJson } from "./report_json.ts";
 
 function checkTarget(target: string | undefined): void {
@@ -87,7 +87,7 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
         checkTarget(line.target);
         const resolved = await resolveFor(line, rio);
         dryRun(resolved.config.dryRun);
-        return (await import("./install_cmd.ts")).runInstall(resolved, rio);
+        return (await import("../ops/install.ts")).runInstall(resolved, rio);
       });
     case "uninstall":
       return await reporting({ command: "uninstall", json: line.json }, io, async (rio, dryRun) => {
@@ -95,14 +95,14 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
         // Lenient: uninstall is the emergency path, a typo must not block it.
         const resolved = await resolveFor(line, rio, { lenient: true });
         dryRun(resolved.config.dryRun);
-        return (await import("./uninstall_cmd.ts")).runUninstall(resolved, rio);
+        return (await import("../ops/uninstall.ts")).runUninstall(resolved, rio);
       });
     case "status": {
       const log = new MessageLog();
       const rio: CliIo = { ...io, report: log };
       try {
         checkTarget(line.target);
-        const { report, exitCode } = await (await import("./status_cmd.ts")).runStatus(
+        const { report, exitCode } = await (await import("../ops/status.ts")).runStatus(
           await resolveFor(line, rio),
           rio,
         );

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { EXIT_MEANINGS } from "./exit_codes.ts";
-import type { RunReport } from "./report.ts";
+import { EXIT_MEANINGS } from "../ops/exit_codes.ts";
+import type { RunReport } from "../ops/report.ts";
 
 /**
  * What an exit code means, as `--help` says it.

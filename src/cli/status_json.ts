@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { FamilyNote, Mode, StatusReport } from "./status_report.ts";
-import { REPORT_SCHEMA_VERSION } from "./report.ts";
+import type { FamilyNote, Mode, StatusReport } from "../ops/status_report.ts";
+import { REPORT_SCHEMA_VERSION } from "../ops/report.ts";
 import { exitMeaning } from "./report_json.ts";
 
 /** What every status JSON object starts with: the schema, the command, the exit code. */

@@ -47,7 +47,7 @@ import {
 import { notOurs } from "../iptables/save_parser.ts";
 import { readRegimeFacts } from "../firewalld/flush_facts.ts";
 import { EXIT } from "./exit_codes.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { countEntries, formatCounts } from "./counts.ts";
 import { warn } from "./log.ts";
@@ -92,7 +92,7 @@ export interface FirewalldHost {
  * need firewalld never waits for a bus (issue 22 item 6).
  */
 export async function probeFirewalld(
-  io: CliIo,
+  io: OpsIo,
   options: { needBus?: boolean } = {},
 ): Promise<FirewalldHost> {
   const directXmlPath = `${io.firewalldDir}/direct.xml`;
@@ -138,7 +138,7 @@ function loadDirectXml(): Promise<typeof import("../firewalld/direct_xml.ts")> {
 
 /** Checks that --store-firewalld can work here, before anything changes. */
 export async function checkStoreFirewalld(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
@@ -229,7 +229,7 @@ export function checkIpv6Redirect(
  * setting is on.
  */
 export async function checkInboundRedirect(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   host: FirewalldHost,
 ): Promise<void> {
@@ -250,7 +250,7 @@ export async function checkInboundRedirect(
  * when there are none, or when they cannot be checked (a warning says why).
  */
 export async function findStaleEntries(
-  io: CliIo,
+  io: OpsIo,
   host: FirewalldHost,
 ): Promise<PersistReport | null> {
   if (host.unknown) {
@@ -382,7 +382,7 @@ function sameEntries(a: DirectEntry[], b: DirectEntry[]): boolean {
  * config does not ask for --store-firewalld and none of our entries is stored.
  */
 export async function persistenceStatus(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   plannedFamilies: FamilyPlan[],
 ): Promise<PersistenceStatus | undefined> {
@@ -456,7 +456,7 @@ export async function persistenceStatus(
 
 /** The regime of this host's firewalld (flush_regime.ts), read from the bus, firewalld.conf and its source. */
 export async function firewalldRegime(
-  io: CliIo,
+  io: OpsIo,
   host: FirewalldHost,
 ): Promise<{ regime: FlushRegime; why: string }> {
   const facts = await readRegimeFacts(
@@ -509,7 +509,7 @@ async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<Fo
  * survive its reloads and its next start. Our own entries do not count: this
  * install removes them.
  */
-export async function firewalldLeavesIptables(io: CliIo, host: FirewalldHost): Promise<boolean> {
+export async function firewalldLeavesIptables(io: OpsIo, host: FirewalldHost): Promise<boolean> {
   if (!host.installed || host.unknown) return false;
   if ((await firewalldRegime(io, host)).regime !== "on_direct") return false;
   return (await allDirectEntries(host)).every(isOurEntry);
@@ -525,7 +525,7 @@ const LISTED = 20;
  * was not accepted (`--allow-firewalld-flush`); warns when it was.
  */
 export async function checkFirewalldFlush(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   host: FirewalldHost,
   plan: InstallPlan,

@@ -62,7 +62,7 @@ export interface RunReport {
   error?: string;
 }
 
-/** What the steps of a command call to record a result; carried in `CliIo.report`. */
+/** What the steps of a command call to record a result; carried in `OpsIo.report`. */
 export interface ReportRecorder {
   message(kind: "info" | "warning", line: string): void;
   output(text: string): void;

@@ -65,7 +65,7 @@ import {
 import { EXIT } from "./exit_codes.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { info, persistLine, warn } from "./log.ts";
 import type { InstallPlan } from "./plan.ts";
 
@@ -89,7 +89,7 @@ const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
  */
 async function preflight(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   host: FirewalldHost,
   dumps?: LiveDumps,
@@ -122,7 +122,7 @@ async function preflight(
 
 /** firewalld first (it must remove its own runtime rules), then every iptables backend. */
 async function removeIptablesLeftovers(
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   host: FirewalldHost,
   restore: Parameters<typeof uninstallAll>[2],
@@ -165,7 +165,7 @@ async function removeIptablesLeftovers(
  * switch, or rolls it back when interrupted).
  */
 async function judgeFailedApply(
-  io: CliIo,
+  io: OpsIo,
   nft: string,
   failure: NftError,
   previous: string | undefined,
@@ -227,7 +227,7 @@ export interface NftInstallInputs {
  */
 export async function installWithNftables(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   restore: Parameters<typeof uninstallAll>[2],
   inputs: NftInstallInputs,
@@ -369,7 +369,7 @@ const REMOVE_BY_HAND = "install nft (Debian/RHEL package nftables) and run the c
  * table of ours can be there; otherwise `unreadable`, since only nft can
  * list an inet table. Errors are the user's to act on.
  */
-export async function lookUpNftTable(io: CliIo): Promise<NftLookup | undefined> {
+export async function lookUpNftTable(io: OpsIo): Promise<NftLookup | undefined> {
   let nft: string;
   try {
     nft = await findNft(io.runner);
@@ -433,7 +433,7 @@ export async function assertNftTableRemovable(lookup: Promise<NftLookup | undefi
  * this run, under its lock (only our runs change our table).
  */
 export async function removeNftTable(
-  io: CliIo,
+  io: OpsIo,
   dryRun: boolean,
   lookup: Promise<NftLookup | undefined> = lookUpNftTable(io),
 ): Promise<number> {
@@ -488,7 +488,7 @@ export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamil
  * `families` (the ones the config installs) get what belongs to no family
  * when the table has no rules.
  */
-export async function liveNftables(io: CliIo, families: Family[]): Promise<LiveBackend[]> {
+export async function liveNftables(io: OpsIo, families: Family[]): Promise<LiveBackend[]> {
   const looked = await lookUpNftTable(io).catch((e) => {
     throw new UserError(`cannot read the nftables state: ${(e as Error).message}`);
   });

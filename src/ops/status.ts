@@ -9,7 +9,7 @@ import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
 import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
 import { LiveDumps } from "../iptables/dumps.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { warn } from "./log.ts";
 import { stoppedFirewalldWarning } from "./guards.ts";
 import { planInstall } from "./plan.ts";
@@ -32,7 +32,7 @@ import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 
 /** Whether install with this config would write the boot unit (it does not where firewalld takes over). */
-async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
+async function bootAsked(config: Config, io: OpsIo): Promise<boolean> {
   if (!config.storeSystemd) return false;
   if (!config.storeFirewalld) return true;
   const host = await probeFirewalld(io, { needBus: true });
@@ -45,7 +45,7 @@ async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
 
 /** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
 async function firewalldPresence(
-  io: CliIo,
+  io: OpsIo,
 ): Promise<{ firewalld: "running" | "stopped" | "absent"; leavesIptables: boolean }> {
   const host = await probeFirewalld(io);
   try {
@@ -70,7 +70,7 @@ async function firewalldPresence(
  */
 export async function runStatus(
   resolved: Resolved,
-  io: CliIo,
+  io: OpsIo,
 ): Promise<{ report: StatusReport; exitCode: number }> {
   requireRoot(io, "status", {
     why: "iptables-save cannot read the rules without CAP_NET_ADMIN",
@@ -82,7 +82,7 @@ export async function runStatus(
 
 async function status(
   resolved: Resolved,
-  io: CliIo,
+  io: OpsIo,
 ): Promise<{ report: StatusReport; exitCode: number }> {
   // A dry-run plan would quietly assume a UID and a full-featured host;
   // status must compare against what install would really generate here.

@@ -52,7 +52,7 @@ import {
 import { isUserError } from "./errors.ts";
 import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { info, persistLine, warn } from "./log.ts";
 import { iptablesBackend } from "./report.ts";
 import { type InstallPlan, planInstall } from "./plan.ts";
@@ -76,7 +76,7 @@ import { restoreOptions } from "./restore_options.ts";
  * address is looked for first (in the interface list, no command) and both
  * answers are accepted for a race. Only when the plan configures IPv6.
  */
-async function ensurePassthroughAddress(io: CliIo, plan: InstallPlan): Promise<void> {
+async function ensurePassthroughAddress(io: OpsIo, plan: InstallPlan): Promise<void> {
   if (!plan.families.some((f) => f.family === 6)) return;
   const loopback = await io.facts.loopbackInterface();
   if (await io.facts.hasAddress(loopback, "::6")) return;
@@ -96,7 +96,7 @@ async function ensurePassthroughAddress(io: CliIo, plan: InstallPlan): Promise<v
  */
 async function removeEarlier(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   keep: Set<string>,
   dumps: LiveDumps,
@@ -131,7 +131,7 @@ async function removeEarlier(
  */
 async function applyToKernel(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   dumps: LiveDumps,
   persist?: () => Promise<void>,
@@ -221,7 +221,7 @@ interface Pretest {
 
 function startPretest(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   planning: Promise<InstallPlan>,
   before: Promise<void>,
   dumps: LiveDumps,
@@ -258,7 +258,7 @@ function restoreCommands(plan: InstallPlan): { ipv4?: string; ipv6?: string } {
  */
 async function storeInRunningFirewalld(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   host: FirewalldHost,
   dumps: LiveDumps,
@@ -317,7 +317,7 @@ function refusalCode(e: unknown): number {
  * const code = await runInstall(await resolveConfig(inputs), io);
  * ```
  */
-export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
+export async function runInstall(resolved: Resolved, io: OpsIo): Promise<number> {
   const config = resolved.config;
   requireRoot(io, "install", { dryRun: { enabled: config.dryRun } });
   if (config.dryRun) return await install(config, io, resolved.origins);
@@ -343,7 +343,7 @@ interface EarlyReads {
 }
 
 /** Starts the {@linkcode EarlyReads}; each error reaches the step that needs that read. */
-function startReads(config: Config, io: CliIo): EarlyReads {
+function startReads(config: Config, io: OpsIo): EarlyReads {
   const reads: EarlyReads = {
     ports: listeningTcpPorts(io.runner),
     nftTable: config.backend === "iptables" ? lookUpNftTable(io) : Promise.resolve(undefined),
@@ -367,7 +367,7 @@ async function settled(reads: EarlyReads): Promise<void> {
  * the other.
  */
 async function planAndProbe(
-  io: CliIo,
+  io: OpsIo,
   planning: Promise<InstallPlan>,
   afterPlan: boolean,
   needBus: boolean,
@@ -383,7 +383,7 @@ async function planAndProbe(
   return { plan: plan.value, host: host.value };
 }
 
-async function install(config: Config, io: CliIo, origins: Resolved["origins"]): Promise<number> {
+async function install(config: Config, io: OpsIo, origins: Resolved["origins"]): Promise<number> {
   // Dumps read under the run lock, shared by the plan, the apply and the
   // removal of earlier installations (src/iptables/dumps.ts).
   const dumps = new LiveDumps(io.runner);
@@ -421,7 +421,7 @@ interface Started {
   pretest?: Pretest;
 }
 
-async function installPlanned(config: Config, io: CliIo, started: Started): Promise<number> {
+async function installPlanned(config: Config, io: OpsIo, started: Started): Promise<number> {
   const { early, dumps, pretest } = started;
   const { plan, host } = await planAndProbe(
     io,
@@ -640,7 +640,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
  * firewalld now persists the rules: a unit of ours from an earlier
  * --store-systemd would apply an older config behind its back at every boot.
  */
-async function removeStaleUnit(io: CliIo): Promise<void> {
+async function removeStaleUnit(io: OpsIo): Promise<void> {
   try {
     const report = await removeBootFiles(systemdHost(io), { dryRun: false });
     for (const line of report.lines) persistLine(io, "systemd", line);

@@ -27,7 +27,7 @@ import { info, persistLine, warn } from "./log.ts";
 import { iptablesBackend } from "./report.ts";
 import { removeNftTable } from "./nft_step.ts";
 import { EXIT } from "./exit_codes.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { withRunLock } from "./run_lock.ts";
 import { removeBootFiles } from "../systemd/boot_files.ts";
 import { systemdHost } from "./systemd_step.ts";
@@ -73,7 +73,7 @@ function leftInDirectXml(what: string): string {
 async function uninstallFirewalld(
   host: FirewalldHost,
   dryRun: boolean,
-  io: CliIo,
+  io: OpsIo,
 ): Promise<FirewalldOutcome> {
   if (!host.running && !host.installed) return { count: 0 };
   if (dryRun) {
@@ -139,7 +139,7 @@ async function uninstallFirewalld(
  * const code = await runUninstall(await resolveConfig(inputs, { lenient: true }), io);
  * ```
  */
-export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
+export async function runUninstall(resolved: Resolved, io: OpsIo): Promise<number> {
   const config = resolved.config;
   requireRoot(io, "uninstall", { dryRun: { enabled: config.dryRun } });
   for (const w of resolved.warnings ?? []) warn(io, `${w}; uninstall ignores it and carries on`);
@@ -154,7 +154,7 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
  * other problem is left to the removal, which reports it as before.
  */
 async function refuseUnsafeKernel(
-  io: CliIo,
+  io: OpsIo,
   detection: ReturnType<typeof detectAllExecutables>,
 ): Promise<void> {
   let executables;
@@ -171,7 +171,7 @@ async function refuseUnsafeKernel(
   }
 }
 
-async function uninstall(config: Config, io: CliIo): Promise<number> {
+async function uninstall(config: Config, io: OpsIo): Promise<number> {
   const remains: string[] = [];
   let total = 0;
   const realPath = io.facts.realExecutable?.bind(io.facts);
