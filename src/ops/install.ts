@@ -67,6 +67,8 @@ import { holdUntilFinished } from "./switch_interrupt.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
+import { installProgram, type PersistStep } from "./install_program.ts";
+import type { FirewalldPresence } from "../systemd/choice.ts";
 
 /**
  * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
@@ -303,6 +305,31 @@ async function storeInRunningFirewalld(
   for (const line of describePersist(report)) persistLine(io, "firewalld", line);
 }
 
+/** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
+function firewalldPresence(host: FirewalldHost): FirewalldPresence {
+  return host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent";
+}
+
+/**
+ * direct.xml holds our entries from an earlier --store-firewalld and install
+ * must remove them: checked before the kernel changes, so that a file that
+ * cannot be written stops the install first.
+ */
+async function assertStaleDirectXmlReplaceable(host: FirewalldHost): Promise<void> {
+  try {
+    await assertReplaceable(host.directXmlPath);
+  } catch (e) {
+    if (!(e instanceof FirewalldError)) throw e;
+    throw new FirewalldError(
+      e.code,
+      `${host.directXmlPath} holds entries of ours from an earlier --store-firewalld, which ` +
+        "would bring that rule set back at firewalld's next start, so install must remove " +
+        `them, but: ${e.message}`,
+      { path: e.path, cause: e },
+    );
+  }
+}
+
 /** The exit code a refusal of the real run would have (a dry run returns it too). */
 function refusalCode(e: unknown): number {
   return isUserError(e) ? e.exitCode : EXIT.FAILURE;
@@ -481,11 +508,18 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       refusal = e;
     }
     const stale = storeFirewalld ? null : await findStaleEntries(io, host);
+    const program = installProgram({
+      firewalld: firewalldPresence(host),
+      storeFirewalld,
+      bootUnit: choice.systemd ? "write" : choice.removeUnit ? "remove" : "leave",
+      staleEntries: stale?.mechanism ?? "none",
+      dryRun: config.dryRun,
+    });
     if (!choice.systemd && !choice.removeUnit) {
       const staleUnit = await staleUnitWarning(config, io);
       if (staleUnit) warn(io, staleUnit);
     }
-    if (config.dryRun) {
+    if (program.steps[0]?.kind === "print-dry-run") {
       io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
       if (storeFirewalld) {
         io.out(renderFirewalldDryRun(host, directEntriesFor(plan.families, config.verbose)));
@@ -508,89 +542,81 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     });
     for (const w of guards) warn(io, w);
     const stopped = stoppedFirewalldWarning(config, {
-      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
+      firewalld: firewalldPresence(host),
       unit: choice.systemd,
       leavesIptables,
     });
     if (stopped) warn(io, stopped);
 
-    // Written under temporary names before the kernel changes: a host where
-    // they cannot be written keeps its previous rules and files.
-    if (choice.systemd) staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
     // Written in the transaction's persist step, reported after the kernel lines.
     let persisted: PersistReport | undefined;
     const boot: string[] = [];
-    // The persist step: `step` (direct.xml), then the boot files last, since
-    // a failed commit puts the previous ones back itself.
-    const persistWith = (step?: () => Promise<void>) =>
-      step || staged
-        ? async () => {
-          await step?.();
-          if (staged) boot.push(...(await staged.commit()).lines);
-        }
-        : undefined;
-    // The pretest only read: every path below may change the rules.
-    await pretest?.settled;
-    if (storeFirewalld && host.running) {
-      // Never with a boot unit (choosePersistence): firewalld owns the rules.
-      await storeInRunningFirewalld(config, io, plan, host, dumps);
-    } else if (storeFirewalld) {
-      // firewalld is installed but stopped: it applies direct.xml at its next start.
-      release = await applyToKernel(
-        config,
-        io,
-        plan,
-        dumps,
-        persistWith(async () => {
-          persisted = await storeInDirectXml(
-            { runner: io.runner },
-            plan.families.map((f) => f.ruleSet),
-            {
-              verbose: config.verbose,
-              comments: plan.families.every((f) => f.comments),
-              directXmlPath: host.directXmlPath,
-              restoreCommands: restoreCommands(plan),
-            },
-          );
-        }),
-      );
-    } else if (stale?.mechanism === "dbus") {
-      // firewalld runs: it takes its own runtime rules out, before the kernel changes.
-      for (const line of describePersist(await removeStaleEntries(host))) {
-        persistLine(io, "firewalld", line);
-      }
-      info(io, STALE_NOTE);
-      // firewalld took rules out of the kernel: what was read before is stale.
-      dumps.forgetAll();
-      release = await applyToKernel(config, io, plan, dumps, persistWith());
-    } else if (stale) {
-      // Checked now, so that a file that cannot be written stops the install before the kernel changes.
-      try {
-        await assertReplaceable(host.directXmlPath);
-      } catch (e) {
-        if (!(e instanceof FirewalldError)) throw e;
-        throw new FirewalldError(
-          e.code,
-          `${host.directXmlPath} holds entries of ours from an earlier --store-firewalld, which ` +
-            "would bring that rule set back at firewalld's next start, so install must remove " +
-            `them, but: ${e.message}`,
-          { path: e.path, cause: e },
+    const storeOptions = {
+      verbose: config.verbose,
+      comments: plan.families.every((f) => f.comments),
+      directXmlPath: host.directXmlPath,
+      restoreCommands: restoreCommands(plan),
+    };
+    const persistSteps: Record<PersistStep, () => Promise<void>> = {
+      "store-direct-xml": async () => {
+        persisted = await storeInDirectXml(
+          { runner: io.runner },
+          plan.families.map((f) => f.ruleSet),
+          storeOptions,
         );
+      },
+      "remove-stale-direct-xml": async () => {
+        persisted = await removeStaleEntries(host);
+      },
+      "commit-boot-files": async () => {
+        boot.push(...(await staged!.commit()).lines);
+      },
+    };
+    // The pretest only read: every step below may change the rules.
+    await pretest?.settled;
+    for (const step of program.steps) {
+      switch (step.kind) {
+        case "print-dry-run":
+          break; // handled above, before the guards
+        case "stage-boot-files":
+          // Under temporary names before the kernel changes: a host where
+          // they cannot be written keeps its previous rules and files.
+          staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
+          break;
+        case "store-in-running-firewalld":
+          await storeInRunningFirewalld(config, io, plan, host, dumps);
+          break;
+        case "remove-stale-firewalld-entries":
+          // firewalld runs: it takes its own runtime rules out, before the kernel changes.
+          for (const line of describePersist(await removeStaleEntries(host))) {
+            persistLine(io, "firewalld", line);
+          }
+          info(io, STALE_NOTE);
+          // firewalld took rules out of the kernel: what was read before is stale.
+          dumps.forgetAll();
+          break;
+        case "check-direct-xml-replaceable":
+          await assertStaleDirectXmlReplaceable(host);
+          break;
+        case "apply-kernel": {
+          const persist = step.persist.length === 0 ? undefined : async () => {
+            for (const p of step.persist) await persistSteps[p]();
+          };
+          release = await applyToKernel(
+            config,
+            io,
+            plan,
+            dumps,
+            persist,
+            step.pretest ? pretest : undefined,
+          );
+          break;
+        }
+        case "remove-stale-unit":
+          await removeStaleUnit(io);
+          break;
       }
-      release = await applyToKernel(
-        config,
-        io,
-        plan,
-        dumps,
-        persistWith(async () => {
-          persisted = await removeStaleEntries(host);
-        }),
-        pretest,
-      );
-    } else {
-      release = await applyToKernel(config, io, plan, dumps, persistWith(), pretest);
     }
-    if (choice.removeUnit) await removeStaleUnit(io);
     await ensurePassthroughAddress(io, plan);
     for (const f of plan.families) {
       const through = storeFirewalld && host.running;
