@@ -68,6 +68,7 @@ import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
 import { installProgram, type PersistStep } from "./install_program.ts";
+import { runProgram } from "./execute.ts";
 import type { FirewalldPresence } from "../systemd/choice.ts";
 
 /**
@@ -509,6 +510,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     }
     const stale = storeFirewalld ? null : await findStaleEntries(io, host);
     const program = installProgram({
+      backend: "iptables",
       firewalld: firewalldPresence(host),
       storeFirewalld,
       bootUnit: choice.systemd ? "write" : choice.removeUnit ? "remove" : "leave",
@@ -574,49 +576,38 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     };
     // The pretest only read: every step below may change the rules.
     await pretest?.settled;
-    for (const step of program.steps) {
-      switch (step.kind) {
-        case "print-dry-run":
-          break; // handled above, before the guards
-        case "stage-boot-files":
-          // Under temporary names before the kernel changes: a host where
-          // they cannot be written keeps its previous rules and files.
-          staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
-          break;
-        case "store-in-running-firewalld":
-          await storeInRunningFirewalld(config, io, plan, host, dumps);
-          break;
-        case "remove-stale-firewalld-entries":
-          // firewalld runs: it takes its own runtime rules out, before the kernel changes.
-          for (const line of describePersist(await removeStaleEntries(host))) {
-            persistLine(io, "firewalld", line);
-          }
-          info(io, STALE_NOTE);
-          // firewalld took rules out of the kernel: what was read before is stale.
-          dumps.forgetAll();
-          break;
-        case "check-direct-xml-replaceable":
-          await assertStaleDirectXmlReplaceable(host);
-          break;
-        case "apply-kernel": {
-          const persist = step.persist.length === 0 ? undefined : async () => {
-            for (const p of step.persist) await persistSteps[p]();
-          };
-          release = await applyToKernel(
-            config,
-            io,
-            plan,
-            dumps,
-            persist,
-            step.pretest ? pretest : undefined,
-          );
-          break;
+    await runProgram(program.steps, {
+      "stage-boot-files": async () => {
+        // Under temporary names before the kernel changes: a host where
+        // they cannot be written keeps its previous rules and files.
+        staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
+      },
+      "store-in-running-firewalld": () => storeInRunningFirewalld(config, io, plan, host, dumps),
+      "remove-stale-firewalld-entries": async () => {
+        // firewalld runs: it takes its own runtime rules out, before the kernel changes.
+        for (const line of describePersist(await removeStaleEntries(host))) {
+          persistLine(io, "firewalld", line);
         }
-        case "remove-stale-unit":
-          await removeStaleUnit(io);
-          break;
-      }
-    }
+        info(io, STALE_NOTE);
+        // firewalld took rules out of the kernel: what was read before is stale.
+        dumps.forgetAll();
+      },
+      "check-direct-xml-replaceable": () => assertStaleDirectXmlReplaceable(host),
+      "apply-kernel": async (step) => {
+        const persist = step.persist.length === 0 ? undefined : async () => {
+          for (const p of step.persist) await persistSteps[p]();
+        };
+        release = await applyToKernel(
+          config,
+          io,
+          plan,
+          dumps,
+          persist,
+          step.pretest ? pretest : undefined,
+        );
+      },
+      "remove-stale-unit": () => removeStaleUnit(io),
+    });
     await ensurePassthroughAddress(io, plan);
     for (const f of plan.families) {
       const through = storeFirewalld && host.running;

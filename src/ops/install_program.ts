@@ -1,5 +1,5 @@
 /**
- * The iptables install as a program: from the facts (firewalld running,
+ * The install as a program: from the facts (the backend, firewalld running,
  * stopped or absent, the persistence chosen, our stale firewalld entries,
  * a dry run) to the steps install runs, in order, and the order in which a
  * failure undoes them. Pure, so that every combination is one row of a case
@@ -10,7 +10,9 @@
  * (src/iptables/transaction.ts), and the boot files' commit, last of all,
  * puts the previous files back itself when it fails. A running firewalld
  * takes the rules itself (it flushes iptables at every reload, so rules it
- * does not own would not last): no kernel apply then.
+ * does not own would not last): no kernel apply then. With nftables one
+ * `nft -f` replaces our table; the boot files are committed after it and our
+ * iptables rules go last; a failure after the `nft -f` puts the table back.
  *
  * @module
  */
@@ -18,6 +20,7 @@ import type { FirewalldPresence } from "../systemd/choice.ts";
 
 /** What install knows once the plan and the firewalld probe are in. */
 export interface InstallFacts {
+  backend: "iptables" | "nftables";
   firewalld: FirewalldPresence;
   /** The rules go into firewalld's direct config (`choosePersistence`). */
   storeFirewalld: boolean;
@@ -49,7 +52,15 @@ export type InstallStep =
    */
   | { kind: "apply-kernel"; pretest: boolean; persist: PersistStep[] }
   /** firewalld now persists the rules: our older unit would apply an older config at boot. */
-  | { kind: "remove-stale-unit" };
+  | { kind: "remove-stale-unit" }
+  /** The record in /run that our nft table may be in the kernel (nft_marker.ts), before it is. */
+  | { kind: "record-nft-install" }
+  /** One `nft -f` replaces our table for both families. */
+  | { kind: "apply-nft" }
+  /** The boot files staged earlier take the place of the previous ones. */
+  | { kind: "commit-boot-files" }
+  /** Our firewalld entries and iptables rules (either backend), once the table is in. */
+  | { kind: "remove-iptables-leftovers" };
 
 export interface InstallProgram {
   steps: InstallStep[];
@@ -67,7 +78,7 @@ export interface InstallProgram {
  * ```ts
  * import { installProgram } from "./install_program.ts";
  * const p = installProgram({
- *   firewalld: "absent", storeFirewalld: false, bootUnit: "write", staleEntries: "none",
+ *   backend: "iptables", firewalld: "absent", storeFirewalld: false, bootUnit: "write", staleEntries: "none",
  *   dryRun: false,
  * });
  * if (p.steps.map((s) => s.kind).join() !== "stage-boot-files,apply-kernel") throw new Error();
@@ -75,6 +86,7 @@ export interface InstallProgram {
  */
 export function installProgram(facts: InstallFacts): InstallProgram {
   if (facts.dryRun) return { steps: [{ kind: "print-dry-run" }], rollback: [] };
+  if (facts.backend === "nftables") return nftProgram(facts);
   const steps: InstallStep[] = [];
   const persist: PersistStep[] = [];
   const writeUnit = facts.bootUnit === "write";
@@ -99,6 +111,30 @@ export function installProgram(facts: InstallFacts): InstallProgram {
   }
   if (facts.bootUnit === "remove") steps.push({ kind: "remove-stale-unit" });
   return { steps, rollback: rollbackOf(steps) };
+}
+
+/**
+ * nftables: firewalld's direct interface holds iptables rules only, so the
+ * table has one persistence target, the boot unit (choosePersistence).
+ * A failure after the `nft -f` puts the table back; boot files already
+ * committed stay (the error says so).
+ */
+function nftProgram(facts: InstallFacts): InstallProgram {
+  const writeUnit = facts.bootUnit === "write";
+  const steps: InstallStep[] = [
+    ...(writeUnit ? [{ kind: "stage-boot-files" } as const] : []),
+    { kind: "record-nft-install" },
+    { kind: "apply-nft" },
+    ...(writeUnit ? [{ kind: "commit-boot-files" } as const] : []),
+    { kind: "remove-iptables-leftovers" },
+  ];
+  return {
+    steps,
+    rollback: [
+      "nft table (the previous one put back)",
+      ...(writeUnit ? ["staged boot files (discarded)"] : []),
+    ],
+  };
 }
 
 /** The changes a failure undoes, last made first. */

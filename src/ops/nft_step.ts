@@ -53,7 +53,7 @@ import { countRemoval, formatCounts } from "./counts.ts";
 import { iptablesBackend } from "./report.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { FINISHING_SWITCH } from "./switch_interrupt.ts";
-import { stageBootFiles } from "../systemd/boot_files.ts";
+import { stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
 import type { PersistChoice } from "../systemd/choice.ts";
 import {
   bootFiles,
@@ -67,6 +67,8 @@ import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
 import type { OpsIo } from "./io.ts";
 import { info, persistLine, warn } from "./log.ts";
+import { installProgram } from "./install_program.ts";
+import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
 
 const TABLE = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
@@ -263,6 +265,14 @@ export async function installWithNftables(
     for (const w of guards) warn(io, w);
 
     const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
+    const program = installProgram({
+      backend: "nftables",
+      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
+      storeFirewalld: false,
+      bootUnit: choice.systemd ? "write" : "leave",
+      staleEntries: "none",
+      dryRun: false,
+    });
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
     // Set once only the removal of our iptables rules remains: it is finished, not undone.
@@ -272,58 +282,82 @@ export async function installWithNftables(
       interrupted = true;
       warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
     });
-    // Written under temporary names before the kernel changes; committed last.
-    const staged = choice.systemd
-      ? await stageBootFiles(systemdHost(io), await bootFiles(config, io))
-      : undefined;
+    let staged: StagedBoot | undefined;
+    // What went wrong with an nft that failed after its commit; undefined when it ran.
+    let afterCommit: Error | undefined;
+    let checkedInterrupt = false;
+    let committed = false;
+    // Between the steps after the nft -f: the first check names a failure nft had after its commit.
+    const stopIfInterrupted = () => {
+      const first = !checkedInterrupt;
+      checkedInterrupt = true;
+      if (!interrupted) return;
+      throw new Error(
+        first && afterCommit ? `${afterCommit.message}, then interrupted` : "interrupted",
+      );
+    };
     try {
-      // Before the kernel changes: a later run without nft must know the table may be there.
-      await recordNftInstall(io).catch((e) => {
-        throw new UserError(
-          `cannot write ${io.nftMarkerPath} (${(e as Error).message}), which tells a later run ` +
-            "without nft that our table may be in the kernel; nothing was changed",
-        );
-      });
-      info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
-      // What went wrong with an nft that failed after its commit; undefined when it ran.
-      let afterCommit: Error | undefined;
-      try {
-        await runNftScript(io.runner, nft, script);
-      } catch (e) {
-        if (!(e instanceof NftError)) throw e;
-        afterCommit = await judgeFailedApply(io, nft, e, previous, (table) =>
-          table !== undefined &&
-          sameLines(
-            liveLines(table),
-            expectedLines(plan.families.map((f) => f.ruleSet), nftOptionsFor(config)),
-          ));
-        if (e.exitCode !== undefined && interruptedBySignal(e.exitCode)) interrupted = true;
-      }
-      if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
-      // The boot files before the iptables cleanup: a failed commit puts the
-      // previous files back itself, and the old iptables rules are still there.
-      let committed = false;
-      try {
-        if (interrupted) {
-          throw new Error(afterCommit ? `${afterCommit.message}, then interrupted` : "interrupted");
-        }
-        if (staged) {
-          boot.push(...(await staged.commit()).lines);
+      await runProgram(program.steps, {
+        "stage-boot-files": async () => {
+          // Written under temporary names before the kernel changes; committed last.
+          staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
+        },
+        "record-nft-install": async () => {
+          // Before the kernel changes: a later run without nft must know the table may be there.
+          await recordNftInstall(io).catch((e) => {
+            throw new UserError(
+              `cannot write ${io.nftMarkerPath} (${(e as Error).message}), which tells a later ` +
+                "run without nft that our table may be in the kernel; nothing was changed",
+            );
+          });
+        },
+        "apply-nft": async () => {
+          info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
+          try {
+            await runNftScript(io.runner, nft, script);
+          } catch (e) {
+            if (!(e instanceof NftError)) throw e;
+            afterCommit = await judgeFailedApply(
+              io,
+              nft,
+              e,
+              previous,
+              (table) =>
+                table !== undefined &&
+                sameLines(
+                  liveLines(table),
+                  expectedLines(plan.families.map((f) => f.ruleSet), nftOptionsFor(config)),
+                ),
+            );
+            if (e.exitCode !== undefined && interruptedBySignal(e.exitCode)) interrupted = true;
+          }
+          if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
+          // A later step that fails puts the table back as it was.
+          return async (e) => {
+            await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
+            return new UserError(
+              `${(e as Error).message}; the nft table was put back as it was before this ` +
+                `install (${previous === undefined ? "none" : "the earlier version"})` +
+                (committed
+                  ? "; the boot unit already stores the new config: run install again once this " +
+                    "is fixed"
+                  : ""),
+            );
+          };
+        },
+        // The boot files before the iptables cleanup: a failed commit puts the
+        // previous files back itself, and the old iptables rules are still there.
+        "commit-boot-files": async () => {
+          stopIfInterrupted();
+          boot.push(...(await staged!.commit()).lines);
           committed = true;
-        }
-        if (interrupted) throw new Error("interrupted");
-        finishing = true;
-        await removeIptablesLeftovers(io, plan, host, restore, dumps);
-      } catch (e) {
-        await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
-        throw new UserError(
-          `${(e as Error).message}; the nft table was put back as it was before this install ` +
-            `(${previous === undefined ? "none" : "the earlier version"})` +
-            (committed
-              ? "; the boot unit already stores the new config: run install again once this is fixed"
-              : ""),
-        );
-      }
+        },
+        "remove-iptables-leftovers": async () => {
+          stopIfInterrupted();
+          finishing = true;
+          await removeIptablesLeftovers(io, plan, host, restore, dumps);
+        },
+      });
     } finally {
       stopListening();
       await staged?.discard();

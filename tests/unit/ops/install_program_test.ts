@@ -7,6 +7,7 @@ import { assertEquals } from "../../assert.ts";
 import { type InstallFacts, installProgram } from "../../../src/ops/install_program.ts";
 
 const BASE: InstallFacts = {
+  backend: "iptables",
   firewalld: "absent",
   storeFirewalld: false,
   bootUnit: "leave",
@@ -101,6 +102,30 @@ const CASES: { name: string; facts: Partial<InstallFacts>; steps: string[]; roll
         "apply-kernel(own test; commit-boot-files)",
       ],
       rollback: [BOOT, KERNEL, STAGED],
+    },
+    {
+      name: "nftables: the marker, one nft -f, then our iptables rules go",
+      facts: { backend: "nftables", firewalld: "running" },
+      steps: ["record-nft-install", "apply-nft", "remove-iptables-leftovers"],
+      rollback: ["nft table (the previous one put back)"],
+    },
+    {
+      name: "nftables with --store-systemd: staged first, committed after the nft -f",
+      facts: { backend: "nftables", bootUnit: "write" },
+      steps: [
+        "stage-boot-files",
+        "record-nft-install",
+        "apply-nft",
+        "commit-boot-files",
+        "remove-iptables-leftovers",
+      ],
+      rollback: ["nft table (the previous one put back)", STAGED],
+    },
+    {
+      name: "nftables dry run only prints",
+      facts: { backend: "nftables", dryRun: true, bootUnit: "write" },
+      steps: ["print-dry-run"],
+      rollback: [],
     },
   ];
 
