@@ -6,7 +6,12 @@
  *
  * @module
  */
-import type { FamilyNote, Mode, StatusReport } from "../ops/status_report.ts";
+import {
+  type FamilyNote,
+  type Mode,
+  type StatusReport,
+  statusTargets,
+} from "../ops/status_report.ts";
 import { REPORT_SCHEMA_VERSION } from "../ops/report.ts";
 import { exitMeaning } from "./report_json.ts";
 
@@ -54,6 +59,7 @@ export function renderStatusJson(
     })),
     ...(report.uninspected ? { uninspected: report.uninspected.map(noteNamed) } : {}),
     ...(report.skipped ? { skipped: report.skipped.map(noteNamed) } : {}),
+    targets: statusTargets(report),
     warnings: run.warnings,
   };
   return `${JSON.stringify(named, null, 2)}\n`;

@@ -20,7 +20,7 @@ import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
 import { isOurEntry } from "../firewalld/direct_entries.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
-import { type PersistReport, storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
+import { type PersistReport, storeWithFirewalld } from "../firewalld/persist.ts";
 import type { FlushRegime } from "../firewalld/flush_regime.ts";
 import {
   checkFirewalldFlush,
@@ -39,11 +39,9 @@ import {
   renderFirewalldDryRun,
   STALE_NOTE,
 } from "./firewalld_step.ts";
-import { assertReplaceable } from "../firewalld/direct_xml_file.ts";
 import { countRemoval, countRuleSet, formatCounts } from "./counts.ts";
-import { removeBootFiles, stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
+import { removeBootFiles } from "../systemd/boot_files.ts";
 import {
-  bootFiles,
   persistChoice,
   renderSystemdDryRun,
   staleUnitWarning,
@@ -55,7 +53,7 @@ import { EXIT } from "./exit_codes.ts";
 import type { OpsIo } from "./io.ts";
 import { info, persistLine, warn } from "./log.ts";
 import { iptablesBackend } from "./report.ts";
-import { type InstallPlan, planInstall } from "./plan.ts";
+import { type InstallPlan, planInstall, restoreCommands } from "./plan.ts";
 import {
   assertNftTableRemovable,
   installWithNftables,
@@ -67,7 +65,9 @@ import { holdUntilFinished } from "./switch_interrupt.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
-import { installProgram, type PersistStep } from "./install_program.ts";
+import { installProgram } from "./install_program.ts";
+import { TARGETS } from "./targets/registry.ts";
+import type { PersistTarget, TargetName } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { FirewalldPresence } from "../systemd/choice.ts";
 
@@ -247,13 +247,6 @@ function startPretest(
   };
 }
 
-/** Restore commands per firewalld `ipv`, from the detected executables. */
-function restoreCommands(plan: InstallPlan): { ipv4?: string; ipv6?: string } {
-  return Object.fromEntries(
-    plan.families.map((f) => [f.family === 4 ? "ipv4" : "ipv6", f.exe!.restore]),
-  );
-}
-
 /**
  * firewalld runs: it must own the rules (it flushes iptables at every
  * reload), so they go into its permanent and runtime direct config, never
@@ -309,26 +302,6 @@ async function storeInRunningFirewalld(
 /** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
 function firewalldPresence(host: FirewalldHost): FirewalldPresence {
   return host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent";
-}
-
-/**
- * direct.xml holds our entries from an earlier --store-firewalld and install
- * must remove them: checked before the kernel changes, so that a file that
- * cannot be written stops the install first.
- */
-async function assertStaleDirectXmlReplaceable(host: FirewalldHost): Promise<void> {
-  try {
-    await assertReplaceable(host.directXmlPath);
-  } catch (e) {
-    if (!(e instanceof FirewalldError)) throw e;
-    throw new FirewalldError(
-      e.code,
-      `${host.directXmlPath} holds entries of ours from an earlier --store-firewalld, which ` +
-        "would bring that rule set back at firewalld's next start, so install must remove " +
-        `them, but: ${e.message}`,
-      { path: e.path, cause: e },
-    );
-  }
 }
 
 /** The exit code a refusal of the real run would have (a dry run returns it too). */
@@ -482,7 +455,8 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       throw e;
     }
   }
-  let staged: StagedBoot | undefined;
+  // The targets prepared, to be discarded at the end (harmless after a commit).
+  const targetOf = new Map<TargetName, PersistTarget>();
   // Ends the hold on SIGINT/SIGTERM that applyToKernel leaves once the rules are in.
   let release = () => {};
   try {
@@ -550,37 +524,16 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     });
     if (stopped) warn(io, stopped);
 
-    // Written in the transaction's persist step, reported after the kernel lines.
-    let persisted: PersistReport | undefined;
-    const boot: string[] = [];
-    const storeOptions = {
-      verbose: config.verbose,
-      comments: plan.families.every((f) => f.comments),
-      directXmlPath: host.directXmlPath,
-      restoreCommands: restoreCommands(plan),
-    };
-    const persistSteps: Record<PersistStep, () => Promise<void>> = {
-      "store-direct-xml": async () => {
-        persisted = await storeInDirectXml(
-          { runner: io.runner },
-          plan.families.map((f) => f.ruleSet),
-          storeOptions,
-        );
-      },
-      "remove-stale-direct-xml": async () => {
-        persisted = await removeStaleEntries(host);
-      },
-      "commit-boot-files": async () => {
-        boot.push(...(await staged!.commit()).lines);
-      },
-    };
+    // Committed in the transaction's persist step, reported after the kernel lines.
+    const committed: { name: TargetName; lines: string[] }[] = [];
     // The pretest only read: every step below may change the rules.
     await pretest?.settled;
     await runProgram(program.steps, {
-      "stage-boot-files": async () => {
-        // Under temporary names before the kernel changes: a host where
-        // they cannot be written keeps its previous rules and files.
-        staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
+      "prepare-target": async ({ target }) => {
+        const t = TARGETS[target.name](target.want, { config, io, plan, host });
+        await t.check();
+        targetOf.set(target.name, t);
+        await t.stage();
       },
       "store-in-running-firewalld": () => storeInRunningFirewalld(config, io, plan, host, dumps),
       "remove-stale-firewalld-entries": async () => {
@@ -592,10 +545,11 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
         // firewalld took rules out of the kernel: what was read before is stale.
         dumps.forgetAll();
       },
-      "check-direct-xml-replaceable": () => assertStaleDirectXmlReplaceable(host),
       "apply-kernel": async (step) => {
-        const persist = step.persist.length === 0 ? undefined : async () => {
-          for (const p of step.persist) await persistSteps[p]();
+        const persist = step.commit.length === 0 ? undefined : async () => {
+          for (const { name } of step.commit) {
+            committed.push({ name, lines: await targetOf.get(name)!.commit() });
+          }
         };
         release = await applyToKernel(
           config,
@@ -625,17 +579,16 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
         }\n`,
       );
     }
-    if (persisted) {
-      for (const line of describePersist(persisted)) persistLine(io, "direct.xml", line);
+    for (const { name, lines } of committed) {
+      for (const line of lines) persistLine(io, name, line);
     }
-    for (const line of boot) persistLine(io, "systemd", line);
     if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
     if (regime === "on_direct") warn(io, FLUSH_WARNING);
   } catch (e) {
     release();
     throw e;
   } finally {
-    await staged?.discard();
+    for (const t of targetOf.values()) await t.discard();
     closeFirewalld(host);
   }
   try {

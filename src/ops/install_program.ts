@@ -17,6 +17,7 @@
  * @module
  */
 import type { FirewalldPresence } from "../systemd/choice.ts";
+import { chooseTargets, type TargetChoice } from "./targets/registry.ts";
 
 /** What install knows once the plan and the firewalld probe are in. */
 export interface InstallFacts {
@@ -31,34 +32,34 @@ export interface InstallFacts {
   dryRun: boolean;
 }
 
-/** A persistence change made in the kernel transaction's last step, in this order. */
-export type PersistStep = "store-direct-xml" | "remove-stale-direct-xml" | "commit-boot-files";
-
 /** One step of the program. */
 export type InstallStep =
   | { kind: "print-dry-run" }
-  /** Writes the boot files under temporary names: a host where they cannot be written keeps everything. */
-  | { kind: "stage-boot-files" }
+  /**
+   * A persistence target (targets/): refuses what it could not take, then
+   * writes its new content aside, before the kernel changes, so a host where
+   * it cannot be written keeps everything.
+   */
+  | { kind: "prepare-target"; target: TargetChoice }
   /** A running firewalld takes its runtime copies of our stale entries out of the kernel. */
   | { kind: "remove-stale-firewalld-entries" }
-  /** Stops the install before the kernel changes when direct.xml cannot be rewritten. */
-  | { kind: "check-direct-xml-replaceable" }
   /** Through D-Bus: firewalld applies the rules and keeps them permanently. */
   | { kind: "store-in-running-firewalld" }
   /**
-   * The all-or-nothing restore of every family, `persist` as its last step.
+   * The all-or-nothing restore of every family; its last step commits the
+   * prepared targets of `commit`, in order.
    * `pretest`: the `--test` run started ahead may stand for the apply's own,
    * since nothing changed the rules before.
    */
-  | { kind: "apply-kernel"; pretest: boolean; persist: PersistStep[] }
+  | { kind: "apply-kernel"; pretest: boolean; commit: TargetChoice[] }
   /** firewalld now persists the rules: our older unit would apply an older config at boot. */
   | { kind: "remove-stale-unit" }
   /** The record in /run that our nft table may be in the kernel (nft_marker.ts), before it is. */
   | { kind: "record-nft-install" }
   /** One `nft -f` replaces our table for both families. */
   | { kind: "apply-nft" }
-  /** The boot files staged earlier take the place of the previous ones. */
-  | { kind: "commit-boot-files" }
+  /** A prepared target's content takes the place of the previous (the boot files, after `nft -f`). */
+  | { kind: "commit-target"; target: TargetChoice }
   /** Our firewalld entries and iptables rules (either backend), once the table is in. */
   | { kind: "remove-iptables-leftovers" };
 
@@ -81,33 +82,28 @@ export interface InstallProgram {
  *   backend: "iptables", firewalld: "absent", storeFirewalld: false, bootUnit: "write", staleEntries: "none",
  *   dryRun: false,
  * });
- * if (p.steps.map((s) => s.kind).join() !== "stage-boot-files,apply-kernel") throw new Error();
+ * if (p.steps.map((s) => s.kind).join() !== "prepare-target,apply-kernel") throw new Error();
  * ```
  */
 export function installProgram(facts: InstallFacts): InstallProgram {
   if (facts.dryRun) return { steps: [{ kind: "print-dry-run" }], rollback: [] };
   if (facts.backend === "nftables") return nftProgram(facts);
-  const steps: InstallStep[] = [];
-  const persist: PersistStep[] = [];
-  const writeUnit = facts.bootUnit === "write";
-  if (writeUnit) steps.push({ kind: "stage-boot-files" });
-  if (facts.storeFirewalld && facts.firewalld === "running") {
+  const targets = chooseTargets(
+    { firewalld: facts.storeFirewalld, systemd: facts.bootUnit === "write", removeUnit: false },
+    { firewalldRunning: facts.firewalld === "running", staleEntries: facts.staleEntries },
+  );
+  const steps: InstallStep[] = targets.map((target) => ({ kind: "prepare-target", target }));
+  const byFirewalld = facts.storeFirewalld && facts.firewalld === "running";
+  if (byFirewalld) {
     // choosePersistence never pairs a running firewalld with the boot unit.
     steps.push({ kind: "store-in-running-firewalld" });
-  } else if (facts.storeFirewalld) {
-    persist.push("store-direct-xml");
-  } else if (facts.staleEntries === "dbus") {
+  } else if (!facts.storeFirewalld && facts.staleEntries === "dbus") {
     steps.push({ kind: "remove-stale-firewalld-entries" });
-  } else if (facts.staleEntries === "direct.xml") {
-    steps.push({ kind: "check-direct-xml-replaceable" });
-    persist.push("remove-stale-direct-xml");
   }
-  if (writeUnit) persist.push("commit-boot-files");
-  const applies = !(facts.storeFirewalld && facts.firewalld === "running");
-  if (applies) {
+  if (!byFirewalld) {
     // The pretest only read; it stands for the apply's test unless a step changed the rules first.
     const pretest = !facts.storeFirewalld && facts.staleEntries !== "dbus";
-    steps.push({ kind: "apply-kernel", pretest, persist });
+    steps.push({ kind: "apply-kernel", pretest, commit: targets });
   }
   if (facts.bootUnit === "remove") steps.push({ kind: "remove-stale-unit" });
   return { steps, rollback: rollbackOf(steps) };
@@ -121,42 +117,43 @@ export function installProgram(facts: InstallFacts): InstallProgram {
  */
 function nftProgram(facts: InstallFacts): InstallProgram {
   const writeUnit = facts.bootUnit === "write";
+  const unit: TargetChoice = { name: "systemd", want: "ours" };
   const steps: InstallStep[] = [
-    ...(writeUnit ? [{ kind: "stage-boot-files" } as const] : []),
+    ...(writeUnit ? [{ kind: "prepare-target", target: unit } as const] : []),
     { kind: "record-nft-install" },
     { kind: "apply-nft" },
-    ...(writeUnit ? [{ kind: "commit-boot-files" } as const] : []),
+    ...(writeUnit ? [{ kind: "commit-target", target: unit } as const] : []),
     { kind: "remove-iptables-leftovers" },
   ];
   return {
     steps,
     rollback: [
       "nft table (the previous one put back)",
-      ...(writeUnit ? ["staged boot files (discarded)"] : []),
+      ...(writeUnit ? ["staged systemd (discarded)"] : []),
     ],
   };
 }
+
+/** What a failure puts back in a target. */
+const TARGET_ROLLBACK: Record<TargetChoice["name"], string> = {
+  "direct.xml": "direct.xml (the previous file kept)",
+  systemd: "boot files (the previous ones put back)",
+};
 
 /** The changes a failure undoes, last made first. */
 function rollbackOf(steps: InstallStep[]): string[] {
   const made: string[] = [];
   for (const step of steps) {
     switch (step.kind) {
-      case "stage-boot-files":
-        made.push("staged boot files (discarded)");
+      case "prepare-target":
+        made.push(`staged ${step.target.name} (discarded)`);
         break;
       case "store-in-running-firewalld":
         made.push("kernel rules (put back as read before, if firewalld leaves mid-way)");
         break;
       case "apply-kernel":
         made.push("kernel rules (each family's previous rules restored)");
-        for (const p of step.persist) {
-          made.push(
-            p === "commit-boot-files"
-              ? "boot files (the previous ones put back)"
-              : "direct.xml (the previous file kept)",
-          );
-        }
+        for (const t of step.commit) made.push(TARGET_ROLLBACK[t.name]);
         break;
     }
   }

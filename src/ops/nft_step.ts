@@ -53,21 +53,16 @@ import { countRemoval, formatCounts } from "./counts.ts";
 import { iptablesBackend } from "./report.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { FINISHING_SWITCH } from "./switch_interrupt.ts";
-import { stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
 import type { PersistChoice } from "../systemd/choice.ts";
-import {
-  bootFiles,
-  persistChoice,
-  renderSystemdDryRun,
-  staleUnitWarning,
-  systemdHost,
-} from "./systemd_step.ts";
+import { persistChoice, renderSystemdDryRun, staleUnitWarning } from "./systemd_step.ts";
 import { EXIT } from "./exit_codes.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
 import type { OpsIo } from "./io.ts";
 import { info, persistLine, warn } from "./log.ts";
 import { installProgram } from "./install_program.ts";
+import { TARGETS } from "./targets/registry.ts";
+import type { PersistTarget } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
 
@@ -282,7 +277,7 @@ export async function installWithNftables(
       interrupted = true;
       warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
     });
-    let staged: StagedBoot | undefined;
+    let unit: PersistTarget | undefined;
     // What went wrong with an nft that failed after its commit; undefined when it ran.
     let afterCommit: Error | undefined;
     let checkedInterrupt = false;
@@ -298,9 +293,11 @@ export async function installWithNftables(
     };
     try {
       await runProgram(program.steps, {
-        "stage-boot-files": async () => {
-          // Written under temporary names before the kernel changes; committed last.
-          staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
+        "prepare-target": async ({ target }) => {
+          // Written under temporary names before the kernel changes; committed after it.
+          unit = TARGETS[target.name](target.want, { config, io, plan, host });
+          await unit.check();
+          await unit.stage();
         },
         "record-nft-install": async () => {
           // Before the kernel changes: a later run without nft must know the table may be there.
@@ -347,9 +344,9 @@ export async function installWithNftables(
         },
         // The boot files before the iptables cleanup: a failed commit puts the
         // previous files back itself, and the old iptables rules are still there.
-        "commit-boot-files": async () => {
+        "commit-target": async () => {
           stopIfInterrupted();
-          boot.push(...(await staged!.commit()).lines);
+          boot.push(...await unit!.commit());
           committed = true;
         },
         "remove-iptables-leftovers": async () => {
@@ -360,7 +357,7 @@ export async function installWithNftables(
       });
     } finally {
       stopListening();
-      await staged?.discard();
+      await unit?.discard();
     }
   } finally {
     closeFirewalld(host);

@@ -49,6 +49,7 @@ for (const backend of ["iptables", "nftables"]) {
 
       const status = parsed(await h.cli(["status", "--json", ...flags]), "status");
       assertEquals([status.exitCode, status.state], [0, "installed"]);
+      assertEquals(status.targets, [{ target: "systemd", stored: true, matches: true }]);
 
       const uninstall = parsed(await h.cli(["uninstall", "--json"]), "uninstall");
       assertEquals([uninstall.exitCode, uninstall.changed], [0, true]);

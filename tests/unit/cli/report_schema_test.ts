@@ -147,6 +147,8 @@ Deno.test("status --json carries the schema version, exit code and warnings on e
     1,
   ]);
   assertEquals(none.json.exitMeaning, "status: nothing of ours is installed");
+  // No firewalld and no boot unit on the in-memory host: no persistence target to list.
+  assertEquals(none.json.targets, []);
 
   const drift = await report(["status", "--json", ...IPV4], { save: DRIFTED });
   assertEquals([drift.code, drift.json.state], [EXIT.DRIFT, "drift"]);

@@ -21,7 +21,11 @@ function shown(facts: Partial<InstallFacts>): { steps: string[]; rollback: strin
   return {
     steps: program.steps.map((s) =>
       s.kind === "apply-kernel"
-        ? `apply-kernel(${s.pretest ? "pretest" : "own test"}; ${s.persist.join(", ")})`
+        ? `apply-kernel(${s.pretest ? "pretest" : "own test"}; ${
+          s.commit.map((t) => `${t.name}:${t.want}`).join(", ")
+        })`
+        : s.kind === "prepare-target" || s.kind === "commit-target"
+        ? `${s.kind} ${s.target.name}:${s.target.want}`
         : s.kind
     ),
     rollback: program.rollback,
@@ -30,7 +34,8 @@ function shown(facts: Partial<InstallFacts>): { steps: string[]; rollback: strin
 
 const KERNEL = "kernel rules (each family's previous rules restored)";
 const BOOT = "boot files (the previous ones put back)";
-const STAGED = "staged boot files (discarded)";
+const STAGED_UNIT = "staged systemd (discarded)";
+const STAGED_XML = "staged direct.xml (discarded)";
 const XML = "direct.xml (the previous file kept)";
 
 const CASES: { name: string; facts: Partial<InstallFacts>; steps: string[]; rollback: string[] }[] =
@@ -50,8 +55,8 @@ const CASES: { name: string; facts: Partial<InstallFacts>; steps: string[]; roll
     {
       name: "--store-systemd: staged first, committed last in the kernel transaction",
       facts: { bootUnit: "write" },
-      steps: ["stage-boot-files", "apply-kernel(pretest; commit-boot-files)"],
-      rollback: [BOOT, KERNEL, STAGED],
+      steps: ["prepare-target systemd:ours", "apply-kernel(pretest; systemd:ours)"],
+      rollback: [BOOT, KERNEL, STAGED_UNIT],
     },
     {
       name: "--store-firewalld, firewalld running: firewalld applies, no kernel apply",
@@ -68,8 +73,8 @@ const CASES: { name: string; facts: Partial<InstallFacts>; steps: string[]; roll
     {
       name: "--store-firewalld, firewalld stopped: direct.xml in the transaction, own test",
       facts: { storeFirewalld: true, firewalld: "stopped" },
-      steps: ["apply-kernel(own test; store-direct-xml)"],
-      rollback: [XML, KERNEL],
+      steps: ["prepare-target direct.xml:ours", "apply-kernel(own test; direct.xml:ours)"],
+      rollback: [XML, KERNEL, STAGED_XML],
     },
     {
       name: "stale entries in a running firewalld: it removes them before the kernel changes",
@@ -80,28 +85,28 @@ const CASES: { name: string; facts: Partial<InstallFacts>; steps: string[]; roll
     {
       name: "stale entries in direct.xml: checked first, removed in the transaction",
       facts: { firewalld: "stopped", staleEntries: "direct.xml" },
-      steps: ["check-direct-xml-replaceable", "apply-kernel(pretest; remove-stale-direct-xml)"],
-      rollback: [XML, KERNEL],
+      steps: ["prepare-target direct.xml:none", "apply-kernel(pretest; direct.xml:none)"],
+      rollback: [XML, KERNEL, STAGED_XML],
     },
     {
       name: "stale direct.xml entries and --store-systemd: direct.xml, then the boot files",
       facts: { firewalld: "stopped", staleEntries: "direct.xml", bootUnit: "write" },
       steps: [
-        "stage-boot-files",
-        "check-direct-xml-replaceable",
-        "apply-kernel(pretest; remove-stale-direct-xml, commit-boot-files)",
+        "prepare-target direct.xml:none",
+        "prepare-target systemd:ours",
+        "apply-kernel(pretest; direct.xml:none, systemd:ours)",
       ],
-      rollback: [BOOT, XML, KERNEL, STAGED],
+      rollback: [BOOT, XML, KERNEL, STAGED_UNIT, STAGED_XML],
     },
     {
       name: "stale entries in a running firewalld and --store-systemd",
       facts: { firewalld: "running", staleEntries: "dbus", bootUnit: "write" },
       steps: [
-        "stage-boot-files",
+        "prepare-target systemd:ours",
         "remove-stale-firewalld-entries",
-        "apply-kernel(own test; commit-boot-files)",
+        "apply-kernel(own test; systemd:ours)",
       ],
-      rollback: [BOOT, KERNEL, STAGED],
+      rollback: [BOOT, KERNEL, STAGED_UNIT],
     },
     {
       name: "nftables: the marker, one nft -f, then our iptables rules go",
@@ -113,13 +118,13 @@ const CASES: { name: string; facts: Partial<InstallFacts>; steps: string[]; roll
       name: "nftables with --store-systemd: staged first, committed after the nft -f",
       facts: { backend: "nftables", bootUnit: "write" },
       steps: [
-        "stage-boot-files",
+        "prepare-target systemd:ours",
         "record-nft-install",
         "apply-nft",
-        "commit-boot-files",
+        "commit-target systemd:ours",
         "remove-iptables-leftovers",
       ],
-      rollback: ["nft table (the previous one put back)", STAGED],
+      rollback: ["nft table (the previous one put back)", STAGED_UNIT],
     },
     {
       name: "nftables dry run only prints",
