@@ -46,14 +46,14 @@ const [
   { FIREWALLD_CALL_SECONDS, waitLimits },
 ] = await Promise.all([
   import("./cli/cli.ts"),
-  import("./cli/run_lock.ts"),
-  import("./cli/nft_marker.ts"),
+  import("./ops/run_lock.ts"),
+  import("./ops/nft_marker.ts"),
   import("./config/keys.ts"),
   import("./os/bounded_read.ts"),
   import("./host/system_facts.ts"),
   import("./os/runner.ts"),
   import("./systemd/self_command.ts"),
-  import("./cli/waits.ts"),
+  import("./ops/waits.ts"),
 ]);
 const runner = new SystemRunner();
 

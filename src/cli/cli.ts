@@ -12,7 +12,7 @@
  */
 import { escapeUnprintable } from "../config/errors.ts";
 import type { CliIo } from "./io.ts";
-import { describeError, exitCodeOf, PROGRAM_NAME } from "./errors.ts";
+import { describeError, exitCodeOf, PROGRAM_NAME } from "../ops/errors.ts";
 import type { CommandLine } from "./command_line.ts";
 import { parseFastArgv } from "./fast_argv.ts";
 import { runCommandLine } from "./dispatch.ts";

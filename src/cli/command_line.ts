@@ -26,10 +26,9 @@ export interface CommandInputs {
 export type CommandLine =
   & CommandInputs
   & (
-    | { command: "install"; target: string | undefined; verify?: boolean }
-    | { command: "uninstall"; target: string | undefined }
+    | { command: "install"; target: string | undefined; json: boolean; verify?: boolean }
+    | { command: "uninstall" | "status"; target: string | undefined; json: boolean }
     | { command: "verify"; json: boolean; listen: boolean }
-    | { command: "status"; target: string | undefined; json: boolean }
     | { command: "config"; explain: boolean }
   );
 

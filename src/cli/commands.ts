@@ -9,7 +9,7 @@ import { addConfigOptions, collectInputs } from "./config_flags.ts";
 import { type CommandLine, TARGET } from "./command_line.ts";
 import type { CliIo } from "./io.ts";
 import { runCompletion } from "./completion_cmd.ts";
-import { EXIT } from "./exit_codes.ts";
+import { EXIT } from "../ops/exit_codes.ts";
 import { VERSION } from "../version.ts";
 
 /** Runs a parsed command line and returns its exit code: runCommandLine (dispatch.ts) in the CLI. */
@@ -30,6 +30,7 @@ export function registerCommands(
   const install = program.command("install")
     .argument("[target]", `optional '${TARGET}', as in kumactl`)
     .description("install the transparent proxy rules (removing an earlier installation first)")
+    .option("--json", "print the result as JSON (schema in the README)")
     .addHelpText(
       "after",
       `
@@ -46,15 +47,22 @@ Examples:
   kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd`,
     )
     .option("--verify", "after the apply, run `kuma-tproxy verify`; exit 1 if a path fails")
-    .action(async (target: string | undefined, opts: { verify?: boolean }, cmd: Command) => {
-      result.code = await run({
-        command: "install",
-        target,
-        // Only when given: the fast path (fast_argv.ts) never takes --verify.
-        ...(opts.verify ? { verify: true } : {}),
-        ...collectInputs(cmd),
-      });
-    });
+    .action(
+      async (
+        target: string | undefined,
+        opts: { json?: boolean; verify?: boolean },
+        cmd: Command,
+      ) => {
+        result.code = await run({
+          command: "install",
+          target,
+          json: opts.json === true,
+          // Only when given: the fast path (fast_argv.ts) never takes --verify.
+          ...(opts.verify ? { verify: true } : {}),
+          ...collectInputs(cmd),
+        });
+      },
+    );
   addConfigOptions(install);
 
   const uninstall = program.command("uninstall")
@@ -62,6 +70,7 @@ Examples:
     .description(
       "remove every rule and chain this tool or kumactl 2.9+ installed, from iptables and firewalld, and our boot unit",
     )
+    .option("--json", "print the result as JSON (schema in the README)")
     .addHelpText(
       "after",
       `
@@ -71,8 +80,13 @@ Examples:
   # remove the rules, from both iptables backends, both families and firewalld
   kuma-tproxy uninstall transparent-proxy`,
     )
-    .action(async (target: string | undefined, _opts: unknown, cmd: Command) => {
-      result.code = await run({ command: "uninstall", target, ...collectInputs(cmd) });
+    .action(async (target: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+      result.code = await run({
+        command: "uninstall",
+        target,
+        json: opts.json === true,
+        ...collectInputs(cmd),
+      });
     });
   addConfigOptions(uninstall);
 

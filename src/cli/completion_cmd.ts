@@ -7,9 +7,9 @@
  * offered.
  */
 import type { Command } from "commander";
-import { EXIT } from "./exit_codes.ts";
+import { EXIT } from "../ops/exit_codes.ts";
 import type { CliIo } from "./io.ts";
-import { UserError } from "./errors.ts";
+import { UserError } from "../ops/errors.ts";
 import { quoted } from "../config/errors.ts";
 import { CONFIG_FLAGS } from "../config/flags.ts";
 import { TARGET } from "./command_line.ts";

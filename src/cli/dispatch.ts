@@ -8,11 +8,13 @@
 import { resolveConfig, type Resolved, type ResolveOptions } from "../config/resolve.ts";
 import { type CommandInputs, type CommandLine, TARGET } from "./command_line.ts";
 import type { CliIo } from "./io.ts";
-import { EXIT } from "./exit_codes.ts";
-import { describeError, exitCodeOf, UserError } from "./errors.ts";
-import { warn } from "./log.ts";
+import { EXIT } from "../ops/exit_codes.ts";
+import { describeError, exitCodeOf, UserError } from "../ops/errors.ts";
+import { warn } from "../ops/log.ts";
 import { checkedConfigReader } from "./stored_config_reader.ts";
 import { quoted } from "../config/errors.ts";
+import { MessageLog, RunReportBuilder } from "../ops/report.ts";
+import { exitMeaning, renderReportJson } from "./report_json.ts";
 
 function checkTarget(target: string | undefined): void {
   if (target !== undefined && target !== TARGET) {
@@ -40,45 +42,105 @@ function resolveFor(
   }, options);
 }
 
+/**
+ * Runs install or uninstall with a report (report.ts): the steps record
+ * into it through the `CliIo` they get. Text: their lines go out as they
+ * happen, as always. `--json`: stdout carries only the report, printed at
+ * the end whatever the outcome; stderr keeps its messages.
+ */
+async function reporting(
+  line: { command: "install" | "uninstall"; json: boolean },
+  io: CliIo,
+  run: (io: CliIo, dryRun: (dryRun: boolean) => void) => Promise<number>,
+): Promise<number> {
+  const report = new RunReportBuilder(line.command);
+  const rio: CliIo = {
+    ...io,
+    out: (text) => {
+      report.output(text);
+      if (!line.json) io.out(text);
+    },
+    report,
+  };
+  let code: number;
+  try {
+    code = await run(rio, (dryRun) => report.setDryRun(dryRun));
+  } catch (e) {
+    if (line.json) {
+      const exitCode = exitCodeOf(e);
+      io.out(renderReportJson(report.finish(exitCode, exitMeaning(exitCode), {
+        error: describeError(e, {}),
+        usage: exitCode === EXIT.USAGE,
+      })));
+    }
+    throw e;
+  }
+  if (line.json) io.out(renderReportJson(report.finish(code, exitMeaning(code))));
+  return code;
+}
+
 /** Runs the command of `line` and returns its exit code; errors are thrown for cli() to report. */
 export async function runCommandLine(line: CommandLine, io: CliIo): Promise<number> {
   switch (line.command) {
     case "install": {
-      checkTarget(line.target);
-      const resolved = await resolveFor(line, io);
-      const code = await (await import("./install_cmd.ts")).runInstall(resolved, io);
+      let verify: Resolved | undefined;
+      const code = await reporting(
+        { command: "install", json: line.json },
+        io,
+        async (rio, dryRun) => {
+          checkTarget(line.target);
+          const resolved = await resolveFor(line, rio);
+          dryRun(resolved.config.dryRun);
+          if (line.verify) verify = resolved;
+          return (await import("../ops/install.ts")).runInstall(resolved, rio);
+        },
+      );
       // --verify: real packets through what was just applied (src/verify).
-      if (code !== EXIT.OK || !line.verify) return code;
-      if (resolved.config.dryRun) {
+      if (code !== EXIT.OK || !verify) return code;
+      if (verify.config.dryRun) {
         warn(io, "[dry-run] --verify: nothing was applied, so nothing was verified");
         return code;
       }
-      return (await import("./verify_cmd.ts")).runVerify(resolved, io, {
+      return (await import("./verify_cmd.ts")).runVerify(verify, io, {
         json: false,
         listen: false,
       });
     }
     case "uninstall":
-      checkTarget(line.target);
-      // Lenient: uninstall is the emergency path, a typo must not block it.
-      return (await import("./uninstall_cmd.ts")).runUninstall(
-        await resolveFor(line, io, { lenient: true }),
-        io,
-      );
-    case "status":
+      return await reporting({ command: "uninstall", json: line.json }, io, async (rio, dryRun) => {
+        checkTarget(line.target);
+        // Lenient: uninstall is the emergency path, a typo must not block it.
+        const resolved = await resolveFor(line, rio, { lenient: true });
+        dryRun(resolved.config.dryRun);
+        return (await import("../ops/uninstall.ts")).runUninstall(resolved, rio);
+      });
+    case "status": {
+      const log = new MessageLog();
+      const rio: CliIo = { ...io, report: log };
       try {
         checkTarget(line.target);
-        return await (await import("./status_cmd.ts")).runStatus(await resolveFor(line, io), io, {
-          json: line.json,
-        });
+        const { report, exitCode } = await (await import("../ops/status.ts")).runStatus(
+          await resolveFor(line, rio),
+          rio,
+        );
+        io.out(
+          line.json
+            ? (await import("./status_json.ts")).renderStatusJson(report, {
+              exitCode,
+              warnings: log.warnings,
+            })
+            : (await import("./status_text.ts")).renderStatusText(report),
+        );
+        return exitCode;
       } catch (e) {
         // A script that parses stdout gets an object, and the reason, whatever happened.
         if (line.json) {
           const { renderStatusErrorJson } = await import("./status_json.ts");
-          io.out(renderStatusErrorJson(describeError(e, {}), exitCodeOf(e)));
+          io.out(renderStatusErrorJson(describeError(e, {}), exitCodeOf(e), log.warnings));
         }
         throw e;
       }
+    }
     case "verify":
       try {
         return await (await import("./verify_cmd.ts")).runVerify(await resolveFor(line, io), io, {

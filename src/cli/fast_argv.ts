@@ -33,8 +33,8 @@ const CONFIG_SOURCE_OPTIONS = new Set(["--config", "--config-file"]);
 
 /** The one option of its own each command has, a bare switch (commander refuses `=value`). */
 const SWITCHES = {
-  install: undefined,
-  uninstall: undefined,
+  install: "--json",
+  uninstall: "--json",
   status: "--json",
   config: "--explain",
 };
@@ -120,7 +120,6 @@ export function parseFastArgv(argv: readonly string[]): CommandLine | null {
   switch (command) {
     case "install":
     case "uninstall":
-      return { command, target, ...inputs };
     case "status":
       return { command, target, json: switched, ...inputs };
     case "config":

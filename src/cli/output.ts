@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { EXIT } from "./exit_codes.ts";
+import { EXIT } from "../ops/exit_codes.ts";
 
 /** A text sink that never throws: the first write error is kept and later writes are dropped. */
 export interface GuardedOutput {

@@ -7,9 +7,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.ts";
-import { EXIT, exitCodesHelp } from "./exit_codes.ts";
+import { EXIT, exitCodesHelp } from "../ops/exit_codes.ts";
 import type { CliIo } from "./io.ts";
-import { PROGRAM_NAME, UserError } from "./errors.ts";
+import { PROGRAM_NAME, UserError } from "../ops/errors.ts";
 import { escapeUnprintable, quoted } from "../config/errors.ts";
 import { registerCommands, type RunCommandLine } from "./commands.ts";
 

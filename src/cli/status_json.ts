@@ -6,7 +6,24 @@
  *
  * @module
  */
-import type { FamilyNote, Mode, StatusReport } from "./status_report.ts";
+import {
+  type FamilyNote,
+  type Mode,
+  type StatusReport,
+  statusTargets,
+} from "../ops/status_report.ts";
+import { REPORT_SCHEMA_VERSION } from "../ops/report.ts";
+import { exitMeaning } from "./report_json.ts";
+
+/** What every status JSON object starts with: the schema, the command, the exit code. */
+function head(exitCode: number) {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    command: "status",
+    exitCode,
+    exitMeaning: exitMeaning(exitCode),
+  };
+}
 
 /** The name of a backend in JSON. */
 export function backendName(mode: Mode): string {
@@ -28,8 +45,12 @@ function noteNamed(n: FamilyNote) {
  * if (JSON.parse(json).families[0].backend !== "iptables-nft") throw new Error(json);
  * ```
  */
-export function renderStatusJson(report: StatusReport): string {
+export function renderStatusJson(
+  report: StatusReport,
+  run: { exitCode: number; warnings: string[] } = { exitCode: 0, warnings: [] },
+): string {
   const named = {
+    ...head(run.exitCode),
     ...report,
     families: report.families.map((f) => ({
       ...f,
@@ -38,6 +59,8 @@ export function renderStatusJson(report: StatusReport): string {
     })),
     ...(report.uninspected ? { uninspected: report.uninspected.map(noteNamed) } : {}),
     ...(report.skipped ? { skipped: report.skipped.map(noteNamed) } : {}),
+    targets: statusTargets(report),
+    warnings: run.warnings,
   };
   return `${JSON.stringify(named, null, 2)}\n`;
 }
@@ -54,6 +77,11 @@ export function renderStatusJson(report: StatusReport): string {
  * if (json.state !== "error" || json.exitCode !== 1) throw new Error();
  * ```
  */
-export function renderStatusErrorJson(message: string, exitCode: number): string {
-  return `${JSON.stringify({ state: "error", exitCode, error: message }, null, 2)}\n`;
+export function renderStatusErrorJson(
+  message: string,
+  exitCode: number,
+  warnings: string[] = [],
+): string {
+  const report = { ...head(exitCode), state: "error", error: message, warnings };
+  return `${JSON.stringify(report, null, 2)}\n`;
 }

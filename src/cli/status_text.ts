@@ -11,8 +11,8 @@ import type {
   FamilyStatus,
   StatusReport,
   TableDrift,
-} from "./status_report.ts";
-import { formatCounts } from "./counts.ts";
+} from "../ops/status_report.ts";
+import { formatCounts } from "../ops/counts.ts";
 
 function summary(drift: TableDrift[]): string {
   return drift.map((d) => {

@@ -7,11 +7,11 @@
  */
 import type { Resolved } from "../config/resolve.ts";
 import type { CliIo } from "./io.ts";
-import { info, warn } from "./log.ts";
-import { planInstall } from "./plan.ts";
-import { requireRoot } from "./preconditions.ts";
-import { withRunLock } from "./run_lock.ts";
-import { EXIT } from "./exit_codes.ts";
+import { info, warn } from "../ops/log.ts";
+import { planInstall } from "../ops/plan.ts";
+import { requireRoot } from "../ops/preconditions.ts";
+import { withRunLock } from "../ops/run_lock.ts";
+import { EXIT } from "../ops/exit_codes.ts";
 import { planProbes } from "../verify/paths.ts";
 import { runProbes } from "../verify/run.ts";
 import {

@@ -12,7 +12,7 @@
  *
  * sax loads as CommonJS, which bootstraps Deno's Node compatibility layer, so
  * this module is imported only where a direct.xml is there to parse
- * (`persist.ts`, `src/cli/firewalld_step.ts`); what needs no parse is in
+ * (`persist.ts`, `src/ops/firewalld_step.ts`); what needs no parse is in
  * direct_xml_render.ts.
  *
  * @module

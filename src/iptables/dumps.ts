@@ -3,7 +3,7 @@
  * nothing changes it: detection's backend choice, the nft functionality
  * check, the apply's first read and the removal of earlier installations in
  * the other backend all need the same text, under the same run lock
- * (src/cli/run_lock.ts). Whoever changes a backend takes its dump out
+ * (src/ops/run_lock.ts). Whoever changes a backend takes its dump out
  * ({@linkcode LiveDumps.take}), so a later reader gets a fresh one.
  *
  * @module

@@ -148,7 +148,7 @@ export function oneTransaction(exe: Pick<Executables, "mode">, input: string): b
  * Runs `--test` on the family's merged input, unless its real restore is
  * {@linkcode oneTransaction}. When the test fails and our rules
  * changed since they were read (another tool, kumactl say, installed or
- * removed meanwhile: our own runs hold the lock in src/cli/run_lock.ts), the
+ * removed meanwhile: our own runs hold the lock in src/ops/run_lock.ts), the
  * input was planned against a stale dump, so the failure is a race, not a
  * bad rule: plan again from the live rules, up to `maxRetries` times.
  * Returns the error that remains, if any.

@@ -109,7 +109,7 @@ export async function removeFileDurably(path: string): Promise<boolean> {
 /**
  * Removes the temporary files of {@link replaceFile} for `path` that a
  * killed run left behind. Only safe while no other run can be writing: the
- * caller holds the run lock (src/cli/run_lock.ts). Returns the names removed.
+ * caller holds the run lock (src/ops/run_lock.ts). Returns the names removed.
  */
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const dir = dirname(path);

@@ -2,7 +2,7 @@
  * Our runs never interleave (issue 14 item 4): several legacy installs
  * started together in one namespace all succeed and leave exactly one
  * installation, because each holds the tool's own lock from reading the
- * live rules to the last change (src/cli/run_lock.ts), and a `--test` that
+ * live rules to the last change (src/ops/run_lock.ts), and a `--test` that
  * fails because the rules changed since they were read is planned again
  * (src/iptables/transaction.ts) instead of being reported as a bad rule.
  * Without both, a loser planned `-N KUMA_MESH_INBOUND` against a dump taken

@@ -14,7 +14,7 @@ import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { type Netns, withNetns } from "../world/netns.ts";
 import { snapshot, tools } from "./iptables_fixtures.ts";
 import { addIPv6, type CliResult, ensureKumaDp, KUMA_TPROXY, runCli } from "./cli_run.ts";
-import { FINISHING_SWITCH } from "../../src/cli/switch_interrupt.ts";
+import { FINISHING_SWITCH } from "../../src/ops/switch_interrupt.ts";
 
 const KUMA_DP = ["--kuma-dp-user", "5678"];
 const NFT = ["--backend", "nftables"];

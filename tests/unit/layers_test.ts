@@ -14,6 +14,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["rules"],
   ["host", "iptables", "nftables", "firewalld", "systemd"],
   ["verify"],
+  ["ops"],
   ["cli"],
   ["main.ts"],
 ];
@@ -65,4 +66,27 @@ Deno.test("importsOf() sees static, re-exported and dynamic imports, not doc exa
     ' * import { e } from "../cli/e.ts";',
   ].join("\n");
   assertEquals(importsOf(text), ["../cli/a.ts", "../rules/b.ts", "./c.ts", "../firewalld/d.ts"]);
+});
+
+/** What running a command or writing a file looks like in source: the Runner, Deno's exec and file writes. */
+const EFFECT =
+  /\.runner\b|\brunner\.run\b|Deno\.(Command|run|write\w*|open\w*|create\w*|remove\w*|rename\w*|mkdir\w*|chmod\w*|chown\w*|truncate\w*|symlink\w*|link\w*|makeTemp\w*)\b|connectFirewalld\(|withRunLock\(/;
+
+Deno.test("no file in src/cli/ runs a command or writes a file: src/ops does", async () => {
+  const cli = new URL("../../src/cli/", import.meta.url);
+  const effects: string[] = [];
+  for (const file of await sourceFiles(cli)) {
+    const text = await readTextFileBounded(file.pathname, { maxBytes: 1024 * 1024 });
+    text.split("\n").forEach((line, i) => {
+      if (/^\s*(\*|\/\/)/.test(line)) return; // comments and doc examples
+      if (EFFECT.test(line)) effects.push(`${file.pathname.slice(cli.pathname.length)}:${i + 1}`);
+    });
+  }
+  assertEquals(effects, []);
+  // The check sees what it looks for: the orchestration layer has both.
+  const install = await readTextFileBounded(
+    new URL("../../src/ops/install.ts", import.meta.url).pathname,
+    { maxBytes: 1024 * 1024 },
+  );
+  assertEquals(EFFECT.test(install), true);
 });

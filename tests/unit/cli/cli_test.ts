@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
-import { EXIT, EXIT_MEANINGS } from "../../../src/cli/exit_codes.ts";
+import { EXIT, EXIT_MEANINGS } from "../../../src/ops/exit_codes.ts";
 import type { CliIo } from "../../../src/cli/io.ts";
 import { VERSION } from "../../../src/version.ts";
 import { memoryHost } from "./_memory_host.ts";

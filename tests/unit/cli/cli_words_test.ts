@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
-import { EXIT } from "../../../src/cli/exit_codes.ts";
+import { EXIT } from "../../../src/ops/exit_codes.ts";
 import { VERSION } from "../../../src/version.ts";
 import { memoryHost } from "./_memory_host.ts";
 

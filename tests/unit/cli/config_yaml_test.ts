@@ -5,7 +5,7 @@
  */
 import { assertEquals, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
-import { EXIT } from "../../../src/cli/exit_codes.ts";
+import { EXIT } from "../../../src/ops/exit_codes.ts";
 import { memoryHost } from "./_memory_host.ts";
 
 /** `config --explain` of one file: exit code, the explained lines by path, stderr. */

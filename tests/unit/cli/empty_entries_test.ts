@@ -10,7 +10,7 @@
  */
 import { assertEquals, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
-import { EXIT } from "../../../src/cli/exit_codes.ts";
+import { EXIT } from "../../../src/ops/exit_codes.ts";
 import { memoryHost } from "./_memory_host.ts";
 
 /** `kuma-tproxy config` for the given arguments and files: exit code, YAML, stderr. */

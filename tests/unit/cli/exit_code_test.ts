@@ -1,12 +1,12 @@
 /**
- * exitCodeOf() (src/cli/errors.ts) is the one mapping from a thrown error to
+ * exitCodeOf() (src/ops/errors.ts) is the one mapping from a thrown error to
  * the exit code; this holds it to the exit-code table for every error class
  * a command can end with.
  */
 import { assertEquals } from "../../assert.ts";
 import { ConfigError } from "../../../src/config/errors.ts";
-import { exitCodeOf, UserError } from "../../../src/cli/errors.ts";
-import { EXIT } from "../../../src/cli/exit_codes.ts";
+import { exitCodeOf, UserError } from "../../../src/ops/errors.ts";
+import { EXIT } from "../../../src/ops/exit_codes.ts";
 import { FirewalldError } from "../../../src/firewalld/errors.ts";
 import { ExecError, ExecutablesError, UnsafeStateError } from "../../../src/iptables/errors.ts";
 import { ApplyError } from "../../../src/iptables/transaction.ts";

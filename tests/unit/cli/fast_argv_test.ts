@@ -124,7 +124,7 @@ function accepted(command: Command): string[][] {
     s.kind === "boolean" ? [`${s.flag}=false`] : [`${s.flag}=x`]
   );
   lines.push(all, reversed, [...target, ...all, ...noOps], [...all, ...reversed, ...target]);
-  if (command === "status") {
+  if (command !== "config") {
     lines.push(
       ["--json"],
       ["--json", "--json"],
@@ -207,7 +207,7 @@ function declined(): string[][] {
         words.push([f], [f, "-h"], [f, "--dry-run"], ["--dry-run", f]);
       }
     }
-    if (command !== "status") words.push(["--json"]);
+    if (command === "config") words.push(["--json"]);
     if (command !== "config") words.push(["--explain"]);
     if (command === "config") words.push([TARGET], ["x"], ["--dry-run", TARGET]);
     lines.push(...words.map((w) => [command, ...w]));
@@ -258,6 +258,7 @@ Deno.test("parseFastArgv() keeps the order and repeats of flags and sources as c
   assertEquals(fast, {
     command: "install",
     target: TARGET,
+    json: false,
     configSources: ["x.yaml", "-"],
     flags: [
       { flag: "--kuma-dp-user", path: "kumaDPUser", raw: "a" },

@@ -4,7 +4,7 @@
  */
 import { assertEquals, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
-import { EXIT } from "../../../src/cli/exit_codes.ts";
+import { EXIT } from "../../../src/ops/exit_codes.ts";
 import { memoryHost } from "./_memory_host.ts";
 
 Deno.test("--redirect-inbound false (two words) is refused; --redirect-inbound=false turns inbound off (K8.15)", async () => {

@@ -3,7 +3,7 @@ import {
   type LiveBackend,
   type PlannedFamily,
   statusReport,
-} from "../../../src/cli/status_report.ts";
+} from "../../../src/ops/status_report.ts";
 import { renderStatusText } from "../../../src/cli/status_text.ts";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 

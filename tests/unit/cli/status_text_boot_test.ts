@@ -1,5 +1,5 @@
 import { assertEquals } from "../../assert.ts";
-import type { BootUnitStatus } from "../../../src/cli/status_report.ts";
+import type { BootUnitStatus } from "../../../src/ops/status_report.ts";
 import { renderStatusText } from "../../../src/cli/status_text.ts";
 
 const BOOT: BootUnitStatus = {

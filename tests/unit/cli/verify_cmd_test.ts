@@ -5,7 +5,7 @@
  */
 import { assertEquals } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
-import { EXIT } from "../../../src/cli/exit_codes.ts";
+import { EXIT } from "../../../src/ops/exit_codes.ts";
 import { memoryHost } from "./_memory_host.ts";
 
 Deno.test("cli() verify as non-root: one root error, exit 1, nothing run", async () => {

@@ -23,10 +23,11 @@ import {
 import { UserError } from "./errors.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
-import { info, warn } from "./log.ts";
+import { info, persistLine, warn } from "./log.ts";
+import { iptablesBackend } from "./report.ts";
 import { lookUpNftTable, refuseForeignInOurTable, removeNftTable } from "./nft_step.ts";
 import { EXIT } from "./exit_codes.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { withRunLock } from "./run_lock.ts";
 import { removeBootFiles } from "../systemd/boot_files.ts";
 import { systemdHost } from "./systemd_step.ts";
@@ -72,7 +73,7 @@ function leftInDirectXml(what: string): string {
 async function uninstallFirewalld(
   host: FirewalldHost,
   dryRun: boolean,
-  io: CliIo,
+  io: OpsIo,
 ): Promise<FirewalldOutcome> {
   if (!host.running && !host.installed) return { count: 0 };
   if (dryRun) {
@@ -87,8 +88,13 @@ async function uninstallFirewalld(
     for (const [where, entries] of places) {
       if (!entries || entries.length === 0) continue;
       count += entries.length;
-      io.out(`firewalld (${where}): would remove ${formatCounts(countEntries(entries))}\n`);
-      for (const e of entries) io.out(`  ${describeEntry(e)}\n`);
+      const target = host.running ? "firewalld" : "direct.xml";
+      persistLine(
+        io,
+        target,
+        `firewalld (${where}): would remove ${formatCounts(countEntries(entries))}`,
+      );
+      for (const e of entries) persistLine(io, target, `  ${describeEntry(e)}`);
     }
     if (host.running || state.directXmlError === undefined) return { count };
     const e = new Error(state.directXmlError);
@@ -113,7 +119,9 @@ async function uninstallFirewalld(
     }
     throw e;
   }
-  for (const line of describePersist(report)) io.out(`${line}\n`);
+  for (const line of describePersist(report)) {
+    persistLine(io, host.running ? "firewalld" : "direct.xml", line);
+  }
   return {
     count: report.removed.permanent.length + report.removed.runtime.length +
       report.removed.directXml.length,
@@ -131,7 +139,7 @@ async function uninstallFirewalld(
  * const code = await runUninstall(await resolveConfig(inputs, { lenient: true }), io);
  * ```
  */
-export async function runUninstall(resolved: Resolved, io: CliIo): Promise<number> {
+export async function runUninstall(resolved: Resolved, io: OpsIo): Promise<number> {
   const config = resolved.config;
   requireRoot(io, "uninstall", { dryRun: { enabled: config.dryRun } });
   for (const w of resolved.warnings ?? []) warn(io, `${w}; uninstall ignores it and carries on`);
@@ -146,7 +154,7 @@ export async function runUninstall(resolved: Resolved, io: CliIo): Promise<numbe
  * other problem is left to the removal, which reports it as before.
  */
 async function refuseUnsafeKernel(
-  io: CliIo,
+  io: OpsIo,
   detection: ReturnType<typeof detectAllExecutables>,
 ): Promise<void> {
   let executables;
@@ -163,7 +171,7 @@ async function refuseUnsafeKernel(
   }
 }
 
-async function uninstall(config: Config, io: CliIo): Promise<number> {
+async function uninstall(config: Config, io: OpsIo): Promise<number> {
   const remains: string[] = [];
   let total = 0;
   const realPath = io.facts.realExecutable?.bind(io.facts);
@@ -194,7 +202,7 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
   // the kernel because a file could not be removed would help nobody.
   try {
     const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
-    for (const line of boot.lines) io.out(`${line}\n`);
+    for (const line of boot.lines) persistLine(io, "systemd", line);
     total += boot.removed;
   } catch (e) {
     const why = errorText(e);
@@ -266,6 +274,13 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
     total += b.removed.length;
     const counted = formatCounts(countRemoval(b.removed));
     removed.push(`${where} ${counted}`);
+    io.report?.change({
+      family: b.family,
+      backend: iptablesBackend(b.mode),
+      action: "removed",
+      via: "kernel",
+      ...countRemoval(b.removed),
+    });
     io.out(`${where}: ${verb} ${counted}\n`);
     if (report.dryRun || config.verbose) {
       for (const line of b.removed) io.out(`  ${line}\n`);
@@ -285,6 +300,7 @@ async function uninstall(config: Config, io: CliIo): Promise<number> {
     if (u.family === 6 && config.ipFamilyMode === "ipv4") warn(io, `${what}; skipped (ipv4 mode)`);
     else remains.push(`${what}; our rules may remain there`);
   }
+  io.report?.settle(!config.dryRun && total > 0);
   if (remains.length > 0) {
     const done = removed.length > 0 ? `${verb} from ${removed.join(", ")}, but ` : "";
     const ipv6Only = uninspectable.some((u) => u.family === 6) && config.ipFamilyMode !== "ipv4"

@@ -298,3 +298,44 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
   if ((facts.skipped ?? []).length > 0) report.skipped = facts.skipped;
   return { report, exitCode };
 }
+
+/** One persistence target in the status report: whether ours is stored there, and as configured. */
+export interface TargetStatus {
+  /** `firewalld` (running: its permanent config), `direct.xml` (a stopped firewalld's file), `systemd`. */
+  target: "firewalld" | "direct.xml" | "systemd";
+  stored: boolean;
+  /** Set where the config asks for this target or something of ours is stored there. */
+  matches?: boolean;
+  unreadable?: boolean;
+}
+
+/**
+ * The persistence targets of a report as one list, in the order install
+ * commits them.
+ *
+ * @example
+ * ```ts
+ * import { statusTargets } from "./status_report.ts";
+ * const t = statusTargets({ state: "not-installed", families: [], persistence: {
+ *   mechanism: "firewalld", firewalld: "stopped", permanent: null, runtime: null,
+ *   directXml: { rules: 1, chains: 1 }, stored: true, matches: false } });
+ * if (t[0].target !== "direct.xml" || t[0].matches !== false) throw new Error();
+ * ```
+ */
+export function statusTargets(report: StatusReport): TargetStatus[] {
+  const targets: TargetStatus[] = [];
+  const p = report.persistence;
+  if (p) {
+    targets.push({
+      target: p.firewalld === "stopped" ? "direct.xml" : "firewalld",
+      stored: p.stored,
+      ...(p.matches !== undefined ? { matches: p.matches } : {}),
+      ...(p.unreadable ? { unreadable: true } : {}),
+    });
+  }
+  const b = report.boot;
+  if (b) {
+    targets.push({ target: "systemd", stored: b.unit === "ours" && b.enabled, matches: b.matches });
+  }
+  return targets;
+}

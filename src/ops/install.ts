@@ -20,7 +20,7 @@ import { uninstallAll } from "../iptables/uninstall.ts";
 import { renderDryRun } from "../rules/render.ts";
 import { isOurEntry } from "../firewalld/direct_entries.ts";
 import { FirewalldError } from "../firewalld/errors.ts";
-import { type PersistReport, storeInDirectXml, storeWithFirewalld } from "../firewalld/persist.ts";
+import { type PersistReport, storeWithFirewalld } from "../firewalld/persist.ts";
 import type { FlushRegime } from "../firewalld/flush_regime.ts";
 import {
   checkFirewalldFlush,
@@ -39,11 +39,9 @@ import {
   renderFirewalldDryRun,
   STALE_NOTE,
 } from "./firewalld_step.ts";
-import { assertReplaceable } from "../firewalld/direct_xml_file.ts";
 import { countRemoval, countRuleSet, formatCounts } from "./counts.ts";
-import { removeBootFiles, stageBootFiles, type StagedBoot } from "../systemd/boot_files.ts";
+import { removeBootFiles } from "../systemd/boot_files.ts";
 import {
-  bootFiles,
   persistChoice,
   renderSystemdDryRun,
   staleUnitWarning,
@@ -52,9 +50,10 @@ import {
 import { exitCodeOf, isUserError, UserError } from "./errors.ts";
 import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
-import type { CliIo } from "./io.ts";
-import { info, warn } from "./log.ts";
-import { type InstallPlan, planInstall } from "./plan.ts";
+import type { OpsIo } from "./io.ts";
+import { info, persistLine, warn } from "./log.ts";
+import { iptablesBackend } from "./report.ts";
+import { type InstallPlan, planInstall, restoreCommands } from "./plan.ts";
 import {
   assertNftTableRemovable,
   installWithNftables,
@@ -66,6 +65,11 @@ import { holdUntilFinished } from "./switch_interrupt.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
+import { installProgram } from "./install_program.ts";
+import { TARGETS } from "./targets/registry.ts";
+import type { PersistTarget, TargetName } from "./targets/target.ts";
+import { runProgram } from "./execute.ts";
+import type { FirewalldPresence } from "../systemd/choice.ts";
 
 /**
  * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
@@ -75,7 +79,7 @@ import { restoreOptions } from "./restore_options.ts";
  * address is looked for first (in the interface list, no command) and both
  * answers are accepted for a race. Only when the plan configures IPv6.
  */
-async function ensurePassthroughAddress(io: CliIo, plan: InstallPlan): Promise<void> {
+async function ensurePassthroughAddress(io: OpsIo, plan: InstallPlan): Promise<void> {
   if (!plan.families.some((f) => f.family === 6)) return;
   const loopback = await io.facts.loopbackInterface();
   if (await io.facts.hasAddress(loopback, "::6")) return;
@@ -95,7 +99,7 @@ async function ensurePassthroughAddress(io: CliIo, plan: InstallPlan): Promise<v
  */
 async function removeEarlier(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   keep: Set<string>,
   dumps: LiveDumps,
@@ -105,6 +109,13 @@ async function removeEarlier(
   const report = await uninstallAll(io.runner, others, { ...restoreOptions(config, io), dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
+      io.report?.change({
+        family: b.family,
+        backend: iptablesBackend(b.mode),
+        action: "removed",
+        via: "kernel",
+        ...countRemoval(b.removed),
+      });
       info(
         io,
         `IPv${b.family} (${b.mode}): removed an earlier installation: ${
@@ -123,7 +134,7 @@ async function removeEarlier(
  */
 async function applyToKernel(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   dumps: LiveDumps,
   persist?: () => Promise<void>,
@@ -150,6 +161,13 @@ async function applyToKernel(
     finishing = holdUntilFinished(io);
     for (const f of report.families) {
       if (f.removed.length > 0) {
+        io.report?.change({
+          family: f.family,
+          backend: iptablesBackend(f.mode),
+          action: "replaced",
+          via: "kernel",
+          ...countRemoval(f.removed),
+        });
         info(
           io,
           `IPv${f.family} (${f.mode}): replaced an earlier installation: ${
@@ -206,7 +224,7 @@ interface Pretest {
 
 function startPretest(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   planning: Promise<InstallPlan>,
   before: Promise<void>,
   dumps: LiveDumps,
@@ -229,13 +247,6 @@ function startPretest(
   };
 }
 
-/** Restore commands per firewalld `ipv`, from the detected executables. */
-function restoreCommands(plan: InstallPlan): { ipv4?: string; ipv6?: string } {
-  return Object.fromEntries(
-    plan.families.map((f) => [f.family === 4 ? "ipv4" : "ipv6", f.exe!.restore]),
-  );
-}
-
 /**
  * firewalld runs: it must own the rules (it flushes iptables at every
  * reload), so they go into its permanent and runtime direct config, never
@@ -243,7 +254,7 @@ function restoreCommands(plan: InstallPlan): { ipv4?: string; ipv6?: string } {
  */
 async function storeInRunningFirewalld(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   host: FirewalldHost,
   dumps: LiveDumps,
@@ -285,7 +296,12 @@ async function storeInRunningFirewalld(
       { path: e.path, cause: e },
     );
   }
-  for (const line of describePersist(report)) io.out(`${line}\n`);
+  for (const line of describePersist(report)) persistLine(io, "firewalld", line);
+}
+
+/** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
+function firewalldPresence(host: FirewalldHost): FirewalldPresence {
+  return host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent";
 }
 
 /**
@@ -297,7 +313,7 @@ async function storeInRunningFirewalld(
  * const code = await runInstall(await resolveConfig(inputs), io);
  * ```
  */
-export async function runInstall(resolved: Resolved, io: CliIo): Promise<number> {
+export async function runInstall(resolved: Resolved, io: OpsIo): Promise<number> {
   const config = resolved.config;
   requireRoot(io, "install", { dryRun: { enabled: config.dryRun } });
   if (config.dryRun) return await install(config, io, resolved.origins);
@@ -323,7 +339,7 @@ interface EarlyReads {
 }
 
 /** Starts the {@linkcode EarlyReads}; each error reaches the step that needs that read. */
-function startReads(config: Config, io: CliIo): EarlyReads {
+function startReads(config: Config, io: OpsIo): EarlyReads {
   const reads: EarlyReads = {
     ports: listeningTcpPorts(io.runner),
     nftTable: config.backend === "iptables" ? lookUpNftTable(io) : Promise.resolve(undefined),
@@ -347,7 +363,7 @@ async function settled(reads: EarlyReads): Promise<void> {
  * the other.
  */
 async function planAndProbe(
-  io: CliIo,
+  io: OpsIo,
   planning: Promise<InstallPlan>,
   afterPlan: boolean,
   needBus: boolean,
@@ -363,7 +379,7 @@ async function planAndProbe(
   return { plan: plan.value, host: host.value };
 }
 
-async function install(config: Config, io: CliIo, origins: Resolved["origins"]): Promise<number> {
+async function install(config: Config, io: OpsIo, origins: Resolved["origins"]): Promise<number> {
   // Dumps read under the run lock, shared by the plan, the apply and the
   // removal of earlier installations (src/iptables/dumps.ts).
   const dumps = new LiveDumps(io.runner);
@@ -401,7 +417,7 @@ interface Started {
   pretest?: Pretest;
 }
 
-async function installPlanned(config: Config, io: CliIo, started: Started): Promise<number> {
+async function installPlanned(config: Config, io: OpsIo, started: Started): Promise<number> {
   const { early, dumps, pretest } = started;
   const { plan, host } = await planAndProbe(
     io,
@@ -434,7 +450,8 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       throw e;
     }
   }
-  let staged: StagedBoot | undefined;
+  // The targets prepared, to be discarded at the end (harmless after a commit).
+  const targetOf = new Map<TargetName, PersistTarget>();
   // Ends the hold on SIGINT/SIGTERM that applyToKernel leaves once the rules are in.
   let release = () => {};
   try {
@@ -470,11 +487,19 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
       refusal = e;
     }
     const stale = storeFirewalld ? null : await findStaleEntries(io, host);
+    const program = installProgram({
+      backend: "iptables",
+      firewalld: firewalldPresence(host),
+      storeFirewalld,
+      bootUnit: choice.systemd ? "write" : choice.removeUnit ? "remove" : "leave",
+      staleEntries: stale?.mechanism ?? "none",
+      dryRun: config.dryRun,
+    });
     if (!choice.systemd && !choice.removeUnit) {
       const staleUnit = await staleUnitWarning(config, io);
       if (staleUnit) warn(io, staleUnit);
     }
-    if (config.dryRun) {
+    if (program.steps[0]?.kind === "print-dry-run") {
       io.out(renderDryRun(plan.families.map((f) => ({ family: f.family, text: f.text }))));
       if (storeFirewalld) {
         io.out(renderFirewalldDryRun(host, directEntriesFor(plan.families, config.verbose)));
@@ -497,105 +522,77 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     });
     for (const w of guards) warn(io, w);
     const stopped = stoppedFirewalldWarning(config, {
-      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
+      firewalld: firewalldPresence(host),
       unit: choice.systemd,
       leavesIptables,
     });
     if (stopped) warn(io, stopped);
 
-    // Written under temporary names before the kernel changes: a host where
-    // they cannot be written keeps its previous rules and files.
-    if (choice.systemd) staged = await stageBootFiles(systemdHost(io), await bootFiles(config, io));
-    // Written in the transaction's persist step, reported after the kernel lines.
-    let persisted: PersistReport | undefined;
-    const boot: string[] = [];
-    // The persist step: `step` (direct.xml), then the boot files last, since
-    // a failed commit puts the previous ones back itself.
-    const persistWith = (step?: () => Promise<void>) =>
-      step || staged
-        ? async () => {
-          await step?.();
-          if (staged) boot.push(...(await staged.commit()).lines);
-        }
-        : undefined;
-    // The pretest only read: every path below may change the rules.
+    // Committed in the transaction's persist step, reported after the kernel lines.
+    const committed: { name: TargetName; lines: string[] }[] = [];
+    // The pretest only read: every step below may change the rules.
     await pretest?.settled;
-    if (storeFirewalld && host.running) {
-      // Never with a boot unit (choosePersistence): firewalld owns the rules.
-      await storeInRunningFirewalld(config, io, plan, host, dumps);
-    } else if (storeFirewalld) {
-      // firewalld is installed but stopped: it applies direct.xml at its next start.
-      release = await applyToKernel(
-        config,
-        io,
-        plan,
-        dumps,
-        persistWith(async () => {
-          persisted = await storeInDirectXml(
-            { runner: io.runner },
-            plan.families.map((f) => f.ruleSet),
-            {
-              verbose: config.verbose,
-              comments: plan.families.every((f) => f.comments),
-              directXmlPath: host.directXmlPath,
-              restoreCommands: restoreCommands(plan),
-            },
-          );
-        }),
-      );
-    } else if (stale?.mechanism === "dbus") {
-      // firewalld runs: it takes its own runtime rules out, before the kernel changes.
-      for (const line of describePersist(await removeStaleEntries(host))) io.out(`${line}\n`);
-      info(io, STALE_NOTE);
-      // firewalld took rules out of the kernel: what was read before is stale.
-      dumps.forgetAll();
-      release = await applyToKernel(config, io, plan, dumps, persistWith());
-    } else if (stale) {
-      // Checked now, so that a file that cannot be written stops the install before the kernel changes.
-      try {
-        await assertReplaceable(host.directXmlPath);
-      } catch (e) {
-        if (!(e instanceof FirewalldError)) throw e;
-        throw new FirewalldError(
-          e.code,
-          `${host.directXmlPath} holds entries of ours from an earlier --store-firewalld, which ` +
-            "would bring that rule set back at firewalld's next start, so install must remove " +
-            `them, but: ${e.message}`,
-          { path: e.path, cause: e },
+    await runProgram(program.steps, {
+      "prepare-target": async ({ target }) => {
+        const t = TARGETS[target.name](target.want, { config, io, plan, host });
+        await t.check();
+        targetOf.set(target.name, t);
+        await t.stage();
+      },
+      "store-in-running-firewalld": () => storeInRunningFirewalld(config, io, plan, host, dumps),
+      "remove-stale-firewalld-entries": async () => {
+        // firewalld runs: it takes its own runtime rules out, before the kernel changes.
+        for (const line of describePersist(await removeStaleEntries(host))) {
+          persistLine(io, "firewalld", line);
+        }
+        info(io, STALE_NOTE);
+        // firewalld took rules out of the kernel: what was read before is stale.
+        dumps.forgetAll();
+      },
+      "apply-kernel": async (step) => {
+        const persist = step.commit.length === 0 ? undefined : async () => {
+          for (const { name } of step.commit) {
+            committed.push({ name, lines: await targetOf.get(name)!.commit() });
+          }
+        };
+        release = await applyToKernel(
+          config,
+          io,
+          plan,
+          dumps,
+          persist,
+          step.pretest ? pretest : undefined,
         );
-      }
-      release = await applyToKernel(
-        config,
-        io,
-        plan,
-        dumps,
-        persistWith(async () => {
-          persisted = await removeStaleEntries(host);
-        }),
-        pretest,
-      );
-    } else {
-      release = await applyToKernel(config, io, plan, dumps, persistWith(), pretest);
-    }
-    if (choice.removeUnit) await removeStaleUnit(io);
+      },
+      "remove-stale-unit": () => removeStaleUnit(io),
+    });
     await ensurePassthroughAddress(io, plan);
     for (const f of plan.families) {
-      const via = storeFirewalld && host.running ? ", through firewalld" : "";
+      const through = storeFirewalld && host.running;
+      const counts = countRuleSet(f.ruleSet);
+      io.report?.change({
+        family: f.family,
+        backend: iptablesBackend(f.exe!.mode),
+        action: "installed",
+        via: through ? "firewalld" : "kernel",
+        ...counts,
+      });
       io.out(
-        `IPv${f.family} (${f.exe!.mode}): installed ${
-          formatCounts(countRuleSet(f.ruleSet))
-        }${via}\n`,
+        `IPv${f.family} (${f.exe!.mode}): installed ${formatCounts(counts)}${
+          through ? ", through firewalld" : ""
+        }\n`,
       );
     }
-    if (persisted) { for (const line of describePersist(persisted)) io.out(`${line}\n`); }
-    for (const line of boot) io.out(`${line}\n`);
+    for (const { name, lines } of committed) {
+      for (const line of lines) persistLine(io, name, line);
+    }
     if (stale?.mechanism === "direct.xml") info(io, STALE_NOTE);
     if (regime === "on_direct") warn(io, FLUSH_WARNING);
   } catch (e) {
     release();
     throw e;
   } finally {
-    await staged?.discard();
+    for (const t of targetOf.values()) await t.discard();
     closeFirewalld(host);
   }
   try {
@@ -611,6 +608,7 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
     );
   }
   release();
+  io.report?.settle(true);
   info(io, "transparent proxy installed; run kuma-dp with the transparent proxy enabled");
   return EXIT.OK;
 }
@@ -619,10 +617,10 @@ async function installPlanned(config: Config, io: CliIo, started: Started): Prom
  * firewalld now persists the rules: a unit of ours from an earlier
  * --store-systemd would apply an older config behind its back at every boot.
  */
-async function removeStaleUnit(io: CliIo): Promise<void> {
+async function removeStaleUnit(io: OpsIo): Promise<void> {
   try {
     const report = await removeBootFiles(systemdHost(io), { dryRun: false });
-    for (const line of report.lines) io.out(`${line}\n`);
+    for (const line of report.lines) persistLine(io, "systemd", line);
   } catch (e) {
     warn(
       io,

@@ -6,7 +6,7 @@
  */
 import type { Config } from "../config/types.ts";
 import type { RestoreOptions } from "../iptables/restore_exec.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { info } from "./log.ts";
 
 /**
@@ -16,12 +16,12 @@ import { info } from "./log.ts";
  * ```ts
  * import { defaultConfig } from "../config/defaults.ts";
  * import { restoreOptions } from "./restore_options.ts";
- * import type { CliIo } from "./io.ts";
- * const o = restoreOptions(defaultConfig(), { err: () => {} } as unknown as CliIo);
+ * import type { OpsIo } from "./io.ts";
+ * const o = restoreOptions(defaultConfig(), { err: () => {} } as unknown as OpsIo);
  * if (o.maxRetries !== defaultConfig().retry.maxRetries) throw new Error();
  * ```
  */
-export function restoreOptions(config: Config, io: CliIo): RestoreOptions {
+export function restoreOptions(config: Config, io: OpsIo): RestoreOptions {
   return {
     wait: config.wait,
     waitInterval: config.waitInterval,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { warn } from "./log.ts";
 
@@ -26,8 +26,8 @@ export interface RootOptions {
  * @example
  * ```ts
  * import { requireRoot } from "./preconditions.ts";
- * import type { CliIo } from "./io.ts";
- * const io = { uid: () => 1000, err: () => {} } as unknown as CliIo;
+ * import type { OpsIo } from "./io.ts";
+ * const io = { uid: () => 1000, err: () => {} } as unknown as OpsIo;
  * try {
  *   requireRoot(io, "status", { why: "iptables-save cannot read the rules" });
  *   throw new Error("passed");
@@ -36,7 +36,7 @@ export interface RootOptions {
  * }
  * ```
  */
-export function requireRoot(io: CliIo, what: string, options: RootOptions = {}): void {
+export function requireRoot(io: OpsIo, what: string, options: RootOptions = {}): void {
   if (io.uid() === 0) return;
   if (options.dryRun?.enabled) {
     warn(io, "[dry-run] running as a non-root user: the iptables backend cannot be probed");

@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../../assert.ts";
-import { lockoutWarnings, stoppedFirewalldWarning } from "../../../src/cli/guards.ts";
+import { lockoutWarnings, stoppedFirewalldWarning } from "../../../src/ops/guards.ts";
 import { defaultConfig } from "../../../src/config/defaults.ts";
 
 Deno.test("lockoutWarnings() warns about SSH only when port 22 listens and is redirected", () => {

@@ -284,3 +284,10 @@ export async function planInstall(config: Config, deps: PlanDeps): Promise<Insta
   }
   return plan;
 }
+
+/** Restore commands per firewalld `ipv`, from the detected executables. */
+export function restoreCommands(plan: InstallPlan): { ipv4?: string; ipv6?: string } {
+  return Object.fromEntries(
+    plan.families.map((f) => [f.family === 4 ? "ipv4" : "ipv6", f.exe!.restore]),
+  );
+}

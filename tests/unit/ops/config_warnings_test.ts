@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../../assert.ts";
-import { configWarnings } from "../../../src/cli/config_warnings.ts";
+import { configWarnings } from "../../../src/ops/config_warnings.ts";
 import { defaultConfig } from "../../../src/config/defaults.ts";
 
 Deno.test("configWarnings() says nothing for the default config and a kuma-dp user of its own", () => {

@@ -50,22 +50,20 @@ import {
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { countRemoval, formatCounts } from "./counts.ts";
+import { iptablesBackend } from "./report.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { FINISHING_SWITCH } from "./switch_interrupt.ts";
-import { stageBootFiles } from "../systemd/boot_files.ts";
 import type { PersistChoice } from "../systemd/choice.ts";
-import {
-  bootFiles,
-  persistChoice,
-  renderSystemdDryRun,
-  staleUnitWarning,
-  systemdHost,
-} from "./systemd_step.ts";
+import { persistChoice, renderSystemdDryRun, staleUnitWarning } from "./systemd_step.ts";
 import { EXIT } from "./exit_codes.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
-import type { CliIo } from "./io.ts";
-import { info, warn } from "./log.ts";
+import type { OpsIo } from "./io.ts";
+import { info, persistLine, warn } from "./log.ts";
+import { installProgram } from "./install_program.ts";
+import { TARGETS } from "./targets/registry.ts";
+import type { PersistTarget } from "./targets/target.ts";
+import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
 
 const TABLE = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
@@ -90,7 +88,7 @@ const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
  */
 async function preflight(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   host: FirewalldHost,
   dumps?: LiveDumps,
@@ -123,7 +121,7 @@ async function preflight(
 
 /** firewalld first (it must remove its own runtime rules), then every iptables backend. */
 async function removeIptablesLeftovers(
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   host: FirewalldHost,
   restore: Parameters<typeof uninstallAll>[2],
@@ -133,7 +131,7 @@ async function removeIptablesLeftovers(
     warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
   } else if (host.running || host.installed) {
     for (const line of describePersist(await removeOurEntries(host))) {
-      io.out(`${line}\n`);
+      persistLine(io, host.running ? "firewalld" : "direct.xml", line);
     }
     // A running firewalld took its runtime rules out of the kernel.
     if (host.running) dumps?.forgetAll();
@@ -141,6 +139,13 @@ async function removeIptablesLeftovers(
   const report = await uninstallAll(io.runner, plan.executables, { ...restore, dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
+      io.report?.change({
+        family: b.family,
+        backend: iptablesBackend(b.mode),
+        action: "removed",
+        via: "kernel",
+        ...countRemoval(b.removed),
+      });
       info(
         io,
         `removed the iptables installation from IPv${b.family} (${b.mode}): ` +
@@ -159,7 +164,7 @@ async function removeIptablesLeftovers(
  * switch, or rolls it back when interrupted).
  */
 async function judgeFailedApply(
-  io: CliIo,
+  io: OpsIo,
   nft: string,
   failure: NftError,
   previous: string | undefined,
@@ -221,7 +226,7 @@ export interface NftInstallInputs {
  */
 export async function installWithNftables(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
   plan: InstallPlan,
   restore: Parameters<typeof uninstallAll>[2],
   inputs: NftInstallInputs,
@@ -257,6 +262,14 @@ export async function installWithNftables(
     for (const w of guards) warn(io, w);
 
     const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
+    const program = installProgram({
+      backend: "nftables",
+      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
+      storeFirewalld: false,
+      bootUnit: choice.systemd ? "write" : "leave",
+      staleEntries: "none",
+      dryRun: false,
+    });
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
     // Set once only the removal of our iptables rules remains: it is finished, not undone.
@@ -266,61 +279,87 @@ export async function installWithNftables(
       interrupted = true;
       warn(io, "interrupted: finishing the nft transaction, then putting the previous rules back");
     });
-    // Written under temporary names before the kernel changes; committed last.
-    const staged = choice.systemd
-      ? await stageBootFiles(systemdHost(io), await bootFiles(config, io))
-      : undefined;
+    let unit: PersistTarget | undefined;
+    // What went wrong with an nft that failed after its commit; undefined when it ran.
+    let afterCommit: Error | undefined;
+    let checkedInterrupt = false;
+    let committed = false;
+    // Between the steps after the nft -f: the first check names a failure nft had after its commit.
+    const stopIfInterrupted = () => {
+      const first = !checkedInterrupt;
+      checkedInterrupt = true;
+      if (!interrupted) return;
+      throw new Error(
+        first && afterCommit ? `${afterCommit.message}, then interrupted` : "interrupted",
+      );
+    };
     try {
-      // Before the kernel changes: a later run without nft must know the table may be there.
-      await recordNftInstall(io).catch((e) => {
-        throw new UserError(
-          `cannot write ${io.nftMarkerPath} (${(e as Error).message}), which tells a later run ` +
-            "without nft that our table may be in the kernel; nothing was changed",
-        );
-      });
-      info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
-      // What went wrong with an nft that failed after its commit; undefined when it ran.
-      let afterCommit: Error | undefined;
-      try {
-        await runNftScript(io.runner, nft, script);
-      } catch (e) {
-        if (!(e instanceof NftError)) throw e;
-        afterCommit = await judgeFailedApply(io, nft, e, previous, (table) =>
-          table !== undefined &&
-          sameLines(
-            liveLines(table),
-            expectedLines(plan.families.map((f) => f.ruleSet), nftOptionsFor(config)),
-          ));
-        if (e.exitCode !== undefined && interruptedBySignal(e.exitCode)) interrupted = true;
-      }
-      if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
-      // The boot files before the iptables cleanup: a failed commit puts the
-      // previous files back itself, and the old iptables rules are still there.
-      let committed = false;
-      try {
-        if (interrupted) {
-          throw new Error(afterCommit ? `${afterCommit.message}, then interrupted` : "interrupted");
-        }
-        if (staged) {
-          boot.push(...(await staged.commit()).lines);
+      await runProgram(program.steps, {
+        "prepare-target": async ({ target }) => {
+          // Written under temporary names before the kernel changes; committed after it.
+          unit = TARGETS[target.name](target.want, { config, io, plan, host });
+          await unit.check();
+          await unit.stage();
+        },
+        "record-nft-install": async () => {
+          // Before the kernel changes: a later run without nft must know the table may be there.
+          await recordNftInstall(io).catch((e) => {
+            throw new UserError(
+              `cannot write ${io.nftMarkerPath} (${(e as Error).message}), which tells a later ` +
+                "run without nft that our table may be in the kernel; nothing was changed",
+            );
+          });
+        },
+        "apply-nft": async () => {
+          info(io, `applying the transparent proxy rules as nft table ${TABLE}`);
+          try {
+            await runNftScript(io.runner, nft, script);
+          } catch (e) {
+            if (!(e instanceof NftError)) throw e;
+            afterCommit = await judgeFailedApply(
+              io,
+              nft,
+              e,
+              previous,
+              (table) =>
+                table !== undefined &&
+                sameLines(
+                  liveLines(table),
+                  expectedLines(plan.families.map((f) => f.ruleSet), nftOptionsFor(config)),
+                ),
+            );
+            if (e.exitCode !== undefined && interruptedBySignal(e.exitCode)) interrupted = true;
+          }
+          if (previous !== undefined) info(io, `replaced the earlier nft table ${TABLE}`);
+          // A later step that fails puts the table back as it was.
+          return async (e) => {
+            await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
+            return new UserError(
+              `${(e as Error).message}; the nft table was put back as it was before this ` +
+                `install (${previous === undefined ? "none" : "the earlier version"})` +
+                (committed
+                  ? "; the boot unit already stores the new config: run install again once this " +
+                    "is fixed"
+                  : ""),
+            );
+          };
+        },
+        // The boot files before the iptables cleanup: a failed commit puts the
+        // previous files back itself, and the old iptables rules are still there.
+        "commit-target": async () => {
+          stopIfInterrupted();
+          boot.push(...await unit!.commit());
           committed = true;
-        }
-        if (interrupted) throw new Error("interrupted");
-        finishing = true;
-        await removeIptablesLeftovers(io, plan, host, restore, dumps);
-      } catch (e) {
-        await runNftScript(io.runner, nft, renderNftDelete() + (previous ?? ""));
-        throw new UserError(
-          `${(e as Error).message}; the nft table was put back as it was before this install ` +
-            `(${previous === undefined ? "none" : "the earlier version"})` +
-            (committed
-              ? "; the boot unit already stores the new config: run install again once this is fixed"
-              : ""),
-        );
-      }
+        },
+        "remove-iptables-leftovers": async () => {
+          stopIfInterrupted();
+          finishing = true;
+          await removeIptablesLeftovers(io, plan, host, restore, dumps);
+        },
+      });
     } finally {
       stopListening();
-      await staged?.discard();
+      await unit?.discard();
     }
   } finally {
     closeFirewalld(host);
@@ -331,9 +370,17 @@ export async function installWithNftables(
   const counts = countNftRules(plan.families.map((f) => f.ruleSet), nftOptionsFor(config));
   for (const f of plan.families) {
     const c = counts.get(f.family) ?? { rules: 0, chains: 0 };
+    io.report?.change({
+      family: f.family,
+      backend: "nftables",
+      action: "installed",
+      via: "kernel",
+      ...c,
+    });
     io.out(`IPv${f.family} (nftables): installed ${formatCounts(c)} in ${TABLE}\n`);
   }
-  for (const line of boot) io.out(`${line}\n`);
+  for (const line of boot) persistLine(io, "systemd", line);
+  io.report?.settle(true);
   return EXIT.OK;
 }
 
@@ -355,7 +402,7 @@ const REMOVE_BY_HAND = "install nft (Debian/RHEL package nftables) and run the c
  * table of ours can be there; otherwise `unreadable`, since only nft can
  * list an inet table. Errors are the user's to act on.
  */
-export async function lookUpNftTable(io: CliIo): Promise<NftLookup | undefined> {
+export async function lookUpNftTable(io: OpsIo): Promise<NftLookup | undefined> {
   let nft: string;
   try {
     nft = await findNft(io.runner);
@@ -444,7 +491,7 @@ export async function refuseForeignInOurTable(
  * this run, under its lock (only our runs change our table).
  */
 export async function removeNftTable(
-  io: CliIo,
+  io: OpsIo,
   dryRun: boolean,
   lookup: Promise<NftLookup | undefined> = lookUpNftTable(io),
 ): Promise<number> {
@@ -461,6 +508,13 @@ export async function removeNftTable(
       looked.found,
     );
     if (removed > 0) {
+      io.report?.change({
+        backend: "nftables",
+        action: "removed",
+        via: "kernel",
+        rules: removed,
+        chains,
+      });
       const verb = dryRun ? "would remove" : "removed";
       io.out(
         `nftables (${TABLE}): ${verb} the table, ${formatCounts({ rules: removed, chains })}\n`,
@@ -492,7 +546,7 @@ export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamil
  * `families` (the ones the config installs) get what belongs to no family
  * when the table has no rules.
  */
-export async function liveNftables(io: CliIo, families: Family[]): Promise<LiveBackend[]> {
+export async function liveNftables(io: OpsIo, families: Family[]): Promise<LiveBackend[]> {
   const looked = await lookUpNftTable(io).catch((e) => {
     throw new UserError(`cannot read the nftables state: ${(e as Error).message}`);
   });

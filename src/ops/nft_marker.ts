@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 
 /** Where the record lives: beside our lock, in /run. */
 export const NFT_MARKER_PATH = "/run/kuma-tproxy.nft-installed";
@@ -28,12 +28,12 @@ const TEXT = "kuma-tproxy installed an nft table (inet kuma_mesh_transparent_pro
   "that table out.\n";
 
 /** Records an nftables install; throws when the record cannot be written. */
-export async function recordNftInstall(io: CliIo): Promise<void> {
+export async function recordNftInstall(io: OpsIo): Promise<void> {
   await Deno.writeTextFile(io.nftMarkerPath, TEXT, { mode: 0o644 });
 }
 
 /** Whether an nftables install was recorded since boot. An unreadable /run counts as recorded. */
-export async function nftInstallRecorded(io: CliIo): Promise<boolean> {
+export async function nftInstallRecorded(io: OpsIo): Promise<boolean> {
   try {
     await Deno.lstat(io.nftMarkerPath);
     return true;

@@ -13,11 +13,11 @@ import { renderStoredConfig } from "../systemd/stored_config.ts";
 import { storedFileDefect } from "../systemd/stored_file.ts";
 import { renderUnit } from "../systemd/unit_file.ts";
 import type { FirewalldHost } from "./firewalld_step.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import type { BootUnitStatus } from "./status_report.ts";
 
 /** The host as src/systemd sees it, from the CLI's io. */
-export function systemdHost(io: CliIo): SystemdHostIo {
+export function systemdHost(io: OpsIo): SystemdHostIo {
   return {
     dirs: { unitDir: io.boot.unitDir, configDir: io.boot.configDir },
     runtimeDir: io.boot.runtimeDir,
@@ -29,7 +29,7 @@ export function systemdHost(io: CliIo): SystemdHostIo {
 /** The unit and config texts install would write for `config`. */
 export async function bootFiles(
   config: Config,
-  io: CliIo,
+  io: OpsIo,
 ): Promise<{ unit: string; config: string }> {
   const paths = bootPaths(io.boot);
   return {
@@ -49,7 +49,7 @@ export function persistChoice(config: Config, host: FirewalldHost): PersistChoic
 }
 
 /** The dry-run listing of what --store-systemd would write. */
-export async function renderSystemdDryRun(config: Config, io: CliIo): Promise<string> {
+export async function renderSystemdDryRun(config: Config, io: OpsIo): Promise<string> {
   const paths = bootPaths(io.boot);
   const files = await bootFiles(config, io);
   return `\n### systemd (${paths.unit}) ###\n\n${files.unit}` +
@@ -62,7 +62,7 @@ export async function renderSystemdDryRun(config: Config, io: CliIo): Promise<st
  * for it and nothing of ours is there.
  */
 export async function bootUnitStatus(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   options: { asked: boolean },
 ): Promise<BootUnitStatus | undefined> {
@@ -93,7 +93,7 @@ export async function bootUnitStatus(
  * apply a different config at the next boot; undefined otherwise (the boot
  * run itself applies exactly the stored config).
  */
-export async function staleUnitWarning(config: Config, io: CliIo): Promise<string | undefined> {
+export async function staleUnitWarning(config: Config, io: OpsIo): Promise<string | undefined> {
   let state;
   try {
     state = await readBootState(systemdHost(io));

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../assert.ts";
-import { countEntries, countRemoval, countRuleSet, formatCounts } from "../../../src/cli/counts.ts";
+import { countEntries, countRemoval, countRuleSet, formatCounts } from "../../../src/ops/counts.ts";
 import { toDirectEntries } from "../../../src/firewalld/direct_entries.ts";
 import type { RuleSet } from "../../../src/rules/model.ts";
 

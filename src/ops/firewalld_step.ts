@@ -48,7 +48,7 @@ import { notOurs } from "../iptables/save_parser.ts";
 import { readRegimeFacts } from "../firewalld/flush_facts.ts";
 import type { RegimeFacts } from "../firewalld/flush_regime.ts";
 import { EXIT } from "./exit_codes.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { UserError } from "./errors.ts";
 import { countEntries, formatCounts } from "./counts.ts";
 import { warn } from "./log.ts";
@@ -93,7 +93,7 @@ export interface FirewalldHost {
  * need firewalld never waits for a bus (issue 22 item 6).
  */
 export async function probeFirewalld(
-  io: CliIo,
+  io: OpsIo,
   options: { needBus?: boolean } = {},
 ): Promise<FirewalldHost> {
   const directXmlPath = `${io.firewalldDir}/direct.xml`;
@@ -139,7 +139,7 @@ function loadDirectXml(): Promise<typeof import("../firewalld/direct_xml.ts")> {
 
 /** Checks that --store-firewalld can work here, before anything changes. */
 export async function checkStoreFirewalld(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
@@ -214,7 +214,7 @@ export async function refuseForeignJumps(host: FirewalldHost): Promise<void> {
  * so both backends check. The version is read only when the setting is on.
  */
 export async function checkIpv6Redirect(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   host: FirewalldHost,
   families: FamilyPlan[],
@@ -239,7 +239,7 @@ export async function checkIpv6Redirect(
  * setting is on.
  */
 export async function checkInboundRedirect(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   host: FirewalldHost,
 ): Promise<void> {
@@ -256,7 +256,7 @@ export async function checkInboundRedirect(
  * when there are none, or when they cannot be checked (a warning says why).
  */
 export async function findStaleEntries(
-  io: CliIo,
+  io: OpsIo,
   host: FirewalldHost,
 ): Promise<PersistReport | null> {
   if (host.unknown) {
@@ -388,7 +388,7 @@ function sameEntries(a: DirectEntry[], b: DirectEntry[]): boolean {
  * config does not ask for --store-firewalld and none of our entries is stored.
  */
 export async function persistenceStatus(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   plannedFamilies: FamilyPlan[],
 ): Promise<PersistenceStatus | undefined> {
@@ -462,7 +462,7 @@ export async function persistenceStatus(
 
 /** The regime of this host's firewalld (flush_regime.ts), read from the bus, firewalld.conf and its source. */
 export async function firewalldRegime(
-  io: CliIo,
+  io: OpsIo,
   host: FirewalldHost,
 ): Promise<{ regime: FlushRegime; why: string; proven: boolean }> {
   return flushRegime(await regimeFacts(io, host));
@@ -471,7 +471,7 @@ export async function firewalldRegime(
 const factsOf = new WeakMap<FirewalldHost, Promise<RegimeFacts>>();
 
 /** firewalld's version and flush facts (flush_facts.ts), read once per probed host. */
-function regimeFacts(io: CliIo, host: FirewalldHost): Promise<RegimeFacts> {
+function regimeFacts(io: OpsIo, host: FirewalldHost): Promise<RegimeFacts> {
   let facts = factsOf.get(host);
   if (!facts) {
     facts = readRegimeFacts(host.conf, host.running ? host.bus : undefined, (p) => io.readFile(p));
@@ -522,7 +522,7 @@ async function foreignInBackend(plan: InstallPlan, dumps: LiveDumps): Promise<Fo
  * survive its reloads and its next start. Our own entries do not count: this
  * install removes them.
  */
-export async function firewalldLeavesIptables(io: CliIo, host: FirewalldHost): Promise<boolean> {
+export async function firewalldLeavesIptables(io: OpsIo, host: FirewalldHost): Promise<boolean> {
   if (!host.installed || host.unknown) return false;
   // Only a proven regime: an unknown one is "on_direct" for the store's
   // refusal, and would read here as "firewalld leaves iptables alone".
@@ -541,7 +541,7 @@ const LISTED = 20;
  * was not accepted (`--allow-firewalld-flush`); warns when it was.
  */
 export async function checkFirewalldFlush(
-  io: CliIo,
+  io: OpsIo,
   config: Config,
   host: FirewalldHost,
   plan: InstallPlan,

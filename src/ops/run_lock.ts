@@ -31,7 +31,7 @@
  *
  * @module
  */
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { info } from "./log.ts";
 import { UserError } from "./errors.ts";
 import { formatSeconds, LOCK_WAIT_ENV, waitLimits } from "./waits.ts";
@@ -54,7 +54,7 @@ const POLL_MS = 50;
  * ```
  */
 export async function withRunLock<T>(
-  io: CliIo,
+  io: OpsIo,
   options: { exclusive: boolean },
   fn: () => Promise<T>,
 ): Promise<T> {
@@ -75,7 +75,7 @@ export async function withRunLock<T>(
 }
 
 /** Locks the lock file, again if the path was replaced meanwhile; returns it locked. */
-async function lockFile(io: CliIo, exclusive: boolean, wait: Waiter): Promise<Deno.FsFile> {
+async function lockFile(io: OpsIo, exclusive: boolean, wait: Waiter): Promise<Deno.FsFile> {
   for (;;) {
     const file = await openOrFail(io.lockPath, {
       read: true,
@@ -101,7 +101,7 @@ class Waiter {
   readonly #deadline: number;
   #said = false;
 
-  constructor(private readonly io: CliIo, private readonly limitMs: number) {
+  constructor(private readonly io: OpsIo, private readonly limitMs: number) {
     this.#deadline = Date.now() + limitMs;
   }
 
@@ -169,7 +169,7 @@ export interface LockHolder {
 }
 
 /** The holders of a lock on `info`'s file, from lslocks; none when lslocks cannot tell. */
-async function findHolders(io: CliIo, info: Deno.FileInfo): Promise<LockHolder[]> {
+async function findHolders(io: OpsIo, info: Deno.FileInfo): Promise<LockHolder[]> {
   if (info.ino === null) return [];
   try {
     const r = await io.runner.run("lslocks", [

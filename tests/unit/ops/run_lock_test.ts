@@ -1,6 +1,6 @@
 import { assertEquals } from "../../assert.ts";
-import { majorMinor, parseLockHolders } from "../../../src/cli/run_lock.ts";
-import { waitLimits } from "../../../src/cli/waits.ts";
+import { majorMinor, parseLockHolders } from "../../../src/ops/run_lock.ts";
+import { waitLimits } from "../../../src/ops/waits.ts";
 
 Deno.test("majorMinor splits st_dev as glibc does", () => {
   assertEquals(majorMinor(65024), [254, 0]); // 0xfe00

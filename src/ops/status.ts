@@ -9,7 +9,7 @@ import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
 import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
 import { LiveDumps } from "../iptables/dumps.ts";
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { warn } from "./log.ts";
 import { stoppedFirewalldWarning } from "./guards.ts";
 import { planInstall } from "./plan.ts";
@@ -24,16 +24,15 @@ import {
   type FamilyNote,
   type LiveBackend,
   type PlannedFamily,
+  type StatusReport,
   statusReport,
 } from "./status_report.ts";
-import { renderStatusText } from "./status_text.ts";
-import { renderStatusJson } from "./status_json.ts";
 import { liveNftables, plannedNftables } from "./nft_step.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 
 /** Whether install with this config would write the boot unit (it does not where firewalld takes over). */
-async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
+async function bootAsked(config: Config, io: OpsIo): Promise<boolean> {
   if (!config.storeSystemd) return false;
   if (!config.storeFirewalld) return true;
   const host = await probeFirewalld(io, { needBus: true });
@@ -46,7 +45,7 @@ async function bootAsked(config: Config, io: CliIo): Promise<boolean> {
 
 /** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
 async function firewalldPresence(
-  io: CliIo,
+  io: OpsIo,
 ): Promise<{ firewalld: "running" | "stopped" | "absent"; leavesIptables: boolean }> {
   const host = await probeFirewalld(io);
   try {
@@ -59,34 +58,32 @@ async function firewalldPresence(
   }
 }
 
-export interface StatusOptions {
-  json: boolean;
-}
-
 /**
- * Prints the status and returns the exit code (exit_codes.ts): 0 installed
+ * Returns the status report and its exit code (exit_codes.ts): 0 installed
  * and matching the config, 3 installed but different or partly unreadable,
  * 4 not installed. Throws a `UserError` (exit 1) when not run as root.
  *
  * @example
  * ```ts ignore
- * const code = await runStatus(await resolveConfig(inputs), io, { json: true });
+ * const { report, exitCode } = await runStatus(await resolveConfig(inputs), io);
  * ```
  */
 export async function runStatus(
   resolved: Resolved,
-  io: CliIo,
-  options: StatusOptions,
-): Promise<number> {
+  io: OpsIo,
+): Promise<{ report: StatusReport; exitCode: number }> {
   requireRoot(io, "status", {
     why: "iptables-save cannot read the rules without CAP_NET_ADMIN",
   });
   // Shared: status runs beside other readers, but never sees an install or
   // uninstall half-done (one family switched, the other not yet).
-  return await withRunLock(io, { exclusive: false }, () => status(resolved, io, options));
+  return await withRunLock(io, { exclusive: false }, () => status(resolved, io));
 }
 
-async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Promise<number> {
+async function status(
+  resolved: Resolved,
+  io: OpsIo,
+): Promise<{ report: StatusReport; exitCode: number }> {
   // A dry-run plan would quietly assume a UID and a full-featured host;
   // status must compare against what install would really generate here.
   const config = { ...resolved.config, dryRun: false };
@@ -146,7 +143,7 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
     const stopped = stoppedFirewalldWarning(config, { ...await firewalldPresence(io), unit: true });
     if (stopped) warn(io, stopped);
   }
-  const { report, exitCode } = statusReport({
+  return statusReport({
     planned,
     live,
     persistence,
@@ -154,6 +151,4 @@ async function status(resolved: Resolved, io: CliIo, options: StatusOptions): Pr
     uninspected,
     skipped: plan.skipped,
   });
-  io.out(options.json ? renderStatusJson(report) : renderStatusText(report));
-  return exitCode;
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { CliIo } from "./io.ts";
+import type { OpsIo } from "./io.ts";
 import { warn } from "./log.ts";
 
 /** What the user reads when an interrupt arrives after the new rules were applied. */
@@ -28,6 +28,6 @@ export const FINISHING_SWITCH =
  * try { await removeEarlier(); } finally { release(); }
  * ```
  */
-export function holdUntilFinished(io: CliIo): () => void {
+export function holdUntilFinished(io: OpsIo): () => void {
   return io.onInterrupt(() => warn(io, FINISHING_SWITCH));
 }
