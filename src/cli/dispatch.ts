@@ -79,6 +79,20 @@ async function reporting(
   return code;
 }
 
+/** `verify` (src/ops/verify.ts), its report printed as text or JSON. */
+async function verifyAndRender(
+  resolved: Resolved,
+  io: CliIo,
+  options: { json: boolean; listen: boolean },
+): Promise<number> {
+  const { report, exitCode } = await (await import("../ops/verify.ts")).runVerify(resolved, io, {
+    listen: options.listen,
+  });
+  const { renderVerifyJson, renderVerifyText } = await import("../verify/report.ts");
+  io.out(options.json ? renderVerifyJson(report) : renderVerifyText(report));
+  return exitCode;
+}
+
 /** Runs the command of `line` and returns its exit code; errors are thrown for cli() to report. */
 export async function runCommandLine(line: CommandLine, io: CliIo): Promise<number> {
   switch (line.command) {
@@ -101,7 +115,7 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
         warn(io, "[dry-run] --verify: nothing was applied, so nothing was verified");
         return code;
       }
-      return (await import("./verify_cmd.ts")).runVerify(verify, io, {
+      return await verifyAndRender(verify, io, {
         json: false,
         listen: false,
       });
@@ -143,7 +157,7 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
     }
     case "verify":
       try {
-        return await (await import("./verify_cmd.ts")).runVerify(await resolveFor(line, io), io, {
+        return await verifyAndRender(await resolveFor(line, io), io, {
           json: line.json,
           listen: line.listen,
         });

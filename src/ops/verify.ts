@@ -1,38 +1,33 @@
 /**
  * `kuma-tproxy verify`: the plan of the config on this host (kuma-dp's UID,
  * the families), the probes it calls for (src/verify/paths.ts), real packets
- * (src/verify/run.ts), one line per path. Read-only: it never changes a rule.
+ * (src/verify/run.ts), and the report; cli/ renders it, one line per path.
+ * Read-only: it never changes a rule.
  *
  * @module
  */
 import type { Resolved } from "../config/resolve.ts";
-import type { CliIo } from "./io.ts";
-import { info, warn } from "../ops/log.ts";
-import { planInstall } from "../ops/plan.ts";
-import { requireRoot } from "../ops/preconditions.ts";
-import { withRunLock } from "../ops/run_lock.ts";
-import { EXIT } from "../ops/exit_codes.ts";
+import type { OpsIo } from "./io.ts";
+import { info, warn } from "./log.ts";
+import { planInstall } from "./plan.ts";
+import { requireRoot } from "./preconditions.ts";
+import { withRunLock } from "./run_lock.ts";
+import { EXIT } from "./exit_codes.ts";
 import { planProbes } from "../verify/paths.ts";
 import { runProbes } from "../verify/run.ts";
-import {
-  renderVerifyJson,
-  renderVerifyText,
-  verifyReport,
-  verifySummary,
-} from "../verify/report.ts";
+import { type VerifyReport, verifyReport, verifySummary } from "../verify/report.ts";
 
 export interface VerifyOptions {
-  json: boolean;
   /** Listen briefly on a redirect port where nothing listens (verify --listen). */
   listen: boolean;
 }
 
-/** Prints the report; 0 when every checked path holds, else 1. */
+/** The report, and its exit code: 0 when every checked path holds, else 1. */
 export async function runVerify(
   resolved: Resolved,
-  io: CliIo,
+  io: OpsIo,
   options: VerifyOptions,
-): Promise<number> {
+): Promise<{ report: VerifyReport; exitCode: number }> {
   requireRoot(io, "verify", {
     why: "it sends probes as kuma-dp's UID and as another user",
   });
@@ -60,8 +55,7 @@ export async function runVerify(
       ...paths,
       ...probes.unchecked.map((u) => ({ ...u, verdict: "unchecked" as const })),
     ]);
-    io.out(options.json ? renderVerifyJson(report) : renderVerifyText(report));
     info(io, verifySummary(report));
-    return report.state === "ok" ? EXIT.OK : EXIT.FAILURE;
+    return { report, exitCode: report.state === "ok" ? EXIT.OK : EXIT.FAILURE };
   });
 }
