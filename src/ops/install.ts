@@ -52,7 +52,7 @@ import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { OpsIo } from "./io.ts";
 import { info, persistLine, warn } from "./log.ts";
-import { iptablesBackend } from "./report.ts";
+import { iptablesBackend, removedFrom } from "./report.ts";
 import { type InstallPlan, planInstall, restoreCommands } from "./plan.ts";
 import {
   assertNftTableRemovable,
@@ -109,13 +109,7 @@ async function removeEarlier(
   const report = await uninstallAll(io.runner, others, { ...restoreOptions(config, io), dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
-      io.report?.change({
-        family: b.family,
-        backend: iptablesBackend(b.mode),
-        action: "removed",
-        via: "kernel",
-        ...countRemoval(b.removed),
-      });
+      io.report?.change(removedFrom(b));
       info(
         io,
         `IPv${b.family} (${b.mode}): removed an earlier installation: ${

@@ -50,7 +50,7 @@ import {
   removeOurEntries,
 } from "./firewalld_step.ts";
 import { countRemoval, formatCounts } from "./counts.ts";
-import { iptablesBackend } from "./report.ts";
+import { removedFrom } from "./report.ts";
 import { lockoutWarnings } from "./guards.ts";
 import { FINISHING_SWITCH } from "./switch_interrupt.ts";
 import type { PersistChoice } from "../systemd/choice.ts";
@@ -139,13 +139,7 @@ async function removeIptablesLeftovers(
   const report = await uninstallAll(io.runner, plan.executables, { ...restore, dumps });
   for (const b of report.backends) {
     if (b.removed.length > 0) {
-      io.report?.change({
-        family: b.family,
-        backend: iptablesBackend(b.mode),
-        action: "removed",
-        via: "kernel",
-        ...countRemoval(b.removed),
-      });
+      io.report?.change(removedFrom(b));
       info(
         io,
         `removed the iptables installation from IPv${b.family} (${b.mode}): ` +

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Counts } from "./counts.ts";
+import { countRemoval, type Counts } from "./counts.ts";
 
 /** Bumped on any change a parser could notice; additions of optional fields included. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -160,6 +160,19 @@ export class RunReportBuilder implements ReportRecorder {
     if (options.error !== undefined) r.error = options.error;
     return r;
   }
+}
+
+/** What uninstalling our rules from one iptables backend changed, as a report entry. */
+export function removedFrom(
+  b: { family: 4 | 6; mode: "nft" | "legacy"; removed: readonly string[] },
+): BackendChange {
+  return {
+    family: b.family,
+    backend: iptablesBackend(b.mode),
+    action: "removed",
+    via: "kernel",
+    ...countRemoval(b.removed),
+  };
 }
 
 /** The name of an iptables backend as `--backend` and the report name it. */

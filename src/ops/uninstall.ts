@@ -24,7 +24,7 @@ import { UserError } from "./errors.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
 import { info, persistLine, warn } from "./log.ts";
-import { iptablesBackend } from "./report.ts";
+import { removedFrom } from "./report.ts";
 import { lookUpNftTable, refuseForeignInOurTable, removeNftTable } from "./nft_step.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { OpsIo } from "./io.ts";
@@ -274,13 +274,7 @@ async function uninstall(config: Config, io: OpsIo): Promise<number> {
     total += b.removed.length;
     const counted = formatCounts(countRemoval(b.removed));
     removed.push(`${where} ${counted}`);
-    io.report?.change({
-      family: b.family,
-      backend: iptablesBackend(b.mode),
-      action: "removed",
-      via: "kernel",
-      ...countRemoval(b.removed),
-    });
+    io.report?.change(removedFrom(b));
     io.out(`${where}: ${verb} ${counted}\n`);
     if (report.dryRun || config.verbose) {
       for (const line of b.removed) io.out(`  ${line}\n`);
