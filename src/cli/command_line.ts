@@ -29,7 +29,7 @@ export type CommandLine =
     | { command: "install"; target: string | undefined; json: boolean; verify?: boolean }
     | { command: "uninstall" | "status"; target: string | undefined; json: boolean }
     | { command: "verify"; json: boolean; listen: boolean }
-    | { command: "config"; explain: boolean }
+    | { command: "config"; explain: boolean; output?: string }
   );
 
 /**

@@ -152,17 +152,23 @@ Examples:
       "print the resolved configuration as YAML; --explain names where each value came from",
     )
     .option("--explain", "print each setting with the source that set it")
+    .option(
+      "--output <file>",
+      "write the config to FILE (under /etc/kuma-tproxy) for install --config and kuma-dp run --transparent-proxy-config",
+    )
     .addHelpText(
       "after",
       `
 Examples:
   kuma-tproxy config --config base.yaml --redirect-dns
-  KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT=5353 kuma-tproxy config --explain`,
+  KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT=5353 kuma-tproxy config --explain
+  kuma-tproxy config --redirect-dns --output /etc/kuma-tproxy/kuma-dp.yaml`,
     )
-    .action(async (opts: { explain?: boolean }, cmd: Command) => {
+    .action(async (opts: { explain?: boolean; output?: string }, cmd: Command) => {
       result.code = await run({
         command: "config",
         explain: opts.explain === true,
+        ...(opts.output === undefined ? {} : { output: opts.output }),
         ...collectInputs(cmd),
       });
     });

@@ -1,10 +1,24 @@
-/** `kuma-tproxy config [--explain]`: the resolved configuration, and where each value came from. */
+/**
+ * `kuma-tproxy config [--explain] [--output FILE]`: the resolved
+ * configuration, where each value came from, or the file kuma-dp reads
+ * (written by src/ops/config_output.ts: cli/ writes no file).
+ */
 import type { Resolved } from "../config/resolve.ts";
 import { renderConfigYaml, renderExplain } from "../config/explain.ts";
 import { EXIT } from "../ops/exit_codes.ts";
 import type { CliIo } from "./io.ts";
 
-export function runConfig(resolved: Resolved, io: CliIo, options: { explain: boolean }): number {
+export async function runConfig(
+  resolved: Resolved,
+  io: CliIo,
+  options: { explain: boolean; output?: string },
+): Promise<number> {
+  if (options.output !== undefined) {
+    const { writeOutputConfig } = await import("../ops/config_output.ts");
+    await writeOutputConfig(options.output, resolved.config);
+    io.err(`kuma-tproxy: wrote ${options.output}\n`);
+    if (!options.explain) return EXIT.OK;
+  }
   io.out(options.explain ? renderExplain(resolved) : renderConfigYaml(resolved.config));
   return EXIT.OK;
 }

@@ -169,8 +169,9 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
         throw e;
       }
     case "config":
-      return (await import("./config_cmd.ts")).runConfig(await resolveFor(line, io), io, {
+      return await (await import("./config_cmd.ts")).runConfig(await resolveFor(line, io), io, {
         explain: line.explain,
+        output: line.output,
       });
   }
 }
