@@ -6,6 +6,7 @@
 import type { Resolved } from "../config/resolve.ts";
 import { renderConfigYaml, renderExplain } from "../config/explain.ts";
 import { EXIT } from "../ops/exit_codes.ts";
+import { PROGRAM_NAME } from "../ops/errors.ts";
 import type { CliIo } from "./io.ts";
 
 export async function runConfig(
@@ -16,7 +17,7 @@ export async function runConfig(
   if (options.output !== undefined) {
     const { writeOutputConfig } = await import("../ops/config_output.ts");
     await writeOutputConfig(options.output, resolved.config);
-    io.err(`kuma-tproxy: wrote ${options.output}\n`);
+    io.err(`${PROGRAM_NAME}: wrote ${options.output}\n`);
     if (!options.explain) return EXIT.OK;
   }
   io.out(options.explain ? renderExplain(resolved) : renderConfigYaml(resolved.config));
