@@ -6,12 +6,7 @@
  *
  * @module
  */
-import {
-  type FamilyNote,
-  type Mode,
-  type StatusReport,
-  statusTargets,
-} from "../ops/status_report.ts";
+import type { FamilyNote, Mode, StatusReport } from "../ops/status_report.ts";
 import { REPORT_SCHEMA_VERSION } from "../ops/report.ts";
 import { exitMeaning } from "./report_json.ts";
 
@@ -41,7 +36,7 @@ function noteNamed(n: FamilyNote) {
  * ```ts
  * import { renderStatusJson } from "./status_json.ts";
  * const json = renderStatusJson({ state: "installed", families: [{ family: 4, planned: true,
- *   backend: "nft", installed: true, matches: true, drift: [], otherBackends: [] }] });
+ *   backend: "nft", installed: true, matches: true, drift: [], otherBackends: [] }], targets: [] });
  * if (JSON.parse(json).families[0].backend !== "iptables-nft") throw new Error(json);
  * ```
  */
@@ -49,17 +44,24 @@ export function renderStatusJson(
   report: StatusReport,
   run: { exitCode: number; warnings: string[] } = { exitCode: 0, warnings: [] },
 ): string {
+  const { targets, ...rest } = report;
+  // Schema version 1's slot per mechanism, kept for its readers: each is a
+  // target's own account, taken from the list.
+  const persistence = targets.find((t) => t.detail?.mechanism === "firewalld")?.detail;
+  const boot = targets.find((t) => t.detail?.mechanism === "systemd")?.detail;
   const named = {
     ...head(run.exitCode),
-    ...report,
+    state: rest.state,
     families: report.families.map((f) => ({
       ...f,
       backend: backendName(f.backend),
       otherBackends: f.otherBackends.map((o) => ({ ...o, mode: backendName(o.mode) })),
     })),
+    ...(persistence ? { persistence } : {}),
+    ...(boot ? { boot } : {}),
     ...(report.uninspected ? { uninspected: report.uninspected.map(noteNamed) } : {}),
     ...(report.skipped ? { skipped: report.skipped.map(noteNamed) } : {}),
-    targets: statusTargets(report),
+    targets: targets.map(({ detail: _, ...t }) => t),
     warnings: run.warnings,
   };
   return `${JSON.stringify(named, null, 2)}\n`;

@@ -9,9 +9,11 @@ import type {
   BootUnitStatus,
   FamilyNote,
   FamilyStatus,
+  PersistenceStatus,
   StatusReport,
   TableDrift,
 } from "../ops/status_report.ts";
+import type { TargetStatus } from "../ops/targets/target.ts";
 import { formatCounts } from "../ops/counts.ts";
 
 function summary(drift: TableDrift[]): string {
@@ -72,6 +74,39 @@ function bootLine(b: BootUnitStatus): string {
   return `${head} ${parts.filter((p) => p !== null).join(", ")}`;
 }
 
+function persistenceLine(p: PersistenceStatus): string {
+  const state = p.firewalld === "unknown" || p.unreadable
+    ? "unknown"
+    : !p.stored
+    ? "not stored"
+    : p.matches === false
+    ? "stored, differs from config"
+    : "stored";
+  // Counted and worded as install counts what it stores (counts.ts).
+  const where = ([
+    ["permanent config", p.permanent],
+    ["runtime config", p.runtime],
+    ["direct.xml", p.directXml],
+  ] as const)
+    .filter(([, n]) => n !== null).map(([name, n]) => `${name}: ${formatCounts(n!)}`).join(", ");
+  return `Persistence (${p.mechanism}, ${p.firewalld}): ${state}` +
+    (where ? `; ${where}` : "") + (p.detail ? ` (${p.detail})` : "");
+}
+
+/** A target's line: its own account where it gives one, else what it holds. */
+function targetLine(t: TargetStatus): string {
+  if (t.detail?.mechanism === "firewalld") return persistenceLine(t.detail);
+  if (t.detail?.mechanism === "systemd") return bootLine(t.detail);
+  const holds = t.unreadable
+    ? "unknown (cannot be read)"
+    : !t.stored
+    ? t.matches === false ? "not stored, differs from config" : "not stored"
+    : t.matches === false
+    ? "stored, differs from config"
+    : "stored";
+  return `Persistence (${t.target}): ${holds}`;
+}
+
 /**
  * Renders the report for stdout.
  *
@@ -79,7 +114,7 @@ function bootLine(b: BootUnitStatus): string {
  * ```ts
  * import { renderStatusText } from "./status_text.ts";
  * const text = renderStatusText({ state: "installed", families: [{ family: 4, planned: true,
- *   backend: "nft", installed: true, matches: true, drift: [], otherBackends: [] }] });
+ *   backend: "nft", installed: true, matches: true, drift: [], otherBackends: [] }], targets: [] });
  * if (text !== "IPv4: installed (nft), matches config\n") throw new Error(text);
  * ```
  */
@@ -90,27 +125,6 @@ export function renderStatusText(report: StatusReport): string {
   for (const n of report.uninspected ?? []) {
     lines.push(`${where(n)}: cannot be inspected, our rules may be there: ${n.reason}`);
   }
-  const p = report.persistence;
-  if (p) {
-    const state = p.firewalld === "unknown" || p.unreadable
-      ? "unknown"
-      : !p.stored
-      ? "not stored"
-      : p.matches === false
-      ? "stored, differs from config"
-      : "stored";
-    // Counted and worded as install counts what it stores (counts.ts).
-    const where = ([
-      ["permanent config", p.permanent],
-      ["runtime config", p.runtime],
-      ["direct.xml", p.directXml],
-    ] as const)
-      .filter(([, n]) => n !== null).map(([name, n]) => `${name}: ${formatCounts(n!)}`).join(", ");
-    lines.push(
-      `Persistence (${p.mechanism}, ${p.firewalld}): ${state}` +
-        (where ? `; ${where}` : "") + (p.detail ? ` (${p.detail})` : ""),
-    );
-  }
-  if (report.boot) lines.push(bootLine(report.boot));
+  for (const t of report.targets) lines.push(targetLine(t));
   return lines.map((l) => `${l}\n`).join("");
 }

@@ -53,6 +53,7 @@ import { UserError } from "./errors.ts";
 import { countEntries, formatCounts } from "./counts.ts";
 import { warn } from "./log.ts";
 import { persistChoice } from "./systemd_step.ts";
+import type { FirewalldPresence } from "../systemd/choice.ts";
 
 export interface FirewalldHost {
   /**
@@ -80,6 +81,34 @@ export interface FirewalldHost {
    * is missing or unreadable (firewalld's defaults apply).
    */
   conf: string | null;
+}
+
+/**
+ * Whether firewalld runs, is installed but stopped, or is absent: what
+ * install and status tell the user (unknown reads as absent). Not
+ * persistChoice's presence, where an unknown firewalld that is installed
+ * counts as stopped.
+ */
+export function firewalldPresence(host: FirewalldHost): FirewalldPresence {
+  return host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent";
+}
+
+/**
+ * A stopped firewalld's refusal as a warning: it would reject what we
+ * redirect, but only at its next start, so the install goes on and says so.
+ * `isRefusal` picks the errors that are refusals; any other is thrown.
+ */
+export async function atNextStart(
+  io: OpsIo,
+  check: () => Promise<void>,
+  isRefusal: (e: unknown) => boolean = () => true,
+): Promise<void> {
+  try {
+    await check();
+  } catch (e) {
+    if (!isRefusal(e)) throw e;
+    warn(io, `${(e as Error).message.replace(/ Nothing was changed\.$/, "")} (at its next start)`);
+  }
 }
 
 /**
@@ -384,80 +413,77 @@ function sameEntries(a: DirectEntry[], b: DirectEntry[]): boolean {
 
 /**
  * Where our entries are persisted, for `status`: firewalld's permanent and
- * runtime direct config (when it runs) and direct.xml. Undefined when the
- * config does not ask for --store-firewalld and none of our entries is stored.
+ * runtime direct config (when it runs) and direct.xml, for the probed
+ * `host` (the caller closes it). Undefined when the config does not ask
+ * for --store-firewalld and none of our entries is stored.
  */
 export async function persistenceStatus(
   io: OpsIo,
   config: Config,
   plannedFamilies: FamilyPlan[],
+  host: FirewalldHost,
 ): Promise<PersistenceStatus | undefined> {
-  const host = await probeFirewalld(io, { needBus: config.storeFirewalld });
-  try {
-    if (host.unknown) {
-      return {
-        mechanism: "firewalld",
-        firewalld: "unknown",
-        permanent: null,
-        runtime: null,
-        directXml: null,
-        stored: false,
-        detail: host.unknown,
-      };
-    }
-    // What install stores in firewalld for this config on this host
-    // (systemd/choice.ts): nothing with --backend nftables, whose rules the
-    // direct interface cannot hold, and nothing when firewalld is absent and
-    // the systemd unit persists instead. Ours stored there anyway is drift.
-    const storeFirewalld = persistChoice(config, host).firewalld;
-    const families = config.backend === "nftables" ? [] : plannedFamilies;
-    if (!host.running && !host.installed) {
-      if (!storeFirewalld) return undefined;
-      return {
-        mechanism: "firewalld",
-        firewalld: "not installed",
-        permanent: null,
-        runtime: null,
-        directXml: null,
-        stored: false,
-        matches: false,
-      };
-    }
-    const state = await firewalldState(
-      { bus: host.running ? host.bus : undefined },
-      { directXmlPath: host.directXmlPath },
-    );
-    // While firewalld runs, its permanent config is what survives a reboot.
-    const stored = (host.running ? state.permanent : state.directXml) ?? [];
-    const expected = directEntriesFor(families, config.verbose);
-    const anywhere = [state.permanent, state.runtime, state.directXml].some((xs) =>
-      (xs ?? []).length > 0
-    );
-    // firewalld stopped: direct.xml is the only place our entries can be, and
-    // one that cannot be read may hold them (status must not say "clean").
-    const unreadable = !host.running && state.directXmlError !== undefined;
-    // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
-    if (!storeFirewalld && !anywhere && !unreadable) return undefined;
-    if (anywhere && (await firewalldRegime(io, host)).regime === "on_direct") {
-      warn(io, FLUSH_WARNING);
-    }
-    const asked = storeFirewalld || stored.length > 0;
-    const matches = sameEntries(stored, expected) &&
-      (!host.running || sameEntries(state.runtime ?? [], expected));
+  if (host.unknown) {
     return {
       mechanism: "firewalld",
-      firewalld: state.state ?? "stopped",
-      permanent: state.permanent ? countEntries(state.permanent) : null,
-      runtime: state.runtime ? countEntries(state.runtime) : null,
-      directXml: state.directXml ? countEntries(state.directXml) : null,
-      stored: stored.length > 0,
-      ...(asked ? { matches } : {}),
-      ...(unreadable ? { unreadable } : {}),
-      ...(state.directXmlError ? { detail: state.directXmlError } : {}),
+      firewalld: "unknown",
+      permanent: null,
+      runtime: null,
+      directXml: null,
+      stored: false,
+      detail: host.unknown,
     };
-  } finally {
-    closeFirewalld(host);
   }
+  // What install stores in firewalld for this config on this host
+  // (systemd/choice.ts): nothing with --backend nftables, whose rules the
+  // direct interface cannot hold, and nothing when firewalld is absent and
+  // the systemd unit persists instead. Ours stored there anyway is drift.
+  const storeFirewalld = persistChoice(config, host).firewalld;
+  const families = config.backend === "nftables" ? [] : plannedFamilies;
+  if (!host.running && !host.installed) {
+    if (!storeFirewalld) return undefined;
+    return {
+      mechanism: "firewalld",
+      firewalld: "not installed",
+      permanent: null,
+      runtime: null,
+      directXml: null,
+      stored: false,
+      matches: false,
+    };
+  }
+  const state = await firewalldState(
+    { bus: host.running ? host.bus : undefined },
+    { directXmlPath: host.directXmlPath },
+  );
+  // While firewalld runs, its permanent config is what survives a reboot.
+  const stored = (host.running ? state.permanent : state.directXml) ?? [];
+  const expected = directEntriesFor(families, config.verbose);
+  const anywhere = [state.permanent, state.runtime, state.directXml].some((xs) =>
+    (xs ?? []).length > 0
+  );
+  // firewalld stopped: direct.xml is the only place our entries can be, and
+  // one that cannot be read may hold them (status must not say "clean").
+  const unreadable = !host.running && state.directXmlError !== undefined;
+  // Nothing asked for and nothing of ours anywhere: persistence is not a topic.
+  if (!storeFirewalld && !anywhere && !unreadable) return undefined;
+  if (anywhere && (await firewalldRegime(io, host)).regime === "on_direct") {
+    warn(io, FLUSH_WARNING);
+  }
+  const asked = storeFirewalld || stored.length > 0;
+  const matches = sameEntries(stored, expected) &&
+    (!host.running || sameEntries(state.runtime ?? [], expected));
+  return {
+    mechanism: "firewalld",
+    firewalld: state.state ?? "stopped",
+    permanent: state.permanent ? countEntries(state.permanent) : null,
+    runtime: state.runtime ? countEntries(state.runtime) : null,
+    directXml: state.directXml ? countEntries(state.directXml) : null,
+    stored: stored.length > 0,
+    ...(asked ? { matches } : {}),
+    ...(unreadable ? { unreadable } : {}),
+    ...(state.directXmlError ? { detail: state.directXmlError } : {}),
+  };
 }
 
 /** The regime of this host's firewalld (flush_regime.ts), read from the bus, firewalld.conf and its source. */

@@ -23,6 +23,7 @@ import { FirewalldError } from "../firewalld/errors.ts";
 import { type PersistReport, storeWithFirewalld } from "../firewalld/persist.ts";
 import type { FlushRegime } from "../firewalld/flush_regime.ts";
 import {
+  atNextStart,
   checkFirewalldFlush,
   checkInboundRedirect,
   checkStoreFirewalld,
@@ -33,6 +34,7 @@ import {
   findStaleEntries,
   type FirewalldHost,
   firewalldLeavesIptables,
+  firewalldPresence,
   FLUSH_WARNING,
   probeFirewalld,
   removeStaleEntries,
@@ -66,10 +68,9 @@ import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
 import { installProgram } from "./install_program.ts";
-import { TARGETS } from "./targets/registry.ts";
+import { buildTarget } from "./targets/registry.ts";
 import type { PersistTarget, TargetName } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
-import type { FirewalldPresence } from "../systemd/choice.ts";
 
 /**
  * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
@@ -293,11 +294,6 @@ async function storeInRunningFirewalld(
   for (const line of describePersist(report)) persistLine(io, "firewalld", line);
 }
 
-/** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
-function firewalldPresence(host: FirewalldHost): FirewalldPresence {
-  return host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent";
-}
-
 /**
  * Installs (or, with --dry-run, prints) the rules. A real run holds our own
  * lock from reading the live rules to the last change (run_lock.ts).
@@ -467,13 +463,11 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
         await checkInboundRedirect(io, config, host);
       } else if (host.installed && !host.unknown) {
         // Stopped, it builds that chain at its next start: said, as the nftables path does.
-        await checkInboundRedirect(io, config, host).catch((e) => {
-          if (!isUserError(e) && !(e instanceof FirewalldError)) throw e;
-          warn(
-            io,
-            `${(e as Error).message.replace(/ Nothing was changed\.$/, "")} (at its next start)`,
-          );
-        });
+        await atNextStart(
+          io,
+          () => checkInboundRedirect(io, config, host),
+          (e) => isUserError(e) || e instanceof FirewalldError,
+        );
       }
     } catch (e) {
       // A dry run still shows everything, then says the real run would refuse.
@@ -528,7 +522,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     await pretest?.settled;
     await runProgram(program.steps, {
       "prepare-target": async ({ target }) => {
-        const t = TARGETS[target.name](target.want, { config, io, plan, host });
+        const t = buildTarget(target, { config, io, plan, host });
         await t.check();
         targetOf.set(target.name, t);
         await t.stage();

@@ -41,6 +41,7 @@ import type { Family } from "../rules/model.ts";
 import type { LiveBackend, PlannedFamily } from "./status_report.ts";
 import { exitCodeOf, UserError } from "./errors.ts";
 import {
+  atNextStart,
   checkInboundRedirect,
   checkIpv6Redirect,
   closeFirewalld,
@@ -61,7 +62,7 @@ import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
 import type { OpsIo } from "./io.ts";
 import { info, persistLine, warn } from "./log.ts";
 import { installProgram } from "./install_program.ts";
-import { TARGETS } from "./targets/registry.ts";
+import { buildTarget } from "./targets/registry.ts";
 import type { PersistTarget } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
@@ -97,15 +98,10 @@ async function preflight(
     await checkIpv6Redirect(io, config, host, plan.families);
     await checkInboundRedirect(io, config, host);
   } else if (host.installed) {
-    try {
+    await atNextStart(io, async () => {
       await checkIpv6Redirect(io, config, host, plan.families);
       await checkInboundRedirect(io, config, host);
-    } catch (e) {
-      warn(
-        io,
-        `${(e as Error).message.replace(/ Nothing was changed\.$/, "")} (at its next start)`,
-      );
-    }
+    });
   }
   // Our direct entries go after the table is in: an admin's rule jumping to
   // our chain would stop that, so it stops the install now.
@@ -291,7 +287,7 @@ export async function installWithNftables(
       await runProgram(program.steps, {
         "prepare-target": async ({ target }) => {
           // Written under temporary names before the kernel changes; committed after it.
-          unit = TARGETS[target.name](target.want, { config, io, plan, host });
+          unit = buildTarget(target, { config, io, plan, host });
           await unit.check();
           await unit.stage();
         },

@@ -32,8 +32,12 @@ export interface BackendChange extends Counts {
 
 /** A persistence target and the lines that say what changed in it. */
 export interface TargetChange {
-  /** `firewalld` (its permanent and runtime config, over D-Bus), `direct.xml` (a stopped firewalld's file), `systemd` (the boot unit). */
-  target: "firewalld" | "direct.xml" | "systemd";
+  /**
+   * `firewalld` (a running firewalld's permanent and runtime config, over
+   * D-Bus), or a registered target's name (targets/registry.ts):
+   * `direct.xml` (a stopped firewalld's file), `systemd` (the boot unit).
+   */
+  target: string;
   lines: string[];
 }
 

@@ -12,17 +12,23 @@ import { LiveDumps } from "../iptables/dumps.ts";
 import type { OpsIo } from "./io.ts";
 import { warn } from "./log.ts";
 import { stoppedFirewalldWarning } from "./guards.ts";
-import { planInstall } from "./plan.ts";
+import { type InstallPlan, planInstall } from "./plan.ts";
 import {
   closeFirewalld,
+  type FirewalldHost,
   firewalldLeavesIptables,
+  firewalldPresence,
   persistenceStatus,
   probeFirewalld,
 } from "./firewalld_step.ts";
-import { bootUnitStatus, persistChoice } from "./systemd_step.ts";
+import { persistChoice } from "./systemd_step.ts";
+import { TARGETS } from "./targets/registry.ts";
+import type { TargetStatus } from "./targets/target.ts";
 import {
+  type BootUnitStatus,
   type FamilyNote,
   type LiveBackend,
+  persistenceTarget,
   type PlannedFamily,
   type StatusReport,
   statusReport,
@@ -31,31 +37,31 @@ import { liveNftables, plannedNftables } from "./nft_step.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 
-/** Whether install with this config would write the boot unit (it does not where firewalld takes over). */
-async function bootAsked(config: Config, io: OpsIo): Promise<boolean> {
-  if (!config.storeSystemd) return false;
-  if (!config.storeFirewalld) return true;
-  const host = await probeFirewalld(io, { needBus: true });
-  try {
-    return persistChoice(config, host).systemd;
-  } finally {
-    closeFirewalld(host);
-  }
-}
-
-/** Whether firewalld runs, is installed but stopped, or is absent (unknown reads as absent). */
-async function firewalldPresence(
+/**
+ * What each persistence target holds, in install's commit order, with a
+ * running firewalld (an applier, not a target), or one whose state status
+ * cannot learn, in direct.xml's place: its permanent config is what
+ * survives a reboot there.
+ */
+async function persistence(
+  config: Config,
   io: OpsIo,
-): Promise<{ firewalld: "running" | "stopped" | "absent"; leavesIptables: boolean }> {
-  const host = await probeFirewalld(io);
-  try {
-    return {
-      firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
-      leavesIptables: await firewalldLeavesIptables(io, host),
-    };
-  } finally {
-    closeFirewalld(host);
+  plan: InstallPlan,
+  host: FirewalldHost,
+): Promise<TargetStatus[]> {
+  const targets: TargetStatus[] = [];
+  if (host.running || host.unknown) {
+    const p = await persistenceStatus(io, config, plan.families, host);
+    if (p) targets.push(persistenceTarget(p));
   }
+  const choice = persistChoice(config, host);
+  const facts = { firewalldRunning: host.running, staleEntries: "none" } as const;
+  for (const entry of TARGETS) {
+    const want = entry.wanted(choice, facts) ?? "none";
+    const t = await entry.build(want, { config, io, plan, host }).status();
+    if (t) targets.push(t);
+  }
+  return targets;
 }
 
 /**
@@ -137,18 +143,24 @@ async function status(
 
   live.push(...await liveNftables(io, plan.families.map((f) => f.family)));
 
-  const persistence = await persistenceStatus(io, config, plan.families);
-  const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });
-  if (config.backend === "iptables" && boot?.unit === "ours") {
-    const stopped = stoppedFirewalldWarning(config, { ...await firewalldPresence(io), unit: true });
-    if (stopped) warn(io, stopped);
+  // One probe for every target (--store-firewalld asks the bus even
+  // without /etc/firewalld: it must say that firewalld is not there).
+  const host = await probeFirewalld(io, { needBus: config.storeFirewalld });
+  try {
+    const targets = await persistence(config, io, plan, host);
+    const boot = targets.find((t) => t.detail?.mechanism === "systemd")?.detail as
+      | BootUnitStatus
+      | undefined;
+    if (config.backend === "iptables" && boot?.unit === "ours") {
+      const stopped = stoppedFirewalldWarning(config, {
+        firewalld: firewalldPresence(host),
+        leavesIptables: await firewalldLeavesIptables(io, host),
+        unit: true,
+      });
+      if (stopped) warn(io, stopped);
+    }
+    return statusReport({ planned, live, targets, uninspected, skipped: plan.skipped });
+  } finally {
+    closeFirewalld(host);
   }
-  return statusReport({
-    planned,
-    live,
-    persistence,
-    boot,
-    uninspected,
-    skipped: plan.skipped,
-  });
 }

@@ -2,7 +2,8 @@
  * The decision behind `kuma-tproxy status`, as pure functions: from what the
  * config would generate and what each backend holds of ours (both as
  * canonical rule lists: src/iptables/canonical.ts for iptables,
- * src/nftables/lines.ts for our nft table) to a report and an exit code. status_cmd.ts gathers the facts; nothing here runs a command.
+ * src/nftables/lines.ts for our nft table) to a report and an exit code.
+ * status.ts gathers the facts; nothing here runs a command.
  *
  * @module
  */
@@ -95,6 +96,23 @@ export interface BootUnitStatus {
   paths: { unit: string; config: string };
 }
 
+/**
+ * What a target holds, for status: nothing of ours (`stored` false), ours
+ * matching the plan (`stored`, `matches` not false), ours drifted (`matches`
+ * false: also when the plan wants ours and nothing is there), or unreadable
+ * (`unreadable`: status cannot say "clean" nor "nothing of ours"). `detail`
+ * is the target's own account, which the text report renders.
+ */
+export interface TargetStatus {
+  /** The target's name, or `firewalld` for a running firewalld's permanent config. */
+  target: string;
+  stored: boolean;
+  /** Set where the plan wants this target or something of ours is stored there. */
+  matches?: boolean;
+  unreadable?: boolean;
+  detail?: PersistenceStatus | BootUnitStatus;
+}
+
 /** A family (or one backend of it) that status could not look at, and why. */
 export interface FamilyNote {
   family: Family;
@@ -105,8 +123,8 @@ export interface FamilyNote {
 export interface StatusFacts {
   planned: PlannedFamily[];
   live: LiveBackend[];
-  persistence?: PersistenceStatus;
-  boot?: BootUnitStatus;
+  /** What each persistence target (and a running firewalld) holds, in install's commit order. */
+  targets?: TargetStatus[];
   /** Backends whose rules could not be read (tools missing or broken): our rules may be there. */
   uninspected?: FamilyNote[];
   /** Families the config asks for that this host does not configure (IPv6 disabled, ...). */
@@ -150,8 +168,8 @@ export type StatusState = "installed" | "not-installed" | "drift";
 export interface StatusReport {
   state: StatusState;
   families: FamilyStatus[];
-  persistence?: PersistenceStatus;
-  boot?: BootUnitStatus;
+  /** Persistence: what each target holds (targets/target.ts), in install's commit order. */
+  targets: TargetStatus[];
   /** Present when some backend could not be read; the exit code is then 3. */
   uninspected?: FamilyNote[];
   /** Families the config asks for that are not configured on this host, and why. */
@@ -224,12 +242,12 @@ function counts(mode: Mode, rules: Map<string, string[]>): OtherBackend {
 
 /**
  * The report and exit code: 0 when every planned family is installed and
- * matches the config, nothing of ours is anywhere else, and persistence
- * (firewalld or the systemd unit, if asked for or present) matches too; 4 when no
+ * matches the config, nothing of ours is anywhere else, and every
+ * persistence target (if asked for or holding ours) matches too; 4 when no
  * backend of any family holds anything of ours; 3 otherwise (drift,
  * including a partial installation). A backend that could not be read
- * (`uninspected`), or a firewalld place that could not be
- * (`persistence.unreadable`), makes it 3 whatever else was seen: status
+ * (`uninspected`), or a target that could not be (`unreadable`), makes it
+ * 3 whatever else was seen: status
  * cannot confirm either "installed as configured" or "nothing of ours".
  *
  * @example
@@ -279,11 +297,12 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
     });
   }
   families.sort((a, b) => a.family - b.family);
+  const targets = facts.targets ?? [];
   const clean =
     families.every((f) => f.planned && f.installed && f.matches && f.otherBackends.length === 0) &&
-    facts.persistence?.matches !== false && facts.boot?.matches !== false;
+    targets.every((t) => t.matches !== false);
   const state: StatusState = holding.length === 0 ? "not-installed" : clean ? "installed" : "drift";
-  const unsure = (facts.uninspected ?? []).length > 0 || facts.persistence?.unreadable === true;
+  const unsure = (facts.uninspected ?? []).length > 0 || targets.some((t) => t.unreadable);
   const exitCode = unsure
     ? EXIT.DRIFT
     : state === "installed"
@@ -291,51 +310,42 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitCo
     : state === "not-installed"
     ? EXIT.NOT_INSTALLED
     : EXIT.DRIFT;
-  const report: StatusReport = { state, families };
-  if (facts.persistence) report.persistence = facts.persistence;
-  if (facts.boot) report.boot = facts.boot;
+  const report: StatusReport = { state, families, targets };
   if (unsure) report.uninspected = facts.uninspected;
   if ((facts.skipped ?? []).length > 0) report.skipped = facts.skipped;
   return { report, exitCode };
 }
 
-/** One persistence target in the status report: whether ours is stored there, and as configured. */
-export interface TargetStatus {
-  /** `firewalld` (running: its permanent config), `direct.xml` (a stopped firewalld's file), `systemd`. */
-  target: "firewalld" | "direct.xml" | "systemd";
-  stored: boolean;
-  /** Set where the config asks for this target or something of ours is stored there. */
-  matches?: boolean;
-  unreadable?: boolean;
-}
-
 /**
- * The persistence targets of a report as one list, in the order install
- * commits them.
+ * firewalld's stored entries as a target's status: `direct.xml` while it is
+ * stopped (the target), `firewalld` otherwise (a running firewalld's
+ * permanent config, where it is the applier, or a firewalld status cannot
+ * see).
  *
  * @example
  * ```ts
- * import { statusTargets } from "./status_report.ts";
- * const t = statusTargets({ state: "not-installed", families: [], persistence: {
- *   mechanism: "firewalld", firewalld: "stopped", permanent: null, runtime: null,
- *   directXml: { rules: 1, chains: 1 }, stored: true, matches: false } });
- * if (t[0].target !== "direct.xml" || t[0].matches !== false) throw new Error();
+ * import { persistenceTarget } from "./status_report.ts";
+ * const t = persistenceTarget({ mechanism: "firewalld", firewalld: "stopped", permanent: null,
+ *   runtime: null, directXml: { rules: 1, chains: 1 }, stored: true, matches: false });
+ * if (t.target !== "direct.xml" || t.matches !== false) throw new Error();
  * ```
  */
-export function statusTargets(report: StatusReport): TargetStatus[] {
-  const targets: TargetStatus[] = [];
-  const p = report.persistence;
-  if (p) {
-    targets.push({
-      target: p.firewalld === "stopped" ? "direct.xml" : "firewalld",
-      stored: p.stored,
-      ...(p.matches !== undefined ? { matches: p.matches } : {}),
-      ...(p.unreadable ? { unreadable: true } : {}),
-    });
-  }
-  const b = report.boot;
-  if (b) {
-    targets.push({ target: "systemd", stored: b.unit === "ours" && b.enabled, matches: b.matches });
-  }
-  return targets;
+export function persistenceTarget(p: PersistenceStatus): TargetStatus {
+  return {
+    target: p.firewalld === "stopped" ? "direct.xml" : "firewalld",
+    stored: p.stored,
+    ...(p.matches !== undefined ? { matches: p.matches } : {}),
+    ...(p.unreadable ? { unreadable: true } : {}),
+    detail: p,
+  };
+}
+
+/** The boot unit as a target's status: stored when our unit is there and enabled. */
+export function bootTarget(b: BootUnitStatus): TargetStatus {
+  return {
+    target: "systemd",
+    stored: b.unit === "ours" && b.enabled,
+    matches: b.matches,
+    detail: b,
+  };
 }

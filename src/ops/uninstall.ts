@@ -6,20 +6,18 @@
  */
 import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
-import { describeEntry } from "../firewalld/direct_entries.ts";
-import { firewalldState } from "../firewalld/persist.ts";
-import { FirewalldError } from "../firewalld/errors.ts";
 import { detectAllExecutables } from "../iptables/executables.ts";
 import { UnsafeStateError } from "../iptables/errors.ts";
 import { uninstallAll, UninstallError, type UninstallReport } from "../iptables/uninstall.ts";
 import {
   closeFirewalld,
-  describePersist,
   type FirewalldHost,
   probeFirewalld,
   refuseForeignJumps,
-  removeOurEntries,
 } from "./firewalld_step.ts";
+import { firewalldFailure, NOTHING, removeFirewalldEntries } from "./firewalld_removal.ts";
+import { TARGETS } from "./targets/registry.ts";
+import type { Removal } from "./targets/target.ts";
 import { UserError } from "./errors.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
@@ -29,104 +27,7 @@ import { lookUpNftTable, refuseForeignInOurTable, removeNftTable } from "./nft_s
 import { EXIT } from "./exit_codes.ts";
 import type { OpsIo } from "./io.ts";
 import { withRunLock } from "./run_lock.ts";
-import { removeBootFiles } from "../systemd/boot_files.ts";
-import { systemdHost } from "./systemd_step.ts";
-import { countEntries, countRemoval, formatCounts } from "./counts.ts";
-
-/** What uninstall found and did in firewalld. */
-interface FirewalldOutcome {
-  /** Entries removed (or, in a dry run, that would be). */
-  count: number;
-  /** What of ours may remain there, when something could not be read. */
-  remains?: string;
-}
-
-/**
- * What is left in a direct.xml we cannot parse, and how to remove it by
- * hand: the file is never rewritten then, since we cannot tell our entries
- * from the rest (the same test as `isOurEntry`).
- */
-function malformedDirectXml(path: string, e: Error): string {
-  return leftInDirectXml(`${path} cannot be parsed (${e.message}), so it was left untouched`);
-}
-
-/**
- * The same for a direct.xml that cannot be read (too large, not a regular
- * file, not UTF-8: firewalld also takes an `encoding="ISO-8859-1"` file,
- * our reader does not) or written (a read-only or full file system).
- */
-function leftInDirectXml(what: string): string {
-  return `${what}, and any of our ` +
-    `entries in it remain; firewalld applies them at its next start. Edit it by hand: delete ` +
-    `every <chain> whose chain starts with KUMA_MESH_, and every <rule> that sits in such a ` +
-    `chain or carries --comment kuma/mesh/transparent/proxy/... (a rule of yours that jumps to a ` +
-    `KUMA_MESH_ chain must go or change too: firewalld fails on a jump to a missing chain); ` +
-    `then run uninstall again`;
-}
-
-/**
- * firewalld first: while it runs it owns its runtime rules, so it must take
- * them out itself (deleting them behind its back would make its later
- * removeRule calls fail). A direct.xml that cannot be parsed does not stop
- * the uninstall: the kernel rules are the emergency, the file stays as it is.
- */
-async function uninstallFirewalld(
-  host: FirewalldHost,
-  dryRun: boolean,
-  io: OpsIo,
-): Promise<FirewalldOutcome> {
-  if (!host.running && !host.installed) return { count: 0 };
-  if (dryRun) {
-    const state = await firewalldState(
-      { bus: host.running ? host.bus : undefined },
-      { directXmlPath: host.directXmlPath },
-    );
-    const places: [string, typeof state.permanent][] = host.running
-      ? [["permanent", state.permanent], ["runtime", state.runtime]]
-      : [[host.directXmlPath, state.directXml]];
-    let count = 0;
-    for (const [where, entries] of places) {
-      if (!entries || entries.length === 0) continue;
-      count += entries.length;
-      const target = host.running ? "firewalld" : "direct.xml";
-      persistLine(
-        io,
-        target,
-        `firewalld (${where}): would remove ${formatCounts(countEntries(entries))}`,
-      );
-      for (const e of entries) persistLine(io, target, `  ${describeEntry(e)}`);
-    }
-    if (host.running || state.directXmlError === undefined) return { count };
-    const e = new Error(state.directXmlError);
-    return {
-      count,
-      remains: state.directXmlErrorCode === "malformed_direct_xml"
-        ? malformedDirectXml(host.directXmlPath, e)
-        : leftInDirectXml(state.directXmlError),
-    };
-  }
-  let report;
-  try {
-    report = await removeOurEntries(host);
-  } catch (e) {
-    if (e instanceof FirewalldError && e.code === "malformed_direct_xml") {
-      return { count: 0, remains: malformedDirectXml(host.directXmlPath, e) };
-    }
-    // Stopped firewalld: direct.xml could not be read or written (the
-    // firewalld part changed nothing else). Running: it answered and failed.
-    if (!host.running && e instanceof FirewalldError) {
-      return { count: 0, remains: leftInDirectXml(e.message) };
-    }
-    throw e;
-  }
-  for (const line of describePersist(report)) {
-    persistLine(io, host.running ? "firewalld" : "direct.xml", line);
-  }
-  return {
-    count: report.removed.permanent.length + report.removed.runtime.length +
-      report.removed.directXml.length,
-  };
-}
+import { countRemoval, formatCounts } from "./counts.ts";
 
 /**
  * Removes our rules from every backend of both families, and our firewalld
@@ -196,55 +97,35 @@ async function uninstall(config: Config, io: OpsIo): Promise<number> {
     if (!(probed instanceof Error)) closeFirewalld(probed);
     throw e;
   }
-  // The boot unit first, so that the rules do not come back at the next
-  // boot behind the user's back. A failure here is reported but does not
-  // stop the kernel part: uninstall is the emergency path, and rules left in
-  // the kernel because a file could not be removed would help nobody.
+  // Persistence first: the targets in the reverse of install's commit order
+  // (registry.ts), so the boot unit goes first and the rules do not come
+  // back at the next boot behind the user's back; then a running firewalld,
+  // an applier, takes its own entries out. A failure there is reported but
+  // does not stop the kernel part: uninstall is the emergency path, and
+  // rules left in the kernel because a file could not be removed would help
+  // nobody.
+  const host = probed instanceof Error ? undefined : probed;
+  const record = (name: string, r: Removal) => {
+    for (const line of r.lines) persistLine(io, name, line);
+    for (const w of r.warnings) warn(io, w);
+    remains.push(...r.remains);
+    total += r.removed;
+  };
   try {
-    const boot = await removeBootFiles(systemdHost(io), { dryRun: config.dryRun });
-    for (const line of boot.lines) persistLine(io, "systemd", line);
-    total += boot.removed;
-  } catch (e) {
-    const why = errorText(e);
-    if (config.dryRun) {
-      // A non-root dry run cannot read the 0600 config.
-      warn(io, `[dry-run] cannot inspect the boot unit: ${why}`);
-    } else {
-      warn(io, `${why}; removing our kernel rules anyway`);
-      remains.push(
-        `boot unit: ${why}; if our kuma-tproxy.service is still enabled, it applies the rules ` +
-          "again at the next boot",
-      );
+    for (const entry of [...TARGETS].reverse()) {
+      const target = entry.build("none", { config, io, host });
+      record(target.name, await target.remove({ dryRun: config.dryRun }));
     }
-  }
-  try {
-    if (probed instanceof Error) throw probed;
-    const host = probed;
-    try {
-      if (host.unknown) {
-        // firewalld's state unknown: the kernel rules still go, but not silently.
-        warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
-        remains.push(`firewalld: ${host.unknown}; its entries of ours were not checked`);
-      } else {
-        const fw = await uninstallFirewalld(host, config.dryRun, io);
-        total += fw.count;
-        if (fw.remains) {
-          warn(io, `${host.directXmlPath} was left as it is; removing our kernel rules anyway`);
-          remains.push(fw.remains);
-        }
-      }
-    } finally {
-      closeFirewalld(host);
-    }
-  } catch (e) {
-    const why = errorText(e);
-    warn(io, `firewalld: ${why}; removing our kernel rules anyway`);
-    // Where firewalld runs, its runtime copy of our rules no longer matches
-    // the kernel once they are gone: a reload makes it consistent again.
-    remains.push(
-      `firewalld: ${why}; its entries of ours may remain (where it runs: ` +
-        "`firewall-cmd --reload`, then run uninstall again)",
+    record(
+      "firewalld",
+      host === undefined
+        ? firewalldFailure(probed)
+        : host.running || host.unknown
+        ? await removeFirewalldEntries(host, config.dryRun)
+        : NOTHING,
     );
+  } finally {
+    if (host) closeFirewalld(host);
   }
   const { executables, uninspectable, warnings } = await detection;
   for (const w of warnings) warn(io, w);
@@ -310,8 +191,4 @@ async function uninstall(config: Config, io: OpsIo): Promise<number> {
   if (total === 0) io.out("no transparent proxy rules found\n");
   else if (!report.dryRun) info(io, "transparent proxy rules removed");
   return EXIT.OK;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

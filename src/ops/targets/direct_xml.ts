@@ -4,36 +4,53 @@
  * --store-firewalld), "none" removes entries of ours an earlier
  * --store-firewalld left (they would bring that rule set back). The file is
  * replaced atomically at commit (src/os/durable_file.ts), so there is
- * nothing to stage or discard.
+ * nothing to stage or discard. While firewalld runs, direct.xml is its
+ * permanent config and firewalld the applier (firewalld_step.ts): this
+ * target then neither removes nor reports anything, the applier does.
  *
  * @module
  */
-import type { Config } from "../../config/types.ts";
 import { FirewalldError } from "../../firewalld/errors.ts";
 import { assertReplaceable } from "../../firewalld/direct_xml_file.ts";
 import { storeInDirectXml } from "../../firewalld/persist.ts";
-import { describePersist, type FirewalldHost, removeStaleEntries } from "../firewalld_step.ts";
-import type { OpsIo } from "../io.ts";
+import {
+  describePersist,
+  type FirewalldHost,
+  persistenceStatus,
+  removeStaleEntries,
+} from "../firewalld_step.ts";
+import { NOTHING, removeFirewalldEntries } from "../firewalld_removal.ts";
 import { type InstallPlan, restoreCommands } from "../plan.ts";
-import type { PersistTarget, TargetWant } from "./target.ts";
+import { persistenceTarget } from "../status_report.ts";
+import type { PersistTarget, TargetContext, TargetEntry, TargetWant } from "./target.ts";
 
-export function directXmlTarget(
-  want: TargetWant,
-  context: { config: Config; io: OpsIo; plan: InstallPlan; host: FirewalldHost },
-): PersistTarget {
-  const { config, io, plan, host } = context;
+/** Where direct.xml is ours to write: firewalld installed, not running, its state known. */
+function stopped(host: FirewalldHost | undefined): host is FirewalldHost {
+  return host !== undefined && !host.running && host.unknown === undefined;
+}
+
+function needed<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the direct.xml target needs ${what} here`);
+  return value;
+}
+
+export function directXmlTarget(want: TargetWant, context: TargetContext): PersistTarget {
+  const { config, io } = context;
+  const host = () => needed(context.host, "the firewalld probe");
+  const plan = (): InstallPlan => needed(context.plan, "the install plan");
   return {
     name: "direct.xml",
     async check() {
       // "ours": checkStoreFirewalld ran with the other refusals, before the dry run.
       if (want === "ours") return;
+      const path = host().directXmlPath;
       try {
-        await assertReplaceable(host.directXmlPath);
+        await assertReplaceable(path);
       } catch (e) {
         if (!(e instanceof FirewalldError)) throw e;
         throw new FirewalldError(
           e.code,
-          `${host.directXmlPath} holds entries of ours from an earlier --store-firewalld, which ` +
+          `${path} holds entries of ours from an earlier --store-firewalld, which ` +
             "would bring that rule set back at firewalld's next start, so install must remove " +
             `them, but: ${e.message}`,
           { path: e.path, cause: e },
@@ -42,18 +59,40 @@ export function directXmlTarget(
     },
     stage: () => Promise.resolve(),
     async commit() {
-      const report = want === "none" ? await removeStaleEntries(host) : await storeInDirectXml(
+      const report = want === "none" ? await removeStaleEntries(host()) : await storeInDirectXml(
         { runner: io.runner },
-        plan.families.map((f) => f.ruleSet),
+        plan().families.map((f) => f.ruleSet),
         {
           verbose: config.verbose,
-          comments: plan.families.every((f) => f.comments),
-          directXmlPath: host.directXmlPath,
-          restoreCommands: restoreCommands(plan),
+          comments: plan().families.every((f) => f.comments),
+          directXmlPath: host().directXmlPath,
+          restoreCommands: restoreCommands(plan()),
         },
       );
       return describePersist(report);
     },
     discard: () => Promise.resolve(),
+    // Our entries only (isOurEntry): an admin's entries stay in the file.
+    remove: ({ dryRun }) =>
+      stopped(context.host) && context.host.installed
+        ? removeFirewalldEntries(context.host, dryRun)
+        : Promise.resolve(NOTHING),
+    async status() {
+      if (!stopped(context.host)) return undefined;
+      const p = await persistenceStatus(io, config, plan().families, context.host);
+      return p && persistenceTarget(p);
+    },
   };
 }
+
+/** The registry's line: stored with --store-firewalld while firewalld is stopped, emptied of stale entries. */
+export const directXmlEntry: TargetEntry = {
+  name: "direct.xml",
+  wanted: (choice, facts) =>
+    choice.firewalld && !facts.firewalldRunning
+      ? "ours"
+      : !choice.firewalld && facts.staleEntries === "direct.xml"
+      ? "none"
+      : undefined,
+  build: directXmlTarget,
+};

@@ -1,32 +1,54 @@
 /**
- * The persistence targets install knows, and the one pure choice of which
- * it writes. A new target is a new module beside these and a line in
- * `TARGETS`.
+ * The persistence targets kuma-tproxy knows, in install's commit order, and
+ * the one pure choice of which install writes. A new target is a new module
+ * beside these and a line in `TARGETS`.
  *
  * @module
  */
-import type { Config } from "../../config/types.ts";
 import type { PersistChoice } from "../../systemd/choice.ts";
-import type { FirewalldHost } from "../firewalld_step.ts";
-import type { OpsIo } from "../io.ts";
-import type { InstallPlan } from "../plan.ts";
-import { directXmlTarget } from "./direct_xml.ts";
-import { systemdTarget } from "./systemd.ts";
-import type { PersistTarget, TargetName, TargetWant } from "./target.ts";
+import { directXmlEntry } from "./direct_xml.ts";
+import { systemdEntry } from "./systemd.ts";
+import type {
+  ChoiceFacts,
+  PersistTarget,
+  TargetContext,
+  TargetEntry,
+  TargetName,
+  TargetWant,
+} from "./target.ts";
 
-/** What a target is built from. */
-export interface TargetContext {
-  config: Config;
-  io: OpsIo;
-  plan: InstallPlan;
-  host: FirewalldHost;
+/**
+ * Every target, in install's commit order (the boot files last: a failed
+ * commit puts the previous ones back itself). Uninstall removes in the
+ * reverse order, so the boot unit goes first: the rules must not come back
+ * at the next boot if the rest fails.
+ */
+export const TARGETS: TargetEntry[] = [directXmlEntry, systemdEntry];
+
+/**
+ * Adds a target at the end of {@link TARGETS} (for a target kept outside
+ * this folder, and for tests); returns what takes it out again.
+ */
+export function registerTarget(entry: TargetEntry): () => void {
+  if (TARGETS.some((t) => t.name === entry.name)) {
+    throw new Error(`a persistence target named ${entry.name} is already registered`);
+  }
+  TARGETS.push(entry);
+  return () => {
+    const i = TARGETS.indexOf(entry);
+    if (i >= 0) TARGETS.splice(i, 1);
+  };
 }
 
-/** Every target, by name. */
-export const TARGETS: Record<TargetName, (want: TargetWant, c: TargetContext) => PersistTarget> = {
-  "direct.xml": directXmlTarget,
-  "systemd": (_want, c) => systemdTarget(c.config, c.io),
-};
+/** The target `name`, built for `want`. */
+export function buildTarget(
+  choice: { name: TargetName; want: TargetWant },
+  context: TargetContext,
+): PersistTarget {
+  const entry = TARGETS.find((t) => t.name === choice.name);
+  if (!entry) throw new Error(`no persistence target named ${choice.name}`);
+  return entry.build(choice.want, context);
+}
 
 /** A target install writes, and what it wants there. */
 export interface TargetChoice {
@@ -35,10 +57,9 @@ export interface TargetChoice {
 }
 
 /**
- * The targets install writes, in commit order (the boot files last: a
- * failed commit puts the previous ones back itself). From the persistence
- * chosen (`choosePersistence`), whether firewalld runs (it is then an
- * applier, not a target), and where our stale entries are.
+ * The targets install writes, in commit order. From the persistence chosen
+ * (`choosePersistence`), whether firewalld runs (it is then an applier, not
+ * a target), and where our stale entries are.
  *
  * @example
  * ```ts
@@ -50,14 +71,10 @@ export interface TargetChoice {
  */
 export function chooseTargets(
   choice: Pick<PersistChoice, "firewalld" | "systemd" | "removeUnit">,
-  facts: { firewalldRunning: boolean; staleEntries: "none" | "dbus" | "direct.xml" },
+  facts: ChoiceFacts,
 ): TargetChoice[] {
-  const targets: TargetChoice[] = [];
-  if (choice.firewalld && !facts.firewalldRunning) {
-    targets.push({ name: "direct.xml", want: "ours" });
-  } else if (!choice.firewalld && facts.staleEntries === "direct.xml") {
-    targets.push({ name: "direct.xml", want: "none" });
-  }
-  if (choice.systemd) targets.push({ name: "systemd", want: "ours" });
-  return targets;
+  return TARGETS.flatMap((t) => {
+    const want = t.wanted(choice, facts);
+    return want ? [{ name: t.name, want }] : [];
+  });
 }

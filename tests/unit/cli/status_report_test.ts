@@ -1,6 +1,8 @@
 import {
+  bootTarget,
   diffTables,
   type LiveBackend,
+  persistenceTarget,
   type PlannedFamily,
   statusReport,
 } from "../../../src/ops/status_report.ts";
@@ -115,16 +117,20 @@ Deno.test("statusReport() passes persistence through and counts a mismatch as dr
     stored: true,
     matches: true,
   };
-  const ok = statusReport({ planned: [plan(4)], live: [live(4, "nft")], persistence });
-  assertEquals(ok.report.persistence, persistence);
+  const ok = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    targets: [persistenceTarget(persistence)],
+  });
+  assertEquals(ok.report.targets[0].detail, persistence);
   assertEquals(ok.exitCode, 0);
   const stale = statusReport({
     planned: [plan(4)],
     live: [live(4, "nft")],
-    persistence: { ...persistence, matches: false },
+    targets: [persistenceTarget({ ...persistence, matches: false })],
   });
   assertEquals(stale.exitCode, 3);
-  assertEquals("persistence" in statusReport({ planned: [], live: [] }).report, false);
+  assertEquals(statusReport({ planned: [], live: [] }).report.targets, []);
 });
 
 Deno.test("statusReport() passes the boot unit through and counts a mismatch as drift", () => {
@@ -140,15 +146,19 @@ Deno.test("statusReport() passes the boot unit through and counts a mismatch as 
       config: "/etc/kuma-tproxy/boot.yaml",
     },
   };
-  const ok = statusReport({ planned: [plan(4)], live: [live(4, "nft")], boot });
-  assertEquals([ok.report.boot, ok.exitCode], [boot, 0]);
+  const ok = statusReport({
+    planned: [plan(4)],
+    live: [live(4, "nft")],
+    targets: [bootTarget(boot)],
+  });
+  assertEquals([ok.report.targets[0].detail, ok.exitCode], [boot, 0]);
   const stale = statusReport({
     planned: [plan(4)],
     live: [live(4, "nft")],
-    boot: { ...boot, matches: false },
+    targets: [bootTarget({ ...boot, matches: false })],
   });
   assertEquals(stale.exitCode, 3);
-  assertEquals("boot" in statusReport({ planned: [], live: [] }).report, false);
+  assertEquals(statusReport({ planned: [], live: [] }).report.targets, []);
 });
 
 Deno.test("diffTables() notices a changed order and counts duplicates", () => {
@@ -215,7 +225,7 @@ Deno.test("renderStatusText() counts stored entries as install does: rules and c
   const { report } = statusReport({
     planned: [plan(4)],
     live: [live(4, "nft")],
-    persistence: {
+    targets: [persistenceTarget({
       mechanism: "firewalld",
       firewalld: "stopped",
       permanent: null,
@@ -223,7 +233,7 @@ Deno.test("renderStatusText() counts stored entries as install does: rules and c
       directXml: c,
       stored: true,
       matches: true,
-    },
+    })],
   });
   assertStringIncludes(
     renderStatusText(report),

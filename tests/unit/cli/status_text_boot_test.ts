@@ -1,5 +1,5 @@
 import { assertEquals } from "../../assert.ts";
-import type { BootUnitStatus } from "../../../src/ops/status_report.ts";
+import { bootTarget, type BootUnitStatus } from "../../../src/ops/status_report.ts";
 import { renderStatusText } from "../../../src/cli/status_text.ts";
 
 const BOOT: BootUnitStatus = {
@@ -13,7 +13,11 @@ const BOOT: BootUnitStatus = {
 };
 
 const line = (boot: Partial<BootUnitStatus>) =>
-  renderStatusText({ state: "installed", families: [], boot: { ...BOOT, ...boot } });
+  renderStatusText({
+    state: "installed",
+    families: [],
+    targets: [bootTarget({ ...BOOT, ...boot })],
+  });
 
 Deno.test("renderStatusText() names each state of the boot unit", () => {
   assertEquals(line({}), "Boot (systemd): unit installed, enabled, matches config\n");
