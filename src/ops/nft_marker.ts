@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { writeSyncedFile } from "../os/durable_file.ts";
 import type { OpsIo } from "./io.ts";
 
 /** Where the record lives: beside our lock, in /run. */
@@ -27,9 +28,14 @@ const TEXT = "kuma-tproxy installed an nft table (inet kuma_mesh_transparent_pro
   "since boot. Kept until reboot so that a run without the nft command knows that it cannot rule " +
   "that table out.\n";
 
-/** Records an nftables install; throws when the record cannot be written. */
+/**
+ * Records an nftables install; throws when the record cannot be written.
+ * Written in place, not through a temporary name (scripts/permissions.txt
+ * grants this one path in /run): only its existence is read, so a torn
+ * write still records the install. Mode 0644 whatever the umask.
+ */
 export async function recordNftInstall(io: OpsIo): Promise<void> {
-  await Deno.writeTextFile(io.nftMarkerPath, TEXT, { mode: 0o644 });
+  await writeSyncedFile(io.nftMarkerPath, TEXT, { mode: 0o644 });
 }
 
 /** Whether an nftables install was recorded since boot. An unreadable /run counts as recorded. */

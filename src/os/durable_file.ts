@@ -14,6 +14,10 @@
  *   needed."). The same holds for a removal.
  * - Temporary names carry a fixed prefix and suffix, so a later run can
  *   find and remove the ones a killed run left ({@link removeStaleTemps}).
+ * - Several files that change together (the boot unit and its config) are
+ *   written aside first and moved into place by a {@link StagedCommit},
+ *   which keeps each previous file until the end and puts them back on a
+ *   failure.
  *
  * @module
  */
@@ -128,6 +132,83 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
   }
   if (removed.length > 0) await syncDirectory(dir);
   return removed;
+}
+
+/**
+ * A staged commit of files written aside (under names the caller chose,
+ * with {@link writeSyncedFile}), and its rollback: {@link replace} renames
+ * each over its path and keeps the previous file under a backup name (a
+ * hard link: the same bytes, mode and owner) until {@link finish}. A caller
+ * that changes more beside the files (a symlink, a directory, systemctl)
+ * adds the undo of each change with {@link onRollback}; {@link rollback}
+ * runs them all, last first. The caller syncs the directories
+ * ({@link syncDirectory}) once its renames are done.
+ *
+ * @example
+ * ```ts ignore
+ * const commit = new StagedCommit();
+ * try {
+ *   await commit.replace(path, `${path}.new`, `${path}.old`);
+ *   await syncDirectory(dirname(path));
+ *   await commit.finish();
+ * } catch (e) {
+ *   const failures = await commit.rollback();
+ * }
+ * ```
+ */
+export class StagedCommit {
+  #undo: (() => Promise<void>)[] = [];
+  #backups: string[] = [];
+
+  /** Renames `staged` over `path`, the previous file (if any) kept at `backup` for a rollback. */
+  async replace(path: string, staged: string, backup: string): Promise<void> {
+    if (await isThere(path)) {
+      await removeIfThere(backup);
+      await Deno.link(path, backup);
+      this.#backups.push(backup);
+      this.#undo.push(() => Deno.rename(backup, path));
+    } else {
+      this.#undo.push(() => removeIfThere(path));
+    }
+    await Deno.rename(staged, path);
+  }
+
+  /** Adds the undo of a change made beside the files. */
+  onRollback(undo: () => Promise<void>): void {
+    this.#undo.push(undo);
+  }
+
+  /** Undoes every change, last first, and returns the errors of the undos that failed. */
+  async rollback(): Promise<unknown[]> {
+    const failed: unknown[] = [];
+    for (const undo of this.#undo.reverse()) await undo().catch((e) => failed.push(e));
+    this.#undo = [];
+    return failed;
+  }
+
+  /** Done: drops the previous files kept for a rollback. */
+  async finish(): Promise<void> {
+    for (const backup of this.#backups) await removeIfThere(backup);
+    this.#undo = [];
+  }
+}
+
+async function isThere(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+async function removeIfThere(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+  }
 }
 
 /** The directory part of a path (`/` for `/x`, `.` for `x`). */

@@ -12,7 +12,7 @@
  * @module
  */
 import { BoundedReadError } from "../os/bounded_read.ts";
-import { dirname, syncDirectory, writeSyncedFile } from "../os/durable_file.ts";
+import { dirname, StagedCommit, syncDirectory, writeSyncedFile } from "../os/durable_file.ts";
 import type { Runner } from "../os/runner.ts";
 import { SystemdError } from "./errors.ts";
 import { type BootDirs, type BootPaths, bootPaths, enableLink, UNIT_NAME } from "./layout.ts";
@@ -302,38 +302,28 @@ async function commit(
   discard: () => Promise<void>,
 ): Promise<BootReport> {
   const { paths } = state;
-  const undo: (() => Promise<void>)[] = [];
+  const tx = new StagedCommit();
   try {
-    for (
-      const [path, before] of [[paths.config, state.config], [paths.unit, state.unit]] as const
-    ) {
-      if (before.text !== null) {
-        // A hard link keeps the previous file, bytes, mode and owner, for a rollback.
-        await removeIfExists(staged(path, "old"));
-        await Deno.link(path, staged(path, "old"));
-        undo.push(() => Deno.rename(staged(path, "old"), path));
-      } else {
-        undo.push(() => removeIfExists(path));
-      }
-      await Deno.rename(staged(path, "new"), path);
+    for (const path of [paths.config, paths.unit]) {
+      await tx.replace(path, staged(path, "new"), staged(path, "old"));
     }
     await syncDirs([host.dirs.configDir, host.dirs.unitDir]);
     const lines = [`systemd: wrote ${paths.unit} and ${paths.config}`];
     if (state.systemdRunning) {
       await systemctl(host, ["daemon-reload"]);
-      undo.push(() => systemctl(host, ["daemon-reload"]));
+      tx.onRollback(() => systemctl(host, ["daemon-reload"]));
       if (state.link !== "ours") {
         await systemctl(host, ["enable", UNIT_NAME]);
-        undo.push(() => systemctl(host, ["disable", UNIT_NAME]));
+        tx.onRollback(() => systemctl(host, ["disable", UNIT_NAME]));
       }
     } else if (state.link !== "ours") {
       const l = enableLink(host.dirs);
       if (!(await exists(l.dir))) {
         await Deno.mkdir(l.dir, { mode: DIR_MODE });
-        undo.push(async () => void await removeIfEmpty(l.dir));
+        tx.onRollback(async () => void await removeIfEmpty(l.dir));
       }
       await symlink(host, l.target, l.link);
-      undo.push(() => Deno.remove(l.link));
+      tx.onRollback(() => Deno.remove(l.link));
       await syncDirs([l.dir, host.dirs.unitDir]);
     }
     lines.push(
@@ -341,13 +331,10 @@ async function commit(
         ? `systemd: ${UNIT_NAME} was already enabled`
         : `systemd: enabled ${UNIT_NAME} (${paths.wantsLink})`,
     );
-    for (const p of [paths.config, paths.unit]) await removeIfExists(staged(p, "old"));
+    await tx.finish();
     return { lines, removed: 0 };
   } catch (e) {
-    const failed: string[] = [];
-    for (const step of undo.reverse()) {
-      await step().catch((u) => failed.push(detail(u)));
-    }
+    const failed = (await tx.rollback()).map(detail);
     await discard();
     const after = failed.length === 0
       ? "the previous unit and config were put back"
