@@ -59,9 +59,9 @@ import { EXIT } from "./exit_codes.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
 import type { OpsIo } from "./io.ts";
-import { info, persistLine, warn } from "./log.ts";
-import { installProgram } from "./install_program.ts";
-import { TARGETS } from "./targets/registry.ts";
+import { info, persistLine, reportUnchanged, warn } from "./log.ts";
+import { installProgram, targetsOf } from "./install_program.ts";
+import { type TargetChoice, TARGETS } from "./targets/registry.ts";
 import type { PersistTarget } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
@@ -92,7 +92,7 @@ async function preflight(
   plan: InstallPlan,
   host: FirewalldHost,
   dumps?: LiveDumps,
-): Promise<{ nft: string; hasTable: boolean }> {
+): Promise<{ nft: string; hasTable: boolean; found: NftLookupFound }> {
   if (host.running) {
     await checkIpv6Redirect(io, config, host, plan.families);
     await checkInboundRedirect(io, config, host);
@@ -116,7 +116,7 @@ async function preflight(
   assertOurs(found);
   // Reads every iptables dump and refuses unsafe ones, changing nothing.
   await uninstallAll(io.runner, plan.executables, { ...retryless, dryRun: true, dumps });
-  return { nft, hasTable: found.table !== undefined };
+  return { nft, hasTable: found.table !== undefined, found };
 }
 
 /** firewalld first (it must remove its own runtime rules), then every iptables backend. */
@@ -211,6 +211,11 @@ export interface NftInstallInputs {
   dumps?: LiveDumps;
   /** Listening TCP ports (`ss`), read while planning; read here when not given. */
   ports?: Promise<Set<number>>;
+  /**
+   * Whether the table as preflight read it, and the targets install would
+   * commit, already equal the plan (current.ts); "differs" when not given.
+   */
+  current?: (table: NftLookup, targets: TargetChoice[]) => Promise<"equal" | "differs">;
 }
 
 /**
@@ -242,7 +247,7 @@ export async function installWithNftables(
       if (choice.systemd) io.out(await renderSystemdDryRun(config, io));
       return EXIT.OK;
     }
-    let checked: { nft: string; hasTable: boolean };
+    let checked: { nft: string; hasTable: boolean; found: NftLookupFound };
     try {
       checked = await preflight(config, io, plan, host, dumps);
     } catch (e) {
@@ -255,15 +260,21 @@ export async function installWithNftables(
     });
     for (const w of guards) warn(io, w);
 
-    const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
-    const program = installProgram({
+    const facts = {
       backend: "nftables",
       firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
       storeFirewalld: false,
       bootUnit: choice.systemd ? "write" : "leave",
       staleEntries: "none",
       dryRun: false,
-    });
+    } as const;
+    const current = inputs.current
+      ? await inputs.current({ nft, found: checked.found }, targetsOf(facts))
+      : "differs";
+    const program = installProgram({ ...facts, current });
+    const previous = checked.hasTable && current === "differs"
+      ? await saveOurTable(io.runner, nft)
+      : undefined;
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
     // Set once only the removal of our iptables rules remains: it is finished, not undone.
@@ -278,6 +289,7 @@ export async function installWithNftables(
     let afterCommit: Error | undefined;
     let checkedInterrupt = false;
     let committed = false;
+    let unchanged = false;
     // Between the steps after the nft -f: the first check names a failure nft had after its commit.
     const stopIfInterrupted = () => {
       const first = !checkedInterrupt;
@@ -287,8 +299,10 @@ export async function installWithNftables(
         first && afterCommit ? `${afterCommit.message}, then interrupted` : "interrupted",
       );
     };
+    io.report?.mayChange();
     try {
       await runProgram(program.steps, {
+        "report-unchanged": () => Promise.resolve(void (unchanged = reportUnchanged(io))),
         "prepare-target": async ({ target }) => {
           // Written under temporary names before the kernel changes; committed after it.
           unit = TARGETS[target.name](target.want, { config, io, plan, host });
@@ -355,6 +369,7 @@ export async function installWithNftables(
       stopListening();
       await unit?.discard();
     }
+    if (unchanged) return EXIT.OK;
   } finally {
     closeFirewalld(host);
   }
@@ -383,8 +398,11 @@ export async function installWithNftables(
  * read it; or, without nft, why it cannot be inspected (`unreadable`).
  */
 export type NftLookup =
-  | { nft: string; found: { table?: NftTableState; notOurs?: string }; unreadable?: undefined }
+  | { nft: string; found: NftLookupFound; unreadable?: undefined }
   | { unreadable: string };
+
+/** Our table as `readOurTable` found it. */
+export type NftLookupFound = { table?: NftTableState; notOurs?: string };
 
 /** How to remove our table by hand, for messages that cannot. */
 const REMOVE_BY_HAND = "install nft (Debian/RHEL package nftables) and run the command again, " +
@@ -538,10 +556,14 @@ export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamil
  * table that we did not write is counted, so it shows as drift, and named
  * in a warning: install and uninstall refuse to touch the table then.
  * `families` (the ones the config installs) get what belongs to no family
- * when the table has no rules.
+ * when the table has no rules. `lookup`: the table as this run read it.
  */
-export async function liveNftables(io: OpsIo, families: Family[]): Promise<LiveBackend[]> {
-  const looked = await lookUpNftTable(io).catch((e) => {
+export async function liveNftables(
+  io: OpsIo,
+  families: Family[],
+  lookup: Promise<NftLookup | undefined> = lookUpNftTable(io),
+): Promise<LiveBackend[]> {
+  const looked = await lookup.catch((e) => {
     throw new UserError(`cannot read the nftables state: ${(e as Error).message}`);
   });
   if (!looked) return [];

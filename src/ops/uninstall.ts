@@ -196,6 +196,7 @@ async function uninstall(config: Config, io: OpsIo): Promise<number> {
     if (!(probed instanceof Error)) closeFirewalld(probed);
     throw e;
   }
+  io.report?.mayChange();
   // The boot unit first, so that the rules do not come back at the next
   // boot behind the user's back. A failure here is reported but does not
   // stop the kernel part: uninstall is the emergency path, and rules left in

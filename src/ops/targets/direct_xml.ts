@@ -11,7 +11,7 @@
 import type { Config } from "../../config/types.ts";
 import { FirewalldError } from "../../firewalld/errors.ts";
 import { assertReplaceable } from "../../firewalld/direct_xml_file.ts";
-import { storeInDirectXml } from "../../firewalld/persist.ts";
+import { directXmlHolds, storeInDirectXml } from "../../firewalld/persist.ts";
 import { describePersist, type FirewalldHost, removeStaleEntries } from "../firewalld_step.ts";
 import type { OpsIo } from "../io.ts";
 import { type InstallPlan, restoreCommands } from "../plan.ts";
@@ -24,9 +24,17 @@ export function directXmlTarget(
   const { config, io, plan, host } = context;
   return {
     name: "direct.xml",
+    // The file as commit would edit it, compared with the file as it is.
+    matches: () =>
+      directXmlHolds(want === "none" ? [] : plan.families.map((f) => f.ruleSet), {
+        verbose: config.verbose,
+        comments: plan.families.every((f) => f.comments),
+        directXmlPath: host.directXmlPath,
+      }),
     async check() {
-      // "ours": checkStoreFirewalld ran with the other refusals, before the dry run.
-      if (want === "ours") return;
+      // "ours": checkStoreFirewalld ran the other refusals, before the dry run;
+      // the write probe is here, so that an unchanged install skips it.
+      if (want === "ours") return await assertReplaceable(host.directXmlPath);
       try {
         await assertReplaceable(host.directXmlPath);
       } catch (e) {

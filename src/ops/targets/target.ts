@@ -17,6 +17,12 @@ export type TargetWant = "ours" | "none";
 
 export interface PersistTarget {
   readonly name: TargetName;
+  /**
+   * Whether the target already holds, byte for byte, what commit would put
+   * there: then an unchanged install writes nothing (install_program.ts's
+   * `current`). Reads only.
+   */
+  matches(): Promise<boolean>;
   /** Before anything changes: throws when the target could not take the change. */
   check(): Promise<void>;
   /** Writes the new content aside; nothing that is read at boot changes yet. */
