@@ -81,10 +81,11 @@ const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
 /**
  * Everything that must hold before the kernel changes:
  * firewalld's RFC3964_IPv4 not breaking IPv6, no foreign direct rule jumping
- * to our chains (firewalld_step.ts), nft present, the kernel
- * accepting the script, our table (if any) provably ours, our iptables rules
- * (if any) safe to remove. Returns the nft binary and whether our table
- * exists (its text is saved for rollback).
+ * to our chains (firewalld_step.ts), nft present, our table (if any)
+ * provably ours, our iptables rules (if any) safe to remove. Returns the nft
+ * binary and our table as found. The kernel's check of the script
+ * (`checkNftScript`) follows unless the table already equals the plan (an
+ * unchanged install: that script is what the kernel holds).
  */
 async function preflight(
   config: Config,
@@ -111,7 +112,6 @@ async function preflight(
   // our chain would stop that, so it stops the install now.
   await refuseForeignJumps(host);
   const nft = await findNft(io.runner);
-  await checkNftScript(io.runner, nft, plan.nftScript!);
   const found = await readOurTable(io.runner, nft);
   assertOurs(found);
   // Reads every iptables dump and refuses unsafe ones, changing nothing.
@@ -254,12 +254,6 @@ export async function installWithNftables(
       throw asUserError(e);
     }
     const { nft } = checked;
-    const guards = lockoutWarnings(config, {
-      listeningPorts: await (inputs.ports ?? listeningTcpPorts(io.runner)),
-      firewalldRunning: false,
-    });
-    for (const w of guards) warn(io, w);
-
     const facts = {
       backend: "nftables",
       firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
@@ -271,6 +265,19 @@ export async function installWithNftables(
     const current = inputs.current
       ? await inputs.current({ nft, found: checked.found }, targetsOf(facts))
       : "differs";
+    if (current === "differs") {
+      try {
+        await checkNftScript(io.runner, nft, script);
+      } catch (e) {
+        throw asUserError(e);
+      }
+    }
+    const guards = lockoutWarnings(config, {
+      listeningPorts: await (inputs.ports ?? listeningTcpPorts(io.runner)),
+      firewalldRunning: false,
+    });
+    for (const w of guards) warn(io, w);
+
     const program = installProgram({ ...facts, current });
     const previous = checked.hasTable && current === "differs"
       ? await saveOurTable(io.runner, nft)
