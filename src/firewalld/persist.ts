@@ -164,6 +164,11 @@ export async function storeInDirectXml(
  * would change nothing: the plan it would apply (persist_plan.ts) leaves
  * the permanent config as it is and adds or removes no runtime entry.
  * Reads only; no validation (nothing is written).
+ *
+ * @example
+ * ```ts ignore
+ * if (await firewalldHolds(bus, ruleSets, { verbose: false })) console.log("nothing to store");
+ * ```
  */
 export async function firewalldHolds(
   bus: FirewalldBus,
@@ -186,6 +191,11 @@ export async function firewalldHolds(
  * `ruleSets` (none: no entry of ours), so that the store would not rewrite
  * it: the file as it would be edited equals the file as it is. A file that
  * cannot be read or parsed does not hold it. Reads only.
+ *
+ * @example
+ * ```ts ignore
+ * const same = await directXmlHolds(ruleSets, { directXmlPath: "/etc/firewalld/direct.xml" });
+ * ```
  */
 export async function directXmlHolds(
   ruleSets: readonly RuleSet[],

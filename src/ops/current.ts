@@ -33,7 +33,14 @@ import {
 } from "./status_report.ts";
 import type { PersistTarget } from "./targets/target.ts";
 
-/** What the config would install, per family, as status compares it. */
+/**
+ * What the config would install, per family, as status compares it.
+ *
+ * @example
+ * ```ts ignore
+ * const { report } = statusReport({ planned: plannedFamilies(config, plan), live });
+ * ```
+ */
 export function plannedFamilies(config: Config, plan: InstallPlan): PlannedFamily[] {
   return config.backend === "nftables" ? plannedNftables(config, plan) : plan.families
     .filter((f) => f.exe).map((f) => ({
@@ -45,7 +52,15 @@ export function plannedFamilies(config: Config, plan: InstallPlan): PlannedFamil
     }));
 }
 
-/** What every iptables backend of both families holds of ours, from the dumps; the unreadable ones apart. */
+/**
+ * What every iptables backend of both families holds of ours, from the
+ * dumps; the unreadable ones apart.
+ *
+ * @example
+ * ```ts ignore
+ * const { live, unread } = await liveIptables(plan, new LiveDumps(runner));
+ * ```
+ */
 export async function liveIptables(
   plan: InstallPlan,
   dumps: LiveDumps,

@@ -130,6 +130,15 @@ export function installProgram(facts: InstallFacts): InstallProgram {
  * what current.ts compares with the disk before the program is made.
  * nftables: the boot unit only (firewalld's direct interface holds
  * iptables rules only).
+ *
+ * @example
+ * ```ts
+ * import { targetsOf } from "./install_program.ts";
+ * const t = targetsOf({
+ *   backend: "nftables", firewalld: "stopped", storeFirewalld: false, bootUnit: "write", staleEntries: "none",
+ * });
+ * if (t.map((x) => x.name).join() !== "systemd") throw new Error();
+ * ```
  */
 export function targetsOf(
   facts: Pick<

@@ -25,6 +25,11 @@ export function persistLine(io: OpsIo, target: TargetChange["target"], line: str
  * An install that found everything as planned (install_program.ts's
  * `report-unchanged`): one result line, `changed: false` in the report.
  * Returns true, for the caller's flag.
+ *
+ * @example
+ * ```ts ignore
+ * "report-unchanged": () => Promise.resolve(void (unchanged = reportUnchanged(io))),
+ * ```
  */
 export function reportUnchanged(io: OpsIo): true {
   io.out(
