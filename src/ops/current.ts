@@ -54,7 +54,8 @@ export function plannedFamilies(config: Config, plan: InstallPlan): PlannedFamil
 
 /**
  * What every iptables backend of both families holds of ours, from the
- * dumps; the unreadable ones apart.
+ * dumps as this run first read them (before anything changed); the
+ * unreadable ones apart.
  *
  * @example
  * ```ts ignore
@@ -72,7 +73,7 @@ export async function liveIptables(
       live.push({
         family: exe.family,
         mode: exe.mode,
-        rules: canonicalSavedRules(await dumps.read(exe)),
+        rules: canonicalSavedRules(await dumps.firstRead(exe)),
       });
     } catch (e) {
       unread.push({
