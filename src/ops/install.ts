@@ -592,7 +592,11 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       },
       "remove-stale-unit": () => removeStaleUnit(io),
     });
-    if (unchanged) return EXIT.OK;
+    if (unchanged) {
+      // What the stored entries make firewalld do holds, changed or not.
+      if (regime === "on_direct") warn(io, FLUSH_WARNING);
+      return EXIT.OK;
+    }
     await ensurePassthroughAddress(io, plan);
     for (const f of plan.families) {
       const through = storeFirewalld && host.running;
