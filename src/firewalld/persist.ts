@@ -26,6 +26,7 @@ import {
   describeEntry,
   type DirectEntry,
   isOurEntry,
+  sameEntry,
   toDirectEntries,
   type ToDirectEntriesOptions,
 } from "./direct_entries.ts";
@@ -155,6 +156,62 @@ export async function storeInDirectXml(
     removed: { permanent: [], runtime: [], directXml: edit.removed },
     directXmlPath: path,
   };
+}
+
+/**
+ * Whether a running firewalld already holds exactly the entries
+ * `storeWithFirewalld` would store, permanent and runtime, so that a store
+ * would change nothing: the plan it would apply (persist_plan.ts) leaves
+ * the permanent config as it is and adds or removes no runtime entry.
+ * Reads only; no validation (nothing is written).
+ *
+ * @example
+ * ```ts ignore
+ * if (await firewalldHolds(bus, ruleSets, { verbose: false })) console.log("nothing to store");
+ * ```
+ */
+export async function firewalldHolds(
+  bus: FirewalldBus,
+  ruleSets: readonly RuleSet[],
+  options: ToDirectEntriesOptions,
+): Promise<boolean> {
+  const entries = toDirectEntries(ruleSets, options);
+  if (!entries.every(isOurEntry) || await bus.state() !== "RUNNING") return false;
+  const previous = await bus.getPermanent();
+  const plan = planStore(previous, await runtimeOurs(bus), entries);
+  const same = (a: readonly DirectEntry[], b: readonly DirectEntry[]) =>
+    a.length === b.length && a.every((x, i) => sameEntry(x, b[i]));
+  return plan.runtime.add.length === 0 && plan.runtime.remove.length === 0 &&
+    plan.permanent !== null && same(plan.permanent.chains, previous.chains) &&
+    same(plan.permanent.rules, previous.rules);
+}
+
+/**
+ * Whether direct.xml already holds what `storeInDirectXml` would write for
+ * `ruleSets` (none: no entry of ours), so that the store would not rewrite
+ * it: the file as it would be edited equals the file as it is. A file that
+ * cannot be read or parsed does not hold it. Reads only.
+ *
+ * @example
+ * ```ts ignore
+ * const same = await directXmlHolds(ruleSets, { directXmlPath: "/etc/firewalld/direct.xml" });
+ * ```
+ */
+export async function directXmlHolds(
+  ruleSets: readonly RuleSet[],
+  options: ToDirectEntriesOptions & DirectXmlOptions,
+): Promise<boolean> {
+  const path = options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH;
+  const entries = toDirectEntries(ruleSets, options);
+  if (!entries.every(isOurEntry)) return false;
+  try {
+    const text = await readDirectXmlFile(path);
+    if (text === null) return entries.length === 0;
+    return (await loadDirectXml()).editDirectXml(text, entries, path).text === text;
+  } catch (e) {
+    if (e instanceof FirewalldError) return false;
+    throw e;
+  }
 }
 
 /**

@@ -28,6 +28,8 @@ const keyOf = (exe: Executables) => `${exe.mode}/${exe.family}/${exe.save}`;
  */
 export class LiveDumps {
   readonly #reads = new Map<string, Promise<SaveDump>>();
+  /** Each backend's first read of this run, kept when taken. */
+  readonly #first = new Map<string, Promise<SaveDump>>();
 
   constructor(private readonly runner: Runner) {}
 
@@ -39,10 +41,12 @@ export class LiveDumps {
       const started = readDump(this.runner, exe);
       p = started;
       this.#reads.set(key, p);
+      if (!this.#first.has(key)) this.#first.set(key, p);
       // Awaited by whoever reads it; a prefetch nobody reads must not be an
       // unhandled rejection.
       started.catch(() => {
         if (this.#reads.get(key) === started) this.#reads.delete(key);
+        if (this.#first.get(key) === started) this.#first.delete(key);
       });
     }
     return p;
@@ -51,6 +55,15 @@ export class LiveDumps {
   /** Starts reading each dump, without waiting: errors reach whoever reads it. */
   prefetch(exes: readonly Executables[]): void {
     for (const exe of exes) void this.read(exe);
+  }
+
+  /**
+   * The dump as this run first read it, even when taken since: for a
+   * decision made before anything changed the rules (install's `current`,
+   * after the pretest took the dumps it tests against), without a second read.
+   */
+  firstRead(exe: Executables): Promise<SaveDump> {
+    return this.#first.get(keyOf(exe)) ?? this.read(exe);
   }
 
   /** The dump, for a caller about to change that backend: later readers read again. */
@@ -63,6 +76,7 @@ export class LiveDumps {
   /** Forgets a dump that no longer shows the backend (a command changed what its save prints). */
   forget(exe: Executables): void {
     this.#reads.delete(keyOf(exe));
+    this.#first.delete(keyOf(exe));
   }
 
   /** Resolves once every read started so far has finished, failed or not. */
@@ -73,5 +87,6 @@ export class LiveDumps {
   /** Forgets every dump: something outside this run's own steps changed the rules (firewalld). */
   forgetAll(): void {
     this.#reads.clear();
+    this.#first.clear();
   }
 }

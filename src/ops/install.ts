@@ -53,7 +53,7 @@ import { exitCodeOf, isUserError, UserError } from "./errors.ts";
 import { lockoutWarnings, stoppedFirewalldWarning } from "./guards.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { OpsIo } from "./io.ts";
-import { info, persistLine, warn } from "./log.ts";
+import { info, persistLine, reportUnchanged, warn } from "./log.ts";
 import { iptablesBackend, removedFrom } from "./report.ts";
 import { type InstallPlan, planInstall, restoreCommands } from "./plan.ts";
 import {
@@ -67,7 +67,8 @@ import { holdUntilFinished } from "./switch_interrupt.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 import { restoreOptions } from "./restore_options.ts";
-import { installProgram } from "./install_program.ts";
+import { installProgram, targetsOf } from "./install_program.ts";
+import { currentState } from "./current.ts";
 import { buildTarget } from "./targets/registry.ts";
 import type { PersistTarget, TargetName } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
@@ -422,6 +423,18 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       host,
       dumps,
       ports: early?.ports,
+      current: (nftTable, targets) =>
+        currentState({
+          config,
+          io,
+          plan,
+          host,
+          dumps,
+          nftTable,
+          byFirewalld: false,
+          removeUnit: false,
+          targets: targets.map((t) => buildTarget(t, { config, io, plan, host })),
+        }),
     });
     if (early) await ensurePassthroughAddress(io, plan);
     return code;
@@ -453,8 +466,10 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     try {
       if (storeFirewalld) {
         // A non-root dry run cannot open direct.xml for writing; root will find out.
+        // A real run probes it in the target's check, before the kernel changes,
+        // so an unchanged install does not write a probe file either.
         await checkStoreFirewalld(io, config, host, plan.families, {
-          writable: io.uid() === 0,
+          writable: io.uid() === 0 && config.dryRun,
         });
         // firewalld 2.x would flush other tools' iptables rules (docs/firewalld.md#f12).
         regime = (await checkFirewalldFlush(io, config, host, plan, dumps)).regime;
@@ -475,13 +490,27 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       refusal = e;
     }
     const stale = storeFirewalld ? null : await findStaleEntries(io, host);
-    const program = installProgram({
+    const facts = {
       backend: "iptables",
       firewalld: firewalldPresence(host),
       storeFirewalld,
       bootUnit: choice.systemd ? "write" : choice.removeUnit ? "remove" : "leave",
       staleEntries: stale?.mechanism ?? "none",
       dryRun: config.dryRun,
+    } as const;
+    const program = installProgram({
+      ...facts,
+      current: config.dryRun ? "differs" : await currentState({
+        config,
+        io,
+        plan,
+        host,
+        dumps,
+        nftTable: await early!.nftTable,
+        byFirewalld: storeFirewalld && host.running,
+        removeUnit: choice.removeUnit,
+        targets: targetsOf(facts).map((t) => buildTarget(t, { config, io, plan, host })),
+      }),
     });
     if (!choice.systemd && !choice.removeUnit) {
       const staleUnit = await staleUnitWarning(config, io);
@@ -520,7 +549,10 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     const committed: { name: TargetName; lines: string[] }[] = [];
     // The pretest only read: every step below may change the rules.
     await pretest?.settled;
+    io.report?.mayChange();
+    let unchanged = false;
     await runProgram(program.steps, {
+      "report-unchanged": () => Promise.resolve(void (unchanged = reportUnchanged(io))),
       "prepare-target": async ({ target }) => {
         const t = buildTarget(target, { config, io, plan, host });
         await t.check();
@@ -554,6 +586,11 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       },
       "remove-stale-unit": () => removeStaleUnit(io),
     });
+    if (unchanged) {
+      // What the stored entries make firewalld do holds, changed or not.
+      if (regime === "on_direct") warn(io, FLUSH_WARNING);
+      return EXIT.OK;
+    }
     await ensurePassthroughAddress(io, plan);
     for (const f of plan.families) {
       const through = storeFirewalld && host.running;

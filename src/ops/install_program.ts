@@ -13,6 +13,10 @@
  * does not own would not last): no kernel apply then. With nftables one
  * `nft -f` replaces our table; the boot files are committed after it and our
  * iptables rules go last; a failure after the `nft -f` puts the table back.
+ * When the live rules and the persisted files already equal the plan
+ * (`current`, current.ts) and nothing stale is to go, the program is one
+ * step that writes nothing: what configuration management needs from a
+ * re-install.
  *
  * @module
  */
@@ -30,11 +34,20 @@ export interface InstallFacts {
   /** Our entries from an earlier --store-firewalld, where install must remove them (none when storing). */
   staleEntries: "none" | "dbus" | "direct.xml";
   dryRun: boolean;
+  /**
+   * The rules of every family and backend install touches, firewalld's
+   * direct config of ours and each persistence target already equal the
+   * plan, and no unit of ours is there to remove (current.ts), or not (or
+   * not read: a dry run).
+   */
+  current: "equal" | "differs";
 }
 
 /** One step of the program. */
 export type InstallStep =
   | { kind: "print-dry-run" }
+  /** Everything already equals the plan: says so, touches neither the kernel nor a file. */
+  | { kind: "report-unchanged" }
   /**
    * A persistence target (targets/): refuses what it could not take, then
    * writes its new content aside, before the kernel changes, so a host where
@@ -80,18 +93,21 @@ export interface InstallProgram {
  * import { installProgram } from "./install_program.ts";
  * const p = installProgram({
  *   backend: "iptables", firewalld: "absent", storeFirewalld: false, bootUnit: "write", staleEntries: "none",
- *   dryRun: false,
+ *   dryRun: false, current: "differs",
  * });
  * if (p.steps.map((s) => s.kind).join() !== "prepare-target,apply-kernel") throw new Error();
  * ```
  */
 export function installProgram(facts: InstallFacts): InstallProgram {
   if (facts.dryRun) return { steps: [{ kind: "print-dry-run" }], rollback: [] };
+  // Stale entries are a change to make, whatever the rules are. (A unit to
+  // remove is part of `current`: "remove" is asked whenever firewalld
+  // stores, and there is mostly none.)
+  if (facts.current === "equal" && facts.staleEntries === "none") {
+    return { steps: [{ kind: "report-unchanged" }], rollback: [] };
+  }
   if (facts.backend === "nftables") return nftProgram(facts);
-  const targets = chooseTargets(
-    { firewalld: facts.storeFirewalld, systemd: facts.bootUnit === "write", removeUnit: false },
-    { firewalldRunning: facts.firewalld === "running", staleEntries: facts.staleEntries },
-  );
+  const targets = targetsOf(facts);
   const steps: InstallStep[] = targets.map((target) => ({ kind: "prepare-target", target }));
   const byFirewalld = facts.storeFirewalld && facts.firewalld === "running";
   if (byFirewalld) {
@@ -110,19 +126,49 @@ export function installProgram(facts: InstallFacts): InstallProgram {
 }
 
 /**
+ * The persistence targets install writes for `facts`, in commit order:
+ * what current.ts compares with the disk before the program is made.
+ * nftables: the boot unit only (firewalld's direct interface holds
+ * iptables rules only).
+ *
+ * @example
+ * ```ts
+ * import { targetsOf } from "./install_program.ts";
+ * const t = targetsOf({
+ *   backend: "nftables", firewalld: "stopped", storeFirewalld: false, bootUnit: "write", staleEntries: "none",
+ * });
+ * if (t.map((x) => x.name).join() !== "systemd") throw new Error();
+ * ```
+ */
+export function targetsOf(
+  facts: Pick<
+    InstallFacts,
+    "backend" | "firewalld" | "storeFirewalld" | "bootUnit" | "staleEntries"
+  >,
+): TargetChoice[] {
+  if (facts.backend === "nftables") {
+    return facts.bootUnit === "write" ? [{ name: "systemd", want: "ours" }] : [];
+  }
+  return chooseTargets(
+    { firewalld: facts.storeFirewalld, systemd: facts.bootUnit === "write", removeUnit: false },
+    { firewalldRunning: facts.firewalld === "running", staleEntries: facts.staleEntries },
+  );
+}
+
+/**
  * nftables: firewalld's direct interface holds iptables rules only, so the
  * table has one persistence target, the boot unit (choosePersistence).
  * A failure after the `nft -f` puts the table back; boot files already
  * committed stay (the error says so).
  */
 function nftProgram(facts: InstallFacts): InstallProgram {
-  const writeUnit = facts.bootUnit === "write";
-  const unit: TargetChoice = { name: "systemd", want: "ours" };
+  const targets = targetsOf(facts);
+  const writeUnit = targets.length > 0;
   const steps: InstallStep[] = [
-    ...(writeUnit ? [{ kind: "prepare-target", target: unit } as const] : []),
+    ...targets.map((target) => ({ kind: "prepare-target", target }) as const),
     { kind: "record-nft-install" },
     { kind: "apply-nft" },
-    ...(writeUnit ? [{ kind: "commit-target", target: unit } as const] : []),
+    ...targets.map((target) => ({ kind: "commit-target", target }) as const),
     { kind: "remove-iptables-leftovers" },
   ];
   return {

@@ -20,3 +20,21 @@ export function persistLine(io: OpsIo, target: TargetChange["target"], line: str
   io.report?.persisted(target, line);
   io.out(`${line}\n`);
 }
+
+/**
+ * An install that found everything as planned (install_program.ts's
+ * `report-unchanged`): one result line, `changed: false` in the report.
+ * Returns true, for the caller's flag.
+ *
+ * @example
+ * ```ts ignore
+ * "report-unchanged": () => Promise.resolve(void (unchanged = reportUnchanged(io))),
+ * ```
+ */
+export function reportUnchanged(io: OpsIo): true {
+  io.out(
+    "unchanged: the rules and the stored files already equal this config; nothing was written\n",
+  );
+  io.report?.settle(false);
+  return true;
+}

@@ -60,9 +60,9 @@ import { EXIT } from "./exit_codes.ts";
 import { DEFAULT_PATH_DIRS } from "../os/search_path.ts";
 import { nftInstallRecorded, recordNftInstall } from "./nft_marker.ts";
 import type { OpsIo } from "./io.ts";
-import { info, persistLine, warn } from "./log.ts";
-import { installProgram } from "./install_program.ts";
-import { buildTarget } from "./targets/registry.ts";
+import { info, persistLine, reportUnchanged, warn } from "./log.ts";
+import { installProgram, targetsOf } from "./install_program.ts";
+import { buildTarget, type TargetChoice } from "./targets/registry.ts";
 import type { PersistTarget } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
@@ -82,10 +82,11 @@ const retryless = { wait: 0, waitInterval: 0, maxRetries: 0, sleepMs: 0 };
 /**
  * Everything that must hold before the kernel changes:
  * firewalld's RFC3964_IPv4 not breaking IPv6, no foreign direct rule jumping
- * to our chains (firewalld_step.ts), nft present, the kernel
- * accepting the script, our table (if any) provably ours, our iptables rules
- * (if any) safe to remove. Returns the nft binary and whether our table
- * exists (its text is saved for rollback).
+ * to our chains (firewalld_step.ts), nft present, our table (if any)
+ * provably ours, our iptables rules (if any) safe to remove. Returns the nft
+ * binary and our table as found. The kernel's check of the script
+ * (`checkNftScript`) follows unless the table already equals the plan (an
+ * unchanged install: that script is what the kernel holds).
  */
 async function preflight(
   config: Config,
@@ -93,7 +94,7 @@ async function preflight(
   plan: InstallPlan,
   host: FirewalldHost,
   dumps?: LiveDumps,
-): Promise<{ nft: string; hasTable: boolean }> {
+): Promise<{ nft: string; hasTable: boolean; found: NftLookupFound }> {
   if (host.running) {
     await checkIpv6Redirect(io, config, host, plan.families);
     await checkInboundRedirect(io, config, host);
@@ -107,12 +108,11 @@ async function preflight(
   // our chain would stop that, so it stops the install now.
   await refuseForeignJumps(host);
   const nft = await findNft(io.runner);
-  await checkNftScript(io.runner, nft, plan.nftScript!);
   const found = await readOurTable(io.runner, nft);
   assertOurs(found);
   // Reads every iptables dump and refuses unsafe ones, changing nothing.
   await uninstallAll(io.runner, plan.executables, { ...retryless, dryRun: true, dumps });
-  return { nft, hasTable: found.table !== undefined };
+  return { nft, hasTable: found.table !== undefined, found };
 }
 
 /** firewalld first (it must remove its own runtime rules), then every iptables backend. */
@@ -207,6 +207,11 @@ export interface NftInstallInputs {
   dumps?: LiveDumps;
   /** Listening TCP ports (`ss`), read while planning; read here when not given. */
   ports?: Promise<Set<number>>;
+  /**
+   * Whether the table as preflight read it, and the targets install would
+   * commit, already equal the plan (current.ts); "differs" when not given.
+   */
+  current?: (table: NftLookup, targets: TargetChoice[]) => Promise<"equal" | "differs">;
 }
 
 /**
@@ -238,28 +243,41 @@ export async function installWithNftables(
       if (choice.systemd) io.out(await renderSystemdDryRun(config, io));
       return EXIT.OK;
     }
-    let checked: { nft: string; hasTable: boolean };
+    let checked: { nft: string; hasTable: boolean; found: NftLookupFound };
     try {
       checked = await preflight(config, io, plan, host, dumps);
     } catch (e) {
       throw asUserError(e);
     }
     const { nft } = checked;
-    const guards = lockoutWarnings(config, {
-      listeningPorts: await (inputs.ports ?? listeningTcpPorts(io.runner)),
-      firewalldRunning: false,
-    });
-    for (const w of guards) warn(io, w);
-
-    const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
-    const program = installProgram({
+    const facts = {
       backend: "nftables",
       firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
       storeFirewalld: false,
       bootUnit: choice.systemd ? "write" : "leave",
       staleEntries: "none",
       dryRun: false,
+    } as const;
+    const current = inputs.current
+      ? await inputs.current({ nft, found: checked.found }, targetsOf(facts))
+      : "differs";
+    if (current === "differs") {
+      try {
+        await checkNftScript(io.runner, nft, script);
+      } catch (e) {
+        throw asUserError(e);
+      }
+    }
+    const guards = lockoutWarnings(config, {
+      listeningPorts: await (inputs.ports ?? listeningTcpPorts(io.runner)),
+      firewalldRunning: false,
     });
+    for (const w of guards) warn(io, w);
+
+    const program = installProgram({ ...facts, current });
+    const previous = checked.hasTable && current === "differs"
+      ? await saveOurTable(io.runner, nft)
+      : undefined;
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
     // Set once only the removal of our iptables rules remains: it is finished, not undone.
@@ -274,6 +292,7 @@ export async function installWithNftables(
     let afterCommit: Error | undefined;
     let checkedInterrupt = false;
     let committed = false;
+    let unchanged = false;
     // Between the steps after the nft -f: the first check names a failure nft had after its commit.
     const stopIfInterrupted = () => {
       const first = !checkedInterrupt;
@@ -283,8 +302,10 @@ export async function installWithNftables(
         first && afterCommit ? `${afterCommit.message}, then interrupted` : "interrupted",
       );
     };
+    io.report?.mayChange();
     try {
       await runProgram(program.steps, {
+        "report-unchanged": () => Promise.resolve(void (unchanged = reportUnchanged(io))),
         "prepare-target": async ({ target }) => {
           // Written under temporary names before the kernel changes; committed after it.
           unit = buildTarget(target, { config, io, plan, host });
@@ -351,6 +372,7 @@ export async function installWithNftables(
       stopListening();
       await unit?.discard();
     }
+    if (unchanged) return EXIT.OK;
   } finally {
     closeFirewalld(host);
   }
@@ -379,8 +401,11 @@ export async function installWithNftables(
  * read it; or, without nft, why it cannot be inspected (`unreadable`).
  */
 export type NftLookup =
-  | { nft: string; found: { table?: NftTableState; notOurs?: string }; unreadable?: undefined }
+  | { nft: string; found: NftLookupFound; unreadable?: undefined }
   | { unreadable: string };
+
+/** Our table as `readOurTable` found it. */
+export type NftLookupFound = { table?: NftTableState; notOurs?: string };
 
 /** How to remove our table by hand, for messages that cannot. */
 const REMOVE_BY_HAND = "install nft (Debian/RHEL package nftables) and run the command again, " +
@@ -534,10 +559,14 @@ export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamil
  * table that we did not write is counted, so it shows as drift, and named
  * in a warning: install and uninstall refuse to touch the table then.
  * `families` (the ones the config installs) get what belongs to no family
- * when the table has no rules.
+ * when the table has no rules. `lookup`: the table as this run read it.
  */
-export async function liveNftables(io: OpsIo, families: Family[]): Promise<LiveBackend[]> {
-  const looked = await lookUpNftTable(io).catch((e) => {
+export async function liveNftables(
+  io: OpsIo,
+  families: Family[],
+  lookup: Promise<NftLookup | undefined> = lookUpNftTable(io),
+): Promise<LiveBackend[]> {
+  const looked = await lookup.catch((e) => {
     throw new UserError(`cannot read the nftables state: ${(e as Error).message}`);
   });
   if (!looked) return [];

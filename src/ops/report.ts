@@ -48,8 +48,9 @@ export interface RunReport {
   /** Whether it was a dry run; null when the config could not be read. */
   dryRun: boolean | null;
   /**
-   * Whether a rule or file changed: false in a dry run and when nothing
-   * was changed; null when a failure leaves it unknown (read `error`).
+   * Whether a rule or file changed: false in a dry run, when nothing was
+   * changed (an unchanged re-install) and after a refusal before the first
+   * change; null when a failure leaves it unknown (read `error`).
    */
   changed: boolean | null;
   changes: BackendChange[];
@@ -75,6 +76,8 @@ export interface ReportRecorder {
   persisted(target: TargetChange["target"], line: string): void;
   /** What the command knows it changed, said at its end (before a failure it reports). */
   settle(changed: boolean): void;
+  /** From here a failure may leave a change; before it, a failure changed nothing. */
+  mayChange(): void;
 }
 
 /** Keeps the messages only: what status, which returns its own report, records. */
@@ -88,12 +91,14 @@ export class MessageLog implements ReportRecorder {
   change(): void {}
   persisted(): void {}
   settle(): void {}
+  mayChange(): void {}
 }
 
 /** Collects a {@linkcode RunReport}; `finish` completes it with the exit code. */
 export class RunReportBuilder implements ReportRecorder {
   #report: RunReport;
   #settled: boolean | undefined;
+  #mayHaveChanged = false;
 
   constructor(command: RunReport["command"]) {
     this.#report = {
@@ -137,11 +142,16 @@ export class RunReportBuilder implements ReportRecorder {
     this.#settled = changed;
   }
 
+  mayChange(): void {
+    this.#mayHaveChanged = true;
+  }
+
   /**
    * The finished report. `changed`: never in a dry run or a usage error
    * (exit 2 changes nothing); what the command settled on, if it did; else
    * true when a change was recorded; false after a success that recorded
-   * none; null after another failure that did not.
+   * none, or a failure before the command's first change (`mayChange`);
+   * null after another failure that did not.
    */
   finish(
     exitCode: number,
@@ -156,7 +166,7 @@ export class RunReportBuilder implements ReportRecorder {
       ? this.#settled
       : recorded
       ? true
-      : options.error === undefined
+      : options.error === undefined || !this.#mayHaveChanged
       ? false
       : null;
     r.exitCode = exitCode;

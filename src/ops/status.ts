@@ -7,7 +7,6 @@
  */
 import type { Resolved } from "../config/resolve.ts";
 import type { Config } from "../config/types.ts";
-import { canonicalRules, canonicalSavedRules } from "../iptables/canonical.ts";
 import { LiveDumps } from "../iptables/dumps.ts";
 import type { OpsIo } from "./io.ts";
 import { warn } from "./log.ts";
@@ -27,13 +26,12 @@ import type { TargetStatus } from "./targets/target.ts";
 import {
   type BootUnitStatus,
   type FamilyNote,
-  type LiveBackend,
   persistenceTarget,
-  type PlannedFamily,
   type StatusReport,
   statusReport,
 } from "./status_report.ts";
-import { liveNftables, plannedNftables } from "./nft_step.ts";
+import { liveNftables } from "./nft_step.ts";
+import { liveIptables, plannedFamilies } from "./current.ts";
 import { withRunLock } from "./run_lock.ts";
 import { requireRoot } from "./preconditions.ts";
 
@@ -104,15 +102,8 @@ async function status(
     prefetchDumps: true,
   });
   for (const w of plan.warnings) warn(io, w);
-  const planned: PlannedFamily[] = config.backend === "nftables"
-    ? plannedNftables(config, plan)
-    : plan.families.filter((f) => f.exe).map((f) => ({
-      family: f.family,
-      mode: f.exe!.mode,
-      // Untagged rules in built-in chains are not recognisable in a dump
-      // (comments disabled), so the generated side drops them too.
-      expected: canonicalRules(f.text, { oursOnly: true }),
-    }));
+  // The comparison install's `current` makes too (current.ts).
+  const planned = plannedFamilies(config, plan);
   if (plan.families.some((f) => !f.comments)) {
     warn(
       io,
@@ -120,26 +111,12 @@ async function status(
     );
   }
 
-  const live: LiveBackend[] = [];
   // As for uninstall: --ip-family-mode ipv4 is the operator saying there is no IPv6 of ours.
   const uninspected: FamilyNote[] = plan.uninspectable.filter((u) =>
     !(u.family === 6 && config.ipFamilyMode === "ipv4")
   );
-  for (const exe of plan.executables) {
-    try {
-      live.push({
-        family: exe.family,
-        mode: exe.mode,
-        rules: canonicalSavedRules(await dumps.read(exe)),
-      });
-    } catch (e) {
-      uninspected.push({
-        family: exe.family,
-        mode: exe.mode,
-        reason: `cannot read the rules: ${(e as Error).message}`,
-      });
-    }
-  }
+  const { live, unread } = await liveIptables(plan, dumps);
+  uninspected.push(...unread);
 
   live.push(...await liveNftables(io, plan.families.map((f) => f.family)));
 

@@ -97,6 +97,7 @@ async function uninstall(config: Config, io: OpsIo): Promise<number> {
     if (!(probed instanceof Error)) closeFirewalld(probed);
     throw e;
   }
+  io.report?.mayChange();
   // Persistence first: the targets in the reverse of install's commit order
   // (registry.ts), so the boot unit goes first and the rules do not come
   // back at the next boot behind the user's back; then a running firewalld,

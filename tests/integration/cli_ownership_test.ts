@@ -53,8 +53,15 @@ for (const mode of MODES) {
       const before = await both(ns, mode);
       const cli = (args: string[]) => runCli(args, { netns: ns });
 
-      for (const round of ["install", "re-install"]) {
-        const r = await cli(["install", "--kuma-dp-user", "5678"]);
+      // Each round changes the config (an unchanged re-install would write nothing:
+      // cli_unchanged_test.ts), so each replaces the rules with the look-alikes there.
+      const rounds: [string, string[]][] = [
+        ["install", []],
+        ["re-install", ["--exclude-inbound-ports", "4321"]],
+        ["re-install as first", []],
+      ];
+      for (const [round, more] of rounds) {
+        const r = await cli(["install", "--kuma-dp-user", "5678", ...more]);
         assertEquals(r.code, 0, `${round}: ${r.stdout}${r.stderr}`);
         // A first install has nothing to replace: the look-alikes are not an earlier installation.
         if (round === "install") {

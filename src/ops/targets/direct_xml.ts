@@ -12,7 +12,7 @@
  */
 import { FirewalldError } from "../../firewalld/errors.ts";
 import { assertReplaceable } from "../../firewalld/direct_xml_file.ts";
-import { storeInDirectXml } from "../../firewalld/persist.ts";
+import { directXmlHolds, storeInDirectXml } from "../../firewalld/persist.ts";
 import {
   describePersist,
   type FirewalldHost,
@@ -40,10 +40,18 @@ export function directXmlTarget(want: TargetWant, context: TargetContext): Persi
   const plan = (): InstallPlan => needed(context.plan, "the install plan");
   return {
     name: "direct.xml",
+    // The file as commit would edit it, compared with the file as it is.
+    matches: () =>
+      directXmlHolds(want === "none" ? [] : plan().families.map((f) => f.ruleSet), {
+        verbose: config.verbose,
+        comments: plan().families.every((f) => f.comments),
+        directXmlPath: host().directXmlPath,
+      }),
     async check() {
-      // "ours": checkStoreFirewalld ran with the other refusals, before the dry run.
-      if (want === "ours") return;
       const path = host().directXmlPath;
+      // "ours": checkStoreFirewalld ran the other refusals, before the dry run;
+      // the write probe is here, so that an unchanged install skips it.
+      if (want === "ours") return await assertReplaceable(path);
       try {
         await assertReplaceable(path);
       } catch (e) {

@@ -21,6 +21,8 @@ export function systemdTarget(want: TargetWant, { config, io }: TargetContext): 
   let staged: StagedBoot | undefined;
   return {
     name: "systemd",
+    // Status's comparison: unit, config and the enable link as install writes them.
+    matches: async () => (await bootUnitStatus(io, config, { asked: true }))?.matches === true,
     // stageBootFiles refuses a foreign unit and a missing unit directory before writing.
     check: () => Promise.resolve(),
     async stage() {

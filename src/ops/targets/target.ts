@@ -37,6 +37,12 @@ export interface Removal {
 
 export interface PersistTarget {
   readonly name: TargetName;
+  /**
+   * Whether the target already holds, byte for byte, what commit would put
+   * there: then an unchanged install writes nothing (install_program.ts's
+   * `current`). Reads only.
+   */
+  matches(): Promise<boolean>;
   /** Before anything changes: throws when the target could not take the change. */
   check(): Promise<void>;
   /** Writes the new content aside; nothing that is read at boot changes yet. */

@@ -100,8 +100,9 @@ Deno.test("install --dry-run --json: the rules in output, changed: false, the wa
 });
 
 Deno.test("install --json failing: the error and exit code, changed false or unknown", async () => {
+  // A refusal before the first change changed nothing: false, not unknown.
   const notRoot = await report(["install", "--json"], { uid: 1000 });
-  assertEquals([notRoot.code, notRoot.json.changed], [EXIT.FAILURE, null]);
+  assertEquals([notRoot.code, notRoot.json.changed], [EXIT.FAILURE, false]);
   assertStringIncludes(notRoot.json.error, "install needs root privileges");
   assertStringIncludes(notRoot.err, "kuma-tproxy: install needs root privileges");
 
@@ -136,7 +137,7 @@ Deno.test("uninstall --json reports each removal; nothing found is changed: fals
   assertEquals(dry.restores, []);
 
   const notRoot = await report(["uninstall", "--json"], { uid: 1000 });
-  assertEquals([notRoot.code, notRoot.json.changed], [EXIT.FAILURE, null]);
+  assertEquals([notRoot.code, notRoot.json.changed], [EXIT.FAILURE, false]);
 });
 
 Deno.test("status --json carries the schema version, exit code and warnings on every exit", async () => {

@@ -50,3 +50,18 @@ Deno.test("LiveDumps keys by backend and family, prefetches side by side, keeps 
   assertEquals((await dumps.read(exe(6, "legacy"))).tables[0].chains[1].name, "ip6legacy-save");
   assertEquals(runner.calls.filter((c) => c.cmd === "ip6legacy-save").length, 3);
 });
+
+Deno.test("LiveDumps.firstRead() keeps the first read past a take, not past forget", async () => {
+  let n = 0;
+  const runner = new FakeRunner(() => ok(NAT(`C${++n}`)));
+  const dumps = new LiveDumps(runner);
+  const v4 = exe(4);
+  const first = await dumps.take(v4);
+  // Taken by the pretest, which only tests: install's decision needs no second read.
+  assertEquals(await dumps.firstRead(v4), first);
+  assertEquals(runner.calls.length, 1);
+  dumps.forget(v4); // the save now prints something else
+  assertEquals((await dumps.firstRead(v4)).tables[0].chains[1].name, "C2");
+  dumps.forgetAll();
+  assertEquals((await dumps.firstRead(v4)).tables[0].chains[1].name, "C3");
+});

@@ -13,6 +13,7 @@ const BASE: InstallFacts = {
   bootUnit: "leave",
   staleEntries: "none",
   dryRun: false,
+  current: "differs",
 };
 
 /** A step as one word; apply-kernel with its pretest and persist steps. */
@@ -131,6 +132,60 @@ const CASES: { name: string; facts: Partial<InstallFacts>; steps: string[]; roll
       facts: { backend: "nftables", dryRun: true, bootUnit: "write" },
       steps: ["print-dry-run"],
       rollback: [],
+    },
+    {
+      name: "everything equals the plan: one step that writes nothing",
+      facts: { current: "equal" },
+      steps: ["report-unchanged"],
+      rollback: [],
+    },
+    {
+      name: "equal with --store-systemd: unchanged, the boot files not staged",
+      facts: { current: "equal", bootUnit: "write" },
+      steps: ["report-unchanged"],
+      rollback: [],
+    },
+    {
+      name: "equal with --store-firewalld and a running firewalld: no D-Bus store",
+      facts: { current: "equal", storeFirewalld: true, firewalld: "running" },
+      steps: ["report-unchanged"],
+      rollback: [],
+    },
+    {
+      name: "equal with --store-firewalld and a stopped firewalld: direct.xml not rewritten",
+      facts: { current: "equal", storeFirewalld: true, firewalld: "stopped" },
+      steps: ["report-unchanged"],
+      rollback: [],
+    },
+    {
+      name: "nftables equal, with --store-systemd: no marker, no nft -f, no commit",
+      facts: { current: "equal", backend: "nftables", bootUnit: "write" },
+      steps: ["report-unchanged"],
+      rollback: [],
+    },
+    {
+      name: "equal but a dry run: the dry run prints",
+      facts: { current: "equal", dryRun: true },
+      steps: ["print-dry-run"],
+      rollback: [],
+    },
+    {
+      name: "equal with --store-firewalld, no unit of ours left to remove: unchanged",
+      facts: { current: "equal", storeFirewalld: true, firewalld: "running", bootUnit: "remove" },
+      steps: ["report-unchanged"],
+      rollback: [],
+    },
+    {
+      name: "equal rules, but stale entries in direct.xml: the normal install",
+      facts: { current: "equal", firewalld: "stopped", staleEntries: "direct.xml" },
+      steps: ["prepare-target direct.xml:none", "apply-kernel(pretest; direct.xml:none)"],
+      rollback: [XML, KERNEL, STAGED_XML],
+    },
+    {
+      name: "equal rules, but stale entries in a running firewalld: the normal install",
+      facts: { current: "equal", firewalld: "running", staleEntries: "dbus" },
+      steps: ["remove-stale-firewalld-entries", "apply-kernel(own test; )"],
+      rollback: [KERNEL],
     },
   ];
 

@@ -287,6 +287,7 @@ function memoryTarget(calls: string[]) {
     wanted: () => "ours" as const,
     build: (want: TargetWant): PersistTarget => ({
       name: "memory",
+      matches: () => Promise.resolve(false),
       check: () => Promise.resolve(void calls.push(`check ${want}`)),
       stage: () => Promise.resolve(void calls.push("stage")),
       commit: () => (calls.push("commit"), Promise.resolve(["memory: stored the rules"])),
