@@ -154,7 +154,7 @@ Examples:
     .option("--explain", "print each setting with the source that set it")
     .option(
       "--output <file>",
-      "write the config to FILE (under /etc/kuma-tproxy) for install --config and kuma-dp run --transparent-proxy-config",
+      "write the config to FILE (under /etc/kuma-tproxy; - prints it) for install --config and kuma-dp run --transparent-proxy-config",
     )
     .addHelpText(
       "after",
@@ -162,7 +162,8 @@ Examples:
 Examples:
   kuma-tproxy config --config base.yaml --redirect-dns
   KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT=5353 kuma-tproxy config --explain
-  kuma-tproxy config --redirect-dns --output /etc/kuma-tproxy/kuma-dp.yaml`,
+  kuma-tproxy config --redirect-dns --output /etc/kuma-tproxy/kuma-dp.yaml
+  kuma-tproxy config --redirect-dns --output - > /srv/kuma-dp.yaml`,
     )
     .action(async (opts: { explain?: boolean; output?: string }, cmd: Command) => {
       result.code = await run({
