@@ -135,7 +135,9 @@ async function status(
     }
   }
 
-  live.push(...await liveNftables(io, plan.families.map((f) => f.family)));
+  const nft = await liveNftables(io, plan.families.map((f) => f.family));
+  live.push(...nft.live);
+  uninspected.push(...nft.uninspected);
 
   const persistence = await persistenceStatus(io, config, plan.families);
   const boot = await bootUnitStatus(io, config, { asked: await bootAsked(config, io) });
