@@ -128,7 +128,9 @@ Examples:
       `
 Each path the config promises (outbound redirect, kuma-dp direct, excluded ports and addresses,
 DNS, per IP family) is probed with a connection to a documentation address (RFC 5737, RFC 3849)
-that nothing answers, so only a redirect to this host can accept it. verify never changes a rule.
+that nothing answers, so only a redirect to this host can accept it; with DNS redirection, also a
+query to each IPv4 nameserver of /etc/resolv.conf, which only --listen's own listener can prove
+(the nameserver answers too). verify never changes a rule.
 
 Exit codes: 0 every checked path holds, 1 a path failed or verify could not run, 2 usage or config
 error.
