@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The README's first command: shows kuma-tproxy doing its main job on a safe,
-# throw-away world. It creates two network namespaces (a "host" with a
-# stand-in sidecar and an app, and a "peer"), installs the transparent proxy
-# in the host namespace with the real CLI, shows connections and DNS landing
-# on the sidecar, runs status, uninstalls, shows traffic going direct again,
-# and deletes everything it created (also on failure or Ctrl-C).
-# This machine's own network namespace and firewall are never touched.
+# throw-away VM, by running the README's Universal VM walkthrough step by step
+# (scripts/demo.ts): two network namespaces (a "host" with an app and a
+# stand-in for kuma-dp, and a "peer") and a private mount namespace whose /etc
+# is an overlay, so the walkthrough's useradd and /etc/kuma-tproxy change only
+# that copy. It shows connections and DNS landing on the stand-in, uninstalls,
+# shows traffic going direct again, and deletes everything it created (also on
+# failure or Ctrl-C). This machine's own network namespace, firewall, /etc and
+# D-Bus are never touched.
 #   sudo ./scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -128,7 +128,9 @@ Examples:
       `
 Each path the config promises (outbound redirect, kuma-dp direct, excluded ports and addresses,
 DNS, per IP family) is probed with a connection to a documentation address (RFC 5737, RFC 3849)
-that nothing answers, so only a redirect to this host can accept it. verify never changes a rule.
+that nothing answers, so only a redirect to this host can accept it; with DNS redirection, also a
+query to each IPv4 nameserver of /etc/resolv.conf, which only --listen's own listener can prove
+(the nameserver answers too). verify never changes a rule.
 
 Exit codes: 0 every checked path holds, 1 a path failed or verify could not run, 2 usage or config
 error.
@@ -154,7 +156,7 @@ Examples:
     .option("--explain", "print each setting with the source that set it")
     .option(
       "--output <file>",
-      "write the config to FILE (under /etc/kuma-tproxy) for install --config and kuma-dp run --transparent-proxy-config",
+      "write the config to FILE (under /etc/kuma-tproxy; - prints it) for install --config and kuma-dp run --transparent-proxy-config",
     )
     .addHelpText(
       "after",
@@ -162,7 +164,8 @@ Examples:
 Examples:
   kuma-tproxy config --config base.yaml --redirect-dns
   KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_PORT=5353 kuma-tproxy config --explain
-  kuma-tproxy config --redirect-dns --output /etc/kuma-tproxy/kuma-dp.yaml`,
+  kuma-tproxy config --redirect-dns --output /etc/kuma-tproxy/kuma-dp.yaml
+  kuma-tproxy config --redirect-dns --output - > /srv/kuma-dp.yaml`,
     )
     .action(async (opts: { explain?: boolean; output?: string }, cmd: Command) => {
       result.code = await run({

@@ -70,7 +70,7 @@ export async function writeOutputConfig(path: string, config: Config): Promise<v
     if (e instanceof Deno.errors.NotCapable) {
       throw new UserError(
         `--output ${path}: kuma-tproxy may write only under /etc/kuma-tproxy ` +
-          `(scripts/permissions.txt); use that directory, or redirect \`kuma-tproxy config\``,
+          `(scripts/permissions.txt); use that directory, or --output - > ${path}`,
         EXIT.USAGE,
       );
     }

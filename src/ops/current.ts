@@ -137,9 +137,13 @@ async function isCurrent(inputs: CurrentInputs): Promise<boolean> {
   const { live, unread } = await liveIptables(plan, inputs.dumps);
   if (unread.length > 0) return false;
   if (nftables && nftTable) {
-    live.push(
-      ...await liveNftables(io, plan.families.map((f) => f.family), Promise.resolve(nftTable)),
+    const nft = await liveNftables(
+      io,
+      plan.families.map((f) => f.family),
+      Promise.resolve(nftTable),
     );
+    if (nft.uninspected.length > 0) return false;
+    live.push(...nft.live);
   }
   const { report, exitCode } = statusReport({ planned: plannedFamilies(config, plan), live });
   if (exitCode !== EXIT.OK || report.state !== "installed") return false;

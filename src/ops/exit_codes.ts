@@ -7,9 +7,11 @@
  *   `kumactl install transparent-proxy || alert` did.
  * - 2 is a usage or config error, as with getopt and commander: nothing ran.
  * - 3 and 4 are `status` answers, never failures: a status that could not
- *   look (not root, iptables broken) exits 1 and never reads as "not
- *   installed". kumactl has no status command, so no script depends on
- *   other values.
+ *   look (not root, a config error) exits 1 and never reads as "not
+ *   installed"; one that could read some backends and not others (no
+ *   ip6tables, no nft with our nft install recorded) exits 3, since it can
+ *   confirm neither "installed as configured" nor "nothing of ours".
+ *   kumactl has no status command, so no script depends on other values.
  *
  * @module
  */

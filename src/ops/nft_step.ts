@@ -38,7 +38,7 @@ import {
 } from "../nftables/outcome.ts";
 import { isOurComment, tableNotOurs } from "../nftables/ownership.ts";
 import type { Family } from "../rules/model.ts";
-import type { LiveBackend, PlannedFamily } from "./status_report.ts";
+import type { FamilyNote, LiveBackend, PlannedFamily } from "./status_report.ts";
 import { exitCodeOf, UserError } from "./errors.ts";
 import {
   atNextStart,
@@ -554,7 +554,10 @@ export function plannedNftables(config: Config, plan: InstallPlan): PlannedFamil
 /**
  * For `status`: what our nft table holds, per family, from `nft -j`. No
  * table, or no nft and no nftables install recorded since boot: nothing.
- * When the table cannot be read, status cannot look: a `UserError`. A table that is someone else's as a whole (another
+ * No nft with an install recorded: the table may be there and cannot be
+ * read, a gap in both families (`uninspected`), which status reports as
+ * for an iptables backend it cannot read: exit 3, neither "installed as
+ * configured" nor "nothing of ours" (exit_codes.ts). A table that is someone else's as a whole (another
  * comment) is named in a warning and not counted. Anything else in our
  * table that we did not write is counted, so it shows as drift, and named
  * in a warning: install and uninstall refuse to touch the table then.
@@ -565,20 +568,25 @@ export async function liveNftables(
   io: OpsIo,
   families: Family[],
   lookup: Promise<NftLookup | undefined> = lookUpNftTable(io),
-): Promise<LiveBackend[]> {
+): Promise<{ live: LiveBackend[]; uninspected: FamilyNote[] }> {
+  const none = { live: [], uninspected: [] };
   const looked = await lookup.catch((e) => {
     throw new UserError(`cannot read the nftables state: ${(e as Error).message}`);
   });
-  if (!looked) return [];
+  if (!looked) return none;
   if (looked.unreadable !== undefined) {
-    throw new UserError(`status cannot look: ${looked.unreadable}; ${REMOVE_BY_HAND}`);
+    const reason = `${looked.unreadable}; ${REMOVE_BY_HAND}`;
+    return {
+      live: [],
+      uninspected: ([4, 6] as Family[]).map((family) => ({ family, mode: "nftables", reason })),
+    };
   }
   const { found } = looked;
-  if (!found.table) return [];
+  if (!found.table) return none;
   const whole = tableNotOurs(found.table);
   if (whole) {
     warn(io, `an nft table ${TABLE} exists, but ${whole}: not counted as ours`);
-    return [];
+    return none;
   }
   if (found.notOurs) {
     warn(
@@ -587,9 +595,12 @@ export async function liveNftables(
         "uninstall leave it alone until that is resolved",
     );
   }
-  return [...liveLines(found.table, families)].map(([family, rules]) => ({
-    family,
-    mode: "nftables" as const,
-    rules,
-  }));
+  return {
+    live: [...liveLines(found.table, families)].map(([family, rules]) => ({
+      family,
+      mode: "nftables" as const,
+      rules,
+    })),
+    uninspected: [],
+  };
 }

@@ -118,7 +118,9 @@ async function status(
   const { live, unread } = await liveIptables(plan, dumps);
   uninspected.push(...unread);
 
-  live.push(...await liveNftables(io, plan.families.map((f) => f.family)));
+  const nft = await liveNftables(io, plan.families.map((f) => f.family));
+  live.push(...nft.live);
+  uninspected.push(...nft.uninspected);
 
   // One probe for every target (--store-firewalld asks the bus even
   // without /etc/firewalld: it must say that firewalld is not there).

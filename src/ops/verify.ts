@@ -13,7 +13,7 @@ import { planInstall } from "./plan.ts";
 import { requireRoot } from "./preconditions.ts";
 import { withRunLock } from "./run_lock.ts";
 import { EXIT } from "./exit_codes.ts";
-import { planProbes } from "../verify/paths.ts";
+import { planProbes, RESOLV_CONF } from "../verify/paths.ts";
 import { runProbes } from "../verify/run.ts";
 import { type VerifyReport, verifyReport, verifySummary } from "../verify/report.ts";
 
@@ -45,6 +45,15 @@ export async function runVerify(
       kumaDpUid: plan.uid,
       families: plan.families.map((f) => f.family),
       skipped: plan.skipped,
+      // The file processes here read, which may not be the one the rules
+      // were built from (redirect.dns.resolvConfigPath): a nameserver only
+      // this one names is a path the rules miss.
+      resolvConf: config.redirect.dns.enabled
+        ? await io.facts.nameservers(RESOLV_CONF).then(
+          (nameservers) => ({ nameservers }),
+          (e) => ({ error: (e as Error).message }),
+        )
+        : { nameservers: [] },
     });
     const paths = await runProbes(probes, {
       runner: io.runner,

@@ -7,7 +7,9 @@
  *   probe's nonce;
  * - `theirs` (kuma-dp, or whatever listens there): an accepted connection to
  *   a documentation address, or an answer from one, can only come from this
- *   host, so it proves the redirect; which program accepted it is not known;
+ *   host, so it proves the redirect; which program accepted it is not known.
+ *   An answer to a query sent to a real nameserver proves nothing (the
+ *   nameserver answers too): not checked;
  * - `none`: a redirect would end in "connection refused", which a direct
  *   packet could meet too, so a direct path cannot be told from a redirect.
  *
@@ -55,6 +57,14 @@ export function judge(p: Probe, r: SendResult, listener: Listener, seen: boolean
     ? seen
     : listener === "theirs" && (r.outcome === "connected" || r.outcome === "answered");
   if (p.expect === "redirect") {
+    if (landed && listener === "theirs" && p.answersDirect) {
+      // A real nameserver answers too: the answer does not say who gave it.
+      return {
+        verdict: "unchecked",
+        reason: `answered, but ${where(p)} answers a direct query too, so the listener on ${to} ` +
+          `cannot be told from it; verify --listen proves it while nothing else listens on ${to}`,
+      };
+    }
     if (landed) {
       const by = listener === "ours"
         ? `verify's own listener on ${to} received it`

@@ -16,7 +16,8 @@ export type Family = 4 | 6;
 
 /**
  * The addresses probes use, in order of preference. They are also the only
- * remote addresses scripts/permissions.txt lets the tool connect to.
+ * remote addresses scripts/permissions.txt lets the tool connect to, besides
+ * port 53 of IPv4 nameservers (the probes of {@link RESOLV_CONF}'s).
  */
 export const DOC_ADDRESSES: Record<Family, readonly string[]> = {
   4: ["192.0.2.1", "198.51.100.1", "203.0.113.1"],
@@ -42,6 +43,11 @@ export interface Probe {
   expect: "redirect" | "direct";
   /** The redirect port the probe lands on if redirected (outbound or DNS). */
   redirectPort: number;
+  /**
+   * The destination answers by itself (a real nameserver), so an answer
+   * proves the redirect only when verify's own listener saw the probe.
+   */
+  answersDirect?: boolean;
 }
 
 export interface Unchecked {
@@ -63,7 +69,15 @@ export interface PathInputs {
   families: Family[];
   /** Families the config asks for that the host does not get, and why. */
   skipped: { family: Family; reason: string }[];
+  /** The nameservers processes on this host use (RESOLV_CONF), or why they could not be read. */
+  resolvConf: { nameservers: string[] } | { error: string };
 }
+
+/** The file the C library reads its nameservers from (resolv.conf(5)). */
+export const RESOLV_CONF = "/etc/resolv.conf";
+
+/** The only IPv4 addresses and port Deno lets verify send DNS to (scripts/permissions.txt). */
+const DNS_GRANT = "port 53 of every IPv4 address (0.0.0.0/0:53)";
 
 /** Whether `addr` lies in `net` (an address or CIDR of the same family). */
 export function contains(net: IpNet, addr: string): boolean {
@@ -175,15 +189,26 @@ export function planProbes(input: PathInputs): ProbePlan {
           expect: "redirect",
           redirectPort: dns.port,
         });
-      } else {
+      }
+      const nameservers = "nameservers" in input.resolvConf
+        ? input.resolvConf.nameservers.filter((ns) => familyOf(ns) === f)
+        : [];
+      for (const ns of new Set(nameservers.map(plainAddress))) {
+        dnsToNameserver(ns, f, dns, probes, unchecked);
+      }
+      if (!dns.captureAll && nameservers.length === 0) {
         unchecked.push({
           path,
-          reason:
-            "only queries to the resolv.conf nameservers are redirected, and verify sends packets to documentation addresses only",
+          reason: "error" in input.resolvConf
+            ? `cannot read ${RESOLV_CONF}: ${input.resolvConf.error}`
+            : `${RESOLV_CONF} names no ${
+              name(f)
+            } nameserver, and only queries to its nameservers are redirected`,
         });
       }
     }
   }
+
   if (config.redirect.inbound.enabled) {
     unchecked.push({
       path: "inbound",
@@ -201,4 +226,59 @@ export function planProbes(input: PathInputs): ProbePlan {
     unchecked.push({ path: "vnet networks", reason: "they concern traffic from other interfaces" });
   }
   return { appUid: appUid(config, kumaDpUid), kumaDpUid, probes, unchecked };
+}
+
+/** The family of a resolv.conf entry (an IPv4-mapped IPv6 address is IPv4, as in the rules), if an address. */
+function familyOf(entry: string): Family | undefined {
+  const plain = plainAddress(entry);
+  if (ipv4Bytes(plain)) return 4;
+  if (ipv6Groups(plain)) return 6;
+  return undefined;
+}
+
+/** `::ffff:10.0.0.53` as `10.0.0.53`; anything else as written. */
+function plainAddress(entry: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(entry);
+  return mapped ? mapped[1] : entry;
+}
+
+/**
+ * A query to one nameserver of resolv.conf must land on the DNS port. An
+ * IPv6 nameserver cannot be probed: Deno's --allow-net has a form for every
+ * IPv4 address on one port (a CIDR), none for IPv6 (Deno 2.9).
+ */
+function dnsToNameserver(
+  ns: string,
+  f: Family,
+  dns: Config["redirect"]["dns"],
+  probes: Probe[],
+  unchecked: Unchecked[],
+): void {
+  const path = `DNS to nameserver ${ns}`;
+  if (f === 6) {
+    unchecked.push({
+      path,
+      reason: `verify may send DNS to ${DNS_GRANT} only (its Deno permissions have no IPv6 range)`,
+    });
+    return;
+  }
+  probes.push({
+    path,
+    family: f,
+    proto: "udp",
+    sender: "app",
+    addr: ns,
+    port: 53,
+    expect: "redirect",
+    redirectPort: dns.port,
+    answersDirect: true,
+  });
+  if (ns.startsWith("127.") && !dns.captureAll) {
+    unchecked.push({
+      path: `DNS from the local resolver ${ns}`,
+      reason: `checked: an application's query to ${ns} lands on port ${dns.port}; ` +
+        "not checked: the resolver's own queries to its upstream servers (systemd-resolved: " +
+        "`resolvectl dns`), which go direct unless --redirect-all-dns-traffic",
+    });
+  }
 }

@@ -3,7 +3,8 @@
  * permissions (issue 24 item 3): it writes /etc/kuma-tproxy/kuma-dp.yaml
  * (in a private mount namespace over an overlay of /etc), mode 0644, which
  * `config --config FILE` reads back to the same settings; elsewhere, a
- * directory or a symlink is refused with exit 2 and nothing written.
+ * directory or a symlink is refused with exit 2 and nothing written, and
+ * `--output -` prints the same text.
  *
  * Needs root, `ip netns`, unshare/nsenter and overlayfs (run with --allow-all).
  */
@@ -35,7 +36,20 @@ Deno.test("config --output writes a file that config --config reads back to the 
     const back = await h.cli(["config", "--config", FILE]);
     assertEquals(back.code, 0, back.stderr);
     assertEquals(back.stdout, direct.stdout);
+
+    // `--output -` prints the same file, for a path the tool may not write.
+    const printed = await h.cli(["config", ...FLAGS, "--output", "-"]);
+    assertEquals(printed.code, 0, printed.stderr);
+    assertEquals(printed.stderr, "");
+    assertEquals(printed.stdout, text);
   });
+});
+
+Deno.test("config --output - with --explain is refused: both would go to stdout", async () => {
+  const r = await runCli(["config", "--explain", "--output", "-"]);
+  assertEquals(r.code, 2, r.stdout + r.stderr);
+  assertEquals(r.stdout, "");
+  assertStringIncludes(r.stderr, "drop --explain");
 });
 
 Deno.test("config --output refuses a directory, a symlink and a path outside its grant", async () => {
@@ -46,12 +60,13 @@ Deno.test("config --output refuses a directory, a symlink and a path outside its
       const [path, reason] of [
         [dir, "is not a regular file"],
         [`${dir}/link`, "is a symlink"],
-        [`${dir}/new.yaml`, "may write only under /etc/kuma-tproxy"],
+        [`${dir}/new.yaml`, `may write only under /etc/kuma-tproxy`],
       ]
     ) {
       const r = await runCli(["config", "--output", path]);
       assertEquals(r.code, 2, r.stdout + r.stderr);
       assertStringIncludes(r.stderr, reason);
+      if (path.endsWith("new.yaml")) assertStringIncludes(r.stderr, `--output - > ${path}`);
       assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
     }
     const names = [];

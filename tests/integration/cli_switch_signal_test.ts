@@ -1,8 +1,9 @@
 /**
  * SIGTERM during a backend switch ends with the old rules or the new ones,
  * never both, and the message says which (issue 22, item 4). The signal
- * comes from a wrapper at a child's exec (overlaid on /usr/sbin in a private
- * mount namespace), which sends it to the CLI and then runs the real tool:
+ * comes from a wrapper at a child's exec (over /usr/sbin in a private mount
+ * namespace, tests/world/private_mounts.ts), which sends it to the CLI and
+ * then runs the real tool:
  * - at the iptables apply's ip6tables-nft-restore: the apply is rolled back;
  * - at the cleanup step after the new rules are in (the nft delete after an
  *   iptables apply; the ip6tables-nft-restore that removes our iptables rules
@@ -15,52 +16,28 @@ import { type Netns, withNetns } from "../world/netns.ts";
 import { snapshot, tools } from "./iptables_fixtures.ts";
 import { addIPv6, type CliResult, ensureKumaDp, KUMA_TPROXY, runCli } from "./cli_run.ts";
 import { FINISHING_SWITCH } from "../../src/ops/switch_interrupt.ts";
+import { runPrivately } from "../world/private_mounts.ts";
 
 const KUMA_DP = ["--kuma-dp-user", "5678"];
 const NFT = ["--backend", "nftables"];
 const OUR_TABLE = "table inet kuma_mesh_transparent_proxy";
-const decoder = new TextDecoder();
 
 /**
  * Runs the CLI in `ns` with `wrappers` (bash bodies by /usr/sbin name) over
  * /usr/sbin. In a body, `$NFT` is the real nft, `$MARK` a file that does not
  * exist until a body creates it (to act once), and `$PPID` the CLI.
  */
-async function cliWithWrappers(
+function cliWithWrappers(
   ns: Netns,
   wrappers: Record<string, string>,
   args: string[],
 ): Promise<CliResult> {
-  const dir = await Deno.makeTempDir({ prefix: "ktp-sigwrap-" });
-  try {
-    await Deno.mkdir(`${dir}/up`);
-    await Deno.mkdir(`${dir}/work`);
-    await Deno.copyFile("/usr/sbin/nft", `${dir}/nft.real`);
-    await Deno.chmod(`${dir}/nft.real`, 0o755);
-    for (const [name, body] of Object.entries(wrappers)) {
-      await Deno.writeTextFile(
-        `${dir}/up/${name}`,
-        `#!/bin/bash\nNFT=${dir}/nft.real\nMARK=${dir}/signalled\n${body}\n`,
-        { mode: 0o755 },
-      );
-    }
-    const script = `mount -t overlay overlay -o 'lowerdir=/usr/sbin,upperdir=${dir}/up,` +
-      `workdir=${dir}/work' /usr/sbin && exec ip netns exec ${ns.name} "$@"`;
-    const out = await new Deno.Command("unshare", {
-      args: ["-m", "--propagation", "private", "sh", "-c", script, "sh", KUMA_TPROXY, ...args],
-      clearEnv: true,
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: Deno.env.get("HOME") ?? "/root" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return runPrivately([KUMA_TPROXY, ...args], {
+    wrappers: Object.fromEntries(
+      Object.entries(wrappers).map(([name, body]) => [`/usr/sbin/${name}`, body]),
+    ),
+    prelude: "NFT=$ORIG/usr/sbin/nft\nMARK=$STATE/signalled",
+  }, { netns: ns.name });
 }
 
 /** SIGTERM to the CLI once, when the tool runs for real (not --version, --test or --check). */

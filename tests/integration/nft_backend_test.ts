@@ -21,6 +21,7 @@ import {
   runCli,
 } from "./cli_run.ts";
 import { nftScriptForCase } from "../unit/nftables/helpers.ts";
+import { runPrivately } from "../world/private_mounts.ts";
 
 const KUMA_DP = ["--kuma-dp-user", "5678"];
 const NFT = ["--backend", "nftables"];
@@ -42,44 +43,24 @@ async function state(ns: Netns): Promise<string> {
   ].join("\n=====\n");
 }
 
-const decoder = new TextDecoder();
-
 /**
  * Runs the CLI in `ns` with `wrapper` (a bash script body; `$REAL` is the
- * real nft) mounted over /usr/sbin/nft in a private mount namespace.
- * `allowAll` runs src/main.ts with --allow-all, for executables in a temp dir.
+ * real nft) over /usr/sbin/nft in a private mount namespace
+ * (tests/world/private_mounts.ts). `allowAll` runs src/main.ts with
+ * --allow-all, for executables in a temp dir.
  */
-async function cliWithNft(
+function cliWithNft(
   ns: Netns,
   wrapper: string,
   args: string[],
   allowAll = false,
 ): Promise<CliResult> {
-  const dir = await Deno.makeTempDir({ prefix: "ktp-nftwrap-" });
-  try {
-    await Deno.writeTextFile(`${dir}/nft.real`, "");
-    await Deno.writeTextFile(`${dir}/nft`, `#!/bin/bash\nREAL=${dir}/nft.real\n${wrapper}\n`);
-    await Deno.chmod(`${dir}/nft`, 0o755);
-    const cli = allowAll
-      ? [`${REPO_ROOT}/scripts/deno`, "run", "--quiet", "--allow-all", `${REPO_ROOT}/src/main.ts`]
-      : [KUMA_TPROXY];
-    const script = `mount --bind /usr/sbin/nft ${dir}/nft.real && ` +
-      `mount --bind ${dir}/nft /usr/sbin/nft && exec ip netns exec ${ns.name} "$@"`;
-    const out = await new Deno.Command("unshare", {
-      args: ["-m", "--propagation", "private", "sh", "-c", script, "sh", ...cli, ...args],
-      clearEnv: true,
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: Deno.env.get("HOME") ?? "/root" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const cli = allowAll
+    ? [`${REPO_ROOT}/scripts/deno`, "run", "--quiet", "--allow-all", `${REPO_ROOT}/src/main.ts`]
+    : [KUMA_TPROXY];
+  return runPrivately([...cli, ...args], { wrappers: { "/usr/sbin/nft": wrapper } }, {
+    netns: ns.name,
+  });
 }
 
 /** Passes everything through, except what `when` (a bash test on "$*" and $input) selects. */
@@ -415,7 +396,7 @@ Deno.test("nftables backend: install, uninstall and the live table count rules a
  * Later calls pass through: the CLI's own reads and rollback.
  */
 function diesAfterCommit(kill: string): string {
-  return `MARK="\${REAL%/*}/died"
+  return `MARK="$STATE/died"
 if [[ " $* " == *" -f "* && " $* " != *" --check "* && ! -e "$MARK" ]]; then
   touch "$MARK"; "$REAL" "$@"; ${kill}; exit 99
 fi

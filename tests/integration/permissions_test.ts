@@ -33,10 +33,17 @@ Deno.test("permissions.txt grants nothing wholesale except reading", () => {
   const net = flags.filter((f) => f.startsWith("--allow-net=")).flatMap((f) =>
     f.slice(12).split(",")
   );
-  // Beyond D-Bus, only what verify needs (src/verify/paths.ts DOC_ADDRESSES, listen.ts).
+  // Beyond D-Bus, only what verify needs (src/verify/paths.ts DOC_ADDRESSES and
+  // the IPv4 nameservers' port 53, listen.ts).
   assertEquals(
     net.filter((n) => !n.startsWith("unix:")),
-    ["0.0.0.0", "[::]", ...DOC_ADDRESSES[4], ...DOC_ADDRESSES[6].map((a) => `[${a}]`)],
+    [
+      "0.0.0.0",
+      "[::]",
+      ...DOC_ADDRESSES[4],
+      ...DOC_ADDRESSES[6].map((a) => `[${a}]`),
+      "0.0.0.0/0:53",
+    ],
     `network beyond D-Bus and verify: ${net}`,
   );
 });
@@ -109,6 +116,10 @@ Deno.test("permissions.txt lets the tool do its job and nothing nearby", async (
     "net 192.0.2.1": "allowed",
     "net 192.0.2.2": "denied",
     "listen 127.0.0.1": "denied",
+    "net 10.0.0.53:53": "allowed",
+    "net 127.0.0.53:53": "allowed",
+    "net 10.0.0.53:80": "denied",
+    "net [fd00::53]:53": "denied",
     "dbus /run/dbus/system_bus_socket": "allowed",
     "dbus default address": "allowed",
   });

@@ -11,7 +11,7 @@
  * - /run/systemd and /run/dbus are empty tmpfs: systemd does not run there,
  *   and no bus of the machine can be reached;
  * - /usr/bin/systemctl (and /bin/systemctl through the /bin link) is a trap
- *   that logs its arguments and fails, so a test sees every call that should
+ *   (./private_mounts.ts) that logs its arguments and fails, so a test sees every call that should
  *   never happen. The real binary stays reachable at `realSystemctl`, for
  *   offline `--root` runs on temp dirs.
  */
@@ -23,6 +23,7 @@ import {
   stdoutTo,
 } from "../integration/cli_run.ts";
 import { MountNs } from "./firewalld_host.ts";
+import { PrivateMounts } from "./private_mounts.ts";
 import { World } from "./world.ts";
 
 const decoder = new TextDecoder();
@@ -41,21 +42,22 @@ export class BootHost {
   private constructor(
     readonly world: World,
     readonly mnt: MountNs,
-    /** Temp dir: overlay upper and work dirs, the systemctl trap and its log. */
+    /** Temp dir: overlay upper and work dirs, the systemctl trap's log. */
     readonly dir: string,
+    /** The systemctl trap (./private_mounts.ts). */
+    private readonly trap: PrivateMounts,
   ) {}
 
   static async create(): Promise<BootHost> {
     const world = await World.create();
     let mnt: MountNs | null = null;
+    let trap: PrivateMounts | null = null;
     const dir = await Deno.makeTempDir({ prefix: "ktp-boot-" });
     try {
       mnt = await MountNs.create();
-      await Deno.writeTextFile(
-        `${dir}/systemctl-trap`,
-        `#!/bin/sh\necho "$*" >> '${dir}/systemctl.log'\nexit 1\n`,
-      );
-      await Deno.chmod(`${dir}/systemctl-trap`, 0o755);
+      trap = await PrivateMounts.create({
+        wrappers: { "/usr/bin/systemctl": `echo "$*" >> '${dir}/systemctl.log'\nexit 1` },
+      });
       await Deno.copyFile("/usr/bin/systemctl", `${dir}/systemctl.real`);
       await Deno.chmod(`${dir}/systemctl.real`, 0o755);
       await mnt.sh(`
@@ -74,11 +76,12 @@ export class BootHost {
         cp -a '${dir}/units/.' /etc/systemd/system/
         mkdir -p /run/systemd /run/dbus   # a root's empty /run has neither (scripts/in-root.sh)
         mount -t tmpfs -o mode=0755 tmpfs /run/systemd
-        mount -t tmpfs -o mode=0755 tmpfs /run/dbus
-        mount --bind '${dir}/systemctl-trap' /usr/bin/systemctl`);
-      return new BootHost(world, mnt, dir);
+        mount -t tmpfs -o mode=0755 tmpfs /run/dbus`);
+      await mnt.sh(trap.script(await Deno.readLink("/proc/self/ns/mnt")));
+      return new BootHost(world, mnt, dir, trap);
     } catch (e) {
       await mnt?.destroy();
+      await trap?.destroy();
       await world.destroy();
       await Deno.remove(dir, { recursive: true });
       throw e;
@@ -154,6 +157,7 @@ export class BootHost {
 
   async destroy(): Promise<void> {
     await this.mnt.destroy();
+    await this.trap.destroy();
     await this.world.destroy();
     await Deno.remove(this.dir, { recursive: true });
   }

@@ -116,6 +116,11 @@ const checks: Record<string, () => unknown> = {
   "net 192.0.2.1": () => netGranted("192.0.2.1:80"),
   "net 192.0.2.2": () => netGranted("192.0.2.2:80"),
   "listen 127.0.0.1": () => netGranted("127.0.0.1:15001"),
+  // verify's DNS probes to the IPv4 nameservers of /etc/resolv.conf: port 53 only.
+  "net 10.0.0.53:53": () => netGranted("10.0.0.53:53"),
+  "net 127.0.0.53:53": () => netGranted("127.0.0.53:53"),
+  "net 10.0.0.53:80": () => netGranted("10.0.0.53:80"),
+  "net [fd00::53]:53": () => netGranted("[fd00::53]:53"),
   "dbus /run/dbus/system_bus_socket": () => {
     Deno.env.set("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/run/dbus/system_bus_socket");
     return busCall();

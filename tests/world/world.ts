@@ -33,6 +33,13 @@ export const PORTS = {
   peerExcluded: 9091,
 } as const;
 
+/** The stand-in's listening ports. */
+export interface SidecarPorts {
+  outbound: number;
+  inbound: number;
+  dns: number;
+}
+
 /** What each server replies, so tests can tell who answered. */
 export const NAMES = {
   sidecar: "sidecar",
@@ -88,9 +95,17 @@ export class World {
     this.resolvConf = `${dir}/resolv.conf`;
   }
 
-  /** Builds a fresh world with every server running. Call `destroy()` (or use `withWorld`). */
-  static async create(): Promise<World> {
-    await ensureWorldUsers();
+  /**
+   * Builds a fresh world with every server running. Call `destroy()` (or use
+   * `withWorld`). `hostUsers: false` leaves the machine's users alone (the
+   * helpers run by UID, which needs no passwd entry; scripts/demo.ts creates
+   * kuma-dp in a private /etc instead); `sidecar: false` starts no stand-in,
+   * for a caller that starts it with `startSidecar` later.
+   */
+  static async create(
+    options: { hostUsers?: boolean; sidecar?: boolean } = {},
+  ): Promise<World> {
+    if (options.hostUsers !== false) await ensureWorldUsers();
     const dir = await Deno.makeTempDir({ prefix: "ktp-world-" });
     // makeTempDir is 0700; the helpers run as UIDs 5678/5679 and must read it.
     await Deno.chmod(dir, 0o755);
@@ -110,7 +125,7 @@ export class World {
         world.resolvConf,
         `# kuma-tproxy test world\nnameserver ${world.peerAddr4}\nnameserver ${world.peerAddr6}\n`,
       );
-      await world.startServers();
+      await world.startServers(options.sidecar !== false);
       return world;
     } catch (e) {
       if (world) await world.destroy();
@@ -158,8 +173,8 @@ export class World {
     await this.host.exec("ip", ["-6", "route", "add", "default", "via", this.peerAddr6]);
   }
 
-  private async startServers(): Promise<void> {
-    await this.startSidecar();
+  private async startServers(sidecar: boolean): Promise<void> {
+    if (sidecar) await this.startSidecar();
     const serve = (ns: Netns, uid: number | null, proto: Proto, port: number, name: string) =>
       this.startHelper(`${name}/${proto}`, ns, uid, [
         "sidecar.py",
@@ -182,20 +197,34 @@ export class World {
     this.helpers.set(label, await Helper.start(label, argv));
   }
 
-  /** Starts the sidecar stand-in as UID 5678 in the host namespace (done by `create`). */
-  async startSidecar(): Promise<void> {
+  /**
+   * Starts the sidecar stand-in as UID 5678 in the host namespace (done by
+   * `create`), on `ports` (kumactl's defaults unless given). `launch`, if
+   * given, is the argv prefix that starts it instead of
+   * `ip netns exec HOST setpriv --reuid=5678 ...`; it must exec, so that the
+   * PID held is the stand-in's.
+   */
+  async startSidecar(
+    options: { ports?: SidecarPorts; launch?: string[] } = {},
+  ): Promise<void> {
     if (this.helpers.has(NAMES.sidecar)) return;
-    await this.startHelper(NAMES.sidecar, this.host, KUMA_DP_UID, [
-      "sidecar.py",
+    const ports = options.ports ?? PORTS;
+    const args = [
       "--name",
       NAMES.sidecar,
       "--outbound",
-      String(PORTS.outbound),
+      String(ports.outbound),
       "--inbound",
-      String(PORTS.inbound),
+      String(ports.inbound),
       "--dns",
-      String(PORTS.dns),
-    ]);
+      String(ports.dns),
+    ];
+    if (options.launch === undefined) {
+      await this.startHelper(NAMES.sidecar, this.host, KUMA_DP_UID, ["sidecar.py", ...args]);
+      return;
+    }
+    const argv = [...options.launch, PYTHON, `${this.dir}/sidecar.py`, ...args];
+    this.helpers.set(NAMES.sidecar, await Helper.start(NAMES.sidecar, argv));
   }
 
   /** Stops the stand-in, e.g. to test what happens when nothing listens on the redirect ports. */

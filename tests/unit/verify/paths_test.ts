@@ -43,7 +43,13 @@ Deno.test("planProbes() probes each promised path and names what it leaves", () 
       parseIpOrCidr("fd00::1"),
     ];
   });
-  const plan = planProbes({ config: c, kumaDpUid: 5678, families: [4, 6], skipped: [] });
+  const plan = planProbes({
+    config: c,
+    kumaDpUid: 5678,
+    families: [4, 6],
+    skipped: [],
+    resolvConf: { nameservers: [] },
+  });
   assertEquals(
     plan.probes.map((p) => `${p.path} ${p.sender} ${p.proto} ${p.addr}:${p.port} ${p.expect}`),
     [
@@ -71,6 +77,7 @@ Deno.test("planProbes() says why a path is not checked", () => {
     kumaDpUid: 5678,
     families: [4],
     skipped: [{ family: 6, reason: "IPv6 is disabled on this host" }],
+    resolvConf: { nameservers: [] },
   });
   assertEquals(plan.probes, []);
   assertEquals(
@@ -78,10 +85,78 @@ Deno.test("planProbes() says why a path is not checked", () => {
     [
       "all IPv6 paths: IPv6 is disabled",
       "outbound IPv4: outbound redirection is",
-      "DNS IPv4: only queries to",
+      "DNS IPv4: /etc/resolv.conf names no",
       "inbound: inbound redirection needs",
     ],
   );
+});
+
+Deno.test("planProbes() sends DNS to each IPv4 nameserver of /etc/resolv.conf, and says what it leaves", () => {
+  const dns = (captureAll: boolean) =>
+    config((c) => {
+      c.redirect.dns.enabled = true;
+      c.redirect.dns.captureAll = captureAll;
+    });
+  const nameservers = ["127.0.0.53", "10.0.0.2", "::ffff:10.0.0.2", "fd00::2", "not-an-ip"];
+  const plan = planProbes({
+    config: dns(false),
+    kumaDpUid: 5678,
+    families: [4, 6],
+    skipped: [],
+    resolvConf: { nameservers },
+  });
+  const line = (p: Probe) =>
+    `${p.path} ${p.sender} ${p.proto} ${p.addr}:${p.port} ${p.expect} ${p.redirectPort}` +
+    (p.answersDirect ? " answers-direct" : "");
+  assertEquals(plan.probes.filter((p) => p.proto === "udp").map(line), [
+    "DNS to nameserver 127.0.0.53 app udp 127.0.0.53:53 redirect 15053 answers-direct",
+    "DNS to nameserver 10.0.0.2 app udp 10.0.0.2:53 redirect 15053 answers-direct",
+  ]);
+  assertEquals(plan.unchecked.map((u) => u.path), [
+    "DNS from the local resolver 127.0.0.53",
+    "DNS to nameserver fd00::2",
+    "inbound",
+  ]);
+  const unchecked = Object.fromEntries(plan.unchecked.map((u) => [u.path, u.reason]));
+  assertEquals(
+    unchecked["DNS from the local resolver 127.0.0.53"],
+    "checked: an application's query to 127.0.0.53 lands on port 15053; not checked: " +
+      "the resolver's own queries to its upstream servers (systemd-resolved: `resolvectl dns`), " +
+      "which go direct unless --redirect-all-dns-traffic",
+  );
+  assertEquals(
+    unchecked["DNS to nameserver fd00::2"],
+    "verify may send DNS to port 53 of every IPv4 address (0.0.0.0/0:53) only " +
+      "(its Deno permissions have no IPv6 range)",
+  );
+
+  // With every query redirected: a documentation address too, and the
+  // local resolver's own queries are covered by it.
+  const all = planProbes({
+    config: dns(true),
+    kumaDpUid: 5678,
+    families: [4],
+    skipped: [],
+    resolvConf: { nameservers },
+  });
+  assertEquals(all.probes.filter((p) => p.proto === "udp").map(line), [
+    "DNS IPv4 app udp 192.0.2.1:53 redirect 15053",
+    "DNS to nameserver 127.0.0.53 app udp 127.0.0.53:53 redirect 15053 answers-direct",
+    "DNS to nameserver 10.0.0.2 app udp 10.0.0.2:53 redirect 15053 answers-direct",
+  ]);
+  assertEquals(all.unchecked.map((u) => u.path), ["inbound"]);
+
+  const unread = planProbes({
+    config: dns(false),
+    kumaDpUid: 5678,
+    families: [4],
+    skipped: [],
+    resolvConf: { error: "No such file or directory" },
+  });
+  assertEquals(unread.unchecked.map((u) => `${u.path}: ${u.reason}`), [
+    "DNS IPv4: cannot read /etc/resolv.conf: No such file or directory",
+    "inbound: " + unread.unchecked[1].reason,
+  ]);
 });
 
 const probe = (expect: Probe["expect"]): Probe => ({
@@ -126,4 +201,27 @@ Deno.test("judge(): only an acceptance on this host proves a redirect", () => {
     judge(probe("redirect"), result("error"), "theirs", false).reason,
     "could not probe: error",
   );
+});
+
+Deno.test("judge(): an answer from a real nameserver proves a redirect only to verify's own listener", () => {
+  const ns: Probe = {
+    ...probe("redirect"),
+    proto: "udp",
+    addr: "10.0.0.2",
+    port: 53,
+    redirectPort: 15053,
+    answersDirect: true,
+  };
+  const answered = { id: 0, outcome: "answered" as const, detail: "answered" };
+  const theirs = judge(ns, answered, "theirs", false);
+  assertEquals(theirs.verdict, "unchecked");
+  assertEquals(
+    theirs.reason,
+    "answered, but 10.0.0.2:53 answers a direct query too, so the listener on port 15053 " +
+      "cannot be told from it; verify --listen proves it while nothing else listens on port 15053",
+  );
+  assertEquals(judge(ns, answered, "ours", true).verdict, "ok");
+  // Answered, by the nameserver itself: our listener never saw it.
+  assertEquals(judge(ns, answered, "ours", false).verdict, "failed");
+  assertEquals(judge(ns, { ...answered, outcome: "timeout" }, "theirs", false).verdict, "failed");
 });
