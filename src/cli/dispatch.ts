@@ -49,7 +49,7 @@ function resolveFor(
  * the end whatever the outcome; stderr keeps its messages.
  */
 async function reporting(
-  line: { command: "install" | "uninstall"; json: boolean },
+  line: { command: "install" | "uninstall" | "confirm"; json: boolean },
   io: CliIo,
   run: (io: CliIo, dryRun: (dryRun: boolean) => void) => Promise<number>,
 ): Promise<number> {
@@ -93,20 +93,36 @@ async function verifyAndRender(
   return exitCode;
 }
 
+/** `--confirm-timeout`'s value in ms; a bad one is a usage error (exit 2), nothing changed. */
+async function parseTimeout(text: string): Promise<number> {
+  const { parseConfirmTimeout } = await import("../ops/confirm/duration.ts");
+  try {
+    return parseConfirmTimeout(text);
+  } catch (e) {
+    throw new UserError(`--confirm-timeout: ${(e as Error).message}`, EXIT.USAGE);
+  }
+}
+
 /** Runs the command of `line` and returns its exit code; errors are thrown for cli() to report. */
 export async function runCommandLine(line: CommandLine, io: CliIo): Promise<number> {
   switch (line.command) {
     case "install": {
       let verify: Resolved | undefined;
+      let confirmTimeoutMs: number | undefined;
       const code = await reporting(
         { command: "install", json: line.json },
         io,
         async (rio, dryRun) => {
           checkTarget(line.target);
+          confirmTimeoutMs = line.confirmTimeout === undefined
+            ? undefined
+            : await parseTimeout(line.confirmTimeout);
           const resolved = await resolveFor(line, rio);
           dryRun(resolved.config.dryRun);
           if (line.verify) verify = resolved;
-          return (await import("../ops/install.ts")).runInstall(resolved, rio);
+          return (await import("../ops/install.ts")).runInstall(resolved, rio, {
+            confirmTimeoutMs: resolved.config.dryRun ? undefined : confirmTimeoutMs,
+          });
         },
       );
       // --verify: real packets through what was just applied (src/verify).
@@ -115,11 +131,25 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
         warn(io, "[dry-run] --verify: nothing was applied, so nothing was verified");
         return code;
       }
-      return await verifyAndRender(verify, io, {
+      const verified = await verifyAndRender(verify, io, {
         json: false,
         listen: false,
       });
+      if (verified !== EXIT.OK && confirmTimeoutMs !== undefined) {
+        // A pending install whose paths do not hold is rolled back at once.
+        await (await import("../ops/confirm/confirm.ts")).rollBackNow(
+          io,
+          "verify failed after the install",
+        );
+      }
+      return verified;
     }
+    case "confirm":
+      return await reporting(
+        { command: "confirm", json: line.json },
+        io,
+        async (rio) => (await import("../ops/confirm/confirm.ts")).runConfirm(rio),
+      );
     case "uninstall":
       return await reporting({ command: "uninstall", json: line.json }, io, async (rio, dryRun) => {
         checkTarget(line.target);

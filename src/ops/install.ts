@@ -70,6 +70,7 @@ import { TARGETS } from "./targets/registry.ts";
 import type { PersistTarget, TargetName } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { FirewalldPresence } from "../systemd/choice.ts";
+import type { InstallHooks } from "./confirm/hooks.ts";
 
 /**
  * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
@@ -307,15 +308,22 @@ function firewalldPresence(host: FirewalldHost): FirewalldPresence {
  * const code = await runInstall(await resolveConfig(inputs), io);
  * ```
  */
-export async function runInstall(resolved: Resolved, io: OpsIo): Promise<number> {
+export async function runInstall(
+  resolved: Resolved,
+  io: OpsIo,
+  options: { confirmTimeoutMs?: number } = {},
+): Promise<number> {
   const config = resolved.config;
   requireRoot(io, "install", { dryRun: { enabled: config.dryRun } });
-  if (config.dryRun) return await install(config, io, resolved.origins);
-  return await withRunLock(
-    io,
-    { exclusive: true },
-    () => install(config, io, resolved.origins),
-  );
+  const run = (hooks?: InstallHooks) => install(config, io, resolved.origins, hooks);
+  if (config.dryRun) return await run();
+  const { refuseWhilePending, installPending } = await import("./confirm/pending.ts");
+  return await withRunLock(io, { exclusive: true }, async () => {
+    // A second install would replace what the pending one's rollback restores.
+    await refuseWhilePending(io);
+    if (options.confirmTimeoutMs === undefined) return await run();
+    return await installPending(config, io, options.confirmTimeoutMs, run);
+  });
 }
 
 /**
@@ -373,7 +381,12 @@ async function planAndProbe(
   return { plan: plan.value, host: host.value };
 }
 
-async function install(config: Config, io: OpsIo, origins: Resolved["origins"]): Promise<number> {
+async function install(
+  config: Config,
+  io: OpsIo,
+  origins: Resolved["origins"],
+  hooks?: InstallHooks,
+): Promise<number> {
   // Dumps read under the run lock, shared by the plan, the apply and the
   // removal of earlier installations (src/iptables/dumps.ts).
   const dumps = new LiveDumps(io.runner);
@@ -394,7 +407,7 @@ async function install(config: Config, io: OpsIo, origins: Resolved["origins"]):
     ? startPretest(config, io, planning, reads, dumps)
     : undefined;
   try {
-    return await installPlanned(config, io, { planning, reads, early, dumps, pretest });
+    return await installPlanned(config, io, { planning, reads, early, dumps, pretest, hooks });
   } finally {
     // Never return, and so release the run lock, with a test still running.
     await pretest?.settled;
@@ -409,10 +422,12 @@ interface Started {
   early?: EarlyReads;
   dumps: LiveDumps;
   pretest?: Pretest;
+  /** A pending install's (confirm/pending.ts). */
+  hooks?: InstallHooks;
 }
 
 async function installPlanned(config: Config, io: OpsIo, started: Started): Promise<number> {
-  const { early, dumps, pretest } = started;
+  const { early, dumps, pretest, hooks } = started;
   const { plan, host } = await planAndProbe(
     io,
     started.planning,
@@ -426,6 +441,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       host,
       dumps,
       ports: early?.ports,
+      hooks,
     });
     if (early) await ensurePassthroughAddress(io, plan);
     return code;
@@ -481,7 +497,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       refusal = e;
     }
     const stale = storeFirewalld ? null : await findStaleEntries(io, host);
-    const program = installProgram({
+    const planned = installProgram({
       backend: "iptables",
       firewalld: firewalldPresence(host),
       storeFirewalld,
@@ -489,6 +505,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       staleEntries: stale?.mechanism ?? "none",
       dryRun: config.dryRun,
     });
+    const program = hooks && !config.dryRun ? hooks.program(planned) : planned;
     if (!choice.systemd && !choice.removeUnit) {
       const staleUnit = await staleUnitWarning(config, io);
       if (staleUnit) warn(io, staleUnit);
@@ -526,6 +543,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     const committed: { name: TargetName; lines: string[] }[] = [];
     // The pretest only read: every step below may change the rules.
     await pretest?.settled;
+    await hooks?.beforeChange(plan, dumps);
     await runProgram(program.steps, {
       "prepare-target": async ({ target }) => {
         const t = TARGETS[target.name](target.want, { config, io, plan, host });

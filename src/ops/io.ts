@@ -46,6 +46,8 @@ export interface OpsIo {
   lockPath: string;
   /** The record of an nftables install since boot (nft_marker.ts): /run/kuma-tproxy.nft-installed. */
   nftMarkerPath: string;
+  /** Where a pending install's record lives (confirm/record.ts): /run/kuma-tproxy when unset. */
+  confirmDir?: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
   /** Where install and uninstall record their result as data (report.ts); set by dispatch.ts. */

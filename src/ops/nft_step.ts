@@ -65,6 +65,7 @@ import { TARGETS } from "./targets/registry.ts";
 import type { PersistTarget } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
+import type { InstallHooks } from "./confirm/hooks.ts";
 
 const TABLE = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
 
@@ -211,6 +212,8 @@ export interface NftInstallInputs {
   dumps?: LiveDumps;
   /** Listening TCP ports (`ss`), read while planning; read here when not given. */
   ports?: Promise<Set<number>>;
+  /** A pending install's (confirm/pending.ts). */
+  hooks?: InstallHooks;
 }
 
 /**
@@ -256,7 +259,7 @@ export async function installWithNftables(
     for (const w of guards) warn(io, w);
 
     const previous = checked.hasTable ? await saveOurTable(io.runner, nft) : undefined;
-    const program = installProgram({
+    const planned = installProgram({
       backend: "nftables",
       firewalld: host.running ? "running" : host.installed && !host.unknown ? "stopped" : "absent",
       storeFirewalld: false,
@@ -264,6 +267,8 @@ export async function installWithNftables(
       staleEntries: "none",
       dryRun: false,
     });
+    const program = inputs.hooks ? inputs.hooks.program(planned) : planned;
+    await inputs.hooks?.beforeChange(plan, dumps);
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
     // Set once only the removal of our iptables rules remains: it is finished, not undone.
