@@ -23,6 +23,7 @@ import { bootUnitStatus, persistChoice } from "./systemd_step.ts";
 import {
   type FamilyNote,
   type LiveBackend,
+  type PendingStatus,
   type PlannedFamily,
   type StatusReport,
   statusReport,
@@ -143,7 +144,7 @@ async function status(
     const stopped = stoppedFirewalldWarning(config, { ...await firewalldPresence(io), unit: true });
     if (stopped) warn(io, stopped);
   }
-  return statusReport({
+  const report = statusReport({
     planned,
     live,
     persistence,
@@ -151,4 +152,27 @@ async function status(
     uninspected,
     skipped: plan.skipped,
   });
+  const pending = await pendingStatus(io);
+  return pending ? { ...report, report: { ...report.report, pending } } : report;
+}
+
+/** The install waiting for confirmation, if any; an unreadable record is a warning. */
+async function pendingStatus(io: OpsIo): Promise<PendingStatus | undefined> {
+  const { readRecord } = await import("./confirm/record.ts");
+  try {
+    const r = await readRecord(io);
+    if (!r) return undefined;
+    return {
+      deadline: new Date(r.deadline).toISOString(),
+      startedAt: new Date(r.startedAt).toISOString(),
+      applied: r.applied,
+      deferred: [
+        ...r.persist.targets.map((t) => t.want === "ours" ? t.name : `${t.name} (remove ours)`),
+        ...(r.persist.removeUnit ? ["systemd (remove)"] : []),
+      ],
+    };
+  } catch (e) {
+    warn(io, `cannot read the record of a pending install: ${(e as Error).message}`);
+    return undefined;
+  }
 }

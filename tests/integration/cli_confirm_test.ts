@@ -13,8 +13,13 @@
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
 import { type BootHost, SYSTEMD_PATH, withBootHost } from "../world/boot_host.ts";
 import { KUMA_DP_UID, PORTS } from "../world/world.ts";
-import { KUMA_TPROXY, REPO_ROOT } from "./cli_run.ts";
+import { KUMA_TPROXY, REPO_ROOT, runCli } from "./cli_run.ts";
+import { validate } from "../json_schema.ts";
 import { LEGACY_FLAGS, prepare, saves } from "./traffic_probes.ts";
+
+const SCHEMA = JSON.parse(
+  await Deno.readTextFile(new URL("../../docs/report.schema.json", import.meta.url)),
+);
 
 const UNIT = "/etc/systemd/system/kuma-tproxy.service";
 const RECORD = "/run/kuma-tproxy/pending.json";
@@ -239,6 +244,20 @@ Deno.test("install --confirm-timeout, then confirm: the new rules stay and are s
     const pending = await record(h);
     assertEquals(await bootFiles(h), files, "nothing read at boot changed yet");
 
+    const text = await h.cli(["status", ...A, "--store-systemd"]);
+    assertStringIncludes(
+      text.stdout,
+      `Pending confirmation: until ${
+        new Date(pending!.deadline).toISOString()
+      }; run kuma-tproxy confirm to keep these rules and store them (systemd), or the previous ` +
+        "rules come back\n",
+    );
+    const json = await h.cli(["status", ...A, "--store-systemd", "--json"]);
+    const status = JSON.parse(json.stdout);
+    assertEquals(validate(SCHEMA, status), [], json.stdout);
+    assertEquals(status.pending.deferred, ["systemd"]);
+    assertEquals(status.pending.applied, true);
+
     const second = await h.cli(["install", ...B]);
     assertEquals(second.code, 1, second.stderr);
     assertStringIncludes(second.stderr, "run `kuma-tproxy confirm` to keep it");
@@ -247,16 +266,18 @@ Deno.test("install --confirm-timeout, then confirm: the new rules stay and are s
     const c = await h.cli(["confirm", "--json"]);
     assertOk(c, "confirm");
     const report = JSON.parse(c.stdout);
-    assertEquals([report.command, report.exitCode], ["confirm", 0]);
+    assertEquals(validate(SCHEMA, report), [], c.stdout);
+    assertEquals([report.command, report.exitCode, report.changed], ["confirm", 0, true]);
     assertEquals(await record(h), null);
     await until("the watcher exited", () => Promise.resolve(!alive(pending!.watcherPid!)), 10_000);
     assertEquals(await kernel(h), applied, "the new rules stay");
     const stored = await bootFiles(h);
     assertNotEquals(stored, files, "confirm wrote the boot files");
     assertStringIncludes(stored["/etc/kuma-tproxy/boot.yaml"]!, "enabled: true");
-    const status = await h.cli(["status", ...A, "--store-systemd"]);
-    assertOk(status, "status after confirm");
-    assertStringIncludes(status.stdout, "matches config");
+    const after = await h.cli(["status", ...A, "--store-systemd"]);
+    assertOk(after, "status after confirm");
+    assertStringIncludes(after.stdout, "matches config");
+    assert(!after.stdout.includes("Pending"), after.stdout);
   });
 });
 
@@ -300,5 +321,68 @@ Deno.test("install --confirm-timeout: a reboot in the pending window comes back 
       before,
       "the boot brought back the previous rules",
     );
+  });
+});
+
+Deno.test("install --confirm-timeout with a bad duration: one line, exit 2, before anything", async () => {
+  for (const bad of ["0s", "2h", "soon", "-3s"]) {
+    // Not even root is needed to be told: nothing is read or changed.
+    const r = await runCli(["install", "--confirm-timeout", bad], { uid: 65534 });
+    assertEquals(r.code, 2, r.stderr);
+    assertStringIncludes(r.stderr, "--confirm-timeout: ");
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
+
+Deno.test("install --confirm-timeout: rules of others added in the window are kept by the rollback", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B]), "install B");
+    const before = await saves(h.world.host);
+    assertOk(await h.cli(["install", ...A, "--confirm-timeout", "3s"]), "install A");
+    const pending = await record(h);
+    // An admin's rule, at the top of a chain that holds ours.
+    await h.world.host.exec("iptables-nft", [
+      "-t",
+      "nat",
+      "-I",
+      "OUTPUT",
+      "1",
+      "-d",
+      "192.0.2.7",
+      "-j",
+      "RETURN",
+    ]);
+    await rolledBack(h, pending!.watcherPid);
+    const after = await saves(h.world.host);
+    // Our rules are re-created at the positions they had, counted in a chain that now holds one
+    // more rule: the same rules, not the same order (the log says so).
+    const sorted = (t: string) => t.split("\n").sort();
+    assertEquals(
+      sorted(after["nft/IPv4"].replace("-A OUTPUT -d 192.0.2.7/32 -j RETURN\n", "")),
+      sorted(before["nft/IPv4"]),
+      "ours as before, the admin's rule kept",
+    );
+    assertStringIncludes(after["nft/IPv4"], "-A OUTPUT -d 192.0.2.7/32 -j RETURN\n");
+    assertEquals(after["nft/IPv6"], before["nft/IPv6"]);
+    const log = await Deno.readTextFile(h.path(LOG));
+    assertStringIncludes(log, "IPv4 (nft): rules of others changed in table nat since the install");
+  });
+});
+
+Deno.test("uninstall while an install is pending supersedes it: nothing is rolled back after", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    const empty = await saves(h.world.host);
+    assertOk(await h.cli(["install", ...B, "--store-systemd"]), "install B");
+    assertOk(await h.cli(["install", ...A, "--confirm-timeout", "3s"]), "install A");
+    const pending = await record(h);
+    const u = await h.cli(["uninstall"]);
+    assertOk(u, "uninstall");
+    assertStringIncludes(u.stderr, "uninstall supersedes the install waiting for confirmation");
+    assertEquals(await record(h), null);
+    await until("the watcher exited", () => Promise.resolve(!alive(pending!.watcherPid!)));
+    assertEquals(await saves(h.world.host), empty, "uninstalled, and it stays so");
+    assertEquals((await bootFiles(h))[UNIT], null);
   });
 });
