@@ -386,3 +386,25 @@ Deno.test("uninstall while an install is pending supersedes it: nothing is rolle
     assertEquals((await bootFiles(h))[UNIT], null);
   });
 });
+
+Deno.test("install --verify --confirm-timeout: a path that fails rolls back at once", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B]), "install B");
+    const before = await kernel(h);
+    await h.world.stopSidecar();
+    try {
+      const r = await h.cli(["install", ...A, "--verify", "--confirm-timeout", "1h"]);
+      assertEquals(r.code, 1, r.stdout + r.stderr);
+      assert(/^FAILED outbound IPv4: nothing listens/m.test(r.stdout), r.stdout);
+      assertStringIncludes(
+        r.stderr,
+        "verify failed after the install: the previous rules were put back",
+      );
+      assertEquals(await record(h), null, "nothing is pending");
+      assertEquals(await kernel(h), before, "the exact previous kernel state, at once");
+    } finally {
+      await h.world.startSidecar();
+    }
+  });
+});
