@@ -253,6 +253,7 @@ async function storeInRunningFirewalld(
   plan: InstallPlan,
   host: FirewalldHost,
   dumps: LiveDumps,
+  runtimeOnly = false,
 ): Promise<void> {
   const bus = host.bus!;
   // If firewalld leaves the bus mid-way, the kernel goes back to this.
@@ -274,6 +275,7 @@ async function storeInRunningFirewalld(
         comments: plan.families.every((f) => f.comments),
         restoreCommands: restoreCommands(plan),
         directXmlPath: host.directXmlPath,
+        runtimeOnly,
       },
     );
   } catch (e) {
@@ -543,7 +545,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     const committed: { name: TargetName; lines: string[] }[] = [];
     // The pretest only read: every step below may change the rules.
     await pretest?.settled;
-    await hooks?.beforeChange(plan, dumps);
+    await hooks?.beforeChange(plan, dumps, host.running ? host.bus : undefined);
     await runProgram(program.steps, {
       "prepare-target": async ({ target }) => {
         const t = TARGETS[target.name](target.want, { config, io, plan, host });
@@ -551,7 +553,8 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
         targetOf.set(target.name, t);
         await t.stage();
       },
-      "store-in-running-firewalld": () => storeInRunningFirewalld(config, io, plan, host, dumps),
+      "store-in-running-firewalld": (step) =>
+        storeInRunningFirewalld(config, io, plan, host, dumps, step.runtimeOnly === true),
       "remove-stale-firewalld-entries": async () => {
         // firewalld runs: it takes its own runtime rules out, before the kernel changes.
         for (const line of describePersist(await removeStaleEntries(host))) {

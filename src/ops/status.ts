@@ -169,6 +169,7 @@ async function pendingStatus(io: OpsIo): Promise<PendingStatus | undefined> {
       deferred: [
         ...r.persist.targets.map((t) => t.want === "ours" ? t.name : `${t.name} (remove ours)`),
         ...(r.persist.removeUnit ? ["systemd (remove)"] : []),
+        ...(r.persist.firewalld ? ["firewalld (permanent)"] : []),
       ],
     };
   } catch (e) {

@@ -13,10 +13,11 @@ import { LiveDumps } from "../../iptables/dumps.ts";
 import { removeBootFiles } from "../../systemd/boot_files.ts";
 import { UserError } from "../errors.ts";
 import { EXIT } from "../exit_codes.ts";
-import { closeFirewalld, probeFirewalld } from "../firewalld_step.ts";
+import { closeFirewalld, describePersist, probeFirewalld } from "../firewalld_step.ts";
+import { storeWithFirewalld } from "../../firewalld/persist.ts";
 import type { OpsIo } from "../io.ts";
 import { info, persistLine } from "../log.ts";
-import { planInstall } from "../plan.ts";
+import { planInstall, restoreCommands } from "../plan.ts";
 import { requireRoot } from "../preconditions.ts";
 import { withRunLock } from "../run_lock.ts";
 import { systemdHost } from "../systemd_step.ts";
@@ -60,8 +61,8 @@ export async function runConfirm(io: OpsIo): Promise<number> {
 
 /** Commits what the pending install deferred; throws, with the record kept, when a write fails. */
 async function writePersistence(io: OpsIo, record: PendingRecord): Promise<void> {
-  const { targets, removeUnit } = record.persist;
-  if (targets.length === 0 && !removeUnit) return;
+  const { targets, removeUnit, firewalld } = record.persist;
+  if (targets.length === 0 && !removeUnit && !firewalld) return;
   const { config, origins } = await resolveConfig({
     configSources: [recordPath(io)],
     flags: [],
@@ -78,6 +79,21 @@ async function writePersistence(io: OpsIo, record: PendingRecord): Promise<void>
   const host = await probeFirewalld(io, { needBus: config.storeFirewalld });
   const prepared: PersistTarget[] = [];
   try {
+    if (firewalld) {
+      if (!host.running) throw new Error("firewalld, which took the rules, no longer runs");
+      // The runtime config holds them already: this writes the permanent one.
+      const report = await storeWithFirewalld(
+        { bus: host.bus!, runner: io.runner },
+        plan.families.map((f) => f.ruleSet),
+        {
+          verbose: config.verbose,
+          comments: plan.families.every((f) => f.comments),
+          restoreCommands: restoreCommands(plan),
+          directXmlPath: host.directXmlPath,
+        },
+      );
+      for (const line of describePersist(report)) persistLine(io, "firewalld", line);
+    }
     for (const { name, want } of targets) {
       const t = TARGETS[name](want, { config, io, plan, host });
       prepared.push(t);

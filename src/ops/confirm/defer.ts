@@ -1,8 +1,8 @@
 /**
  * What an install waiting for confirmation leaves out: every step that
  * changes what is read at boot (a persistence target's stage and commit,
- * the removal of our older boot unit). The kernel steps stay; confirm
- * writes the rest. Pure, beside the program it edits (install_program.ts).
+ * the removal of our older boot unit, a running firewalld's permanent
+ * config). The kernel steps stay; confirm writes the rest. Pure, beside the program it edits (install_program.ts).
  *
  * @module
  */
@@ -12,18 +12,18 @@ import type { TargetChoice } from "../targets/registry.ts";
 /** The program without its persistence, and what confirm must write. */
 export interface Deferred {
   program: InstallProgram;
-  persist: { targets: TargetChoice[]; removeUnit: boolean };
+  persist: { targets: TargetChoice[]; removeUnit: boolean; firewalld: boolean };
 }
 
-/** Steps that change firewalld itself: not deferred yet, so refused with --confirm-timeout. */
+/** Steps that change firewalld's permanent config and cannot wait yet: refused with --confirm-timeout. */
 const NOT_DEFERRABLE: Partial<Record<InstallStep["kind"], string>> = {
-  "store-in-running-firewalld": "storing the rules through a running firewalld (--store-firewalld)",
   "remove-stale-firewalld-entries": "removing our entries from a running firewalld",
 };
 
 /**
- * Defers `program`'s persistence. Throws a `RangeError` naming a step that
- * cannot wait (a running firewalld's permanent config), before anything runs.
+ * Defers `program`'s persistence: a running firewalld gets the rules in its
+ * runtime config only. Throws a `RangeError` naming a step that cannot wait
+ * (taking our entries out of a running firewalld), before anything runs.
  *
  * @example
  * ```ts
@@ -39,6 +39,7 @@ const NOT_DEFERRABLE: Partial<Record<InstallStep["kind"], string>> = {
 export function deferPersistence(program: InstallProgram): Deferred {
   const targets: TargetChoice[] = [];
   let removeUnit = false;
+  let firewalld = false;
   const steps: InstallStep[] = [];
   for (const step of program.steps) {
     const refused = NOT_DEFERRABLE[step.kind];
@@ -52,6 +53,11 @@ export function deferPersistence(program: InstallProgram): Deferred {
       case "remove-stale-unit":
         removeUnit = true;
         break;
+      case "store-in-running-firewalld":
+        // Its runtime config now, its permanent config at confirm.
+        firewalld = true;
+        steps.push({ ...step, runtimeOnly: true });
+        break;
       case "apply-kernel":
         steps.push({ ...step, commit: [] });
         break;
@@ -61,6 +67,6 @@ export function deferPersistence(program: InstallProgram): Deferred {
   }
   return {
     program: { steps, rollback: program.rollback.filter((r) => !r.startsWith("staged ")) },
-    persist: { targets, removeUnit },
+    persist: { targets, removeUnit, firewalld },
   };
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { FirewalldBus } from "../../firewalld/bus.ts";
 import type { LiveDumps } from "../../iptables/dumps.ts";
 import type { InstallProgram } from "../install_program.ts";
 import type { InstallPlan } from "../plan.ts";
@@ -13,6 +14,9 @@ import type { InstallPlan } from "../plan.ts";
 export interface InstallHooks {
   /** The program to run instead of `program`; throws to refuse, nothing changed. */
   program(program: InstallProgram): InstallProgram;
-  /** Before the first change, with the live rules this run read under its lock. */
-  beforeChange(plan: InstallPlan, dumps?: LiveDumps): Promise<void>;
+  /**
+   * Before the first change, with the live rules this run read under its
+   * lock, and a running firewalld's bus.
+   */
+  beforeChange(plan: InstallPlan, dumps?: LiveDumps, bus?: FirewalldBus): Promise<void>;
 }

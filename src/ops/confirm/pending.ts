@@ -9,6 +9,8 @@
  * @module
  */
 import type { Config } from "../../config/types.ts";
+import type { FirewalldBus } from "../../firewalld/bus.ts";
+import { runtimeEntries } from "../../firewalld/persist.ts";
 import type { LiveDumps } from "../../iptables/dumps.ts";
 import { snapshot } from "../../iptables/transaction.ts";
 import { findNft, readOurTable, saveOurTable } from "../../nftables/exec.ts";
@@ -86,7 +88,7 @@ export async function installPending(
 ): Promise<number> {
   const id = crypto.randomUUID();
   let record: PendingRecord | undefined;
-  let persist: PendingRecord["persist"] = { targets: [], removeUnit: false };
+  let persist: PendingRecord["persist"] = { targets: [], removeUnit: false, firewalld: false };
   const hooks: InstallHooks = {
     program(program: InstallProgram): InstallProgram {
       try {
@@ -97,9 +99,13 @@ export async function installPending(
         throw new UserError(`${(e as Error).message}; nothing was changed`, EXIT.USAGE);
       }
     },
-    async beforeChange(plan: InstallPlan, dumps?: LiveDumps) {
+    async beforeChange(plan: InstallPlan, dumps?: LiveDumps, bus?: FirewalldBus) {
       const iptables = await snapshot(io.runner, plan.executables, dumps);
       const nft = await nftSnapshot(io.runner);
+      // firewalld takes the rules: its runtime config is what the rollback puts back first.
+      const firewalld = persist.firewalld && bus
+        ? { runtime: await runtimeEntries(bus) }
+        : undefined;
       const { renderConfigYaml } = await import("../../config/explain.ts");
       const now = Date.now();
       const r: PendingRecord = {
@@ -112,6 +118,7 @@ export async function installPending(
         applied: false,
         iptables,
         ...(nft ? { nft } : {}),
+        ...(firewalld ? { firewalld } : {}),
         restore: {
           wait: config.wait,
           waitInterval: config.waitInterval,

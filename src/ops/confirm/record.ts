@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { DirectEntry } from "../../firewalld/direct_entries.ts";
 import type { Snapshot } from "../../iptables/transaction.ts";
 import type { RestoreOptions } from "../../iptables/restore_exec.ts";
 import { readTextFileBounded } from "../../os/bounded_read.ts";
@@ -41,8 +42,13 @@ export interface PendingRecord {
   nft?: { path: string; before: string | null };
   /** How to run iptables-restore (the install's --wait and retries). */
   restore: Omit<RestoreOptions, "log">;
-  /** What confirm writes: the persistence targets, and whether our old boot unit goes. */
-  persist: { targets: TargetChoice[]; removeUnit: boolean };
+  /**
+   * What confirm writes: the persistence targets, whether our old boot unit
+   * goes, and whether a running firewalld's permanent config takes the rules.
+   */
+  persist: { targets: TargetChoice[]; removeUnit: boolean; firewalld?: boolean };
+  /** Our entries in a running firewalld's runtime direct config before the install. */
+  firewalld?: { runtime: DirectEntry[] };
   /** The install's resolved config as YAML (`kuma-tproxy config`), for confirm's persistence. */
   config: string;
 }

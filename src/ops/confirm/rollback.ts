@@ -1,5 +1,6 @@
 /**
- * Puts the kernel back as a pending install found it: our nft table
+ * Puts the kernel back as a pending install found it: a running firewalld's
+ * runtime direct config of ours put back through D-Bus, our nft table
  * replaced by the previous one (or deleted) in one `nft -f` transaction,
  * and in every iptables backend and family our rules removed and the
  * previous ones re-created where they were (transaction.ts's `rollBackTo`,
@@ -14,6 +15,9 @@ import { describeRollbacks, rollBackTo } from "../../iptables/transaction.ts";
 import { assertOurs, readOurTable, runNftScript } from "../../nftables/exec.ts";
 import { renderNftDelete } from "../../nftables/script.ts";
 import type { Runner } from "../../os/runner.ts";
+import type { FirewalldBus } from "../../firewalld/bus.ts";
+import { restoreRuntime } from "../../firewalld/persist.ts";
+import type { OpsIo } from "../io.ts";
 import { foreignChanges } from "./foreign.ts";
 import type { PendingRecord } from "./record.ts";
 
@@ -25,11 +29,29 @@ export interface RollbackOutcome {
 
 /** Restores the kernel state of `record`. Never throws: failures are lines with `ok` false. */
 export async function rollBackPending(
-  runner: Runner,
+  io: Pick<OpsIo, "runner" | "connectFirewalld">,
   record: PendingRecord,
 ): Promise<RollbackOutcome> {
+  const runner: Runner = io.runner;
   const lines: string[] = [];
   let ok = true;
+  if (record.firewalld) {
+    // firewalld owns these rules in the kernel: it takes its runtime entries back first, then
+    // the kernel steps below find our part as it was, or repair what it did not restore.
+    let bus: FirewalldBus | undefined;
+    try {
+      bus = await io.connectFirewalld();
+      await restoreRuntime(bus, record.firewalld.runtime);
+      lines.push("firewalld: our runtime direct config put back as it was");
+    } catch (e) {
+      ok = false;
+      lines.push(
+        `firewalld: could not put our runtime direct config back: ${(e as Error).message}`,
+      );
+    } finally {
+      bus?.close();
+    }
+  }
   const nftStep = async () => {
     if (!record.nft) return;
     try {

@@ -28,7 +28,7 @@ export async function rollBackAndLog(
   record: PendingRecord,
   why: string,
 ): Promise<RollbackOutcome> {
-  const outcome = await rollBackPending(io.runner, record);
+  const outcome = await rollBackPending(io, record);
   await removeRecord(io);
   const head = `${why}: ${
     outcome.ok ? "the previous rules were put back" : "putting the previous rules back FAILED"

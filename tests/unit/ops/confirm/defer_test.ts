@@ -19,48 +19,67 @@ function kinds(facts: Partial<InstallFacts>) {
     ),
     targets: d.persist.targets.map((t) => `${t.name}:${t.want}`),
     removeUnit: d.persist.removeUnit,
+    firewalld: d.persist.firewalld,
   };
 }
 
 Deno.test("deferPersistence() keeps the kernel steps and moves every write read at boot to confirm", () => {
   const cases: [string, Partial<InstallFacts>, ReturnType<typeof kinds>][] = [
-    ["no persistence", {}, { steps: ["apply-kernel(0)"], targets: [], removeUnit: false }],
+    ["no persistence", {}, {
+      steps: ["apply-kernel(0)"],
+      targets: [],
+      removeUnit: false,
+      firewalld: false,
+    }],
     ["systemd", { bootUnit: "write" }, {
       steps: ["apply-kernel(0)"],
       targets: ["systemd:ours"],
       removeUnit: false,
+      firewalld: false,
     }],
     ["stopped firewalld", { firewalld: "stopped", storeFirewalld: true }, {
       steps: ["apply-kernel(0)"],
       targets: ["direct.xml:ours"],
       removeUnit: false,
+      firewalld: false,
     }],
     ["stale direct.xml", { firewalld: "stopped", staleEntries: "direct.xml" }, {
       steps: ["apply-kernel(0)"],
       targets: ["direct.xml:none"],
       removeUnit: false,
+      firewalld: false,
     }],
     ["firewalld took over from the unit", {
       firewalld: "stopped",
       storeFirewalld: true,
       bootUnit: "remove",
-    }, { steps: ["apply-kernel(0)"], targets: ["direct.xml:ours"], removeUnit: true }],
+    }, {
+      steps: ["apply-kernel(0)"],
+      targets: ["direct.xml:ours"],
+      removeUnit: true,
+      firewalld: false,
+    }],
     ["nftables with the unit", { backend: "nftables", bootUnit: "write" }, {
       steps: ["record-nft-install", "apply-nft", "remove-iptables-leftovers"],
       targets: ["systemd:ours"],
       removeUnit: false,
+      firewalld: false,
     }],
   ];
   for (const [what, facts, want] of cases) assertEquals(kinds(facts), want, what);
 });
 
-Deno.test("deferPersistence() refuses what would change a running firewalld's permanent config", () => {
-  assertStringIncludes(
-    assertThrows(() => kinds({ firewalld: "running", storeFirewalld: true }), RangeError).message,
-    "--confirm-timeout cannot defer storing the rules through a running firewalld",
+Deno.test("deferPersistence(): a running firewalld gets the rules in its runtime config only", () => {
+  const d = deferPersistence(
+    installProgram({ ...BASE, firewalld: "running", storeFirewalld: true }),
   );
+  assertEquals(d.program.steps, [{ kind: "store-in-running-firewalld", runtimeOnly: true }]);
+  assertEquals(d.persist, { targets: [], removeUnit: false, firewalld: true });
+});
+
+Deno.test("deferPersistence() refuses taking our entries out of a running firewalld", () => {
   assertStringIncludes(
     assertThrows(() => kinds({ firewalld: "running", staleEntries: "dbus" }), RangeError).message,
-    "removing our entries from a running firewalld",
+    "--confirm-timeout cannot defer removing our entries from a running firewalld",
   );
 });
