@@ -108,41 +108,48 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
   switch (line.command) {
     case "install": {
       let verify: Resolved | undefined;
-      let confirmTimeoutMs: number | undefined;
+      // --confirm-timeout of a real run (a dry run applies nothing, so nothing waits).
+      let pendingMs: number | undefined;
       const code = await reporting(
         { command: "install", json: line.json },
         io,
         async (rio, dryRun) => {
           checkTarget(line.target);
-          confirmTimeoutMs = line.confirmTimeout === undefined
+          const timeout = line.confirmTimeout === undefined
             ? undefined
             : await parseTimeout(line.confirmTimeout);
           const resolved = await resolveFor(line, rio);
           dryRun(resolved.config.dryRun);
           if (line.verify) verify = resolved;
+          if (!resolved.config.dryRun) pendingMs = timeout;
           return (await import("../ops/install.ts")).runInstall(resolved, rio, {
-            confirmTimeoutMs: resolved.config.dryRun ? undefined : confirmTimeoutMs,
+            confirmTimeoutMs: pendingMs,
           });
         },
       );
+      if (code !== EXIT.OK) return code;
       // --verify: real packets through what was just applied (src/verify).
-      if (code !== EXIT.OK || !verify) return code;
-      if (verify.config.dryRun) {
+      if (verify?.config.dryRun) {
         warn(io, "[dry-run] --verify: nothing was applied, so nothing was verified");
-        return code;
+      } else if (verify) {
+        const verified = await verifyAndRender(verify, io, { json: false, listen: false });
+        if (verified !== EXIT.OK) {
+          // A pending install whose paths do not hold is rolled back at once.
+          if (pendingMs !== undefined) {
+            await (await import("../ops/confirm/confirm.ts")).rollBackNow(
+              io,
+              "verify failed after the install",
+            );
+          }
+          return verified;
+        }
       }
-      const verified = await verifyAndRender(verify, io, {
-        json: false,
-        listen: false,
-      });
-      if (verified !== EXIT.OK && confirmTimeoutMs !== undefined) {
-        // A pending install whose paths do not hold is rolled back at once.
-        await (await import("../ops/confirm/confirm.ts")).rollBackNow(
-          io,
-          "verify failed after the install",
-        );
+      if (pendingMs !== undefined && !line.json) {
+        // A terminal on stdin: asked as iptables-apply asks (src/ops/confirm/prompt.ts).
+        const { askToKeep } = await import("../ops/confirm/prompt.ts");
+        return await askToKeep(io, pendingMs) ?? code;
       }
-      return verified;
+      return code;
     }
     case "confirm":
       return await reporting(

@@ -408,3 +408,51 @@ Deno.test("install --verify --confirm-timeout: a path that fails rolls back at o
     }
   });
 });
+
+/** `kuma-tproxy ...args` with a terminal on stdin (script(1)'s pty), typing `typed`. */
+async function onTerminal(h: BootHost, args: string[], typed: string) {
+  const argv = [
+    ...h.mnt.argv,
+    ...["ip", "netns", "exec", h.world.host.name],
+    ...["script", "-qec", [KUMA_TPROXY, ...args].join(" "), "/dev/null"],
+  ];
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: REPO_ROOT,
+    clearEnv: true,
+    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", TERM: "dumb" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Typed ahead: the terminal keeps the line until the prompt reads it.
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(typed));
+  await writer.close();
+  const out = await child.output();
+  return { code: out.code, text: new TextDecoder().decode(out.stdout) };
+}
+
+Deno.test("install --confirm-timeout on a terminal asks: y keeps and stores, anything else rolls back at once", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B, "--store-systemd"]), "install B");
+    const before = { kernel: await kernel(h), files: await bootFiles(h) };
+    const install = ["install", ...A, "--store-systemd", "--confirm-timeout", "1h"];
+
+    const no = await onTerminal(h, install, "n\n");
+    assertEquals(no.code, 1, no.text);
+    assertStringIncludes(no.text, "keep these rules? [y/N]");
+    assertStringIncludes(no.text, "not kept at the prompt: the previous rules were put back");
+    assertEquals(await record(h), null);
+    assertEquals(await kernel(h), before.kernel, "the exact previous kernel state, at once");
+    assertEquals(await bootFiles(h), before.files);
+
+    const yes = await onTerminal(h, install, "y\n");
+    assertEquals(yes.code, 0, yes.text);
+    assertStringIncludes(yes.text, "confirmed: the rules stay");
+    assertEquals(await record(h), null);
+    assertNotEquals(await kernel(h), before.kernel);
+    assertNotEquals(await bootFiles(h), before.files, "confirmed, so stored");
+  });
+});
