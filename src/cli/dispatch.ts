@@ -122,6 +122,12 @@ export async function runCommandLine(line: CommandLine, io: CliIo): Promise<numb
           dryRun(resolved.config.dryRun);
           if (line.verify) verify = resolved;
           if (!resolved.config.dryRun) pendingMs = timeout;
+          else if (timeout !== undefined) {
+            warn(
+              rio,
+              "[dry-run] --confirm-timeout: nothing is applied, so nothing waits to be confirmed",
+            );
+          }
           return (await import("../ops/install.ts")).runInstall(resolved, rio, {
             confirmTimeoutMs: pendingMs,
           });

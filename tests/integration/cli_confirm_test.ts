@@ -332,6 +332,9 @@ Deno.test("install --confirm-timeout with a bad duration: one line, exit 2, befo
     assertStringIncludes(r.stderr, "--confirm-timeout: ");
     assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
   }
+  const dry = await runCli(["install", "--dry-run", "--confirm-timeout", "3s"], { uid: 65534 });
+  assertEquals(dry.code, 0, dry.stderr);
+  assertStringIncludes(dry.stderr, "[dry-run] --confirm-timeout: nothing is applied");
 });
 
 Deno.test("install --confirm-timeout: rules of others added in the window are kept by the rollback", async () => {
