@@ -19,7 +19,8 @@ import type { SaveDump } from "../../iptables/save_parser.ts";
  * import { foreignLines } from "./foreign.ts";
  * import { parseSave } from "../../iptables/save_parser.ts";
  * const dump = parseSave("*nat\n:OUTPUT ACCEPT [3:180]\n:KUMA_MESH_OUTBOUND - [0:0]\n" +
- *   "-A OUTPUT -p tcp -j KUMA_MESH_OUTBOUND\n-A OUTPUT -j RETURN\nCOMMIT\n");
+ *   '-A OUTPUT -m comment --comment "kuma/mesh/transparent/proxy/x" -j KUMA_MESH_OUTBOUND\n' +
+ *   "-A OUTPUT -j RETURN\nCOMMIT\n");
  * if (foreignLines(dump).join("|") !== "-t nat :OUTPUT ACCEPT|-t nat -A OUTPUT -j RETURN") throw new Error();
  * ```
  */
