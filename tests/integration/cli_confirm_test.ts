@@ -459,3 +459,36 @@ Deno.test("install --confirm-timeout on a terminal asks: y keeps and stores, any
     assertNotEquals(await bootFiles(h), before.files, "confirmed, so stored");
   });
 });
+
+Deno.test("install --confirm-timeout from the nftables backend to iptables: our previous nft table comes back", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nftables");
+    assertOk(await h.cli(["install", ...B, "--backend", "nftables"]), "install B (nftables)");
+    const before = await kernel(h);
+    const table = await h.world.host.exec("nft", [
+      "list",
+      "table",
+      "inet",
+      "kuma_mesh_transparent_proxy",
+    ]);
+    const r = await h.cli(["install", ...A, "--confirm-timeout", "3s"]);
+    assertOk(r, "install A (iptables) --confirm-timeout 3s");
+    const gone = await h.world.host.run("nft", [
+      "list",
+      "table",
+      "inet",
+      "kuma_mesh_transparent_proxy",
+    ]);
+    assertNotEquals(gone.code, 0, "the switch removed our nft table");
+    const pending = await record(h);
+    await rolledBack(h, pending!.watcherPid);
+    assertEquals(await kernel(h), before, "the exact previous state, iptables and nft");
+    assertEquals(
+      await h.world.host.exec("nft", ["list", "table", "inet", "kuma_mesh_transparent_proxy"]),
+      table,
+      "our nft table, as it was",
+    );
+    const log = await Deno.readTextFile(h.path(LOG));
+    assertStringIncludes(log, "nft: our table put back as it was");
+  });
+});
