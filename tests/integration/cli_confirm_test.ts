@@ -492,3 +492,76 @@ Deno.test("install --confirm-timeout from the nftables backend to iptables: our 
     assertStringIncludes(log, "nft: our table put back as it was");
   });
 });
+
+Deno.test("install --confirm-timeout killed half-way: confirm refuses it and puts the previous rules back", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B]), "install B");
+    const before = await kernel(h);
+    // The deterministic trigger: an `ip` that blocks at `ip -6 addr add ::6/128`, which install
+    // runs after the kernel apply (here ::6 is gone), until the test lets it go.
+    const dir = await Deno.makeTempDir({ prefix: "ktp-confirm-" });
+    const real = ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"].find((p) => {
+      try {
+        return Deno.statSync(p).isFile;
+      } catch {
+        return false;
+      }
+    })!;
+    await Deno.writeTextFile(
+      `${dir}/ip`,
+      `#!/bin/sh\ncase "$*" in *"addr add ::6/128"*) : > '${dir}/blocked'; read x < '${dir}/go'; exit 1;; esac\n` +
+        `exec ${real} "$@"\n`,
+    );
+    await Deno.chmod(`${dir}/ip`, 0o755);
+    await Deno.chmod(dir, 0o755);
+    const mkfifo = await new Deno.Command("mkfifo", { args: [`${dir}/go`] }).output();
+    assert(mkfifo.success);
+    try {
+      await h.world.host.exec("ip", ["-6", "addr", "del", "::6/128", "dev", "lo"]);
+      const argv = [
+        ...h.mnt.argv,
+        ...["ip", "netns", "exec", h.world.host.name, KUMA_TPROXY],
+        ...["install", ...A, "--confirm-timeout", "1h"],
+      ];
+      const child = new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        cwd: REPO_ROOT,
+        clearEnv: true,
+        env: { PATH: `${dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      await until("install blocks after the apply", async () => {
+        try {
+          await Deno.stat(`${dir}/blocked`);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      child.kill("SIGKILL");
+      assertEquals((await child.status).signal, "SIGKILL");
+      const pending = await record(h) as { applied: boolean; watcherPid: number } | null;
+      assertEquals(pending?.applied, false, "recorded before the apply, never finished");
+      assertNotEquals(await kernel(h), before, "the new rules were in when it died");
+
+      const c = await h.cli(["confirm"]);
+      assertEquals(c.code, 1, c.stderr);
+      assertStringIncludes(
+        c.stderr,
+        "did not finish (it was killed): the previous rules were put back",
+      );
+      assertEquals(await record(h), null);
+      assertEquals(await kernel(h), before, "the exact previous kernel state");
+      await until("the watcher exited", () => Promise.resolve(!alive(pending!.watcherPid)));
+    } finally {
+      // Lets a blocked wrapper go (it reads one line), so nothing of the test outlives it.
+      if ((await Deno.stat(`${dir}/blocked`).catch(() => null)) !== null) {
+        await Deno.writeTextFile(`${dir}/go`, "go\n");
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
