@@ -565,3 +565,23 @@ Deno.test("install --confirm-timeout killed half-way: confirm refuses it and put
     }
   });
 });
+
+Deno.test("install after an overdue pending install whose watcher is gone rolls that one back first", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B]), "install B");
+    const before = await kernel(h);
+    assertOk(await h.cli(["install", ...A, "--confirm-timeout", "2s"]), "install A");
+    const pending = await record(h);
+    // The watcher killed (the OOM killer, say) before its deadline: nothing else rolls back.
+    Deno.kill(pending!.watcherPid!, "SIGKILL");
+    await until("the watcher died", () => Promise.resolve(!alive(pending!.watcherPid!)));
+    await until("the deadline passed", () => Promise.resolve(Date.now() > pending!.deadline));
+    assert((await record(h)) !== null, "still pending");
+    const r = await h.cli(["install", ...B]);
+    assertOk(r, "install B again");
+    assertStringIncludes(r.stderr, "is overdue: the previous rules were put back");
+    assertEquals(await record(h), null);
+    assertEquals(await kernel(h), before, "B, as before");
+  });
+});

@@ -41,11 +41,27 @@ export function formatDeadline(ms: number): string {
 
 /**
  * Refuses to go on while an install waits for confirmation: a second
- * install would change what its rollback restores. Under the run lock.
+ * install would change what its rollback restores. One past its deadline is
+ * rolled back first, as its watcher would (which may be waiting for this
+ * run's lock, or gone). Under the run lock.
  */
 export async function refuseWhilePending(io: OpsIo): Promise<void> {
   const record = await readPendingOrFail(io);
   if (!record) return;
+  if (Date.now() >= record.deadline) {
+    // Due, and this run holds the lock its watcher needs (or the watcher is gone): roll it back
+    // here, as the watcher would, then go on.
+    const { rollBackAndLog } = await import("./watch.ts");
+    const outcome = await rollBackAndLog(
+      io,
+      record,
+      `the install waiting for confirmation until ${formatDeadline(record.deadline)} is overdue`,
+    );
+    if (outcome.ok) return;
+    throw new UserError(
+      "the previous rules could not all be put back (see above); nothing else was changed",
+    );
+  }
   throw new UserError(
     `an install is waiting for confirmation until ${formatDeadline(record.deadline)}: run ` +
       "`kuma-tproxy confirm` to keep it (or let it roll back, or run uninstall, which " +
