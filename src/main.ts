@@ -105,6 +105,22 @@ function readEnv({ env, complete }: PrintedEnv): Record<string, string> {
   return env;
 }
 
+/** One line from the terminal, or undefined after `timeoutMs` (the read is then left pending). */
+async function ask(question: string, timeoutMs: number): Promise<string | undefined> {
+  stderr.write(question);
+  const buf = new Uint8Array(1024);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((ok) => timer = setTimeout(() => ok(undefined), timeoutMs));
+  // A terminal that is gone (EIO) is no answer: the watcher decides.
+  const n = await Promise.race([Deno.stdin.read(buf).catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (n === undefined) {
+    stderr.write("\n");
+    return undefined;
+  }
+  return n === null ? "" : new TextDecoder().decode(buf.subarray(0, n));
+}
+
 const env = readEnv(await printed);
 const io: CliIo = {
   out: stdout.write,
@@ -141,6 +157,7 @@ const io: CliIo = {
   }),
   lockPath: LOCK_PATH,
   nftMarkerPath: NFT_MARKER_PATH,
+  ...(Deno.stdin.isTerminal() ? { ask } : {}),
   onInterrupt(handler) {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const s of signals) Deno.addSignalListener(s, handler);

@@ -24,13 +24,21 @@ export interface CommandInputs {
 
 /** A command that reads the config, with its positional target and options. */
 export type CommandLine =
-  & CommandInputs
-  & (
-    | { command: "install"; target: string | undefined; json: boolean; verify?: boolean }
-    | { command: "uninstall" | "status"; target: string | undefined; json: boolean }
-    | { command: "verify"; json: boolean; listen: boolean }
-    | { command: "config"; explain: boolean; output?: string }
-  );
+  | CommandInputs
+    & (
+      | {
+        command: "install";
+        target: string | undefined;
+        json: boolean;
+        verify?: boolean;
+        /** `--confirm-timeout` as typed; parsed by the dispatch (exit 2 when bad). */
+        confirmTimeout?: string;
+      }
+      | { command: "uninstall" | "status"; target: string | undefined; json: boolean }
+      | { command: "verify"; json: boolean; listen: boolean }
+      | { command: "config"; explain: boolean; output?: string }
+    )
+  | { command: "confirm"; json: boolean };
 
 /**
  * The flag inputs of a parse that saw the flags `order` (as typed, with

@@ -47,23 +47,51 @@ Examples:
   kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd`,
     )
     .option("--verify", "after the apply, run `kuma-tproxy verify`; exit 1 if a path fails")
+    .option(
+      "--confirm-timeout <duration>",
+      "roll back unless `kuma-tproxy confirm` runs within DURATION (1s to 1h, e.g. 2m); " +
+        "nothing read at boot changes until then",
+    )
     .action(
       async (
         target: string | undefined,
-        opts: { json?: boolean; verify?: boolean },
+        opts: { json?: boolean; verify?: boolean; confirmTimeout?: string },
         cmd: Command,
       ) => {
         result.code = await run({
           command: "install",
           target,
           json: opts.json === true,
-          // Only when given: the fast path (fast_argv.ts) never takes --verify.
+          // Only when given: the fast path (fast_argv.ts) never takes these.
           ...(opts.verify ? { verify: true } : {}),
+          ...(opts.confirmTimeout === undefined ? {} : { confirmTimeout: opts.confirmTimeout }),
           ...collectInputs(cmd),
         });
       },
     );
   addConfigOptions(install);
+
+  program.command("confirm")
+    .description("keep the rules of an install --confirm-timeout, and store them as it asked")
+    .option("--json", "print the result as JSON (schema in the README)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  # on a remote host: apply, then confirm from a NEW connection within 2 minutes
+  kuma-tproxy install --kuma-dp-user kuma-dp --store-systemd --confirm-timeout 2m
+  kuma-tproxy confirm`,
+    )
+    .action(async (opts: { json?: boolean }) => {
+      result.code = await run({ command: "confirm", json: opts.json === true });
+    });
+
+  // The watcher of a pending install (src/ops/confirm/watch.ts), started by install itself.
+  program.command("confirm-watch", { hidden: true })
+    .argument("<id>")
+    .action(async (id: string) => {
+      result.code = await (await import("../ops/confirm/watch.ts")).runWatch(io, id);
+    });
 
   const uninstall = program.command("uninstall")
     .argument("[target]", `optional '${TARGET}', as in kumactl`)

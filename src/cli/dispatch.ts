@@ -49,7 +49,7 @@ function resolveFor(
  * the end whatever the outcome; stderr keeps its messages.
  */
 async function reporting(
-  line: { command: "install" | "uninstall"; json: boolean },
+  line: { command: "install" | "uninstall" | "confirm"; json: boolean },
   io: CliIo,
   run: (io: CliIo, dryRun: (dryRun: boolean) => void) => Promise<number>,
 ): Promise<number> {
@@ -93,33 +93,76 @@ async function verifyAndRender(
   return exitCode;
 }
 
+/** `--confirm-timeout`'s value in ms; a bad one is a usage error (exit 2), nothing changed. */
+async function parseTimeout(text: string): Promise<number> {
+  const { parseConfirmTimeout } = await import("../ops/confirm/duration.ts");
+  try {
+    return parseConfirmTimeout(text);
+  } catch (e) {
+    throw new UserError(`--confirm-timeout: ${(e as Error).message}`, EXIT.USAGE);
+  }
+}
+
 /** Runs the command of `line` and returns its exit code; errors are thrown for cli() to report. */
 export async function runCommandLine(line: CommandLine, io: CliIo): Promise<number> {
   switch (line.command) {
     case "install": {
       let verify: Resolved | undefined;
+      // --confirm-timeout of a real run (a dry run applies nothing, so nothing waits).
+      let pendingMs: number | undefined;
       const code = await reporting(
         { command: "install", json: line.json },
         io,
         async (rio, dryRun) => {
           checkTarget(line.target);
+          const timeout = line.confirmTimeout === undefined
+            ? undefined
+            : await parseTimeout(line.confirmTimeout);
           const resolved = await resolveFor(line, rio);
           dryRun(resolved.config.dryRun);
           if (line.verify) verify = resolved;
-          return (await import("../ops/install.ts")).runInstall(resolved, rio);
+          if (!resolved.config.dryRun) pendingMs = timeout;
+          else if (timeout !== undefined) {
+            warn(
+              rio,
+              "[dry-run] --confirm-timeout: nothing is applied, so nothing waits to be confirmed",
+            );
+          }
+          return (await import("../ops/install.ts")).runInstall(resolved, rio, {
+            confirmTimeoutMs: pendingMs,
+          });
         },
       );
+      if (code !== EXIT.OK) return code;
       // --verify: real packets through what was just applied (src/verify).
-      if (code !== EXIT.OK || !verify) return code;
-      if (verify.config.dryRun) {
+      if (verify?.config.dryRun) {
         warn(io, "[dry-run] --verify: nothing was applied, so nothing was verified");
-        return code;
+      } else if (verify) {
+        const verified = await verifyAndRender(verify, io, { json: false, listen: false });
+        if (verified !== EXIT.OK) {
+          // A pending install whose paths do not hold is rolled back at once.
+          if (pendingMs !== undefined) {
+            await (await import("../ops/confirm/confirm.ts")).rollBackNow(
+              io,
+              "verify failed after the install",
+            );
+          }
+          return verified;
+        }
       }
-      return await verifyAndRender(verify, io, {
-        json: false,
-        listen: false,
-      });
+      if (pendingMs !== undefined && !line.json) {
+        // A terminal on stdin: asked as iptables-apply asks (src/ops/confirm/prompt.ts).
+        const { askToKeep } = await import("../ops/confirm/prompt.ts");
+        return await askToKeep(io, pendingMs) ?? code;
+      }
+      return code;
     }
+    case "confirm":
+      return await reporting(
+        { command: "confirm", json: line.json },
+        io,
+        async (rio) => (await import("../ops/confirm/confirm.ts")).runConfirm(rio),
+      );
     case "uninstall":
       return await reporting({ command: "uninstall", json: line.json }, io, async (rio, dryRun) => {
         checkTarget(line.target);

@@ -62,6 +62,7 @@ export function renderStatusJson(
     ...(report.uninspected ? { uninspected: report.uninspected.map(noteNamed) } : {}),
     ...(report.skipped ? { skipped: report.skipped.map(noteNamed) } : {}),
     targets: targets.map(({ detail: _, ...t }) => t),
+    ...(report.pending ? { pending: report.pending } : {}),
     warnings: run.warnings,
   };
   return `${JSON.stringify(named, null, 2)}\n`;

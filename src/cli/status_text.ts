@@ -126,5 +126,15 @@ export function renderStatusText(report: StatusReport): string {
     lines.push(`${where(n)}: cannot be inspected, our rules may be there: ${n.reason}`);
   }
   for (const t of report.targets) lines.push(targetLine(t));
+  const w = report.pending;
+  if (w) {
+    lines.push(
+      `Pending confirmation: until ${w.deadline}${
+        w.applied ? "" : " (the install did not finish)"
+      }; run kuma-tproxy confirm to keep these rules${
+        w.deferred.length > 0 ? ` and store them (${w.deferred.join(", ")})` : ""
+      }, or the previous rules come back`,
+    );
+  }
   return lines.map((l) => `${l}\n`).join("");
 }

@@ -61,12 +61,19 @@ export interface PersistReport {
   removed: { permanent: DirectEntry[]; runtime: DirectEntry[]; directXml: DirectEntry[] };
   /** The direct.xml that was edited (mechanism `direct.xml`). */
   directXmlPath?: string;
+  /** Only the runtime config was changed (`runtimeOnly`): the permanent one waits. */
+  runtimeOnly?: boolean;
 }
 
 /** Options of the store functions. */
 export interface StoreOptions extends ToDirectEntriesOptions {
   /** Commands for the `--test` validation; default iptables-restore / ip6tables-restore. */
   restoreCommands?: RestoreCommands;
+  /**
+   * A running firewalld's runtime config only, the permanent one untouched
+   * (an install waiting for confirmation: src/ops/confirm).
+   */
+  runtimeOnly?: boolean;
 }
 
 /** Options naming direct.xml. */
@@ -104,8 +111,9 @@ export async function storeWithFirewalld(
   const previous = await bus.getPermanent();
   await refuseForeignJumps(bus, previous);
   const previousRuntime = await runtimeOurs(bus);
+  const plan = planStore(previous, previousRuntime, entries);
   try {
-    await applyPlan(bus, planStore(previous, previousRuntime, entries));
+    await applyPlan(bus, options.runtimeOnly ? { ...plan, permanent: null } : plan);
   } catch (e) {
     throw await rollBack(
       bus,
@@ -113,17 +121,41 @@ export async function storeWithFirewalld(
       previousRuntime,
       e,
       options.directXmlPath ?? DEFAULT_DIRECT_XML_PATH,
+      { permanent: !options.runtimeOnly },
     );
   }
   return {
     mechanism: "dbus",
     added: entries,
     removed: {
-      permanent: permanentOurs(previous),
+      permanent: options.runtimeOnly ? [] : permanentOurs(previous),
       runtime: previousRuntime,
       directXml: [],
     },
+    ...(options.runtimeOnly ? { runtimeOnly: true } : {}),
   };
+}
+
+/** Our entries in a running firewalld's runtime direct config, for {@linkcode restoreRuntime}. */
+export function runtimeEntries(bus: FirewalldBus): Promise<DirectEntry[]> {
+  return runtimeOurs(bus);
+}
+
+/**
+ * Puts our part of the runtime direct config back to `previous` (our
+ * entries as {@linkcode runtimeEntries} read them), changing only what
+ * differs; foreign entries and the permanent config are never touched.
+ */
+export async function restoreRuntime(
+  bus: FirewalldBus,
+  previous: readonly DirectEntry[],
+): Promise<void> {
+  const back = rollbackPlan(
+    { chains: [], rules: [], passthroughs: [] },
+    previous,
+    await runtimeOurs(bus),
+  );
+  await applyRuntime(bus, back.runtime);
 }
 
 /**
@@ -456,12 +488,17 @@ async function rollBack(
   previousRuntime: readonly DirectEntry[],
   cause: unknown,
   directXmlPath: string,
+  options: { permanent: boolean } = { permanent: true },
 ): Promise<FirewalldError> {
   const why = cause instanceof Error ? cause.message : String(cause);
   const failures: string[] = [];
-  let back: PersistPlan = { permanent: previous, runtime: { remove: [], add: [] } };
+  let back: PersistPlan = {
+    permanent: options.permanent ? previous : null,
+    runtime: { remove: [], add: [] },
+  };
   try {
     back = rollbackPlan(previous, previousRuntime, await runtimeOurs(bus));
+    if (!options.permanent) back = { ...back, permanent: null };
   } catch (e) {
     if (await gone(bus)) return restorePermanentFile(previous, directXmlPath, why, cause);
     failures.push(`runtime: ${e instanceof Error ? e.message : e}`);

@@ -376,7 +376,20 @@ export function renderFirewalldDryRun(host: FirewalldHost, entries: DirectEntry[
 export function describePersist(report: PersistReport): string[] {
   const lines: string[] = [];
   const n = (xs: DirectEntry[]) => formatCounts(countEntries(xs));
-  if (report.mechanism === "dbus") {
+  if (report.mechanism === "dbus" && report.runtimeOnly) {
+    // An install waiting for confirmation: the permanent config is confirm's (src/ops/confirm).
+    if (report.removed.runtime.length > 0) {
+      lines.push(
+        `firewalld (D-Bus): removed ${n(report.removed.runtime)} from the runtime direct config`,
+      );
+    }
+    if (report.added.length > 0) {
+      lines.push(
+        `firewalld (D-Bus): applied ${n(report.added)} in the runtime direct config only ` +
+          "(the permanent one is written at confirm)",
+      );
+    }
+  } else if (report.mechanism === "dbus") {
     if (report.removed.permanent.length + report.removed.runtime.length > 0) {
       lines.push(
         `firewalld (D-Bus): removed ${n(report.removed.permanent)} from the permanent and ` +

@@ -72,6 +72,7 @@ import { currentState } from "./current.ts";
 import { buildTarget } from "./targets/registry.ts";
 import type { PersistTarget, TargetName } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
+import type { InstallHooks } from "./confirm/hooks.ts";
 
 /**
  * IPv6 inbound passthrough: Envoy connects from ::6, which must exist on the
@@ -254,6 +255,7 @@ async function storeInRunningFirewalld(
   plan: InstallPlan,
   host: FirewalldHost,
   dumps: LiveDumps,
+  runtimeOnly = false,
 ): Promise<void> {
   const bus = host.bus!;
   // If firewalld leaves the bus mid-way, the kernel goes back to this.
@@ -275,6 +277,7 @@ async function storeInRunningFirewalld(
         comments: plan.families.every((f) => f.comments),
         restoreCommands: restoreCommands(plan),
         directXmlPath: host.directXmlPath,
+        runtimeOnly,
       },
     );
   } catch (e) {
@@ -304,15 +307,22 @@ async function storeInRunningFirewalld(
  * const code = await runInstall(await resolveConfig(inputs), io);
  * ```
  */
-export async function runInstall(resolved: Resolved, io: OpsIo): Promise<number> {
+export async function runInstall(
+  resolved: Resolved,
+  io: OpsIo,
+  options: { confirmTimeoutMs?: number } = {},
+): Promise<number> {
   const config = resolved.config;
   requireRoot(io, "install", { dryRun: { enabled: config.dryRun } });
-  if (config.dryRun) return await install(config, io, resolved.origins);
-  return await withRunLock(
-    io,
-    { exclusive: true },
-    () => install(config, io, resolved.origins),
-  );
+  const run = (hooks?: InstallHooks) => install(config, io, resolved.origins, hooks);
+  if (config.dryRun) return await run();
+  const { refuseWhilePending, installPending } = await import("./confirm/pending.ts");
+  return await withRunLock(io, { exclusive: true }, async () => {
+    // A second install would replace what the pending one's rollback restores.
+    await refuseWhilePending(io);
+    if (options.confirmTimeoutMs === undefined) return await run();
+    return await installPending(config, io, options.confirmTimeoutMs, run);
+  });
 }
 
 /**
@@ -370,7 +380,12 @@ async function planAndProbe(
   return { plan: plan.value, host: host.value };
 }
 
-async function install(config: Config, io: OpsIo, origins: Resolved["origins"]): Promise<number> {
+async function install(
+  config: Config,
+  io: OpsIo,
+  origins: Resolved["origins"],
+  hooks?: InstallHooks,
+): Promise<number> {
   // Dumps read under the run lock, shared by the plan, the apply and the
   // removal of earlier installations (src/iptables/dumps.ts).
   const dumps = new LiveDumps(io.runner);
@@ -391,7 +406,7 @@ async function install(config: Config, io: OpsIo, origins: Resolved["origins"]):
     ? startPretest(config, io, planning, reads, dumps)
     : undefined;
   try {
-    return await installPlanned(config, io, { planning, reads, early, dumps, pretest });
+    return await installPlanned(config, io, { planning, reads, early, dumps, pretest, hooks });
   } finally {
     // Never return, and so release the run lock, with a test still running.
     await pretest?.settled;
@@ -406,10 +421,12 @@ interface Started {
   early?: EarlyReads;
   dumps: LiveDumps;
   pretest?: Pretest;
+  /** A pending install's (confirm/pending.ts). */
+  hooks?: InstallHooks;
 }
 
 async function installPlanned(config: Config, io: OpsIo, started: Started): Promise<number> {
-  const { early, dumps, pretest } = started;
+  const { early, dumps, pretest, hooks } = started;
   const { plan, host } = await planAndProbe(
     io,
     started.planning,
@@ -435,6 +452,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
           removeUnit: false,
           targets: targets.map((t) => buildTarget(t, { config, io, plan, host })),
         }),
+      hooks,
     });
     if (early) await ensurePassthroughAddress(io, plan);
     return code;
@@ -498,7 +516,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
       staleEntries: stale?.mechanism ?? "none",
       dryRun: config.dryRun,
     } as const;
-    const program = installProgram({
+    const planned = installProgram({
       ...facts,
       current: config.dryRun ? "differs" : await currentState({
         config,
@@ -512,6 +530,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
         targets: targetsOf(facts).map((t) => buildTarget(t, { config, io, plan, host })),
       }),
     });
+    const program = hooks && !config.dryRun ? hooks.program(planned) : planned;
     if (!choice.systemd && !choice.removeUnit) {
       const staleUnit = await staleUnitWarning(config, io);
       if (staleUnit) warn(io, staleUnit);
@@ -551,6 +570,7 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
     await pretest?.settled;
     io.report?.mayChange();
     let unchanged = false;
+    await hooks?.beforeChange(plan, dumps, host.running ? host.bus : undefined);
     await runProgram(program.steps, {
       "report-unchanged": () => Promise.resolve(void (unchanged = reportUnchanged(io))),
       "prepare-target": async ({ target }) => {
@@ -559,7 +579,8 @@ async function installPlanned(config: Config, io: OpsIo, started: Started): Prom
         targetOf.set(target.name, t);
         await t.stage();
       },
-      "store-in-running-firewalld": () => storeInRunningFirewalld(config, io, plan, host, dumps),
+      "store-in-running-firewalld": (step) =>
+        storeInRunningFirewalld(config, io, plan, host, dumps, step.runtimeOnly === true),
       "remove-stale-firewalld-entries": async () => {
         // firewalld runs: it takes its own runtime rules out, before the kernel changes.
         for (const line of describePersist(await removeStaleEntries(host))) {

@@ -56,8 +56,11 @@ export type InstallStep =
   | { kind: "prepare-target"; target: TargetChoice }
   /** A running firewalld takes its runtime copies of our stale entries out of the kernel. */
   | { kind: "remove-stale-firewalld-entries" }
-  /** Through D-Bus: firewalld applies the rules and keeps them permanently. */
-  | { kind: "store-in-running-firewalld" }
+  /**
+   * Through D-Bus: firewalld applies the rules and keeps them permanently;
+   * `runtimeOnly`, the permanent config waits (an install pending confirmation).
+   */
+  | { kind: "store-in-running-firewalld"; runtimeOnly?: boolean }
   /**
    * The all-or-nothing restore of every family; its last step commits the
    * prepared targets of `commit`, in order.

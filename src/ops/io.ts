@@ -46,8 +46,16 @@ export interface OpsIo {
   lockPath: string;
   /** The record of an nftables install since boot (nft_marker.ts): /run/kuma-tproxy.nft-installed. */
   nftMarkerPath: string;
+  /** Where a pending install's record lives (confirm/record.ts): /run/kuma-tproxy when unset. */
+  confirmDir?: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
+  /**
+   * Asks `question` on the terminal and returns the line typed, or undefined
+   * when nothing was typed within `timeoutMs`. Only when stdin is a terminal
+   * (install --confirm-timeout's prompt, confirm/prompt.ts).
+   */
+  ask?(question: string, timeoutMs: number): Promise<string | undefined>;
   /** Where install and uninstall record their result as data (report.ts); set by dispatch.ts. */
   report?: ReportRecorder;
 }

@@ -66,6 +66,7 @@ import { buildTarget, type TargetChoice } from "./targets/registry.ts";
 import type { PersistTarget } from "./targets/target.ts";
 import { runProgram } from "./execute.ts";
 import type { InstallPlan } from "./plan.ts";
+import type { InstallHooks } from "./confirm/hooks.ts";
 
 const TABLE = `${NFT_TABLE.family} ${NFT_TABLE.name}`;
 
@@ -212,6 +213,8 @@ export interface NftInstallInputs {
    * commit, already equal the plan (current.ts); "differs" when not given.
    */
   current?: (table: NftLookup, targets: TargetChoice[]) => Promise<"equal" | "differs">;
+  /** A pending install's (confirm/pending.ts). */
+  hooks?: InstallHooks;
 }
 
 /**
@@ -274,10 +277,12 @@ export async function installWithNftables(
     });
     for (const w of guards) warn(io, w);
 
-    const program = installProgram({ ...facts, current });
+    const planned = installProgram({ ...facts, current });
+    const program = inputs.hooks ? inputs.hooks.program(planned) : planned;
     const previous = checked.hasTable && current === "differs"
       ? await saveOurTable(io.runner, nft)
       : undefined;
+    await inputs.hooks?.beforeChange(plan, dumps);
     // One transaction: an interrupt cannot split it, so it is only noted.
     let interrupted = false;
     // Set once only the removal of our iptables rules remains: it is finished, not undone.

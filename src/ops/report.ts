@@ -44,7 +44,7 @@ export interface TargetChange {
 /** The JSON report of install and uninstall (schema version 1). */
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
-  command: "install" | "uninstall";
+  command: "install" | "uninstall" | "confirm";
   /** Whether it was a dry run; null when the config could not be read. */
   dryRun: boolean | null;
   /**

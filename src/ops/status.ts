@@ -26,6 +26,7 @@ import type { TargetStatus } from "./targets/target.ts";
 import {
   type BootUnitStatus,
   type FamilyNote,
+  type PendingStatus,
   persistenceTarget,
   type StatusReport,
   statusReport,
@@ -138,8 +139,32 @@ async function status(
       });
       if (stopped) warn(io, stopped);
     }
-    return statusReport({ planned, live, targets, uninspected, skipped: plan.skipped });
+    const report = statusReport({ planned, live, targets, uninspected, skipped: plan.skipped });
+    const pending = await pendingStatus(io);
+    return pending ? { ...report, report: { ...report.report, pending } } : report;
   } finally {
     closeFirewalld(host);
+  }
+}
+
+/** The install waiting for confirmation, if any; an unreadable record is a warning. */
+async function pendingStatus(io: OpsIo): Promise<PendingStatus | undefined> {
+  const { readRecord } = await import("./confirm/record.ts");
+  try {
+    const r = await readRecord(io);
+    if (!r) return undefined;
+    return {
+      deadline: new Date(r.deadline).toISOString(),
+      startedAt: new Date(r.startedAt).toISOString(),
+      applied: r.applied,
+      deferred: [
+        ...r.persist.targets.map((t) => t.want === "ours" ? t.name : `${t.name} (remove ours)`),
+        ...(r.persist.removeUnit ? ["systemd (remove)"] : []),
+        ...(r.persist.firewalld ? ["firewalld (permanent)"] : []),
+      ],
+    };
+  } catch (e) {
+    warn(io, `cannot read the record of a pending install: ${(e as Error).message}`);
+    return undefined;
   }
 }

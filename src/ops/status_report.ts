@@ -165,8 +165,22 @@ export type OtherBackend = { mode: Mode; notOurs?: string[] } & Counts;
 
 export type StatusState = "installed" | "not-installed" | "drift";
 
+/** An install that waits for `kuma-tproxy confirm` (src/ops/confirm). */
+export interface PendingStatus {
+  /** When the previous rules come back, ISO 8601 UTC. */
+  deadline: string;
+  /** When the install started, ISO 8601 UTC. */
+  startedAt: string;
+  /** False: the install never finished (killed); its rollback still comes at the deadline. */
+  applied: boolean;
+  /** What confirm will write (persistence targets, `systemd (remove)` for an older unit). */
+  deferred: string[];
+}
+
 export interface StatusReport {
   state: StatusState;
+  /** Present while an install waits for confirmation. */
+  pending?: PendingStatus;
   families: FamilyStatus[];
   /** Persistence: what each target holds (targets/target.ts), in install's commit order. */
   targets: TargetStatus[];

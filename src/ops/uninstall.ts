@@ -45,7 +45,10 @@ export async function runUninstall(resolved: Resolved, io: OpsIo): Promise<numbe
   requireRoot(io, "uninstall", { dryRun: { enabled: config.dryRun } });
   for (const w of resolved.warnings ?? []) warn(io, `${w}; uninstall ignores it and carries on`);
   if (config.dryRun) return await uninstall(config, io);
-  return await withRunLock(io, { exclusive: true }, () => uninstall(config, io));
+  return await withRunLock(io, { exclusive: true }, async () => {
+    await (await import("./confirm/pending.ts")).supersedePending(io);
+    return await uninstall(config, io);
+  });
 }
 
 /**
