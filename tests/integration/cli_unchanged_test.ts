@@ -215,3 +215,35 @@ test("a second identical install --store-firewalld, firewalld running, changes n
     assertEquals(await stamps([fw.directXmlPath, fw.configDir]), files, "permanent config kept");
     assertEquals(await counters(h.world.host), before);
   }));
+
+/**
+ * A boot unit or config with the right text but not as install writes it
+ * (another mode, another owner, a symlink) is rewritten: the boot run applies
+ * it as root, so a file someone else can change must not be kept as "unchanged".
+ */
+test("install rewrites a boot file with the right text but not as it writes it", () =>
+  withBootHost(async (h) => {
+    const flags = ["--kuma-dp-user", String(KUMA_DP_UID), "--store-systemd"];
+    const unit = "/etc/systemd/system/kuma-tproxy.service";
+    const config = "/etc/kuma-tproxy/boot.yaml";
+    assertEquals((await h.cli(["install", ...flags])).code, 0);
+    const tamper: [string, () => Promise<void>][] = [
+      ["unit writable by all", () => Deno.chmod(h.path(unit), 0o666)],
+      ["unit owned by another user", () => Deno.chown(h.path(unit), APP_UID, APP_UID)],
+      ["config readable by all", () => Deno.chmod(h.path(config), 0o644)],
+      ["unit a symlink to a copy", async () => {
+        await Deno.copyFile(h.path(unit), h.path(`${unit}.copy`));
+        await Deno.remove(h.path(unit));
+        await Deno.symlink(`${unit}.copy`, h.path(unit));
+      }],
+    ];
+    for (const [what, change] of tamper) {
+      await change();
+      const r = parsed(await h.cli(["install", "--json", ...flags]), what);
+      assertEquals([r.exitCode, r.changed], [0, true], `${what}: ${r.output}`);
+      for (const [path, mode] of [[unit, 0o644], [config, 0o600]] as const) {
+        const s = await Deno.lstat(h.path(path));
+        assertEquals([s.isFile, s.uid, s.mode! & 0o7777], [true, 0, mode], `${what}: ${path}`);
+      }
+    }
+  }));
