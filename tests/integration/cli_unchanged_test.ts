@@ -247,3 +247,16 @@ test("install rewrites a boot file with the right text but not as it writes it",
       }
     }
   }));
+
+test("--backend nftables, firewalld's state unknown: an unchanged install still says so", () =>
+  withFirewalldHost({}, async (h) => {
+    const env = { DBUS_SYSTEM_BUS_ADDRESS: "unix:path=/tmp/ktp-nowhere/bus" };
+    const flags = ["install", "--backend", "nftables", "--kuma-dp-user", String(KUMA_DP_UID)];
+    const unchecked = "firewalld's entries of ours could not be checked or removed";
+    const first = await h.cli(flags, { env });
+    assertEquals(first.code, 0, first.stderr);
+    assertStringIncludes(first.stderr, unchecked);
+    const again = await h.cli(flags, { env });
+    assertEquals([again.code, again.stdout], [0, UNCHANGED], again.stderr);
+    assertStringIncludes(again.stderr, unchecked);
+  }));
