@@ -219,7 +219,8 @@ test("a second identical install --store-firewalld, firewalld running, changes n
 /**
  * A boot unit or config with the right text but not as install writes it
  * (another mode, another owner, a symlink) is rewritten: the boot run applies
- * it as root, so a file someone else can change must not be kept as "unchanged".
+ * it as root, so a file someone else can change must not be kept as "unchanged",
+ * nor reported by status as matching the config.
  */
 test("install rewrites a boot file with the right text but not as it writes it", () =>
   withBootHost(async (h) => {
@@ -239,6 +240,12 @@ test("install rewrites a boot file with the right text but not as it writes it",
     ];
     for (const [what, change] of tamper) {
       await change();
+      const status = await h.cli(["status", ...flags]);
+      assertEquals(status.code, 3, `${what}: ${status.stdout}`);
+      assertStringIncludes(
+        status.stdout,
+        "differs from config (run install --store-systemd again)",
+      );
       const r = parsed(await h.cli(["install", "--json", ...flags]), what);
       assertEquals([r.exitCode, r.changed], [0, true], `${what}: ${r.output}`);
       for (const [path, mode] of [[unit, 0o644], [config, 0o600]] as const) {

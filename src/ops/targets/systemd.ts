@@ -7,12 +7,7 @@
  *
  * @module
  */
-import {
-  bootFilesAsWritten,
-  removeBootFiles,
-  stageBootFiles,
-  type StagedBoot,
-} from "../../systemd/boot_files.ts";
+import { removeBootFiles, stageBootFiles, type StagedBoot } from "../../systemd/boot_files.ts";
 import { bootFiles, bootUnitStatus, systemdHost } from "../systemd_step.ts";
 import { bootTarget } from "../status_report.ts";
 import type { PersistTarget, TargetContext, TargetEntry, TargetWant } from "./target.ts";
@@ -26,11 +21,8 @@ export function systemdTarget(want: TargetWant, { config, io }: TargetContext): 
   let staged: StagedBoot | undefined;
   return {
     name: "systemd",
-    // Status's comparison (unit, config and the enable link as install writes
-    // them), and the files' type, owner and mode, which a commit sets too.
-    matches: async () =>
-      (await bootUnitStatus(io, config, { asked: true }))?.matches === true &&
-      await bootFilesAsWritten(systemdHost(io).dirs),
+    // Status's comparison: unit, config and the enable link as install writes them.
+    matches: async () => (await bootUnitStatus(io, config, { asked: true }))?.matches === true,
     // stageBootFiles refuses a foreign unit and a missing unit directory before writing.
     check: () => Promise.resolve(),
     async stage() {
