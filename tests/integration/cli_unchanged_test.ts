@@ -267,3 +267,29 @@ test("--backend nftables, firewalld's state unknown: an unchanged install still 
     assertEquals([again.code, again.stdout], [0, UNCHANGED], again.stderr);
     assertStringIncludes(again.stderr, unchecked);
   }));
+
+test("--store-firewalld with our boot unit left behind: the unit goes, not unchanged", () =>
+  withFirewalldHost({ rfc3964Ipv4: false }, async (h) => {
+    const unit = "/etc/systemd/system/kuma-tproxy.service";
+    const sh = async (script: string) => {
+      const r = await h.inside("sh", ["-ec", script]);
+      assertEquals(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    const boot = await h.cli(["install", ...STORE.slice(1), "--store-systemd"]);
+    assertEquals(boot.code, 0, boot.stderr);
+    await sh(`mkdir /etc/ktp-saved; cp -a /etc/systemd/system /etc/kuma-tproxy /etc/ktp-saved/`);
+    const first = parsed(await h.cli(["install", "--json", ...STORE]), "install");
+    assertEquals([first.exitCode, first.changed], [0, true], first.error);
+    assertEquals(await sh(`[ -e ${unit} ] && echo there || echo gone`), "gone\n");
+    // The unit of the --store-systemd install comes back (a backup restored, say).
+    await sh(`cp -a /etc/ktp-saved/system/. /etc/systemd/system/
+      cp -a /etc/ktp-saved/kuma-tproxy /etc/`);
+    const again = parsed(await h.cli(["install", "--json", ...STORE]), "again");
+    assertEquals([again.exitCode, again.changed], [0, true], again.output);
+    assert(
+      again.persistence.some((p: { target: string }) => p.target === "systemd"),
+      again.output,
+    );
+    assertEquals(await sh(`[ -e ${unit} ] && echo there || echo gone`), "gone\n");
+  }));
