@@ -293,3 +293,14 @@ test("--store-firewalld with our boot unit left behind: the unit goes, not uncha
     );
     assertEquals(await sh(`[ -e ${unit} ] && echo there || echo gone`), "gone\n");
   }));
+
+test("::6 gone from lo: the rules equal, but install adds it again", () =>
+  withBootHost(async (h) => {
+    const ns = h.world.host;
+    const flags = ["--kuma-dp-user", String(KUMA_DP_UID)];
+    assertEquals((await h.cli(["install", ...flags])).code, 0);
+    await ns.exec("ip", ["-6", "addr", "del", "::6/128", "dev", "lo"]);
+    const r = parsed(await h.cli(["install", "--json", ...flags]), "install without ::6");
+    assertEquals([r.exitCode, r.changed], [0, true], r.output);
+    assertStringIncludes(await ns.exec("ip", ["-6", "addr", "show", "dev", "lo"]), "::6/128");
+  }));
