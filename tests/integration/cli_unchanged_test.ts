@@ -304,3 +304,20 @@ test("::6 gone from lo: the rules equal, but install adds it again", () =>
     assertEquals([r.exitCode, r.changed], [0, true], r.output);
     assertStringIncludes(await ns.exec("ip", ["-6", "addr", "show", "dev", "lo"]), "::6/128");
   }));
+
+test("--backend nftables with our entries back in direct.xml: they go, not unchanged", () =>
+  withFirewalldHost({ rfc3964Ipv4: false }, async (h) => {
+    const fw = h.firewalld;
+    const xml = () => Deno.readTextFile(fw.directXmlPath).catch(() => null);
+    const nft = ["install", "--json", "--backend", "nftables", ...STORE.slice(1)];
+    assertEquals((await h.cli(["install", ...STORE])).code, 0);
+    const stored = await Deno.readTextFile(fw.directXmlPath);
+    const first = parsed(await h.cli(nft), "nftables install");
+    assertEquals([first.exitCode, first.changed], [0, true], first.error);
+    assertEquals(await xml(), null, "our entries removed");
+    // The stored entries come back (a backup restored, say): firewalld would apply them at start.
+    await Deno.writeTextFile(fw.directXmlPath, stored);
+    const again = parsed(await h.cli(nft), "again");
+    assertEquals([again.exitCode, again.changed], [0, true], again.output);
+    assertEquals(await xml(), null, "removed again");
+  }));
