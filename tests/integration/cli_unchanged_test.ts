@@ -6,8 +6,10 @@
  * traffic, are as they were: a restore would have reset them) nor a file
  * (inode, mtime and ctime of each file and directory kept). On both
  * backends, with the boot unit, and with firewalld stopped (direct.xml) and
- * running (its permanent and runtime direct config). A changed config and
- * a deleted rule still install.
+ * running (its permanent and runtime direct config). A changed config, a
+ * deleted rule, a boot file another user could change, our unit where
+ * firewalld stores, a missing ::6 and our entries in direct.xml under
+ * nftables still install.
  *
  * Needs root, `ip netns`, unshare, nft and firewalld (run with --allow-all).
  */
