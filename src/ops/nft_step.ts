@@ -116,6 +116,11 @@ async function preflight(
   return { nft, hasTable: found.table !== undefined, found };
 }
 
+/** firewalld's state is unknown (probeFirewalld): our entries there were not looked at. */
+function warnUnchecked(io: OpsIo, unknown: string): void {
+  warn(io, `${unknown}; firewalld's entries of ours could not be checked or removed`);
+}
+
 /** firewalld first (it must remove its own runtime rules), then every iptables backend. */
 async function removeIptablesLeftovers(
   io: OpsIo,
@@ -125,7 +130,7 @@ async function removeIptablesLeftovers(
   dumps?: LiveDumps,
 ): Promise<void> {
   if (host.unknown) {
-    warn(io, `${host.unknown}; firewalld's entries of ours could not be checked or removed`);
+    warnUnchecked(io, host.unknown);
   } else if (host.running || host.installed) {
     for (const line of describePersist(await removeOurEntries(host))) {
       persistLine(io, host.running ? "firewalld" : "direct.xml", line);
@@ -310,7 +315,11 @@ export async function installWithNftables(
     io.report?.mayChange();
     try {
       await runProgram(program.steps, {
-        "report-unchanged": () => Promise.resolve(void (unchanged = reportUnchanged(io))),
+        "report-unchanged": () => {
+          // current.ts cannot look there either: said as the full install says it.
+          if (host.unknown) warnUnchecked(io, host.unknown);
+          return Promise.resolve(void (unchanged = reportUnchanged(io)));
+        },
         "prepare-target": async ({ target }) => {
           // Written under temporary names before the kernel changes; committed after it.
           unit = buildTarget(target, { config, io, plan, host });

@@ -89,7 +89,7 @@ export interface BootUnitStatus {
   enabled: boolean;
   /** systemd runs as PID 1 here. */
   systemdRunning: boolean;
-  /** Unit, config and symlink are exactly what install would write now. */
+  /** Unit, config and symlink are exactly what install would write now (text, type, owner, mode). */
   matches: boolean;
   /** Why the boot run refuses the stored config file as it is (a symlink, writable by others). */
   refused?: string;

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import { readBootState, type SystemdHostIo } from "../systemd/boot_files.ts";
+import { bootFilesAsWritten, readBootState, type SystemdHostIo } from "../systemd/boot_files.ts";
 import { choosePersistence, type PersistChoice } from "../systemd/choice.ts";
 import { bootPaths } from "../systemd/layout.ts";
 import { renderStoredConfig } from "../systemd/stored_config.ts";
@@ -74,8 +74,11 @@ export async function bootUnitStatus(
   const refused = state.config.ownership === "ours"
     ? await storedFileDefect(state.paths.config)
     : undefined;
+  // A commit also leaves both as root's regular files with its modes: a unit
+  // another user could change is not what install writes, whatever its text.
   const matches = state.unit.text === want.unit && state.config.text === want.config &&
-    state.link === "ours" && refused === undefined;
+    state.link === "ours" && refused === undefined &&
+    await bootFilesAsWritten(systemdHost(io).dirs);
   return {
     ...(refused ? { refused } : {}),
     mechanism: "systemd",

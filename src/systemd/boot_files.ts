@@ -138,6 +138,32 @@ export async function readBootState(host: SystemdHostIo): Promise<BootState> {
   };
 }
 
+/**
+ * Whether the unit and config are regular files of root's with the modes
+ * install gives them: what a commit leaves besides their text. The boot run
+ * applies them as root, so a file another user could change (a mode, an
+ * owner, a symlink to elsewhere) is not what install wrote, whatever its
+ * text. Reads only; a path that cannot be read is not.
+ *
+ * @example
+ * ```ts ignore
+ * if (!await bootFilesAsWritten(host.dirs)) console.log("install would rewrite them");
+ * ```
+ */
+export async function bootFilesAsWritten(dirs: BootDirs): Promise<boolean> {
+  const paths = bootPaths(dirs);
+  for (const [path, mode] of [[paths.unit, UNIT_MODE], [paths.config, CONFIG_MODE]] as const) {
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.lstat(path);
+    } catch {
+      return false;
+    }
+    if (!st.isFile || st.uid !== 0 || ((st.mode ?? 0) & 0o7777) !== mode) return false;
+  }
+  return true;
+}
+
 async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await Deno.lstat(path)).isDirectory;

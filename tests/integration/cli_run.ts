@@ -92,7 +92,11 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   }).spawn();
   // The CLI may stop reading early (past its input limit) and close the pipe.
   if (options.stdin !== undefined) await writeStdin(child, options.stdin);
-  const out = await child.output();
+  return cliResult(await child.output());
+}
+
+/** A finished command's exit code and output as text. */
+export function cliResult(out: Deno.CommandOutput): CliResult {
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 

@@ -6,8 +6,10 @@
  * traffic, are as they were: a restore would have reset them) nor a file
  * (inode, mtime and ctime of each file and directory kept). On both
  * backends, with the boot unit, and with firewalld stopped (direct.xml) and
- * running (its permanent and runtime direct config). A changed config and
- * a deleted rule still install.
+ * running (its permanent and runtime direct config). A changed config, a
+ * deleted rule, a boot file another user could change, our unit where
+ * firewalld stores, a missing ::6 and our entries in direct.xml under
+ * nftables still install.
  *
  * Needs root, `ip netns`, unshare, nft and firewalld (run with --allow-all).
  */
@@ -214,4 +216,110 @@ test("a second identical install --store-firewalld, firewalld running, changes n
     await assertUnchanged((a) => h.cli(a), h.world.host, STORE);
     assertEquals(await stamps([fw.directXmlPath, fw.configDir]), files, "permanent config kept");
     assertEquals(await counters(h.world.host), before);
+  }));
+
+/**
+ * A boot unit or config with the right text but not as install writes it
+ * (another mode, another owner, a symlink) is rewritten: the boot run applies
+ * it as root, so a file someone else can change must not be kept as "unchanged",
+ * nor reported by status as matching the config.
+ */
+test("install rewrites a boot file with the right text but not as it writes it", () =>
+  withBootHost(async (h) => {
+    const flags = ["--kuma-dp-user", String(KUMA_DP_UID), "--store-systemd"];
+    const unit = "/etc/systemd/system/kuma-tproxy.service";
+    const config = "/etc/kuma-tproxy/boot.yaml";
+    assertEquals((await h.cli(["install", ...flags])).code, 0);
+    const tamper: [string, () => Promise<void>][] = [
+      ["unit writable by all", () => Deno.chmod(h.path(unit), 0o666)],
+      ["unit owned by another user", () => Deno.chown(h.path(unit), APP_UID, APP_UID)],
+      ["config readable by all", () => Deno.chmod(h.path(config), 0o644)],
+      ["unit a symlink to a copy", async () => {
+        await Deno.copyFile(h.path(unit), h.path(`${unit}.copy`));
+        await Deno.remove(h.path(unit));
+        await Deno.symlink(`${unit}.copy`, h.path(unit));
+      }],
+    ];
+    for (const [what, change] of tamper) {
+      await change();
+      const status = await h.cli(["status", ...flags]);
+      assertEquals(status.code, 3, `${what}: ${status.stdout}`);
+      assertStringIncludes(
+        status.stdout,
+        "differs from config (run install --store-systemd again)",
+      );
+      const r = parsed(await h.cli(["install", "--json", ...flags]), what);
+      assertEquals([r.exitCode, r.changed], [0, true], `${what}: ${r.output}`);
+      for (const [path, mode] of [[unit, 0o644], [config, 0o600]] as const) {
+        const s = await Deno.lstat(h.path(path));
+        assertEquals([s.isFile, s.uid, s.mode! & 0o7777], [true, 0, mode], `${what}: ${path}`);
+      }
+    }
+  }));
+
+test("--backend nftables, firewalld's state unknown: an unchanged install still says so", () =>
+  withFirewalldHost({}, async (h) => {
+    const env = { DBUS_SYSTEM_BUS_ADDRESS: "unix:path=/tmp/ktp-nowhere/bus" };
+    const flags = ["install", "--backend", "nftables", "--kuma-dp-user", String(KUMA_DP_UID)];
+    const unchecked = "firewalld's entries of ours could not be checked or removed";
+    const first = await h.cli(flags, { env });
+    assertEquals(first.code, 0, first.stderr);
+    assertStringIncludes(first.stderr, unchecked);
+    const again = await h.cli(flags, { env });
+    assertEquals([again.code, again.stdout], [0, UNCHANGED], again.stderr);
+    assertStringIncludes(again.stderr, unchecked);
+  }));
+
+test("--store-firewalld with our boot unit left behind: the unit goes, not unchanged", () =>
+  withFirewalldHost({ rfc3964Ipv4: false }, async (h) => {
+    const unit = "/etc/systemd/system/kuma-tproxy.service";
+    const sh = async (script: string) => {
+      const r = await h.inside("sh", ["-ec", script]);
+      assertEquals(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    const boot = await h.cli(["install", ...STORE.slice(1), "--store-systemd"]);
+    assertEquals(boot.code, 0, boot.stderr);
+    await sh(`mkdir /etc/ktp-saved; cp -a /etc/systemd/system /etc/kuma-tproxy /etc/ktp-saved/`);
+    const first = parsed(await h.cli(["install", "--json", ...STORE]), "install");
+    assertEquals([first.exitCode, first.changed], [0, true], first.error);
+    assertEquals(await sh(`[ -e ${unit} ] && echo there || echo gone`), "gone\n");
+    // The unit of the --store-systemd install comes back (a backup restored, say).
+    await sh(`cp -a /etc/ktp-saved/system/. /etc/systemd/system/
+      cp -a /etc/ktp-saved/kuma-tproxy /etc/`);
+    const again = parsed(await h.cli(["install", "--json", ...STORE]), "again");
+    assertEquals([again.exitCode, again.changed], [0, true], again.output);
+    assert(
+      again.persistence.some((p: { target: string }) => p.target === "systemd"),
+      again.output,
+    );
+    assertEquals(await sh(`[ -e ${unit} ] && echo there || echo gone`), "gone\n");
+  }));
+
+test("::6 gone from lo: the rules equal, but install adds it again", () =>
+  withBootHost(async (h) => {
+    const ns = h.world.host;
+    const flags = ["--kuma-dp-user", String(KUMA_DP_UID)];
+    assertEquals((await h.cli(["install", ...flags])).code, 0);
+    await ns.exec("ip", ["-6", "addr", "del", "::6/128", "dev", "lo"]);
+    const r = parsed(await h.cli(["install", "--json", ...flags]), "install without ::6");
+    assertEquals([r.exitCode, r.changed], [0, true], r.output);
+    assertStringIncludes(await ns.exec("ip", ["-6", "addr", "show", "dev", "lo"]), "::6/128");
+  }));
+
+test("--backend nftables with our entries back in direct.xml: they go, not unchanged", () =>
+  withFirewalldHost({ rfc3964Ipv4: false }, async (h) => {
+    const fw = h.firewalld;
+    const xml = () => Deno.readTextFile(fw.directXmlPath).catch(() => null);
+    const nft = ["install", "--json", "--backend", "nftables", ...STORE.slice(1)];
+    assertEquals((await h.cli(["install", ...STORE])).code, 0);
+    const stored = await Deno.readTextFile(fw.directXmlPath);
+    const first = parsed(await h.cli(nft), "nftables install");
+    assertEquals([first.exitCode, first.changed], [0, true], first.error);
+    assertEquals(await xml(), null, "our entries removed");
+    // The stored entries come back (a backup restored, say): firewalld would apply them at start.
+    await Deno.writeTextFile(fw.directXmlPath, stored);
+    const again = parsed(await h.cli(nft), "again");
+    assertEquals([again.exitCode, again.changed], [0, true], again.output);
+    assertEquals(await xml(), null, "removed again");
   }));

@@ -17,6 +17,7 @@
  */
 import {
   type CliResult,
+  cliResult,
   KUMA_TPROXY,
   type LostStdout,
   REPO_ROOT,
@@ -25,8 +26,6 @@ import {
 import { MountNs } from "./firewalld_host.ts";
 import { PrivateMounts } from "./private_mounts.ts";
 import { World } from "./world.ts";
-
-const decoder = new TextDecoder();
 
 /** The PATH systemd gives services (systemd.exec(5), "Environment variables in spawned processes"). */
 export const SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin";
@@ -130,11 +129,7 @@ export class BootHost {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+    return cliResult(out);
   }
 
   /**

@@ -20,7 +20,7 @@
  * holds a whiteout for `firewalld` (so /etc/firewalld does not exist in the
  * namespace), and /run/dbus stays empty.
  */
-import { type CliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
+import { type CliResult, cliResult, KUMA_TPROXY, REPO_ROOT } from "../integration/cli_run.ts";
 import { firewalldState } from "../../src/firewalld/persist.ts";
 import { FirewalldWorld } from "./firewalld.ts";
 import { World } from "./world.ts";
@@ -124,10 +124,6 @@ export class MountNs {
   }
 }
 
-function toResult(out: Deno.CommandOutput): CliResult {
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
 export class FirewalldHost {
   private constructor(
     readonly world: World,
@@ -200,7 +196,7 @@ export class FirewalldHost {
     args: string[],
     options: { env?: Record<string, string>; command?: string[] } = {},
   ): Promise<CliResult> {
-    return toResult(await this.spawnCli(args, options).output());
+    return cliResult(await this.spawnCli(args, options).output());
   }
 
   /** Like {@link cli}, but returns the running process, for a test that acts while it runs. */
@@ -234,7 +230,7 @@ export class FirewalldHost {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return toResult(out);
+    return cliResult(out);
   }
 
   /** direct.xml's text, or null when it does not exist. */

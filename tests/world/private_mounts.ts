@@ -19,9 +19,7 @@
  * Every script first checks that it is not in the machine's mount
  * namespace, so a mistake can never mount over the real /usr or /etc.
  */
-import type { CliResult } from "../integration/cli_run.ts";
-
-const decoder = new TextDecoder();
+import { type CliResult, cliResult } from "../integration/cli_run.ts";
 
 export interface MountSpec {
   /**
@@ -143,11 +141,7 @@ export async function runPrivately(
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+    return cliResult(out);
   } finally {
     await mounts.destroy();
   }

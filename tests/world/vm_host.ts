@@ -14,11 +14,9 @@
  * Commands run as root in that mount namespace and the host netns, through
  * `sh -c`, with `kuma-tproxy` (scripts/kuma-tproxy) on PATH.
  */
-import { type CliResult, REPO_ROOT } from "../integration/cli_run.ts";
+import { type CliResult, cliResult, REPO_ROOT } from "../integration/cli_run.ts";
 import { MountNs } from "./firewalld_host.ts";
 import { KUMA_DP_UID, World } from "./world.ts";
-
-const decoder = new TextDecoder();
 
 export class VmHost {
   private constructor(
@@ -91,11 +89,7 @@ export class VmHost {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+    return cliResult(out);
   }
 
   async destroy(): Promise<void> {
