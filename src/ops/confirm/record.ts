@@ -16,6 +16,7 @@ import type { RestoreOptions } from "../../iptables/restore_exec.ts";
 import { readTextFileBounded } from "../../os/bounded_read.ts";
 import { removeFileDurably, replaceFile } from "../../os/durable_file.ts";
 import type { OpsIo } from "../io.ts";
+import { checkRecord } from "./record_check.ts";
 import type { TargetChoice } from "../targets/registry.ts";
 
 /** Where the record and the rollback log live, unless `io.confirmDir` says otherwise (tests). */
@@ -88,11 +89,20 @@ export async function readRecord(
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
-  const record = JSON.parse(text) as PendingRecord;
-  if (record?.version !== 1 || typeof record.id !== "string") {
-    throw new Error(`${recordPath(io)} is not a record this kuma-tproxy wrote`);
+  try {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new Error("not valid JSON");
+    }
+    return checkRecord(value);
+  } catch (e) {
+    // Cut short, edited or another version's: nothing acts on it (record_check.ts).
+    throw new Error(
+      `${recordPath(io)} is not a record this kuma-tproxy wrote (${(e as Error).message})`,
+    );
   }
-  return record;
 }
 
 /** Removes the record; returns whether there was one. */
