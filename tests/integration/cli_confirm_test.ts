@@ -593,3 +593,45 @@ Deno.test("install after an overdue pending install whose watcher is gone rolls 
     assertEquals(await kernel(h), before, "B, as before");
   });
 });
+
+Deno.test("a damaged pending record: status, confirm and install say so and change nothing; uninstall sets it aside", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    const empty = await kernel(h);
+    assertOk(await h.cli(["install", ...B]), "install B");
+    const before = await kernel(h);
+    assertOk(await h.cli(["install", ...A, "--confirm-timeout", "2s"]), "install A");
+    const applied = await kernel(h);
+    const pending = await record(h);
+    // Cut short, as a full disk or an editor leaves it, then overdue: its watcher gives up.
+    const text = await Deno.readTextFile(h.path(RECORD));
+    await Deno.writeTextFile(h.path(RECORD), text.slice(0, 200));
+    await until("the watcher exited", () => Promise.resolve(!alive(pending!.watcherPid!)));
+    await until("the deadline passed", () => Promise.resolve(Date.now() > pending!.deadline));
+    const damaged = `${RECORD} is not a record this kuma-tproxy wrote (not valid JSON)`;
+    const log = await Deno.readTextFile(h.path(LOG));
+    assertStringIncludes(log, `the watcher ${(pending as { id?: string }).id} cannot read`);
+
+    const status = await h.cli(["status", ...A]);
+    assertEquals(status.code, 0, status.stderr);
+    assertStringIncludes(status.stderr, damaged);
+    for (
+      const args of [["confirm"], ["install", ...B], ["install", ...B, "--confirm-timeout", "1h"]]
+    ) {
+      const r = await h.cli(args);
+      assertEquals(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assertStringIncludes(r.stderr, damaged);
+      assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assertEquals(await kernel(h), applied, `${args[0]} changed nothing`);
+    }
+    assertEquals(await Deno.readTextFile(h.path(RECORD)), text.slice(0, 200));
+    assertNotEquals(before, applied);
+
+    const u = await h.cli(["uninstall"]);
+    assertOk(u, "uninstall");
+    assertStringIncludes(u.stderr, `${RECORD}.damaged`);
+    assertEquals(await record(h), null);
+    assertEquals(await Deno.readTextFile(h.path(`${RECORD}.damaged`)), text.slice(0, 200));
+    assertEquals(await kernel(h), empty, "uninstalled");
+  });
+});

@@ -75,7 +75,8 @@ export async function readPendingOrFail(io: OpsIo): Promise<PendingRecord | unde
     return await readRecord(io);
   } catch (e) {
     throw new UserError(
-      `cannot read the pending install's record ${recordPath(io)}: ${(e as Error).message}`,
+      `cannot read the pending install's record: ${(e as Error).message}; nothing was changed ` +
+        "(uninstall removes our rules and sets the record aside)",
     );
   }
 }
@@ -205,7 +206,20 @@ export async function installPending(
  * watcher then exits). Under the run lock.
  */
 export async function supersedePending(io: OpsIo): Promise<void> {
-  const record = await readPendingOrFail(io);
+  let record: PendingRecord | undefined;
+  try {
+    record = await readRecord(io);
+  } catch (e) {
+    // Nothing can act on it, and uninstall removes what it may name: kept for a look, not deleted.
+    const aside = `${recordPath(io)}.damaged`;
+    await Deno.rename(recordPath(io), aside);
+    const line = `uninstall supersedes a pending record it cannot read (${
+      (e as Error).message
+    }); moved to ${aside}`;
+    await appendLog(io, [line]);
+    warn(io, line);
+    return;
+  }
   if (!record) return;
   await removeRecord(io);
   const line = `uninstall supersedes the install waiting for confirmation until ${
