@@ -635,3 +635,46 @@ Deno.test("a damaged pending record: status, confirm and install say so and chan
     assertEquals(await kernel(h), empty, "uninstalled");
   });
 });
+
+Deno.test("install --confirm-timeout refuses before any change when setsid fails or the watcher never starts", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B, "--store-systemd"]), "install B");
+    const before = { kernel: await kernel(h), files: await bootFiles(h) };
+    const dir = await Deno.makeTempDir({ prefix: "ktp-setsid-" });
+    try {
+      await Deno.chmod(dir, 0o755);
+      const cases: [string, string][] = [
+        // setsid runs, and fails (as util-linux's does when setsid(2) is refused).
+        ["exit", `echo "setsid: failed to execute: Permission denied" >&2; exit 1`],
+        // setsid runs the program, which dies before it watches (killed, out of memory).
+        ["killed", `kill -KILL $$`],
+      ];
+      for (const [what, body] of cases) {
+        await Deno.writeTextFile(`${dir}/setsid`, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        await Deno.chmod(`${dir}/setsid`, 0o755);
+        const r = await h.run([
+          KUMA_TPROXY,
+          "install",
+          ...A,
+          "--store-systemd",
+          "--confirm-timeout",
+          "1h",
+        ], {
+          env: { PATH: `${dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+        });
+        assertEquals(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
+        assertStringIncludes(
+          r.stderr,
+          "cannot start the process that rolls back an unconfirmed install",
+        );
+        assertStringIncludes(r.stderr, "nothing was changed");
+        assertEquals(await record(h), null, `${what}: no record left`);
+        assertEquals(await kernel(h), before.kernel, `${what}: the kernel as it was`);
+        assertEquals(await bootFiles(h), before.files, `${what}: the boot files as they were`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});

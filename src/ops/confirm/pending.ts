@@ -160,7 +160,7 @@ export async function installPending(
       }
       record = r;
       try {
-        r.watcherPid = spawnWatcher(io, id);
+        r.watcherPid = await spawnWatcher(io, id);
         await writeRecord(io, r);
       } catch (e) {
         record = undefined;

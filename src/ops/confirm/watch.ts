@@ -14,6 +14,7 @@ import type { OpsIo } from "../io.ts";
 import { warn } from "../log.ts";
 import { withRunLock } from "../run_lock.ts";
 import { formatDuration } from "./duration.ts";
+import { WATCHING } from "./spawn.ts";
 import { appendLog, type PendingRecord, readRecord, removeRecord } from "./record.ts";
 import { type RollbackOutcome, rollBackPending } from "./rollback.ts";
 
@@ -41,6 +42,7 @@ export async function rollBackAndLog(
 
 /** Runs the watcher for the record `id`; exit code 0 unless a rollback failed. */
 export async function runWatch(io: OpsIo, id: string): Promise<number> {
+  let watching = false;
   for (;;) {
     let record: PendingRecord | undefined;
     try {
@@ -50,6 +52,11 @@ export async function runWatch(io: OpsIo, id: string): Promise<number> {
       return 1;
     }
     if (record?.id !== id) return 0;
+    if (!watching) {
+      // install waits for this line before its first change (spawn.ts); nothing else goes to stdout.
+      io.out(`${WATCHING}\n`);
+      watching = true;
+    }
     const left = record.deadline - Date.now();
     if (left > 0) {
       await sleep(Math.min(left, POLL_MS));
