@@ -127,7 +127,13 @@ export function renderStatusText(report: StatusReport): string {
   }
   for (const t of report.targets) lines.push(targetLine(t));
   const w = report.pending;
-  if (w) {
+  if (w?.confirmed) {
+    lines.push(
+      `Confirmed, not all stored: run kuma-tproxy confirm to finish storing (${
+        w.deferred.join(", ")
+      }); the rules stay`,
+    );
+  } else if (w) {
     lines.push(
       `Pending confirmation: until ${w.deadline}${
         w.applied ? "" : " (the install did not finish)"

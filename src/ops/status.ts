@@ -157,6 +157,7 @@ async function pendingStatus(io: OpsIo): Promise<PendingStatus | undefined> {
       deadline: new Date(r.deadline).toISOString(),
       startedAt: new Date(r.startedAt).toISOString(),
       applied: r.applied,
+      ...(r.confirmed ? { confirmed: true as const } : {}),
       deferred: [
         ...r.persist.targets.map((t) => t.want === "ours" ? t.name : `${t.name} (remove ours)`),
         ...(r.persist.removeUnit ? ["systemd (remove)"] : []),

@@ -175,6 +175,8 @@ export interface PendingStatus {
   applied: boolean;
   /** What confirm will write (persistence targets, `systemd (remove)` for an older unit). */
   deferred: string[];
+  /** Present, true: a confirm kept the rules and was stopped while storing them; no rollback comes. */
+  confirmed?: true;
 }
 
 export interface StatusReport {

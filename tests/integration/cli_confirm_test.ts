@@ -24,6 +24,7 @@ const SCHEMA = JSON.parse(
 const UNIT = "/etc/systemd/system/kuma-tproxy.service";
 const RECORD = "/run/kuma-tproxy/pending.json";
 const LOG = "/run/kuma-tproxy/confirm.log";
+const WANTS_DIR = "/etc/systemd/system/multi-user.target.wants";
 
 /** Config A redirects DNS, config B does not: two installs that differ in every backend. */
 const A = [
@@ -673,6 +674,69 @@ Deno.test("install --confirm-timeout refuses before any change when setsid fails
         assertEquals(await kernel(h), before.kernel, `${what}: the kernel as it was`);
         assertEquals(await bootFiles(h), before.files, `${what}: the boot files as they were`);
       }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("confirm killed while it writes the boot files: the rules stay, and confirm again finishes", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    // systemd "running" (its runtime dir), so confirm's commit runs `systemctl daemon-reload`
+    // after it moved the boot files in: the trigger kills confirm there, files written, record kept.
+    await h.mnt.sh("mkdir -p /run/systemd/system");
+    const dir = await Deno.makeTempDir({ prefix: "ktp-confirm-kill-" });
+    await Deno.chmod(dir, 0o755);
+    await Deno.writeTextFile(
+      `${dir}/systemctl`,
+      // `enable` does what systemctl enable does to the files (the link), nothing else runs.
+      `#!/bin/sh\n[ "$1" = daemon-reload ] && [ -e '${dir}/armed' ] && { rm '${dir}/armed'; kill -KILL $PPID; }\n` +
+        `[ "$1" = enable ] && { mkdir -p ${WANTS_DIR}; ln -sfn ${UNIT} ${WANTS_DIR}/kuma-tproxy.service; }\n` +
+        "exit 0\n",
+      { mode: 0o755 },
+    );
+    await Deno.chmod(`${dir}/systemctl`, 0o755);
+    const cli = (args: string[]) =>
+      h.run([KUMA_TPROXY, ...args], {
+        env: {
+          PATH: `${dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+          HOME: Deno.env.get("HOME") ?? "/root",
+          ...h.world.toolEnv(),
+        },
+      });
+    try {
+      assertOk(await cli(["install", ...B, "--store-systemd"]), "install B");
+      const files = await bootFiles(h);
+      assertOk(
+        await cli(["install", ...A, "--store-systemd", "--confirm-timeout", "3s"]),
+        "install A",
+      );
+      const applied = await kernel(h);
+      const pending = await record(h);
+      await Deno.writeTextFile(`${dir}/armed`, "");
+      const killed = await cli(["confirm"]);
+      assertEquals(killed.code, 137, `confirm was killed: ${killed.stderr}`);
+      assertNotEquals(await bootFiles(h), files, "the boot files were written when it died");
+      // The deadline passes with the watcher there: the confirmed rules must not be rolled back
+      // under boot files that hold them.
+      await until("the watcher exited", () => Promise.resolve(!alive(pending!.watcherPid!)));
+      await until("the deadline passed", () => Promise.resolve(Date.now() > pending!.deadline));
+      assertEquals(await kernel(h), applied, "confirmed: the new rules stay");
+      const status = await cli(["status", ...A, "--store-systemd"]);
+      assertStringIncludes(status.stdout, "run kuma-tproxy confirm to finish storing");
+      const refused = await cli(["install", ...B]);
+      assertEquals(refused.code, 1, refused.stderr);
+      assertStringIncludes(refused.stderr, "run `kuma-tproxy confirm` to finish");
+      assertEquals(await kernel(h), applied);
+
+      const again = await cli(["confirm"]);
+      assertOk(again, "confirm again");
+      assertEquals(await record(h), null);
+      assertEquals(await kernel(h), applied);
+      const after = await cli(["status", ...A, "--store-systemd"]);
+      assertOk(after, "status after the second confirm");
+      assertStringIncludes(after.stdout, "matches config");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -2,8 +2,11 @@
  * `kuma-tproxy confirm`: keeps a pending install. Writes the persistence it
  * deferred (the targets' stage and commit, the removal of our older boot
  * unit), then removes the record, which ends the watcher (watch.ts). A
- * failed write keeps the install pending: confirm can run again before the
- * deadline, or the rollback comes. Past the deadline (a watcher that was
+ * failed check or staging keeps the install pending: confirm can run again
+ * before the deadline, or the rollback comes. Before its first write read at
+ * boot, it marks the record confirmed: from then on the rules are never
+ * rolled back (the boot files may hold them), and a confirm stopped half-way
+ * (killed, a failed write) is finished by the next one. Past the deadline (a watcher that was
  * late, or killed), confirm rolls back itself instead and says so.
  *
  * @module
@@ -24,7 +27,14 @@ import { systemdHost } from "../systemd_step.ts";
 import { buildTarget } from "../targets/registry.ts";
 import type { PersistTarget } from "../targets/target.ts";
 import { formatDeadline, readPendingOrFail } from "./pending.ts";
-import { logPath, type PendingRecord, recordPath, removeRecord } from "./record.ts";
+import {
+  appendLog,
+  logPath,
+  type PendingRecord,
+  recordPath,
+  removeRecord,
+  writeRecord,
+} from "./record.ts";
 import { rollBackAndLog } from "./watch.ts";
 
 /** Runs `confirm`; its exit code. */
@@ -38,7 +48,7 @@ export async function runConfirm(io: OpsIo): Promise<number> {
           `that was rolled back is logged in ${logPath(io)})`,
       );
     }
-    if (!record.applied || Date.now() >= record.deadline) {
+    if (!record.confirmed && (!record.applied || Date.now() >= record.deadline)) {
       await rollBackAndLog(
         io,
         record,
@@ -51,10 +61,16 @@ export async function runConfirm(io: OpsIo): Promise<number> {
           "run install again",
       );
     }
+    const resumed = record.confirmed === true;
     await writePersistence(io, record);
     await removeRecord(io);
     io.report?.settle(true);
-    info(io, "confirmed: the rules stay, and they are stored as the install asked");
+    info(
+      io,
+      resumed
+        ? "confirmed: the rules stay, and the storing an earlier confirm began is finished"
+        : "confirmed: the rules stay, and they are stored as the install asked",
+    );
     return EXIT.OK;
   });
 }
@@ -79,8 +95,35 @@ async function writePersistence(io: OpsIo, record: PendingRecord): Promise<void>
   const host = await probeFirewalld(io, { needBus: config.storeFirewalld });
   const prepared: PersistTarget[] = [];
   try {
+    if (firewalld && !host.running) {
+      throw new Error("firewalld, which took the rules, no longer runs");
+    }
+    // Checked and staged (temp files only) before anything read at boot changes.
+    for (const { name, want } of targets) {
+      const t = buildTarget({ name, want }, { config, io, plan, host });
+      prepared.push(t);
+      await t.check();
+      await t.stage();
+    }
+  } catch (e) {
+    for (const t of prepared) await t.discard();
+    closeFirewalld(host);
+    throw new UserError(
+      `confirm could not store the rules (${(e as Error).message}); the install is still ` +
+        `waiting: fix this and run confirm again before ${
+          formatDeadline(record.deadline)
+        }, or the previous rules come back`,
+    );
+  }
+  try {
+    // From the first write on, what boot reads may hold the new rules: they must stay, whatever
+    // stops this run (killed, a failed write). The watcher and install never roll this back.
+    if (!record.confirmed) {
+      record.confirmed = true;
+      await writeRecord(io, record);
+      await appendLog(io, ["confirm: the rules stay; storing them"]);
+    }
     if (firewalld) {
-      if (!host.running) throw new Error("firewalld, which took the rules, no longer runs");
       // The runtime config holds them already: this writes the permanent one.
       const report = await storeWithFirewalld(
         { bus: host.bus!, runner: io.runner },
@@ -94,12 +137,6 @@ async function writePersistence(io: OpsIo, record: PendingRecord): Promise<void>
       );
       for (const line of describePersist(report)) persistLine(io, "firewalld", line);
     }
-    for (const { name, want } of targets) {
-      const t = buildTarget({ name, want }, { config, io, plan, host });
-      prepared.push(t);
-      await t.check();
-      await t.stage();
-    }
     for (const t of prepared) {
       for (const line of await t.commit()) persistLine(io, t.name, line);
     }
@@ -110,10 +147,11 @@ async function writePersistence(io: OpsIo, record: PendingRecord): Promise<void>
     }
   } catch (e) {
     throw new UserError(
-      `confirm could not store the rules (${(e as Error).message}); the install is still ` +
-        `waiting: fix this and run confirm again before ${
-          formatDeadline(record.deadline)
-        }, or the previous rules come back`,
+      record.confirmed
+        ? `confirm could not finish storing the rules (${(e as Error).message}); they are ` +
+          "kept and will not be rolled back: fix this and run confirm again to finish"
+        : `cannot mark the install confirmed (${(e as Error).message}); nothing was stored, ` +
+          `the install is still waiting until ${formatDeadline(record.deadline)}`,
     );
   } finally {
     for (const t of prepared) await t.discard();

@@ -48,6 +48,12 @@ export function formatDeadline(ms: number): string {
 export async function refuseWhilePending(io: OpsIo): Promise<void> {
   const record = await readPendingOrFail(io);
   if (!record) return;
+  if (record.confirmed) {
+    throw new UserError(
+      "an earlier `kuma-tproxy confirm` kept the pending install's rules but did not finish " +
+        "storing them: run `kuma-tproxy confirm` to finish, then install again; nothing was changed",
+    );
+  }
   if (Date.now() >= record.deadline) {
     // Due, and this run holds the lock its watcher needs (or the watcher is gone): roll it back
     // here, as the watcher would, then go on.

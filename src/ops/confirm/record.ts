@@ -35,6 +35,12 @@ export interface PendingRecord {
   backend: "iptables" | "nftables";
   /** True once the install finished; before, the deadline counts from its start. */
   applied: boolean;
+  /**
+   * Set by confirm before its first write read at boot: from then on the
+   * rules are kept, never rolled back (the boot files may hold them already);
+   * a confirm that was interrupted leaves it, and the next confirm finishes.
+   */
+  confirmed?: boolean;
   /** The watcher's PID, once started. */
   watcherPid?: number;
   /** Every iptables backend and family as it was (transaction.ts's Snapshot, plain data). */

@@ -25,6 +25,9 @@ function problem(value: unknown): string | undefined {
   }
   if (r.backend !== "iptables" && r.backend !== "nftables") return "backend is not known";
   if (typeof r.applied !== "boolean") return "applied is not true or false";
+  if (r.confirmed !== undefined && typeof r.confirmed !== "boolean") {
+    return "confirmed is not true or false";
+  }
   if (r.watcherPid !== undefined && !(Number.isSafeInteger(r.watcherPid))) {
     return "watcherPid is not a number";
   }

@@ -52,6 +52,8 @@ export async function runWatch(io: OpsIo, id: string): Promise<number> {
       return 1;
     }
     if (record?.id !== id) return 0;
+    // confirm began storing it: the rules stay; the next confirm finishes (confirm.ts).
+    if (record.confirmed) return 0;
     if (!watching) {
       // install waits for this line before its first change (spawn.ts); nothing else goes to stdout.
       io.out(`${WATCHING}\n`);
@@ -66,7 +68,7 @@ export async function runWatch(io: OpsIo, id: string): Promise<number> {
     try {
       done = await withRunLock(io, { exclusive: true }, async () => {
         const now = await readRecord(io);
-        if (now?.id !== id) return { ok: true, lines: [] };
+        if (now?.id !== id || now.confirmed) return { ok: true, lines: [] };
         // Still applying when the provisional deadline passed: the window starts at its end.
         if (now.deadline > Date.now()) return undefined;
         return await rollBackAndLog(
