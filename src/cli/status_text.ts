@@ -133,6 +133,12 @@ export function renderStatusText(report: StatusReport): string {
         w.deferred.join(", ")
       }); the rules stay`,
     );
+  } else if (w?.overdue) {
+    lines.push(
+      `Pending confirmation: overdue since ${w.deadline}, not rolled back yet (its watcher is ` +
+        "gone, busy or failed: see /run/kuma-tproxy/confirm.log); kuma-tproxy confirm or the next " +
+        "install rolls it back",
+    );
   } else if (w) {
     lines.push(
       `Pending confirmation: until ${w.deadline}${

@@ -158,6 +158,7 @@ async function pendingStatus(io: OpsIo): Promise<PendingStatus | undefined> {
       startedAt: new Date(r.startedAt).toISOString(),
       applied: r.applied,
       ...(r.confirmed ? { confirmed: true as const } : {}),
+      ...(!r.confirmed && Date.now() >= r.deadline ? { overdue: true as const } : {}),
       deferred: [
         ...r.persist.targets.map((t) => t.want === "ours" ? t.name : `${t.name} (remove ours)`),
         ...(r.persist.removeUnit ? ["systemd (remove)"] : []),

@@ -177,6 +177,8 @@ export interface PendingStatus {
   deferred: string[];
   /** Present, true: a confirm kept the rules and was stopped while storing them; no rollback comes. */
   confirmed?: true;
+  /** Present, true: past the deadline and not rolled back yet (its watcher gone, busy or failed). */
+  overdue?: true;
 }
 
 export interface StatusReport {

@@ -16,6 +16,7 @@ import { KUMA_DP_UID, PORTS } from "../world/world.ts";
 import { KUMA_TPROXY, REPO_ROOT, runCli } from "./cli_run.ts";
 import { validate } from "../json_schema.ts";
 import { LEGACY_FLAGS, prepare, saves } from "./traffic_probes.ts";
+import { PrivateMounts } from "../world/private_mounts.ts";
 
 const SCHEMA = JSON.parse(
   await Deno.readTextFile(new URL("../../docs/report.schema.json", import.meta.url)),
@@ -739,6 +740,66 @@ Deno.test("confirm killed while it writes the boot files: the rules stay, and co
       assertStringIncludes(after.stdout, "matches config");
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("a rollback that fails keeps the record: status says it is overdue, confirm retries", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B]), "install B");
+    const before = await kernel(h);
+    // iptables-restore fails while STATE/armed exists, in the host's mount namespace, so the
+    // watcher (started there by install) meets it.
+    const restore = (name: string) =>
+      `[ -e "$STATE/armed" ] && { echo "${name}: armed to fail" >&2; exit 1; }\n` +
+      `exec /usr/sbin/xtables-nft-multi ${name} "$@"`;
+    const mounts = await PrivateMounts.create({
+      wrappers: Object.fromEntries(
+        ["iptables-nft-restore", "ip6tables-nft-restore"]
+          .map((n) => [`/usr/sbin/${n}`, restore(n)]),
+      ),
+    });
+    try {
+      await h.mnt.sh(mounts.script(await Deno.readLink("/proc/self/ns/mnt")));
+      assertOk(await h.cli(["install", ...A, "--confirm-timeout", "2s"]), "install A");
+      const applied = await kernel(h);
+      const pending = await record(h);
+      await Deno.writeTextFile(`${mounts.dir}/state/armed`, "");
+      await until("the watcher exited", () => Promise.resolve(!alive(pending!.watcherPid!)));
+      const log = await Deno.readTextFile(h.path(LOG));
+      assertStringIncludes(log, "putting the previous rules back FAILED; the record is kept");
+      assertEquals(await kernel(h), applied, "nothing was put back");
+      assert((await record(h)) !== null, "the record is kept while our new rules remain");
+
+      const status = await h.cli(["status", ...A]);
+      assertStringIncludes(status.stdout, "Pending confirmation: overdue since");
+      const json = await h.cli(["status", ...A, "--json"]);
+      const report = JSON.parse(json.stdout);
+      assertEquals(validate(SCHEMA, report), [], json.stdout);
+      assertEquals(report.pending.overdue, true);
+
+      const failed = await h.cli(["confirm"]);
+      assertEquals(failed.code, 1, failed.stderr);
+      assertStringIncludes(failed.stderr, "the previous rules could not all be put back");
+      assert((await record(h)) !== null, "still kept");
+
+      await Deno.remove(`${mounts.dir}/state/armed`);
+      const c = await h.cli(["confirm"]);
+      assertEquals(c.code, 1, c.stderr);
+      assertStringIncludes(c.stderr, "nothing was confirmed: the previous rules were put back");
+      assertEquals(await record(h), null);
+      // The failed attempts leave legacy's built-in tables instantiated in the netns, empty (no
+      // rule, policy ACCEPT: no packet changes); everything else is exactly as before.
+      const after = await kernel(h);
+      for (const k of ["legacy/IPv4", "legacy/IPv6"]) {
+        assert(!/^-A /m.test(after[k] as string), `${k}: ${after[k]}`);
+        assert(!/^:\S+ (DROP|REJECT)/m.test(after[k] as string), `${k}: ${after[k]}`);
+        after[k] = before[k];
+      }
+      assertEquals(after, before, "the exact previous kernel state");
+    } finally {
+      await mounts.destroy();
     }
   });
 });

@@ -49,7 +49,7 @@ export async function runConfirm(io: OpsIo): Promise<number> {
       );
     }
     if (!record.confirmed && (!record.applied || Date.now() >= record.deadline)) {
-      await rollBackAndLog(
+      const outcome = await rollBackAndLog(
         io,
         record,
         record.applied
@@ -57,8 +57,11 @@ export async function runConfirm(io: OpsIo): Promise<number> {
           : "the install that waits for confirmation did not finish (it was killed)",
       );
       throw new UserError(
-        "nothing was confirmed: the previous rules were put back (see the lines above); " +
-          "run install again",
+        outcome.ok
+          ? "nothing was confirmed: the previous rules were put back (see the lines above); " +
+            "run install again"
+          : "nothing was confirmed, and the previous rules could not all be put back (see the " +
+            "lines above); run confirm again to retry, or uninstall",
       );
     }
     const resumed = record.confirmed === true;

@@ -30,9 +30,15 @@ export async function rollBackAndLog(
   why: string,
 ): Promise<RollbackOutcome> {
   const outcome = await rollBackPending(io, record);
-  await removeRecord(io);
+  // A rollback that failed keeps the record: what it names is not back yet, so `confirm` or the
+  // next install tries again (rollBackPending is idempotent: it starts from the live rules), and
+  // status keeps saying so; uninstall, which removes everything of ours, supersedes it.
+  if (outcome.ok) await removeRecord(io);
   const head = `${why}: ${
-    outcome.ok ? "the previous rules were put back" : "putting the previous rules back FAILED"
+    outcome.ok
+      ? "the previous rules were put back"
+      : "putting the previous rules back FAILED; the record is kept: `kuma-tproxy confirm` or " +
+        "install tries again, uninstall removes our rules"
   }`;
   const lines = [head, ...outcome.lines.map((l) => `  ${l}`)];
   await appendLog(io, lines);
