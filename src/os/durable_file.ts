@@ -44,7 +44,10 @@ export async function writeSyncedFile(
     mode: options.mode,
   });
   try {
-    await file.write(new TextEncoder().encode(text));
+    // write() may write part (a file system running full writes what fits, and only the next
+    // write fails, ENOSPC): a short write ignored would leave the file cut short. write(2).
+    let bytes = new TextEncoder().encode(text);
+    while (bytes.length > 0) bytes = bytes.subarray(await file.write(bytes));
     await file.sync();
   } finally {
     file.close();

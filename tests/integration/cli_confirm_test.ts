@@ -803,3 +803,35 @@ Deno.test("a rollback that fails keeps the record: status says it is overdue, co
     }
   });
 });
+
+Deno.test("install --confirm-timeout refuses before any change when /run/kuma-tproxy is read-only or full", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    assertOk(await h.cli(["install", ...B, "--store-systemd"]), "install B");
+    const before = { kernel: await kernel(h), files: await bootFiles(h) };
+    for (
+      const [what, mount] of [
+        ["read-only", "mount -o remount,ro /run/kuma-tproxy"],
+        // One page: the lock fits, a record with the saves does not.
+        [
+          "full",
+          "umount /run/kuma-tproxy; mount -t tmpfs -o mode=0700,size=4k tmpfs /run/kuma-tproxy",
+        ],
+      ]
+    ) {
+      await h.mnt.sh(mount);
+      const r = await h.cli(["install", ...A, "--store-systemd", "--confirm-timeout", "1h"]);
+      assertEquals(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
+      assertStringIncludes(r.stderr, "nothing was changed", what);
+      // The record's write fails as such: never a record cut short at the end of the space.
+      assertStringIncludes(
+        r.stderr,
+        `cannot write ${RECORD} (${what === "full" ? "No space left" : "Read-only file system"}`,
+      );
+      assertEquals(r.stderr.trim().split("\n").at(-1)!.startsWith("kuma-tproxy: "), true, r.stderr);
+      assertEquals(await record(h), null, what);
+      assertEquals(await kernel(h), before.kernel, `${what}: the kernel as it was`);
+      assertEquals(await bootFiles(h), before.files, `${what}: the boot files as they were`);
+    }
+  });
+});
