@@ -63,10 +63,13 @@ export async function spawnWatcher(io: Pick<OpsIo, "selfCommand">, id: string): 
       child.kill("SIGKILL");
       throw new Error(`it did not start watching within ${START_MS / 1000}s; killed`);
     }
-    if (said.split("\n")[0] !== WATCHING) {
+    const first = said.split("\n")[0];
+    if (first !== WATCHING) {
       const { code, signal } = await child.status;
       throw new Error(
-        `setsid ${io.selfCommand.join(" ")} exited ${signal ?? code} before it watched`,
+        `setsid ${io.selfCommand.join(" ")} exited ${signal ?? code} before it watched${
+          first ? `: ${first}` : ""
+        }`,
       );
     }
   } finally {

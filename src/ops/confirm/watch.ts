@@ -54,7 +54,10 @@ export async function runWatch(io: OpsIo, id: string): Promise<number> {
     try {
       record = await readRecord(io);
     } catch (e) {
-      await appendLog(io, [`the watcher ${id} cannot read the record: ${(e as Error).message}`]);
+      const line = `the watcher ${id} cannot read the record: ${(e as Error).message}`;
+      await appendLog(io, [line]);
+      // Before it watches, install reads its stdout and quotes this line (spawn.ts).
+      if (!watching) io.out(`${line}\n`);
       return 1;
     }
     if (record?.id !== id) return 0;
