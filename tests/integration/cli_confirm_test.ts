@@ -835,3 +835,49 @@ Deno.test("install --confirm-timeout refuses before any change when /run/kuma-tp
     }
   });
 });
+
+Deno.test("install --confirm-timeout whose own rollback fails keeps the record: confirm puts the rules back", async () => {
+  await withHost(async (h) => {
+    await prepare(h.world, "nft");
+    const quick = ["--max-retries", "0"];
+    assertOk(await h.cli(["install", ...B, ...quick]), "install B");
+    const before = await kernel(h);
+    // Armed: IPv4's apply goes through, IPv6's apply fails, and so does IPv4's rollback after it.
+    const mounts = await PrivateMounts.create({
+      wrappers: {
+        "/usr/sbin/iptables-nft-restore":
+          `if [ -e "$STATE/armed" ] && [[ " $* " == *" --noflush "* && " $* " != *" --test "* ]]; then
+  [ -e "$STATE/v4" ] && { echo "iptables-nft-restore: armed to fail" >&2; exit 1; }
+  touch "$STATE/v4"
+fi
+exec /usr/sbin/xtables-nft-multi iptables-nft-restore "$@"`,
+        "/usr/sbin/ip6tables-nft-restore":
+          `if [ -e "$STATE/armed" ] && [[ " $* " == *" --noflush "* && " $* " != *" --test "* ]]; then
+  echo "ip6tables-nft-restore: armed to fail" >&2; exit 1
+fi
+exec /usr/sbin/xtables-nft-multi ip6tables-nft-restore "$@"`,
+      },
+    });
+    try {
+      await h.mnt.sh(mounts.script(await Deno.readLink("/proc/self/ns/mnt")));
+      await Deno.writeTextFile(`${mounts.dir}/state/armed`, "");
+      const r = await h.cli(["install", ...A, ...quick, "--confirm-timeout", "1h"]);
+      assertEquals(r.code, 1, r.stderr);
+      assertStringIncludes(r.stderr, "IPv4 rollback failed");
+      assertNotEquals(await kernel(h), before, "IPv4 holds the new rules");
+      const pending = await record(h);
+      assert(pending !== null, "the record stays while the new rules do");
+      assertStringIncludes(r.stderr, "putting the previous rules back FAILED; the record is kept");
+
+      await Deno.remove(`${mounts.dir}/state/armed`);
+      const c = await h.cli(["confirm"]);
+      assertEquals(c.code, 1, c.stderr);
+      assertStringIncludes(c.stderr, "the previous rules were put back");
+      assertEquals(await record(h), null);
+      assertEquals(await kernel(h), before, "the exact previous kernel state");
+      await until("the watcher exited", () => Promise.resolve(!alive(pending!.watcherPid!)));
+    } finally {
+      await mounts.destroy();
+    }
+  });
+});

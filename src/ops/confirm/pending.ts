@@ -183,8 +183,15 @@ export async function installPending(
   try {
     code = await run(hooks);
   } catch (e) {
-    // The install put back what it changed (or says what it could not): nothing is pending.
-    if (record) await removeRecord(io).catch(() => {});
+    // The install put back what it changed, or says what it could not: then the record is what
+    // still knows the previous rules. Rolling back from it starts from the live rules (after a
+    // rollback that worked, it finds nothing to do); it is removed only when all is back, else
+    // the watcher, confirm or the next install try again.
+    if (record) {
+      const { rollBackAndLog } = await import("./watch.ts");
+      await rollBackAndLog(io, record, "the install failed", { quietWhenNothing: true })
+        .catch(() => {});
+    }
     throw e;
   }
   if (!record) return code;

@@ -28,8 +28,13 @@ export async function rollBackAndLog(
   io: OpsIo,
   record: PendingRecord,
   why: string,
+  options: { quietWhenNothing?: boolean } = {},
 ): Promise<RollbackOutcome> {
   const outcome = await rollBackPending(io, record);
+  if (options.quietWhenNothing && outcome.ok && outcome.lines.length === 0) {
+    await removeRecord(io);
+    return outcome;
+  }
   // A rollback that failed keeps the record: what it names is not back yet, so `confirm` or the
   // next install tries again (rollBackPending is idempotent: it starts from the live rules), and
   // status keeps saying so; uninstall, which removes everything of ours, supersedes it.
