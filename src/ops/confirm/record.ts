@@ -102,7 +102,8 @@ export async function readRecord(
     } catch {
       throw new Error("not valid JSON");
     }
-    return checkRecord(value);
+    checkRecord(value);
+    return value as PendingRecord;
   } catch (e) {
     // Cut short, edited or another version's: nothing acts on it (record_check.ts).
     throw new Error(

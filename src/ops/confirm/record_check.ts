@@ -8,8 +8,6 @@
  *
  * @module
  */
-import type { PendingRecord } from "./record.ts";
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -60,7 +58,8 @@ function problem(value: unknown): string | undefined {
 }
 
 /**
- * `value` as a record; throws an Error saying what is wrong otherwise.
+ * Throws an Error saying what is wrong when `value` is not a record
+ * (record.ts's PendingRecord, not imported: record.ts calls this).
  *
  * @example
  * ```ts
@@ -74,8 +73,7 @@ function problem(value: unknown): string | undefined {
  * if (message !== "startedAt is not a time") throw new Error(message);
  * ```
  */
-export function checkRecord(value: unknown): PendingRecord {
+export function checkRecord(value: unknown): void {
   const wrong = problem(value);
   if (wrong) throw new Error(wrong);
-  return value as PendingRecord;
 }
