@@ -11,7 +11,7 @@
 import { countRemoval, type Counts } from "./counts.ts";
 
 /** Bumped on any change a parser could notice; additions of optional fields included. */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 /** Where a backend's rules changed: one family in one backend, named as `--backend` names it. */
 export interface BackendChange extends Counts {
@@ -41,7 +41,7 @@ export interface TargetChange {
   lines: string[];
 }
 
-/** The JSON report of install and uninstall (schema version 1). */
+/** The JSON report of install, uninstall and confirm (docs/report.schema.json). */
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   command: "install" | "uninstall" | "confirm";

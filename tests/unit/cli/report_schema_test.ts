@@ -145,7 +145,7 @@ Deno.test("status --json carries the schema version, exit code and warnings on e
   assertEquals([none.code, none.json.state, none.json.schemaVersion], [
     EXIT.NOT_INSTALLED,
     "not-installed",
-    1,
+    2,
   ]);
   assertEquals(none.json.exitMeaning, "status: nothing of ours is installed");
   // No firewalld and no boot unit on the in-memory host: no persistence target to list.
