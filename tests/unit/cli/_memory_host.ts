@@ -90,3 +90,14 @@ export async function memoryHost(
       runner.calls.filter((c) => c.cmd.endsWith("-restore") && c.args[0] !== "--version"),
   };
 }
+
+/** Our chain and one jump to it, as iptables-save prints them: an installation that drifted. */
+export const DRIFTED = `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUMA_MESH_INBOUND - [0:0]
+-A PREROUTING -p tcp -m comment --comment "kuma/mesh/transparent/proxy/old" -j KUMA_MESH_INBOUND
+COMMIT
+`;

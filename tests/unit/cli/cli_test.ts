@@ -3,7 +3,7 @@ import { cli } from "../../../src/cli/cli.ts";
 import { EXIT, EXIT_MEANINGS } from "../../../src/ops/exit_codes.ts";
 import type { CliIo } from "../../../src/cli/io.ts";
 import { VERSION } from "../../../src/version.ts";
-import { memoryHost } from "./_memory_host.ts";
+import { DRIFTED, memoryHost } from "./_memory_host.ts";
 
 /** Runs the CLI with only the streams: enough for errors that commander finds. */
 async function run(argv: string[]) {
@@ -59,16 +59,6 @@ Deno.test("cli() without a command prints the help and says what is missing", as
 });
 
 const IPV4 = ["--ip-family-mode", "ipv4"];
-/** Our chain and one jump to it, as iptables-save prints them: an installation that drifted. */
-const DRIFTED = `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:KUMA_MESH_INBOUND - [0:0]
--A PREROUTING -p tcp -m comment --comment "kuma/mesh/transparent/proxy/old" -j KUMA_MESH_INBOUND
-COMMIT
-`;
 
 /** raw and nat: two COMMITs, so even on nft the restore is not one transaction and is tested first. */
 const TWO_TABLES = ["--redirect-dns"];

@@ -7,23 +7,13 @@ import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { cli } from "../../../src/cli/cli.ts";
 import { EXIT } from "../../../src/ops/exit_codes.ts";
 import { validate } from "../../json_schema.ts";
-import { memoryHost } from "./_memory_host.ts";
+import { DRIFTED, memoryHost } from "./_memory_host.ts";
 
 const SCHEMA = JSON.parse(
   await Deno.readTextFile(new URL("../../../docs/report.schema.json", import.meta.url)),
 );
 
 const IPV4 = ["--ip-family-mode", "ipv4"];
-/** Our chain and one jump to it, as iptables-save prints them. */
-const DRIFTED = `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:KUMA_MESH_INBOUND - [0:0]
--A PREROUTING -p tcp -m comment --comment "kuma/mesh/transparent/proxy/old" -j KUMA_MESH_INBOUND
-COMMIT
-`;
 
 /** Runs argv and returns the exit code and the one JSON object on stdout, checked against the schema. */
 async function report(argv: string[], host: Parameters<typeof memoryHost>[0] = {}) {

@@ -5,16 +5,7 @@
  */
 import { assertEquals } from "../../assert.ts";
 import { type InstallFacts, installProgram } from "../../../src/ops/install_program.ts";
-
-const BASE: InstallFacts = {
-  backend: "iptables",
-  firewalld: "absent",
-  storeFirewalld: false,
-  bootUnit: "leave",
-  staleEntries: "none",
-  dryRun: false,
-  current: "differs",
-};
+import { BASE_FACTS as BASE } from "./_install_facts.ts";
 
 /** A step as one word; apply-kernel with its pretest and persist steps. */
 function shown(facts: Partial<InstallFacts>): { steps: string[]; rollback: string[] } {

@@ -1,16 +1,7 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../../../assert.ts";
 import { deferPersistence } from "../../../../src/ops/confirm/defer.ts";
 import { type InstallFacts, installProgram } from "../../../../src/ops/install_program.ts";
-
-const BASE: InstallFacts = {
-  backend: "iptables",
-  firewalld: "absent",
-  storeFirewalld: false,
-  bootUnit: "leave",
-  staleEntries: "none",
-  dryRun: false,
-  current: "differs",
-};
+import { BASE_FACTS as BASE } from "../_install_facts.ts";
 
 function kinds(facts: Partial<InstallFacts>) {
   const d = deferPersistence(installProgram({ ...BASE, ...facts }));
